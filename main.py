@@ -1,0 +1,199 @@
+"""Firmenportal D-Ticket Job: start the portal (default) or run an operator command.
+
+    python main.py                  start the portal at http://127.0.0.1:8080
+    python main.py --help           every operator command
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from nicegui import app, ui
+
+import pages  # noqa: F401  (registers the routes)
+from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
+from services import contracts, customers, demo_data, users
+from services.database import close_database, init_database
+from services.errors import ServiceError, ValidationError
+from services.settings import PROJECT_DIR, get_settings
+from services.validation import parse_german_date
+
+
+def print_demo_logins() -> None:
+    print('Demo-Zugänge (nur für die Vorführung):')
+    for login in demo_data.DEMO_LOGINS:
+        print(f'  {login.role.label:<22} {login.email:<46} {login.password}')
+
+
+async def startup() -> None:
+    settings = get_settings()
+    await init_database()
+    if settings.load_demo_data and await demo_data.database_is_empty():
+        await demo_data.load_demo_data()
+    if await PortalUser.filter(email__in=[login.email for login in demo_data.DEMO_LOGINS]).exists():
+        print_demo_logins()
+    print(f'Firmenportal läuft auf http://{settings.host}:{settings.port}', flush=True)
+
+
+def serve() -> None:
+    settings = get_settings()
+    app.on_startup(startup)
+    app.on_shutdown(close_database)
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title='Firmenportal D-Ticket Job',
+        language='de',
+        favicon='🚆',
+        storage_secret=settings.storage_secret,
+        reload=False,
+        show=False,
+        fastapi_docs=False,
+        reconnect_timeout=10,
+    )
+
+
+def read_password(prompt: str = 'Passwort: ') -> str:
+    """From a prompt when interactive, else the first line of stdin; never from the command line."""
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if first != getpass.getpass('Passwort wiederholen: '):
+            raise SystemExit('Die Passwörter stimmen nicht überein.')
+        return first
+    return sys.stdin.readline().rstrip('\n')
+
+
+def run_command(command: Callable[[], Awaitable[str]]) -> None:
+    async def with_database() -> str:
+        await init_database()
+        try:
+            return await command()
+        finally:
+            await close_database()
+
+    try:
+        print(asyncio.run(with_database()))
+    except ValidationError as error:
+        raise SystemExit('\n'.join(f'Fehler ({field}): {message}' for field, message in error.errors.items()))
+    except ServiceError as error:
+        raise SystemExit(f'Fehler: {error}')
+
+
+def german_date(value: str) -> date:
+    parsed = parse_german_date(value)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f'kein Datum (TT.MM.JJJJ): {value}')
+    return parsed
+
+
+def euro_cents(value: str) -> int:
+    try:
+        return round(float(value.replace(',', '.')) * 100)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'kein Eurobetrag: {value}') from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='python main.py', description='Firmenportal D-Ticket Job')
+    commands = parser.add_subparsers(dest='command', metavar='BEFEHL')
+    commands.add_parser('serve', help='Portal starten (Standard)')
+    commands.add_parser('migrate', help='Datenbankschema auf den neuesten Stand bringen')
+    commands.add_parser('demo-data', help='Demodaten laden (nur in eine leere Datenbank)')
+
+    customer = commands.add_parser('create-customer', help='Kunden (Firma) anlegen')
+    customer.add_argument('--kundennummer', required=True)
+    customer.add_argument('--name', required=True)
+    customer.add_argument('--strasse', required=True)
+    customer.add_argument('--plz', required=True)
+    customer.add_argument('--ort', required=True)
+    customer.add_argument('--ansprechpartner', default='')
+    customer.add_argument('--email', default='')
+    customer.add_argument('--telefon', default='')
+
+    contract = commands.add_parser('create-contract', help='Vertrag für einen Kunden anlegen')
+    contract.add_argument('--kundennummer', required=True)
+    contract.add_argument('--vertragsnummer', required=True)
+    contract.add_argument('--produkt', choices=['rechnung', 'sepa'], default='rechnung')
+    contract.add_argument('--beginn', type=german_date, required=True, help='TT.MM.JJJJ')
+    contract.add_argument('--ende', type=german_date, help='TT.MM.JJJJ')
+    contract.add_argument('--zuschuss', type=euro_cents, required=True, help='Arbeitgeberzuschuss in Euro, z. B. 15,75')
+    contract.add_argument('--status', choices=[status.value for status in ContractStatus], default='aktiv')
+
+    user = commands.add_parser('create-user', help='Anwender anlegen (Passwort über Eingabeaufforderung/stdin)')
+    user.add_argument('--email', required=True)
+    user.add_argument('--name', required=True)
+    user.add_argument('--rolle', choices=[role.value for role in Role], required=True)
+    user.add_argument('--kundennummer', help='Firma des Anwenders (nicht für Rolle staff)')
+
+    reset = commands.add_parser('reset-password', help='Passwort zurücksetzen (Passwort über Eingabeaufforderung/stdin)')
+    reset.add_argument('--email', required=True)
+    return parser
+
+
+async def _customer(kundennummer: str | None) -> Customer | None:
+    if not kundennummer:
+        return None
+    customer = await Customer.get_or_none(kundennummer=kundennummer)
+    if customer is None:
+        raise ServiceError(f'Kundennummer {kundennummer} gibt es nicht.')
+    return customer
+
+
+def main(argv: list[str]) -> None:
+    args = build_parser().parse_args(argv)
+    if args.command in (None, 'serve'):
+        serve()
+    elif args.command == 'migrate':
+        run_command(lambda: asyncio.sleep(0, 'Datenbankschema ist aktuell.'))
+    elif args.command == 'demo-data':
+        async def load() -> str:
+            if not await demo_data.database_is_empty():
+                raise ServiceError('Die Datenbank ist nicht leer; Demodaten werden nur in eine leere geladen.')
+            await demo_data.load_demo_data()
+            print_demo_logins()
+            return 'Demodaten geladen.'
+        run_command(load)
+    elif args.command == 'create-customer':
+        async def create() -> str:
+            customer = await customers.create_customer(
+                kundennummer=args.kundennummer, name=args.name, strasse=args.strasse, plz=args.plz, ort=args.ort,
+                ansprechpartner=args.ansprechpartner, email=args.email, telefon=args.telefon,
+            )
+            return f'Kunde angelegt: {customer}'
+        run_command(create)
+    elif args.command == 'create-contract':
+        async def create() -> str:
+            contract = await contracts.create_contract(
+                customer=await _customer(args.kundennummer), vertragsnummer=args.vertragsnummer,
+                produktangebot=Produktangebot.RECHNUNG if args.produkt == 'rechnung' else Produktangebot.SEPA,
+                beginn=args.beginn, ende=args.ende, arbeitgeberzuschuss_cent=args.zuschuss,
+                status=ContractStatus(args.status),
+            )
+            return f'Vertrag angelegt: {contract.vertragsnummer}'
+        run_command(create)
+    elif args.command == 'create-user':
+        password = read_password()
+        async def create() -> str:
+            user = await users.create_user(
+                email=args.email, name=args.name, role=Role(args.rolle), password=password,
+                customer=await _customer(args.kundennummer),
+            )
+            return f'Anwender angelegt: {user.email} ({user.role.label})'
+        run_command(create)
+    elif args.command == 'reset-password':
+        password = read_password('Neues Passwort: ')
+        async def reset() -> str:
+            user = await users.reset_password(args.email, password)
+            return f'Passwort von {user.email} gesetzt; alle Sitzungen beendet.'
+        run_command(reset)
+
+
+if __name__ in {'__main__', '__mp_main__'}:
+    os.chdir(PROJECT_DIR)
+    main([] if os.environ.get('NICEGUI_USER_SIMULATION') else sys.argv[1:])

@@ -1,0 +1,22 @@
+"""Tortoise models, one module per aggregate. Tortoise discovers every model imported here."""
+
+from models.audit import AuditEvent
+from models.contract import Contract, ContractStatus, Produktangebot
+from models.customer import Customer
+from models.kundencode import Kundencode
+from models.login_throttle import LoginThrottle
+from models.session import Session
+from models.user import PortalUser, Role
+
+__all__ = [
+    'AuditEvent',
+    'Contract',
+    'ContractStatus',
+    'Customer',
+    'Kundencode',
+    'LoginThrottle',
+    'PortalUser',
+    'Produktangebot',
+    'Role',
+    'Session',
+]

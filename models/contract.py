@@ -1,0 +1,71 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class Produktangebot(StrEnum):
+    RECHNUNG = 'D-Ticket Job (Rechnung)'
+    SEPA = 'D-Ticket Job (SEPA-Lastschrift)'
+
+
+class ContractStatus(StrEnum):
+    AKTIV = 'aktiv'
+    GEKUENDIGT = 'gekündigt'
+    BEENDET = 'beendet'
+
+
+SORTABLE_COLUMNS = ('vertragsnummer', 'firma', 'strasse', 'plz', 'ort', 'produktangebot', 'status')
+
+
+class Contract(Model):
+    """A D-Ticket Job contract (Vertrag) of one customer.
+
+    The contract carries its own address (firma, strasse, plz, ort: the Vertragsanschrift shown in the table) so that
+    the contract table can filter, sort and page on indexed columns of one table, without a join.
+    `search_text` is the lower-cased concatenation of the shown columns for the table's search field.
+    """
+
+    id = fields.IntField(primary_key=True)
+    vertragsnummer = fields.CharField(max_length=20, unique=True)
+    customer: fields.ForeignKeyRelation['Customer'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Customer', related_name='contracts', on_delete=fields.RESTRICT
+    )
+    firma = fields.CharField(max_length=200)
+    strasse = fields.CharField(max_length=200)
+    plz = fields.CharField(max_length=5)
+    ort = fields.CharField(max_length=100)
+    produktangebot = fields.CharEnumField(Produktangebot, max_length=40)
+    status = fields.CharEnumField(ContractStatus, max_length=20, default=ContractStatus.AKTIV)
+    beginn = fields.DateField()
+    ende = fields.DateField(null=True)
+    arbeitgeberzuschuss_cent = fields.IntField()
+    search_text = fields.TextField(default='')
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = 'contract'
+        indexes = [
+            *(Index(fields=[column, 'id'], name=f'ix_contract_{column}') for column in SORTABLE_COLUMNS[1:]),
+            *(
+                Index(fields=['status', column, 'id'], name=f'ix_contract_status_{column}')
+                for column in SORTABLE_COLUMNS
+                if column != 'status'
+            ),
+            Index(fields=['customer_id', 'status'], name='ix_contract_customer_status'),
+        ]
+
+    def refresh_search_text(self) -> None:
+        self.search_text = ' '.join(
+            str(value) for value in (
+                self.vertragsnummer, self.firma, self.strasse, self.plz, self.ort, self.produktangebot, self.status
+            )
+        ).lower()
+
+    async def save(self, *args, **kwargs) -> None:  # type: ignore[override]
+        self.refresh_search_text()
+        if kwargs.get('update_fields') is not None:
+            kwargs['update_fields'] = list({*kwargs['update_fields'], 'search_text'})
+        await super().save(*args, **kwargs)

@@ -1,0 +1,28 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Kundencode(Model):
+    """The code a company hands to its employees for the Self-Service. At most one per contract is not revoked.
+
+    `code` holds the normalised form (16 Crockford base32 characters, no dashes); the UI groups it for reading.
+    """
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=32, unique=True)
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Contract', related_name='codes', on_delete=fields.CASCADE
+    )
+    valid_until = fields.DateField()
+    created_at = fields.DatetimeField()
+    created_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+        'models.PortalUser', related_name='created_codes', null=True, on_delete=fields.SET_NULL
+    )
+    revoked_at = fields.DatetimeField(null=True)
+    revoked_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+        'models.PortalUser', related_name='revoked_codes', null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = 'kundencode'
+        indexes = [('contract_id', 'revoked_at')]

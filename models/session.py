@@ -1,0 +1,22 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Session(Model):
+    """A server-side login session. Only a SHA-256 of the token is stored, so a database copy grants no logins."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    user: fields.ForeignKeyRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+        'models.PortalUser', related_name='sessions', on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField()
+    last_seen_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField(null=True)
+    end_reason = fields.CharField(max_length=40, default='')
+    client = fields.CharField(max_length=100, default='')
+    user_agent = fields.CharField(max_length=300, default='')
+
+    class Meta:
+        table = 'session'
+        indexes = [('user_id', 'ended_at')]

@@ -1,0 +1,59 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Role(StrEnum):
+    ADMIN = 'admin'
+    CLERK = 'clerk'
+    READONLY = 'readonly'
+    STAFF = 'staff'
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: 'Administrator',
+    Role.CLERK: 'Sachbearbeitung',
+    Role.READONLY: 'Nur lesen',
+    Role.STAFF: 'Verkehrsunternehmen',
+}
+
+
+class PortalUser(Model):
+    """A person who logs in to the portal: a company user (customer set) or transit-company staff (no customer).
+
+    `email` is stored normalised (trimmed, lower case), which makes its uniqueness case-insensitive.
+    """
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=200)
+    name = fields.CharField(max_length=200)
+    role = fields.CharEnumField(Role, max_length=20)
+    customer: fields.ForeignKeyNullableRelation['Customer'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Customer', related_name='users', null=True, on_delete=fields.RESTRICT
+    )
+    is_active = fields.BooleanField(default=True, db_index=True)
+    last_login_at = fields.DatetimeField(null=True)
+    password_changed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = 'portal_user'
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.STAFF
+
+    @property
+    def initials(self) -> str:
+        parts = [part for part in self.name.replace('-', ' ').split() if part[:1].isalpha()]
+        if not parts:
+            return self.email[:2].upper()
+        if len(parts) == 1:
+            return parts[0][:2].upper()
+        return (parts[0][0] + parts[-1][0]).upper()

@@ -1,0 +1,125 @@
+"""The portal shell (header with initials menu, sidebar) and `portal_page`, the decorator for every logged-in page.
+
+`portal_page` resolves the server-side session before anything renders; without a valid one the browser is sent to
+the login, which brings it back to the requested address afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app, ui
+
+from models import PortalUser
+from pages.theme import SIDEBAR, apply_theme
+from services import sessions
+
+SESSION_KEY = 'session_token'
+PRODUCT_NAME = 'Firmenportal D-Ticket Job'
+NAVIGATION = (
+    ('Dashboard', '/', 'dashboard'),
+    ('Vertragsverwaltung', '/vertragsverwaltung', 'description'),
+    ('Anwender', '/anwender', 'group'),
+)
+
+PageBuilder = Callable[[PortalUser, Request], Awaitable[None]]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ''
+
+
+def safe_redirect_target(target: str | None) -> str:
+    """Only local paths, so the login cannot be used to send people to another site."""
+    if not target or not target.startswith('/') or target.startswith('//') or '\\' in target:
+        return '/'
+    return target
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path + (f'?{request.url.query}' if request.url.query else '')
+    return '/login' if target == '/' else f'/login?redirect_to={quote(target, safe="")}'
+
+
+async def logout(request: Request) -> None:
+    await sessions.end_session(app.storage.user.pop(SESSION_KEY, None), client=client_address(request))
+    ui.navigate.to('/login')
+
+
+def _header(user: PortalUser, request: Request, drawer: ui.left_drawer) -> None:
+    with ui.header(elevated=False).classes('items-center bg-white text-primary q-px-md').style(
+        'border-bottom: 1px solid #DDE4EE'
+    ):
+        ui.button(icon='menu', on_click=drawer.toggle).props('flat round dense aria-label="Menü umschalten"').classes(
+            'lg:hidden'
+        )
+        ui.icon('train', size='28px').classes('text-primary')
+        ui.label(PRODUCT_NAME).classes('text-lg font-semibold text-primary')
+        ui.space()
+        with ui.button(user.initials).props(f'round unelevated color=primary aria-label="Benutzermenü {user.name}"'):
+            with ui.menu().props('anchor="bottom right" self="top right"'), ui.column().classes('q-pa-md gap-1'):
+                ui.label(user.name).classes('text-base font-semibold')
+                ui.label(user.email).classes('text-sm muted')
+                ui.label(f'Rolle: {user.role.label}').classes('text-sm muted')
+                if user.customer:
+                    ui.label(user.customer.name).classes('text-sm muted')
+                ui.separator().classes('q-my-sm')
+                ui.button('Passwort ändern', icon='key', on_click=lambda: ui.navigate.to('/passwort')).props(
+                    'flat no-caps align=left'
+                ).classes('w-full')
+                ui.button('Abmelden', icon='logout', on_click=lambda: logout(request)).props(
+                    'flat no-caps align=left'
+                ).classes('w-full')
+
+
+def _sidebar(current_path: str) -> ui.left_drawer:
+    with ui.left_drawer(value=True, bordered=False).props('width=240 breakpoint=1024').classes(
+        'portal-sidebar q-pt-md'
+    ).style(f'background: {SIDEBAR}') as drawer:
+        with ui.row().classes('items-center q-px-md q-pb-lg gap-2'):
+            ui.icon('directions_bus', size='32px').classes('text-white')
+            with ui.column().classes('gap-0'):
+                ui.label('D-Ticket Job').classes('text-white text-base font-bold')
+                ui.label('Firmenportal').classes('text-blue-2 text-xs')
+        with ui.list().props('role=navigation aria-label="Hauptnavigation"').classes('w-full'):
+            for label, path, icon in NAVIGATION:
+                active = current_path == path
+                with ui.item(on_click=lambda path=path: ui.navigate.to(path)).classes(
+                    'nav-active' if active else ''
+                ).props(f'clickable {"aria-current=page" if active else ""}'):
+                    with ui.item_section().props('avatar'):
+                        ui.icon(icon)
+                    ui.item_section(label)
+    return drawer
+
+
+def portal_page(path: str, title: str) -> Callable[[PageBuilder], PageBuilder]:
+    """Register a logged-in page at `path`: checks the session, draws the shell, then lets `build` fill the content."""
+
+    def decorator(build: PageBuilder) -> PageBuilder:
+        @ui.page(path, title=f'{title} – {PRODUCT_NAME}')
+        async def page(request: Request) -> RedirectResponse | None:
+            user = await sessions.user_for_token(app.storage.user.get(SESSION_KEY))
+            if user is None:
+                app.storage.user.pop(SESSION_KEY, None)
+                return RedirectResponse(login_url(request), status_code=303)
+            apply_theme()
+            drawer = _sidebar(path)
+            _header(user, request, drawer)
+            with ui.column().classes('w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
+                await build(user, request)
+            return None
+
+        return build
+
+    return decorator
+
+
+def page_heading(text: str, subtitle: str = '') -> None:
+    with ui.column().classes('gap-0'):
+        ui.label(text).classes('page-title').props('role=heading aria-level=1')
+        if subtitle:
+            ui.label(subtitle).classes('muted')

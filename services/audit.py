@@ -1,0 +1,77 @@
+"""The audit trail: who did what to which record, when. Append-only by design: there is no update or delete here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from models import AuditEvent, PortalUser
+from services import clock
+
+
+class AuditKind(StrEnum):
+    LOGIN = 'login'
+    LOGIN_FAILED = 'login_failed'
+    LOGIN_LOCKED = 'login_locked'
+    LOGIN_BLOCKED = 'login_blocked'
+    LOGIN_INACTIVE = 'login_inactive'
+    LOGOUT = 'logout'
+    SESSION_EXPIRED = 'session_expired'
+    PASSWORD_CHANGED = 'password_changed'
+    PASSWORD_RESET = 'password_reset'
+    USER_CREATED = 'user_created'
+    CUSTOMER_CREATED = 'customer_created'
+    CONTRACT_CREATED = 'contract_created'
+    CODE_GENERATED = 'code_generated'
+    CODE_REVOKED = 'code_revoked'
+    DEMO_DATA_LOADED = 'demo_data_loaded'
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS.get(self, self.value)
+
+
+KIND_LABELS = {
+    AuditKind.LOGIN: 'Anmeldung',
+    AuditKind.LOGIN_FAILED: 'Anmeldung fehlgeschlagen',
+    AuditKind.LOGIN_LOCKED: 'Anmeldung gesperrt',
+    AuditKind.LOGIN_BLOCKED: 'Anmeldeversuch abgewiesen',
+    AuditKind.LOGIN_INACTIVE: 'Anmeldung mit deaktiviertem Zugang',
+    AuditKind.LOGOUT: 'Abmeldung',
+    AuditKind.SESSION_EXPIRED: 'Sitzung abgelaufen',
+    AuditKind.PASSWORD_CHANGED: 'Passwort geändert',
+    AuditKind.PASSWORD_RESET: 'Passwort zurückgesetzt',
+    AuditKind.USER_CREATED: 'Anwender angelegt',
+    AuditKind.CUSTOMER_CREATED: 'Kunde angelegt',
+    AuditKind.CONTRACT_CREATED: 'Vertrag angelegt',
+    AuditKind.CODE_GENERATED: 'Kundencode generiert',
+    AuditKind.CODE_REVOKED: 'Kundencode widerrufen',
+    AuditKind.DEMO_DATA_LOADED: 'Demodaten geladen',
+}
+
+
+async def record(
+    kind: AuditKind,
+    *,
+    actor: PortalUser | None = None,
+    actor_label: str = '',
+    customer_id: int | None = None,
+    object_type: str = '',
+    object_id: object = '',
+    details: dict[str, Any] | None = None,
+    client: str = '',
+) -> AuditEvent:
+    """Append one event. The actor's customer is the default scope, so company admins later see their own events."""
+    if customer_id is None and actor is not None:
+        customer_id = actor.customer_id  # type: ignore[attr-defined]
+    return await AuditEvent.create(
+        created_at=clock.now(),
+        kind=kind.value,
+        actor=actor,
+        actor_label=(actor_label or (actor.email if actor else ''))[:254],
+        customer_id=customer_id,
+        object_type=object_type,
+        object_id=str(object_id)[:50],
+        details=details or {},
+        client=client[:100],
+    )

@@ -1,0 +1,14 @@
+"""The portal's notion of 'now' and 'today' (Europe/Berlin), in one place so tests can move time."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo('Europe/Berlin')
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    return now().astimezone(BERLIN).date()

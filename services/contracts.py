@@ -1,0 +1,82 @@
+"""Contracts (Verträge): creation, the Vertragsverwaltung table and scoped access to one contract."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from tortoise.exceptions import IntegrityError
+
+from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot
+from models.contract import SORTABLE_COLUMNS
+from services import audit
+from services.audit import AuditKind
+from services.errors import NotFound, PermissionDenied, ValidationError
+from services.table_query import TablePage, TableRequest, fetch_page
+from services.validation import require_text
+
+NOT_FOUND = 'Keine Verträge gefunden'
+
+
+async def create_contract(
+    *,
+    customer: Customer,
+    vertragsnummer: str,
+    produktangebot: Produktangebot,
+    beginn: date,
+    arbeitgeberzuschuss_cent: int,
+    ende: date | None = None,
+    status: ContractStatus = ContractStatus.AKTIV,
+    actor: PortalUser | None = None,
+    client: str = '',
+) -> Contract:
+    """A contract at the customer's address. Only transit staff (or the operator, actor None) create contracts."""
+    if actor is not None and not actor.is_staff:
+        raise PermissionDenied()
+    errors: dict[str, str] = {}
+    vertragsnummer = require_text(errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', 20)
+    if ende is not None and ende < beginn:
+        errors['ende'] = 'Das Vertragsende darf nicht vor dem Beginn liegen.'
+    if arbeitgeberzuschuss_cent < 0:
+        errors['arbeitgeberzuschuss'] = 'Der Arbeitgeberzuschuss darf nicht negativ sein.'
+    if errors:
+        raise ValidationError(errors)
+    try:
+        contract = await Contract.create(
+            customer=customer, vertragsnummer=vertragsnummer, firma=customer.name, strasse=customer.strasse,
+            plz=customer.plz, ort=customer.ort, produktangebot=produktangebot, status=status, beginn=beginn,
+            ende=ende, arbeitgeberzuschuss_cent=arbeitgeberzuschuss_cent,
+        )
+    except IntegrityError:
+        raise ValidationError({'vertragsnummer': 'Diese Vertragsnummer ist bereits vergeben.'}) from None
+    await audit.record(
+        AuditKind.CONTRACT_CREATED, actor=actor, actor_label='' if actor else 'Betrieb (Kommandozeile)',
+        customer_id=customer.id, object_type='contract', object_id=contract.id,
+        details={'vertragsnummer': vertragsnummer}, client=client,
+    )
+    return contract
+
+
+async def list_contracts(
+    actor: PortalUser, request: TableRequest, *, kundennummer: str = '', only_active: bool = True
+) -> TablePage[Contract]:
+    """The Vertragsverwaltung table, scoped to the actor: company users see only their own company's contracts,
+    and another company's Kundennummer finds nothing, exactly like an unknown one."""
+    queryset = Contract.all()
+    if not actor.is_staff:
+        queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
+    if kundennummer := kundennummer.strip()[:20]:
+        queryset = queryset.filter(customer__kundennummer=kundennummer)
+    if only_active:
+        queryset = queryset.filter(status=ContractStatus.AKTIV)
+    return await fetch_page(queryset, request, SORTABLE_COLUMNS)
+
+
+async def get_contract(actor: PortalUser, contract_id: int) -> Contract:
+    """One contract with its customer, if the actor may see it; NotFound otherwise (never a hint that it exists)."""
+    queryset = Contract.filter(id=contract_id)
+    if not actor.is_staff:
+        queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
+    contract = await queryset.select_related('customer').first()
+    if contract is None:
+        raise NotFound('Der Vertrag wurde nicht gefunden.')
+    return contract

@@ -1,0 +1,49 @@
+"""Database connection and schema: SQLite by default (WAL, busy timeout), PostgreSQL when DATABASE_URL names one.
+
+The schema is owned by Tortoise's own migrations (models/migrations); `python -m tortoise -c
+services.database.TORTOISE_ORM makemigrations` writes a new one after a model change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.migrations.api import migrate
+
+from services.settings import get_settings
+
+SQLITE_PRAGMAS = {'journal_mode': 'WAL', 'busy_timeout': '5000', 'synchronous': 'NORMAL', 'foreign_keys': 'ON'}
+
+
+def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
+    url = database_url or get_settings().database_url
+    connection = expand_db_url(url)
+    if connection['engine'].endswith('sqlite'):
+        for name, value in SQLITE_PRAGMAS.items():
+            connection['credentials'].setdefault(name, value)
+    return {
+        'connections': {'default': connection},
+        'apps': {'models': {'models': ['models'], 'default_connection': 'default', 'migrations': 'models.migrations'}},
+        'use_tz': True,
+        'timezone': 'Europe/Berlin',
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """`TORTOISE_ORM` for Tortoise's command line, built from the current environment when asked for."""
+    if name == 'TORTOISE_ORM':
+        return tortoise_config()
+    raise AttributeError(name)
+
+
+async def init_database(database_url: str | None = None) -> None:
+    """Bring the schema up to date through migrations, then open the connections."""
+    config = tortoise_config(database_url)
+    await migrate(config=config)
+    await Tortoise.init(config=config)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()

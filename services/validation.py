@@ -1,0 +1,50 @@
+"""Small checks and conversions shared by every form: e-mail, PLZ, German dates, text length."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+EMAIL_PATTERN = re.compile(r'^[^@\s<>"]{1,64}@[^@\s<>"]+\.[^@\s<>"]{2,}$')
+PLZ_PATTERN = re.compile(r'^\d{5}$')
+GERMAN_DATE = '%d.%m.%Y'
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= 254 and bool(EMAIL_PATTERN.match(value))
+
+
+def is_plz(value: str) -> bool:
+    return bool(PLZ_PATTERN.match(value))
+
+
+def parse_german_date(value: str) -> date | None:
+    """'31.12.2026' → date; also accepts ISO '2026-12-31' (what date pickers send). None when it is no date."""
+    value = value.strip()
+    for pattern in (GERMAN_DATE, '%Y-%m-%d'):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def format_german_date(value: date | None) -> str:
+    return value.strftime(GERMAN_DATE) if value else ''
+
+
+def format_euro(cents: int) -> str:
+    """1575 → '15,75 €' (German notation)."""
+    euros, rest = divmod(abs(cents), 100)
+    sign = '-' if cents < 0 else ''
+    return f'{sign}{euros:,}'.replace(',', '.') + f',{rest:02d} €'
+
+
+def require_text(errors: dict[str, str], field: str, value: str, label: str, max_length: int) -> str:
+    """Trimmed text, with a German message in `errors` when it is empty or too long."""
+    value = (value or '').strip()
+    if not value:
+        errors[field] = f'Bitte geben Sie {label} an.'
+    elif len(value) > max_length:
+        errors[field] = f'{label[0].upper()}{label[1:]} darf höchstens {max_length} Zeichen lang sein.'
+    return value
