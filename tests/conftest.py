@@ -1,0 +1,141 @@
+"""Shared fixtures. Service tests take `db`, which runs each test on SQLite and on PostgreSQL.
+
+Both databases get their schema from the project's migrations once per test session; each test then starts from
+empty tables (a fresh copy of the migrated SQLite file, a TRUNCATE on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.context import TortoiseContext
+
+# Cheap hashing and no demo data unless a test asks: set before any settings are read.
+os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0', STORAGE_SECRET='test-secret')
+
+from services import passwords  # noqa: E402
+from services.database import tortoise_config  # noqa: E402
+from services.settings import reset_settings  # noqa: E402
+from tortoise.contrib.test import truncate_all_models  # noqa: E402
+from tortoise.migrations.api import migrate  # noqa: E402
+
+POSTGRES_ADMIN_URL = os.environ.get('TEST_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
+POSTGRES_DB = f'test_portal_{os.getpid()}'
+POSTGRES_URL = POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + POSTGRES_DB
+REQUIRE_POSTGRES = os.environ.get('REQUIRE_POSTGRES') == '1'
+
+
+async def _migrate_once(url: str) -> None:
+    ctx = TortoiseContext()
+    async with ctx:
+        await migrate(config=tortoise_config(url))
+
+
+@pytest.fixture(scope='session')
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp('db') / 'template.db'
+    asyncio.run(_migrate_once(f'sqlite://{path}'))
+    return path
+
+
+@pytest.fixture(scope='session')
+def postgres_url() -> Iterator[str]:
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    try:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB}'))
+    except (OSError, asyncpg.PostgresError) as error:
+        if REQUIRE_POSTGRES:
+            raise
+        pytest.skip(f'PostgreSQL not reachable ({error}); set REQUIRE_POSTGRES=1 to make this an error')
+    asyncio.run(admin(f'CREATE DATABASE {POSTGRES_DB}'))
+    asyncio.run(_migrate_once(POSTGRES_URL))
+    yield POSTGRES_URL
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)'))
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    reset_settings()
+    passwords.reset_hasher()
+    yield
+    reset_settings()
+    passwords.reset_hasher()
+
+
+@pytest.fixture(params=['sqlite', 'postgres'])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each backend (sync, so the session fixtures run outside the test's loop)."""
+    if request.param == 'sqlite':
+        path = tmp_path / 'test.db'
+        shutil.copy(request.getfixturevalue('sqlite_template'), path)
+        return f'sqlite://{path}'
+    return request.getfixturevalue('postgres_url')
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[str]:
+    """An initialised, empty database; the value is the backend's name."""
+    backend = 'sqlite' if database_url.startswith('sqlite') else 'postgres'
+    EXECUTOR_CACHE.clear()  # Tortoise caches SQL per connection name, across backends
+    ctx = TortoiseContext()
+    async with ctx:
+        await ctx.init(config=tortoise_config(database_url))
+        if backend == 'postgres':
+            await truncate_all_models()
+        yield backend
+
+
+PASSWORD = 'Fulda-Ufer-im-Herbst-7'
+
+
+@pytest.fixture
+async def company(db: str):
+    from services.customers import create_customer
+
+    return await create_customer(
+        kundennummer='100234', name='Fahrradmanufaktur Kassel GmbH', strasse='Wilhelmshöher Allee 273',
+        plz='34131', ort='Kassel', ansprechpartner='Anna Dietrich', email='personal@fahrradmanufaktur-kassel.de',
+    )
+
+
+@pytest.fixture
+async def other_company(db: str):
+    from services.customers import create_customer
+
+    return await create_customer(
+        kundennummer='200418', name='Kaufunger Holzbau GmbH', strasse='Leipziger Straße 180', plz='34260',
+        ort='Kaufungen',
+    )
+
+
+async def make_user(email: str, role, customer=None, name: str = 'Anna Dietrich'):
+    from services.users import create_user
+
+    return await create_user(email=email, name=name, role=role, password=PASSWORD, customer=customer)
+
+
+@pytest.fixture
+async def admin(company):
+    from models import Role
+
+    return await make_user('admin@fahrradmanufaktur-kassel.de', Role.ADMIN, company)
+
+
+@pytest.fixture
+async def staff(db: str):
+    from models import Role
+
+    return await make_user('kundenservice@verkehrsbetrieb.de', Role.STAFF, None, name='Sabine Krüger')
