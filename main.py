@@ -11,12 +11,14 @@ import asyncio
 import getpass
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 
+from fastapi import FastAPI
 from nicegui import app, ui
 
-import pages  # noqa: F401  (registers the routes)
+import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from services import contracts, customers, demo_data, users
 from services.database import close_database, init_database
@@ -43,8 +45,21 @@ async def startup() -> None:
 
 def serve() -> None:
     settings = get_settings()
-    app.on_startup(startup)
-    app.on_shutdown(close_database)
+    for router in pages.ROUTERS:
+        app.include_router(router)
+    nicegui_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
+        """The database is ready before the first request (NiceGUI's own on_startup runs in the background)."""
+        await startup()
+        try:
+            async with nicegui_lifespan(fastapi_app):
+                yield
+        finally:
+            await close_database()
+
+    app.router.lifespan_context = lifespan
     ui.run(
         host=settings.host,
         port=settings.port,

@@ -1,5 +1,5 @@
-"""NiceGUI pages. Importing this package registers every route."""
+"""NiceGUI pages, one module per page; each has an APIRouter that main.py includes."""
 
 from pages import account, contracts, dashboard, login, users
 
-__all__ = ['account', 'contracts', 'dashboard', 'login', 'users']
+ROUTERS = [login.router, dashboard.router, contracts.router, users.router, account.router]

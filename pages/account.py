@@ -1,16 +1,18 @@
 """Passwort ändern, from the initials menu."""
 
 from fastapi import Request
-from nicegui import ui
+from nicegui import APIRouter, ui
 
 from models import PortalUser
 from pages.layout import client_address, page_heading, portal_page
+
+router = APIRouter()
 from services import users
 from services.errors import ValidationError
 from services.passwords import MAX_LENGTH, MIN_LENGTH
 
 
-@portal_page('/passwort', 'Passwort ändern')
+@portal_page(router, '/passwort', 'Passwort ändern')
 async def password_page(user: PortalUser, request: Request) -> None:
     page_heading('Passwort ändern')
 

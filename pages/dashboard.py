@@ -1,13 +1,15 @@
 """Dashboard: the first page after login."""
 
 from fastapi import Request
-from nicegui import ui
+from nicegui import APIRouter, ui
 
 from models import PortalUser
 from pages.layout import page_heading, portal_page
 
+router = APIRouter()
 
-@portal_page('/', 'Dashboard')
+
+@portal_page(router, '/', 'Dashboard')
 async def dashboard_page(user: PortalUser, request: Request) -> None:
     page_heading(f'Willkommen, {user.name}', user.customer.name if user.customer else 'Verkehrsunternehmen')
     with ui.card().classes('portal-card w-full'):

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, ui
+from nicegui import APIRouter, app, ui
 
 from models import PortalUser
 from pages.theme import SIDEBAR, apply_theme
@@ -96,11 +96,11 @@ def _sidebar(current_path: str) -> ui.left_drawer:
     return drawer
 
 
-def portal_page(path: str, title: str) -> Callable[[PageBuilder], PageBuilder]:
+def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuilder], PageBuilder]:
     """Register a logged-in page at `path`: checks the session, draws the shell, then lets `build` fill the content."""
 
     def decorator(build: PageBuilder) -> PageBuilder:
-        @ui.page(path, title=f'{title} – {PRODUCT_NAME}')
+        @router.page(path, title=f'{title} – {PRODUCT_NAME}')
         async def page(request: Request) -> RedirectResponse | None:
             user = await sessions.user_for_token(app.storage.user.get(SESSION_KEY))
             if user is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, ui
+from nicegui import APIRouter, app, ui
 
 from pages.layout import PRODUCT_NAME, SESSION_KEY, client_address, safe_redirect_target
 from pages.theme import SIDEBAR, apply_theme
@@ -12,8 +12,10 @@ from services import auth, sessions
 
 MAX_INPUT = 1024
 
+router = APIRouter()
 
-@ui.page('/login', title=f'Anmeldung – {PRODUCT_NAME}')
+
+@router.page('/login', title=f'Anmeldung – {PRODUCT_NAME}')
 async def login_page(request: Request, redirect_to: str = '/') -> RedirectResponse | None:
     target = safe_redirect_target(redirect_to)
     if await sessions.user_for_token(app.storage.user.get(SESSION_KEY)):
@@ -21,7 +23,7 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
     apply_theme()
 
     async def try_login() -> None:
-        error.set_visible(False)
+        error.visible = False
         button.props('loading')
         try:
             result = await auth.login(
@@ -32,7 +34,7 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
             button.props(remove='loading')
         if result.token is None:
             error.text = result.error or auth.WRONG_CREDENTIALS
-            error.set_visible(True)
+            error.visible = True
             password.value = ''
             return
         app.storage.user[SESSION_KEY] = result.token
@@ -63,7 +65,7 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
                     f'outlined autocomplete=current-password maxlength={MAX_INPUT}'
                 ).classes('w-full')
                 error = ui.label().classes('text-negative text-body2').props('role=alert')
-                error.set_visible(False)
+                error.visible = False
                 button = ui.button('Anmelden', on_click=try_login).props('unelevated size=lg no-caps').classes(
                     'w-full q-mt-sm'
                 )

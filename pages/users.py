@@ -1,13 +1,15 @@
 """Anwender: the company's portal users."""
 
 from fastapi import Request
-from nicegui import ui
+from nicegui import APIRouter, ui
 
 from models import PortalUser
 from pages.layout import page_heading, portal_page
 
+router = APIRouter()
 
-@portal_page('/anwender', 'Anwender')
+
+@portal_page(router, '/anwender', 'Anwender')
 async def users_page(user: PortalUser, request: Request) -> None:
     page_heading('Anwender', user.customer.name if user.customer else 'Verkehrsunternehmen')
     with ui.card().classes('portal-card w-full'):

@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
 from services.settings import get_settings
@@ -38,12 +39,23 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+_context: TortoiseContext | None = None
+
+
 async def init_database(database_url: str | None = None) -> None:
-    """Bring the schema up to date through migrations, then open the connections."""
+    """Bring the schema up to date through migrations, then open the connections.
+
+    The context is the process-wide fallback, because NiceGUI runs page and event handlers in tasks that do not
+    inherit the start-up task's context variables.
+    """
+    global _context
     config = tortoise_config(database_url)
     await migrate(config=config)
-    await Tortoise.init(config=config)
+    _context = await Tortoise.init(config=config, _enable_global_fallback=True)
 
 
 async def close_database() -> None:
-    await Tortoise.close_connections()
+    global _context
+    if _context is not None:
+        await _context.close_connections()
+        _context = None

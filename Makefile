@@ -1,0 +1,38 @@
+# Two commands do all set-up: `make run` starts the portal, `make test` runs the whole test suite.
+# Both create .venv from requirements.lock (exact versions, resolved from the ranges in pyproject.toml).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test lint chromium lock bench
+
+$(INSTALLED): requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/python main.py
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		else echo "chromium fehlt: sudo apt-get install chromium chromium-driver (Browser-Tests werden übersprungen)"; fi; }
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+test: $(INSTALLED) chromium lint
+	$(BIN)/python -m pytest
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/contract_table.py
+
+# After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
+lock:
+	rm -rf /tmp/portal-lock-venv && $(PYTHON) -m venv /tmp/portal-lock-venv
+	/tmp/portal-lock-venv/bin/pip install --quiet '.[test]'
+	/tmp/portal-lock-venv/bin/pip freeze --exclude-editable | grep -v '^firmenportal' > requirements.lock

@@ -1,0 +1,515 @@
+"""Benchmark of the Vertragsverwaltung table query (`services.contracts.list_contracts`) on SQLite and PostgreSQL.
+
+What it measures: the wall-clock time of one `list_contracts` call (the COUNT plus the one-page SELECT that
+`services.table_query.fetch_page` sends) for the cases the table offers: first page, a deep page, every sortable
+column ascending and descending, a search for a common and for a rare word, all statuses, the Kundennummer filter,
+a company user's first page and the largest page size. Each case gets warm-up runs, then `--repeat` timed runs;
+the table shows median and p95 in milliseconds.
+
+Every backend gets a fresh database (SQLite: a file in a temporary directory; PostgreSQL: a database
+`bench_portal`, created and dropped with asyncpg), its schema from the project's migrations
+(`services.database.init_database`), then deterministic German-looking customers and contracts from
+`random.Random(seed)` (about 70 % aktiv, both Produktangebote), written with `bulk_create` in batches. Every case
+runs at the full size and at a small size (1,000 contracts, 100 customers); the summary shows the p95 ratio
+full/small and flags a case whose p95 at full size is over `--slow-ms` (50 ms) or whose ratio is over 3x.
+PostgreSQL gets a VACUUM ANALYZE after the fill (what autovacuum does shortly after a bulk load); SQLite gets no
+ANALYZE (the portal never runs one). Two what-if switches test the recommendations without touching the schema:
+`--sqlite-analyze` runs ANALYZE on SQLite after the fill, `--postgres-trgm` adds a pg_trgm GIN index on
+contract.search_text. `--explain flagged|all|none` prints the SQL of the cases (from Tortoise's `tortoise.db_client`
+debug logger) with EXPLAIN QUERY PLAN (SQLite) or EXPLAIN (ANALYZE, BUFFERS) (PostgreSQL) at full size.
+
+Run from the project directory (PostgreSQL at 127.0.0.1:5432 with trust auth, or `--postgres-admin-url`):
+
+    .venv/bin/python bench/contract_table.py                       # both backends, 100,000 contracts
+    .venv/bin/python bench/contract_table.py --backend sqlite --contracts 100000 --customers 10000 --repeat 30
+    .venv/bin/python bench/contract_table.py --backend postgres --explain all
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+# No demo data and no generated storage secret under data/: the benchmark writes nothing outside its databases.
+os.environ.setdefault('DEMO_DATA', '0')
+os.environ.setdefault('STORAGE_SECRET', 'bench-contract-table')
+
+import asyncpg  # noqa: E402
+from tortoise import Tortoise  # noqa: E402
+from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
+from tortoise.connection import connections  # noqa: E402
+from tortoise.context import TortoiseContext  # noqa: E402
+from tortoise.transactions import in_transaction  # noqa: E402
+
+from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot, Role  # noqa: E402
+from models.contract import SORTABLE_COLUMNS  # noqa: E402
+from services.contracts import list_contracts  # noqa: E402
+from services.database import init_database  # noqa: E402
+from services.table_query import PAGE_SIZES, TableRequest  # noqa: E402
+
+POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
+POSTGRES_DB = 'bench_portal'
+SMALL_CONTRACTS = 1_000
+SMALL_CUSTOMERS = 100
+BATCH_SIZE = 2_000
+RATIO_LIMIT = 3.0
+COMMON_WORD = 'gmbh'
+# What-if for `--postgres-trgm`: a trigram index that `search_text LIKE '%word%'` can use (not part of the schema).
+TRGM_SQL = (
+    'CREATE EXTENSION IF NOT EXISTS pg_trgm; '
+    'CREATE INDEX ix_contract_search_trgm ON contract USING gin (search_text gin_trgm_ops);'
+)
+
+SURNAMES = (
+    'Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker', 'Schulz', 'Hoffmann',
+    'Schäfer', 'Koch', 'Bauer', 'Richter', 'Klein', 'Wolf', 'Schröder', 'Neumann', 'Schwarz', 'Zimmermann',
+    'Braun', 'Krüger', 'Hofmann', 'Hartmann', 'Lange', 'Schmitt', 'Werner', 'Schmitz', 'Krause', 'Meier',
+    'Lehmann', 'Schmid', 'Schulze', 'Maier', 'Köhler', 'Herrmann', 'König', 'Walter', 'Mayer', 'Huber',
+    'Kaiser', 'Fuchs', 'Peters', 'Lang', 'Scholz', 'Möller', 'Weiß', 'Jung', 'Hahn', 'Vogel',
+    'Friedrich', 'Keller', 'Günther', 'Frank', 'Berger', 'Winkler', 'Roth', 'Beck', 'Lorenz', 'Baumann',
+)
+BRANCHES = (
+    'Haustechnik', 'Logistik', 'Holzbau', 'Steuerberatung', 'Elektrotechnik', 'Metallbau', 'Gebäudereinigung',
+    'Softwareentwicklung', 'Maschinenbau', 'Bauunternehmung', 'Dachdeckerei', 'Spedition', 'Immobilien',
+    'Pflegedienst', 'Zahntechnik', 'Druckerei', 'Bäckerei', 'Autohaus', 'Gartenbau', 'Ingenieurbüro',
+    'Präzisionsteile', 'Kunststofftechnik', 'Medizintechnik', 'Sanitär und Heizung', 'Malerbetrieb',
+    'Verpackungen', 'Lebensmittelhandel', 'Versicherungsmakler', 'Anlagenbau', 'Werkzeugbau', 'Klimatechnik',
+    'Personalservice', 'Sicherheitsdienst', 'Fensterbau', 'Landtechnik', 'Optik', 'Apotheke', 'Catering',
+    'Kanzlei', 'Datentechnik',
+)
+LEGAL_FORMS = ('GmbH', 'GmbH', 'GmbH', 'GmbH & Co. KG', 'KG', 'AG', 'e.K.', 'OHG', 'gGmbH', 'UG (haftungsbeschränkt)')
+PLACES = (
+    ('34', 'Kassel', 'Kasseler'), ('34', 'Baunatal', 'Baunataler'), ('34', 'Vellmar', 'Vellmarer'),
+    ('34', 'Kaufungen', 'Kaufunger'), ('34', 'Fuldatal', 'Fuldataler'), ('34', 'Lohfelden', 'Lohfeldener'),
+    ('34', 'Hofgeismar', 'Hofgeismarer'), ('34', 'Melsungen', 'Melsunger'), ('34', 'Fritzlar', 'Fritzlarer'),
+    ('34', 'Wolfhagen', 'Wolfhagener'), ('37', 'Göttingen', 'Göttinger'), ('37', 'Witzenhausen', 'Witzenhäuser'),
+    ('36', 'Fulda', 'Fuldaer'), ('36', 'Bad Hersfeld', 'Hersfelder'), ('35', 'Marburg', 'Marburger'),
+    ('35', 'Gießen', 'Gießener'), ('35', 'Wetzlar', 'Wetzlarer'), ('60', 'Frankfurt am Main', 'Frankfurter'),
+    ('65', 'Wiesbaden', 'Wiesbadener'), ('64', 'Darmstadt', 'Darmstädter'), ('63', 'Offenbach am Main',
+    'Offenbacher'), ('63', 'Hanau', 'Hanauer'), ('33', 'Paderborn', 'Paderborner'), ('99', 'Eisenach',
+    'Eisenacher'), ('37', 'Eschwege', 'Eschweger'), ('34', 'Korbach', 'Korbacher'), ('34', 'Schwalmstadt',
+    'Schwalmstädter'), ('34', 'Homberg (Efze)', 'Homberger'), ('34', 'Borken (Hessen)', 'Borkener'),
+    ('34', 'Hann. Münden', 'Mündener'),
+)
+STREETS = (
+    'Hauptstraße', 'Bahnhofstraße', 'Schulstraße', 'Gartenstraße', 'Industriestraße', 'Friedrich-Ebert-Straße',
+    'Wilhelmshöher Allee', 'Frankfurter Straße', 'Leipziger Straße', 'Holländische Straße', 'Am Markt',
+    'Kirchweg', 'Am Sportplatz', 'Rathausplatz', 'Lindenstraße', 'Ringstraße', 'Mühlenweg', 'Waldstraße',
+    'Berliner Straße', 'Goethestraße', 'Schillerstraße', 'Kölnische Straße', 'Gewerbestraße', 'Im Gewerbegebiet',
+    'Sandershäuser Straße', 'Altenbaunaer Straße', 'Dresdener Straße', 'Ludwig-Erhard-Straße', 'Marburger Straße',
+    'Am Felsenkeller', 'Weserstraße', 'Fuldastraße', 'Parkstraße', 'Rosenweg', 'Birkenweg', 'Eichenweg',
+    'Auf der Hute', 'Raiffeisenstraße', 'Robert-Bosch-Straße', 'Carl-Benz-Straße',
+)
+STATUS_WEIGHTS = ((ContractStatus.AKTIV, 70), (ContractStatus.GEKUENDIGT, 18), (ContractStatus.BEENDET, 12))
+ZUSCHUESSE_CENT = (1450, 1470, 1575, 2000, 2500, 3150)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Data
+
+
+def company_name(rng: random.Random) -> str:
+    legal = rng.choice(LEGAL_FORMS)
+    pattern = rng.randrange(4)
+    if pattern == 0:
+        return f'{rng.choice(SURNAMES)} {rng.choice(BRANCHES)} {legal}'
+    if pattern == 1:
+        return f'{rng.choice(PLACES)[2]} {rng.choice(BRANCHES)} {legal}'
+    if pattern == 2:
+        return f'{rng.choice(SURNAMES)} & {rng.choice(SURNAMES)} {rng.choice(BRANCHES)} {legal}'
+    return f'{rng.choice(BRANCHES)} {rng.choice(SURNAMES)} {legal}'
+
+
+def address(rng: random.Random) -> tuple[str, str, str]:
+    """(strasse, plz, ort)"""
+    prefix, ort, _ = rng.choice(PLACES)
+    return f'{rng.choice(STREETS)} {rng.randint(1, 250)}', f'{prefix}{rng.randint(0, 999):03d}', ort
+
+
+def contract_dates(rng: random.Random, status: ContractStatus) -> tuple[date, date | None]:
+    beginn = date(rng.randint(2023, 2026), rng.randint(1, 12), 1)
+    if status == ContractStatus.AKTIV:
+        return beginn, None
+    return beginn, beginn + timedelta(days=rng.randint(180, 900))
+
+
+def batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+@dataclass
+class Dataset:
+    contracts: int
+    customers: int
+    fill_seconds: float = 0.0
+    staff: PortalUser | None = None
+    company_user: PortalUser | None = None
+    company_contracts: int = 0
+    kundennummer: str = ''
+    rare_word: str = ''
+    active_total: int = 0
+
+
+async def fill(n_customers: int, n_contracts: int, seed: int) -> Dataset:
+    """Customers, contracts (bulk_create, search_text set by hand) and the two benchmark users."""
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    customers = []
+    for index in range(n_customers):
+        strasse, plz, ort = address(rng)
+        customers.append(Customer(
+            kundennummer=str(100_000 + index), name=company_name(rng), strasse=strasse, plz=plz, ort=ort,
+            ansprechpartner=rng.choice(SURNAMES), email=f'personal{index}@example.de', telefon='0561 0000-0',
+        ))
+    async with in_transaction():
+        for batch in batches(customers, BATCH_SIZE):
+            await Customer.bulk_create(batch)
+    saved = {kundennummer: customer_id for customer_id, kundennummer in
+             await Customer.all().values_list('id', 'kundennummer')}
+    for customer in customers:
+        customer.id = saved[customer.kundennummer]
+
+    statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+    per_customer = [0] * n_customers
+    contracts = []
+    for index in range(n_contracts):
+        customer_index = rng.randrange(n_customers)
+        per_customer[customer_index] += 1
+        customer = customers[customer_index]
+        status = rng.choices(statuses, weights)[0]
+        beginn, ende = contract_dates(rng, status)
+        # Most contracts carry the customer's address, some a branch office's (the Vertragsanschrift).
+        strasse, plz, ort = (customer.strasse, customer.plz, customer.ort) if rng.random() < 0.8 else address(rng)
+        contract = Contract(
+            customer_id=customer.id, vertragsnummer=f'DJ-{beginn.year}-{index + 1:06d}', firma=customer.name,
+            strasse=strasse, plz=plz, ort=ort, produktangebot=rng.choice(tuple(Produktangebot)), status=status,
+            beginn=beginn, ende=ende, arbeitgeberzuschuss_cent=rng.choice(ZUSCHUESSE_CENT),
+        )
+        contract.refresh_search_text()
+        contracts.append(contract)
+    async with in_transaction():
+        for batch in batches(contracts, BATCH_SIZE):
+            await Contract.bulk_create(batch)
+
+    # The company user's customer: the one whose contract count is closest to the average (about 10).
+    average = n_contracts / n_customers
+    company_index = min(range(n_customers), key=lambda i: (abs(per_customer[i] - average), i))
+    company = customers[company_index]
+    staff = await PortalUser.create(
+        email='kundenservice@verkehrsbetrieb-bench.de', password_hash='not-a-hash', name='Sabine Krüger',
+        role=Role.STAFF, customer=None,
+    )
+    company_user = await PortalUser.create(
+        email='admin@bench-company.de', password_hash='not-a-hash', name='Anna Dietrich', role=Role.ADMIN,
+        customer_id=company.id,
+    )
+    # One hit: staff pasting the Vertragsnummer of an active contract from the middle of the table.
+    middle = contracts[n_contracts // 2:] + contracts[:n_contracts // 2]
+    rare = next((c for c in middle if c.status == ContractStatus.AKTIV), middle[0]).vertragsnummer.lower()
+    dataset = Dataset(
+        contracts=n_contracts, customers=n_customers, staff=staff, company_user=company_user,
+        company_contracts=per_customer[company_index], kundennummer=company.kundennummer, rare_word=rare,
+        active_total=await Contract.filter(status=ContractStatus.AKTIV).count(),
+    )
+    dataset.fill_seconds = time.perf_counter() - started
+    return dataset
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Cases
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    user: str  # 'staff' or 'company'
+    request: TableRequest
+    kundennummer: str = ''
+    only_active: bool = True
+
+
+def cases(dataset: Dataset) -> list[Case]:
+    size = PAGE_SIZES[0]
+    deep_page = max(1, math.ceil(dataset.active_total / size) - 1)  # the last page but one
+    result = [
+        Case('first page', 'staff', TableRequest()),
+        Case(f'deep page ({deep_page})', 'staff', TableRequest(page=deep_page)),
+    ]
+    for column in SORTABLE_COLUMNS:
+        result.append(Case(f'sort {column} asc', 'staff', TableRequest(sort=column)))
+        result.append(Case(f'sort {column} desc', 'staff', TableRequest(sort=column, descending=True)))
+    result += [
+        Case(f'search common "{COMMON_WORD}"', 'staff', TableRequest(search=COMMON_WORD)),
+        Case('search rare (Vertragsnr.)', 'staff', TableRequest(search=dataset.rare_word)),
+        Case('all statuses', 'staff', TableRequest(), only_active=False),
+        Case('kundennummer filter', 'staff', TableRequest(), kundennummer=dataset.kundennummer),
+        Case(f'company user ({dataset.company_contracts} contr.)', 'company', TableRequest()),
+        Case('company user sort firma desc', 'company', TableRequest(sort='firma', descending=True)),
+        Case(f'page size {PAGE_SIZES[-1]}', 'staff', TableRequest(page_size=PAGE_SIZES[-1])),
+    ]
+    return result
+
+
+def case_key(name: str) -> str:
+    """The case name without its size-dependent part in parentheses, for matching full and small runs."""
+    return name.split(' (', 1)[0] if name.startswith(('deep page', 'company user')) else name
+
+
+async def run_case(dataset: Dataset, case: Case) -> tuple[int, int]:
+    actor = dataset.staff if case.user == 'staff' else dataset.company_user
+    assert actor is not None
+    page = await list_contracts(actor, case.request, kundennummer=case.kundennummer, only_active=case.only_active)
+    return len(page.rows), page.total
+
+
+@dataclass
+class Result:
+    backend: str
+    size: int
+    case: str
+    median_ms: float
+    p95_ms: float
+    rows: int
+    total: int
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+async def measure(backend: str, dataset: Dataset, warmup: int, repeat: int) -> list[Result]:
+    results = []
+    for case in cases(dataset):
+        for _ in range(warmup):
+            rows, total = await run_case(dataset, case)
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            rows, total = await run_case(dataset, case)
+            samples.append((time.perf_counter() - started) * 1000)
+        results.append(Result(backend, dataset.contracts, case.name, statistics.median(samples), p95(samples),
+                              rows, total))
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# EXPLAIN
+
+
+class SqlCapture(logging.Handler):
+    """Collects (sql, values) from Tortoise's db_client debug log lines ('%s: %s', query, values)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.queries: list[tuple[str, list]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str):
+            self.queries.append((args[0], list(args[1] or [])))
+
+
+async def explain(backend: str, dataset: Dataset, case: Case) -> None:
+    logger = logging.getLogger('tortoise.db_client')
+    capture = SqlCapture()
+    previous_level = logger.level
+    logger.addHandler(capture)
+    logger.setLevel(logging.DEBUG)
+    try:
+        await run_case(dataset, case)
+    finally:
+        logger.removeHandler(capture)
+        logger.setLevel(previous_level)
+    client = connections.get('default')
+    print(f'\n=== {backend} {dataset.contracts:,}: {case.name}')
+    for sql, values in capture.queries:
+        if not sql.lstrip().upper().startswith('SELECT'):
+            continue
+        print(f'-- {sql}\n--   values: {values}')
+        if backend == 'sqlite':
+            _, rows = await client.execute_query(f'EXPLAIN QUERY PLAN {sql}', values)
+            for row in rows:
+                print(f'   {dict(row)["detail"]}')
+        else:
+            _, rows = await client.execute_query(f'EXPLAIN (ANALYZE, BUFFERS) {sql}', values)
+            for row in rows:
+                print(f'   {row["QUERY PLAN"]}')
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Backends
+
+
+async def postgres_admin(admin_url: str, sql: str) -> None:
+    connection = await asyncpg.connect(admin_url, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@dataclass
+class Run:
+    backend: str
+    results: list[Result] = field(default_factory=list)
+    fill_seconds: dict[int, float] = field(default_factory=dict)
+
+
+async def bench_database(
+    backend: str, url: str, n_customers: int, n_contracts: int, args: argparse.Namespace,
+    explain_filter: Callable[[Result], bool] | None,
+) -> tuple[list[Result], float]:
+    EXECUTOR_CACHE.clear()  # Tortoise caches insert SQL per connection name, across backends
+    async with TortoiseContext():
+        try:
+            await init_database(url)
+            dataset = await fill(n_customers, n_contracts, args.seed)
+            print(f'{backend}: filled {n_customers:,} customers and {n_contracts:,} contracts '
+                  f'in {dataset.fill_seconds:.1f} s', flush=True)
+            if backend == 'postgres':
+                if args.postgres_trgm:
+                    await connections.get('default').execute_script(TRGM_SQL)
+                started = time.perf_counter()
+                await postgres_vacuum_analyze(url)
+                print(f'{backend}: VACUUM ANALYZE in {time.perf_counter() - started:.1f} s', flush=True)
+            elif args.sqlite_analyze:
+                started = time.perf_counter()
+                await connections.get('default').execute_script('ANALYZE')
+                print(f'{backend}: ANALYZE in {time.perf_counter() - started:.2f} s', flush=True)
+            results = await measure(backend, dataset, args.warmup, args.repeat)
+            print_results(results)
+            if explain_filter is not None:
+                by_name = {result.case: result for result in results}
+                for case in cases(dataset):
+                    if explain_filter(by_name[case.name]):
+                        await explain(backend, dataset, case)
+        finally:
+            await Tortoise.close_connections()
+    return results, dataset.fill_seconds
+
+
+async def postgres_vacuum_analyze(url: str) -> None:
+    connection = await asyncpg.connect(url.replace('postgres://', 'postgresql://', 1), timeout=5)
+    try:
+        await connection.execute('VACUUM ANALYZE')
+    finally:
+        await connection.close()
+
+
+async def bench_backend(backend: str, args: argparse.Namespace) -> Run:
+    run = Run(backend)
+    sizes = [(SMALL_CUSTOMERS, SMALL_CONTRACTS, False), (args.customers, args.contracts, True)]
+    with tempfile.TemporaryDirectory(prefix='bench_portal_') as directory:
+        for n_customers, n_contracts, is_full in sizes:
+            explain_filter = explain_selector(args.explain, args.slow_ms, run.results) if is_full else None
+            if backend == 'sqlite':
+                url = f'sqlite://{Path(directory) / f"bench_{n_contracts}.db"}'
+                results, seconds = await bench_database(backend, url, n_customers, n_contracts, args, explain_filter)
+            else:
+                admin_url = args.postgres_admin_url
+                url = admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgres://', 1) + '/' + POSTGRES_DB
+                await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)')
+                await postgres_admin(admin_url, f'CREATE DATABASE {POSTGRES_DB}')
+                try:
+                    results, seconds = await bench_database(
+                        backend, url, n_customers, n_contracts, args, explain_filter
+                    )
+                finally:
+                    await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)')
+            run.results += results
+            run.fill_seconds[n_contracts] = seconds
+    return run
+
+
+def explain_selector(mode: str, slow_ms: float, small: list[Result]) -> Callable[[Result], bool] | None:
+    """Which full-size cases get EXPLAINed: none, all, or the flagged ones (slow, or grown against `small`)."""
+    if mode == 'none':
+        return None
+    if mode == 'all':
+        return lambda result: True
+    small_p95 = {case_key(r.case): r.p95_ms for r in small}
+    return lambda result: bool(flags(result, small_p95.get(case_key(result.case)), slow_ms))
+
+
+def flags(result: Result, small_p95: float | None, slow_ms: float) -> list[str]:
+    ratio = result.p95_ms / small_p95 if small_p95 else 0.0
+    return [flag for flag, hit in (('SLOW', result.p95_ms > slow_ms), ('GROWS', ratio > RATIO_LIMIT)) if hit]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Output
+
+
+def print_results(results: list[Result]) -> None:
+    print(f'{"backend":<9} {"size":>8}  {"case":<32} {"median ms":>10} {"p95 ms":>9} {"rows":>5} {"total":>7}')
+    for r in results:
+        print(f'{r.backend:<9} {r.size:>8,}  {r.case:<32} {r.median_ms:>10.2f} {r.p95_ms:>9.2f} {r.rows:>5} '
+              f'{r.total:>7,}')
+    print(flush=True)
+
+
+def print_summary(runs: list[Run], full: int, slow_ms: float) -> None:
+    print(f'Summary: p95 at {full:,} vs {SMALL_CONTRACTS:,} contracts '
+          f'(flags: SLOW = p95 over {slow_ms:g} ms at full size, GROWS = ratio over {RATIO_LIMIT:g}x)')
+    print(f'{"backend":<9} {"case":<32} {"median ms":>10} {"p95 ms":>9} {"p95 small":>10} {"ratio":>7}  flags')
+    flagged = 0
+    for run in runs:
+        small = {case_key(r.case): r for r in run.results if r.size == SMALL_CONTRACTS}
+        for r in (r for r in run.results if r.size == full):
+            base = small.get(case_key(r.case))
+            ratio = r.p95_ms / base.p95_ms if base and base.p95_ms > 0 else float('nan')
+            hits = flags(r, base.p95_ms if base else None, slow_ms)
+            flagged += bool(hits)
+            print(f'{r.backend:<9} {r.case:<32} {r.median_ms:>10.2f} {r.p95_ms:>9.2f} '
+                  f'{base.p95_ms if base else float("nan"):>10.2f} {ratio:>6.1f}x  {" ".join(hits)}')
+    for run in runs:
+        fills = ', '.join(f'{size:,} contracts {seconds:.1f} s' for size, seconds in sorted(run.fill_seconds.items()))
+        print(f'fill time {run.backend}: {fills}')
+    print(f'{flagged} flagged case(s)')
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
+    parser.add_argument('--backend', choices=('sqlite', 'postgres', 'both'), default='both')
+    parser.add_argument('--contracts', type=int, default=100_000)
+    parser.add_argument('--customers', type=int, default=10_000)
+    parser.add_argument('--repeat', type=int, default=30, help='timed runs per case')
+    parser.add_argument('--warmup', type=int, default=3, help='untimed runs per case first')
+    parser.add_argument('--seed', type=int, default=20260401)
+    parser.add_argument('--slow-ms', type=float, default=50.0, help='p95 above this at full size is flagged')
+    parser.add_argument('--explain', choices=('flagged', 'all', 'none'), default='flagged',
+                        help='print SQL and query plans (full size) for flagged cases, all cases or none')
+    parser.add_argument('--sqlite-analyze', action='store_true', help='run ANALYZE on SQLite after the fill')
+    parser.add_argument('--postgres-trgm', action='store_true',
+                        help='what-if: add a pg_trgm GIN index on contract.search_text after the fill')
+    parser.add_argument('--postgres-admin-url', default=POSTGRES_ADMIN_URL)
+    args = parser.parse_args(argv)
+    if args.contracts < 1 or args.customers < 1 or args.repeat < 1 or args.warmup < 0:
+        parser.error('--contracts, --customers and --repeat must be positive, --warmup not negative')
+    return args
+
+
+async def main(args: argparse.Namespace) -> None:
+    backends = ('sqlite', 'postgres') if args.backend == 'both' else (args.backend,)
+    runs = [await bench_backend(backend, args) for backend in backends]
+    print_summary(runs, args.contracts, args.slow_ms)
+
+
+if __name__ == '__main__':
+    asyncio.run(main(parse_args()))
