@@ -76,7 +76,7 @@ def _header(user: PortalUser, request: Request, drawer: ui.left_drawer) -> None:
 
 
 def _sidebar(current_path: str) -> ui.left_drawer:
-    with ui.left_drawer(value=True, bordered=False).props('width=240 breakpoint=1024').classes(
+    with ui.left_drawer(value=True, bordered=False).props('width=264 breakpoint=1024').classes(
         'portal-sidebar q-pt-md'
     ).style(f'background: {SIDEBAR}') as drawer:
         with ui.row().classes('items-center q-px-md q-pb-lg gap-2'):

@@ -7,7 +7,7 @@ SIDEBAR = '#0A3A66'
 
 CSS = '''
 body { background: #F3F6FA; }
-.portal-sidebar .q-item { color: #E8F0F8; border-radius: 0 24px 24px 0; margin-right: 12px; }
+.portal-sidebar .q-item { color: #E8F0F8; border-radius: 0 24px 24px 0; margin-right: 8px; }
 .portal-sidebar .q-item.nav-active { background: #FFFFFF; color: #0A3A66; font-weight: 600; }
 .portal-sidebar .q-item:not(.nav-active):hover { background: rgba(255,255,255,0.12); }
 .portal-card { border-radius: 10px; box-shadow: 0 1px 3px rgba(10,58,102,.12); }

@@ -1,0 +1,88 @@
+"""The "Code" dialog of the Infos drawer: choose the Gültigkeitsdatum and "Generieren"."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+
+from nicegui import ui
+
+from models import Contract, PortalUser
+from services import codes
+from services.codes import ReplaceConfirmationNeeded
+from services.errors import ServiceError, ValidationError
+from services.validation import format_german_date, parse_german_date
+
+
+def german_date_input(label: str, value: date, hint: str) -> ui.input:
+    """A text field for DD.MM.YYYY with a calendar to pick from; typing and picking both work."""
+    with ui.input(label, value=format_german_date(value)).props(
+        f'outlined mask="##.##.####" hint="{hint}" aria-label="{label} (TT.MM.JJJJ)"'
+    ).classes('w-full') as field:
+        with field.add_slot('append'):
+            picker_button = ui.icon('event', color='primary').classes('cursor-pointer').props(
+                'role=button tabindex=0 aria-label="Kalender öffnen"'
+            )
+        with ui.menu().props('no-parent-event') as menu:
+            ui.date(mask='DD.MM.YYYY').bind_value(field).props('first-day-of-week=1 today-btn').on(
+                'update:model-value', menu.close
+            )
+        picker_button.on('click', menu.open)
+        picker_button.on('keydown.enter', menu.open)
+    return field
+
+
+async def open_code_dialog(
+    actor: PortalUser, contract: Contract, client: str, on_generated: Callable[[], Awaitable[None]]
+) -> None:
+    latest = codes.latest_valid_until(contract)
+
+    async def generate(replace_current: bool = False) -> None:
+        valid_until.error = None
+        try:
+            await codes.generate_code(
+                actor, contract.id, parse_german_date(valid_until.value or ''), replace_current=replace_current,
+                client=client,
+            )
+        except ValidationError as error:
+            valid_until.error = error.errors.get('valid_until', str(error))
+            return
+        except ReplaceConfirmationNeeded as error:
+            confirmed = await confirm_replacement(error)
+            if confirmed:
+                await generate(replace_current=True)
+            return
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            return
+        dialog.close()
+        ui.notify('Der Kundencode wurde generiert.', type='positive')
+        await on_generated()
+
+    async def confirm_replacement(error: ReplaceConfirmationNeeded) -> bool:
+        with ui.dialog() as confirm, ui.card().classes('q-pa-md').style('max-width: 440px'):
+            ui.label('Aktuellen Kundencode ersetzen?').classes('text-h6')
+            ui.label(
+                f'Der bisherige Kundencode {codes.format_code(error.current.code)} (gültig bis '
+                f'{format_german_date(error.current.valid_until)}) funktioniert danach nicht mehr. Mitarbeitende '
+                'brauchen dann den neuen Code.'
+            )
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Abbrechen', on_click=lambda: confirm.submit(False)).props('flat no-caps')
+                ui.button('Ersetzen', on_click=lambda: confirm.submit(True)).props('unelevated no-caps color=negative')
+        result = await confirm
+        confirm.clear()
+        return bool(result)
+
+    with ui.dialog() as dialog, ui.card().classes('q-pa-md').style('width: min(440px, 95vw)'):
+        ui.label('Kundencode generieren').classes('text-h6')
+        ui.label(f'Vertrag {contract.vertragsnummer} · {contract.firma}').classes('muted')
+        valid_until = german_date_input(
+            'Gültigkeitsdatum', codes.default_valid_until(contract),
+            f'TT.MM.JJJJ, frühestens heute, spätestens {format_german_date(latest)}',
+        )
+        with ui.row().classes('w-full justify-end q-mt-md'):
+            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
+            ui.button('Generieren', icon='vpn_key', on_click=generate).props('unelevated no-caps')
+        valid_until.on('keydown.enter', generate)
+    dialog.open()

@@ -1,0 +1,114 @@
+"""The "Infos" drawer of a contract: Firmendaten, the contract, and the current Kundencode with "Code"."""
+
+from __future__ import annotations
+
+import segno
+from fastapi import Request
+from nicegui import ui
+
+from models import Contract, Kundencode, PortalUser
+from pages.code_dialog import open_code_dialog
+from pages.layout import client_address
+from services import clock, codes, contracts, users
+from services.errors import NotFound
+from services.self_service_link import self_service_link
+from services.validation import format_euro, format_german_date
+
+
+def _facts(rows: list[tuple[str, str]]) -> None:
+    with ui.grid(columns='auto 1fr').classes('w-full gap-x-6 gap-y-1 text-body2'):
+        for label, value in rows:
+            ui.label(label).classes('muted')
+            ui.label(value or '–').classes('break-words')
+
+
+def _section(title: str, icon: str) -> None:
+    with ui.row().classes('items-center gap-2 q-mt-md'):
+        ui.icon(icon, color='primary')
+        ui.label(title).classes('text-subtitle1 text-weight-medium').props('role=heading aria-level=3')
+
+
+class ContractInfoDrawer:
+    """A side panel over the table (Quasar dialog at the right edge), so the table stays where it was."""
+
+    def __init__(self, actor: PortalUser, request: Request) -> None:
+        self.actor = actor
+        self.request = request
+        self.contract_id: int | None = None
+        with ui.dialog().props('position=right full-height') as self.dialog, ui.card().classes(
+            'h-full q-pa-lg no-border-radius'
+        ).style('width: min(520px, 100vw); max-width: 100vw'):
+            self.content = ui.column().classes('w-full gap-1')
+
+    async def open(self, contract_id: int) -> None:
+        self.contract_id = contract_id
+        try:
+            await self.render()
+        except NotFound as error:
+            ui.notify(str(error), type='negative')
+            return
+        self.dialog.open()
+
+    async def render(self) -> None:
+        contract = await contracts.get_contract(self.actor, self.contract_id or 0)
+        code = await codes.current_code(self.actor, contract.id)
+        self.content.clear()
+        with self.content:
+            with ui.row().classes('w-full items-center'):
+                ui.label('Infos').classes('text-h6').props('role=heading aria-level=2')
+                ui.space()
+                ui.button(icon='close', on_click=self.dialog.close).props('flat round dense aria-label="Schließen"')
+            customer = contract.customer
+            _section('Firmendaten', 'business')
+            _facts([
+                ('Firma', customer.name), ('Kundennummer', customer.kundennummer),
+                ('Anschrift', f'{customer.strasse}, {customer.plz} {customer.ort}'),
+                ('Ansprechpartner', customer.ansprechpartner), ('E-Mail', customer.email),
+                ('Telefon', customer.telefon),
+            ])
+            _section('Vertrag', 'description')
+            _facts([
+                ('Vertragsnummer', contract.vertragsnummer), ('Produktangebot', contract.produktangebot.value),
+                ('Status', contract.status.value), ('Beginn', format_german_date(contract.beginn)),
+                ('Ende', format_german_date(contract.ende) or 'unbefristet'),
+                ('Arbeitgeberzuschuss', f'{format_euro(contract.arbeitgeberzuschuss_cent)} monatlich'),
+            ])
+            _section('Kundencode', 'vpn_key')
+            self._code(contract, code)
+
+    def _code(self, contract: Contract, code: Kundencode | None) -> None:
+        if code is None:
+            ui.label('Für diesen Vertrag gibt es noch keinen Kundencode.').classes('muted')
+        else:
+            formatted = codes.format_code(code.code)
+            expired = code.valid_until < clock.today()
+            with ui.card().classes('w-full bg-blue-1 q-pa-md').props('flat bordered'):
+                with ui.row().classes('items-center w-full no-wrap'):
+                    ui.label(formatted).classes('text-h5 text-weight-bold font-mono').style(
+                        'letter-spacing: 0.08em; color: #0A3A66'
+                    ).props('aria-label="Kundencode"').mark('kundencode')
+                    ui.space()
+                    ui.button(icon='content_copy', on_click=lambda: self._copy(formatted)).props(
+                        'flat round aria-label="Kundencode kopieren"'
+                    )
+                validity = f'gültig bis {format_german_date(code.valid_until)}'
+                ui.label(f'{validity} – abgelaufen' if expired else validity).classes(
+                    'text-negative text-weight-medium' if expired else 'text-body2'
+                )
+            link = self_service_link(str(self.request.base_url), code.code)
+            with ui.row().classes('w-full items-center no-wrap gap-4 q-mt-sm'):
+                ui.image(segno.make(link, error='m').svg_data_uri(scale=4, border=2)).classes('w-32 h-32').props(
+                    'alt="QR-Code mit dem Link zum Self-Service"'
+                )
+                with ui.column().classes('gap-1'):
+                    ui.label('Link zum Self-Service für Ihre Mitarbeitenden:').classes('text-body2')
+                    ui.link(link, link, new_tab=True).classes('text-body2 break-all')
+        if users.can_generate_codes(self.actor, contract.customer_id):  # type: ignore[attr-defined]
+            ui.button('Code', icon='vpn_key', on_click=lambda: open_code_dialog(
+                self.actor, contract, client_address(self.request), self.render
+            )).props('unelevated no-caps').classes('q-mt-md')
+
+    @staticmethod
+    def _copy(text: str) -> None:
+        ui.clipboard.write(text)
+        ui.notify('Kundencode kopiert.', type='positive')

@@ -1,0 +1,125 @@
+"""`ServerTable`: a Quasar table whose rows come page by page from a service (see services/table_query.py).
+
+Sorting is Quasar's own header click (in server mode), paging and page size are in the footer; every change asks the
+service for exactly one page and reports the new state, so the page can keep it in the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from nicegui import events, ui
+
+from services.table_query import PAGE_SIZES, TablePage, TableRequest
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    sortable: bool = True
+    align: str = 'left'
+
+    def as_quasar(self) -> dict[str, Any]:
+        return {'name': self.name, 'label': self.label, 'field': self.name, 'sortable': self.sortable,
+                'align': self.align}
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """An entry of the row's drop-down menu; choosing it emits `event` with the row."""
+
+    label: str
+    icon: str
+    event: str
+
+
+def _actions_template(actions: tuple[RowAction, ...]) -> str:
+    items = ''.join(
+        f'<q-item clickable v-close-popup @click="() => $parent.$emit(\'{action.event}\', props.row)">'
+        f'<q-item-section avatar><q-icon name="{action.icon}" color="primary" /></q-item-section>'
+        f'<q-item-section>{action.label}</q-item-section></q-item>'
+        for action in actions
+    )
+    return (
+        '<q-td :props="props" auto-width>'
+        '<q-btn flat round dense icon="arrow_drop_down_circle" color="primary" '
+        ':aria-label="\'Aktionen für \' + props.row.label">'
+        f'<q-menu anchor="bottom right" self="top right"><q-list style="min-width: 180px">{items}</q-list></q-menu>'
+        '</q-btn></q-td>'
+    )
+
+
+class ServerTable:
+    def __init__(
+        self,
+        *,
+        columns: tuple[Column, ...],
+        fetch: Callable[[TableRequest], Awaitable[TablePage[Any]]],
+        to_row: Callable[[Any], dict[str, Any]],
+        request: TableRequest,
+        on_change: Callable[[TableRequest], None],
+        empty_text: str,
+        actions: tuple[RowAction, ...] = (),
+    ) -> None:
+        self._fetch = fetch
+        self._to_row = to_row
+        self._on_change = on_change
+        self.request = request
+        quasar_columns = [column.as_quasar() for column in columns]
+        if actions:
+            quasar_columns.append({'name': 'aktionen', 'label': '', 'field': 'id', 'align': 'right'})
+        self.table = ui.table(rows=[], columns=quasar_columns, row_key='id', pagination=self._pagination(0)).props(
+            'flat hide-bottom binary-state-sort wrap-cells'
+        ).classes('w-full')
+        self.table.on('request', self._on_request)
+        if actions:
+            self.table.add_slot('body-cell-aktionen', _actions_template(actions))
+        self.empty = ui.row().classes('w-full justify-center items-center q-pa-lg muted gap-2')
+        with self.empty:
+            ui.icon('search_off', size='sm')
+            ui.label(empty_text)
+        with ui.row().classes('w-full items-center q-px-sm gap-4'):
+            self.summary = ui.label().classes('muted text-sm').props('aria-live=polite')
+            ui.space()
+            self.page_size = ui.select(
+                list(PAGE_SIZES), value=request.page_size, label='Einträge pro Seite',
+                on_change=lambda e: self.update(page_size=e.value, page=1),
+            ).props('dense outlined options-dense').classes('w-36')
+            self.pager = ui.pagination(
+                1, 1, value=1, direction_links=True, on_change=lambda e: self._page_changed(e.value)
+            ).props('max-pages=7 boundary-numbers')
+
+    def _pagination(self, total: int) -> dict[str, Any]:
+        return {
+            'page': self.request.page, 'rowsPerPage': self.request.page_size, 'sortBy': self.request.sort or None,
+            'descending': self.request.descending, 'rowsNumber': total,
+        }
+
+    async def _on_request(self, event: events.GenericEventArguments) -> None:
+        pagination = event.args.get('pagination', {}) if isinstance(event.args, dict) else {}
+        await self.update(sort=pagination.get('sortBy') or '', descending=bool(pagination.get('descending')), page=1)
+
+    async def _page_changed(self, page: int) -> None:
+        if page != self.request.page:
+            await self.update(page=page)
+
+    async def update(self, **changes: Any) -> None:
+        """Apply changes to the request (search, sort, page…), fetch that page and redraw."""
+        self.request = replace(self.request, **changes)
+        await self.refresh()
+        self._on_change(self.request)
+
+    async def refresh(self) -> None:
+        page = await self._fetch(self.request)
+        self.request = page.request
+        self.table.rows = [self._to_row(row) for row in page.rows]
+        self.table.pagination = self._pagination(page.total)
+        self.table.visible = page.total > 0
+        self.empty.visible = page.total == 0
+        self.summary.text = f'angezeigt {page.first} bis {page.last} von {page.total} Einträge'
+        self.pager.max = page.page_count
+        self.pager.value = page.request.page
+        self.page_size.value = page.request.page_size

@@ -1,0 +1,174 @@
+"""Real-browser journeys: the portal runs as its own process (`python main.py`), Debian's Chromium drives it.
+
+The fixtures are synchronous (Playwright's sync API). They work under pytest-asyncio's auto mode because no event
+loop runs during a plain `def` test. Between two sync calls, though, Playwright leaves its own loop marked as the
+running loop of the main thread; an async test run while the `browser` fixture is alive would fail with
+"Cannot run the event loop while another loop is running". So the browser tests are moved to the end of the run,
+after every async test, and their session fixtures end with the session.
+
+Set SCREENSHOT_DIR to keep full-page screenshots of the journeys; REQUIRE_BROWSER=1 makes a missing Chromium an error.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+BROWSER_DIR = Path(__file__).resolve().parent
+CHROMIUM = Path('/usr/bin/chromium')
+CHROMIUM_ARGS = [
+    '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run',
+]
+STARTUP_TIMEOUT = 30.0
+SHUTDOWN_TIMEOUT = 10.0
+DEFAULT_TIMEOUT_MS = 10_000
+DESKTOP = {'width': 1366, 'height': 900}
+MOBILE = {'width': 390, 'height': 844}
+# Set by pytest or by NiceGUI's test plugins in this process; in the server they would switch NiceGUI to test mode
+# (is_pytest() takes the port from NICEGUI_SCREEN_TEST_PORT) or make it ignore host and port.
+TEST_ONLY_VARIABLES = (
+    'PYTEST_CURRENT_TEST', 'PYTEST_VERSION', 'NICEGUI_USER_SIMULATION', 'NICEGUI_SCREEN_TEST_PORT', 'NICEGUI_HOST',
+    'NICEGUI_PORT', 'NICEGUI_PROTOCOL',
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test under tests/browser `browser` and run them after all others (see the module docstring)."""
+    browser_items, other_items = [], []
+    for item in items:
+        if BROWSER_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+            browser_items.append(item)
+        else:
+            other_items.append(item)
+    items[:] = other_items + browser_items
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def _log_tail(path: Path, lines: int = 40) -> str:
+    try:
+        return '\n'.join(path.read_text(encoding='utf-8', errors='replace').splitlines()[-lines:])
+    except OSError:
+        return '(kein Log)'
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=SHUTDOWN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope='session')
+def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a real portal process on a free port, with a fresh SQLite file holding the demo data."""
+    directory = tmp_path_factory.mktemp('browser')
+    port = _free_port()
+    log_path = directory / 'server.log'
+    env = {name: value for name, value in os.environ.items() if name not in TEST_ONLY_VARIABLES}
+    env.update(
+        HOST='127.0.0.1', PORT=str(port), DATABASE_URL=f'sqlite://{directory / "browser.db"}', DEMO_DATA='1',
+        STORAGE_SECRET='browser-tests', ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192',
+        NICEGUI_STORAGE_PATH=str(directory / 'nicegui'),  # keep the session storage out of the project
+        PYTHONUNBUFFERED='1',
+    )
+    url = f'http://127.0.0.1:{port}'
+    with log_path.open('wb') as log:
+        process = subprocess.Popen(
+            [sys.executable, 'main.py'], cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not _answers(f'{url}/login'):
+            if process.poll() is not None:
+                pytest.fail(
+                    f'Portal ended during start (exit code {process.returncode}); log {log_path}:\n'
+                    f'{_log_tail(log_path)}', pytrace=False,
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f'Portal did not answer {url}/login within {STARTUP_TIMEOUT:.0f} s; log {log_path}:\n'
+                    f'{_log_tail(log_path)}', pytrace=False,
+                )
+            time.sleep(0.2)
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope='session')
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        reason = f'{CHROMIUM} not found (apt-get install chromium); the browser tests need it'
+        if os.environ.get('REQUIRE_BROWSER') == '1':
+            pytest.fail(f'{reason}; REQUIRE_BROWSER=1 makes this an error', pytrace=False)
+        pytest.skip(f'{reason}; set REQUIRE_BROWSER=1 to make this an error')
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=DESKTOP, locale='de-DE')
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def submit_login(page: Page, email: str, password: str) -> None:
+    """Fill and send the login form on the page that is open."""
+    page.get_by_label('E-Mail-Adresse', exact=True).fill(email)
+    page.get_by_label('Passwort', exact=True).fill(password)
+    page.get_by_role('button', name='Anmelden', exact=True).click()
+
+
+def log_in(page: Page, portal_url: str, email: str, password: str, path: str = '/login') -> None:
+    """Open `path` (a logged-in page sends the browser to the login first) and log in through the form."""
+    page.goto(portal_url + path)
+    submit_login(page, email, password)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """A full-page PNG `<name>.png` in SCREENSHOT_DIR; nothing when that is not set."""
+    directory = os.environ.get('SCREENSHOT_DIR')
+    if not directory:
+        return
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    page.evaluate('document.fonts.ready.then(() => true)')  # Roboto and the Material icons, not their fallbacks
+    page.screenshot(path=str(Path(directory) / f'{name}.png'), full_page=True, animations='disabled')

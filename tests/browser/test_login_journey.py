@@ -1,0 +1,104 @@
+"""Login, shell, initials menu and logout in a real Chromium, as the demo administrator."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from models import Role
+from services.demo_data import DEMO_LOGINS
+from tests.browser.conftest import MOBILE, log_in, screenshot, submit_login
+
+ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
+NAVIGATION = ('Dashboard', 'Vertragsverwaltung', 'Anwender')
+
+
+def sidebar(page: Page):
+    return page.get_by_role('navigation', name='Hauptnavigation')
+
+
+def initials_button(page: Page):
+    return page.get_by_role('button', name=f'Benutzermenü {ADMIN.name}')
+
+
+def test_admin_logs_in_sees_the_shell_and_logs_out(page: Page, portal_url: str) -> None:
+    page.goto(f'{portal_url}/login')
+    expect(page.get_by_role('heading', name='Anmeldung')).to_be_visible()
+    screenshot(page, '01-login-desktop')
+
+    submit_login(page, ADMIN.email, ADMIN.password)
+    expect(page).to_have_url(f'{portal_url}/')
+    expect(page.get_by_text(f'Willkommen, {ADMIN.name}')).to_be_visible()
+    for entry in NAVIGATION:
+        expect(sidebar(page).get_by_text(entry, exact=True)).to_be_visible()
+    expect(sidebar(page).get_by_role('listitem').filter(has_text='Dashboard')).to_have_attribute(
+        'aria-current', 'page'
+    )
+    expect(initials_button(page)).to_be_visible()
+    expect(initials_button(page)).to_have_text('AD')
+    screenshot(page, '02-dashboard-desktop')
+
+    initials_button(page).click()
+    menu = page.get_by_role('menu')
+    expect(menu.get_by_text(ADMIN.name, exact=True)).to_be_visible()
+    expect(menu.get_by_text(ADMIN.email, exact=True)).to_be_visible()
+    expect(menu.get_by_role('button', name='Passwort ändern')).to_be_visible()
+    expect(menu.get_by_role('button', name='Abmelden')).to_be_visible()
+    screenshot(page, '03-initials-menu')
+
+    menu.get_by_role('button', name='Abmelden').click()
+    expect(page).to_have_url(f'{portal_url}/login')
+    expect(page.get_by_role('heading', name='Anmeldung')).to_be_visible()
+
+    # The session is gone: a logged-in page sends the browser to the login, which brings it back afterwards.
+    page.goto(f'{portal_url}/vertragsverwaltung')
+    expect(page).to_have_url(f'{portal_url}/login?redirect_to=%2Fvertragsverwaltung')
+    expect(page.get_by_role('heading', name='Anmeldung')).to_be_visible()
+    submit_login(page, ADMIN.email, ADMIN.password)
+    expect(page).to_have_url(f'{portal_url}/vertragsverwaltung')
+    expect(page.get_by_role('heading', name='Vertragsverwaltung')).to_be_visible()
+    expect(sidebar(page).get_by_role('listitem').filter(has_text='Vertragsverwaltung')).to_have_attribute(
+        'aria-current', 'page'
+    )
+
+
+def test_wrong_password_shows_a_german_message(page: Page, portal_url: str) -> None:
+    log_in(page, portal_url, ADMIN.email, 'falsches-Passwort-123')
+    alert = page.get_by_role('alert')
+    expect(alert).to_have_text('E-Mail-Adresse oder Passwort ist falsch.')
+    expect(page).to_have_url(f'{portal_url}/login')
+    expect(page.get_by_label('Passwort', exact=True)).to_have_value('')
+    expect(page.get_by_label('E-Mail-Adresse', exact=True)).to_have_value(ADMIN.email)
+    screenshot(page, '04-login-wrong-password')
+
+
+def test_password_page_from_the_initials_menu(page: Page, portal_url: str) -> None:
+    log_in(page, portal_url, ADMIN.email, ADMIN.password)
+    expect(page).to_have_url(f'{portal_url}/')
+    initials_button(page).click()
+    page.get_by_role('menu').get_by_role('button', name='Passwort ändern').click()
+    expect(page).to_have_url(f'{portal_url}/passwort')
+    expect(page.get_by_role('heading', name='Passwort ändern')).to_be_visible()
+    for label in ('Aktuelles Passwort', 'Neues Passwort', 'Neues Passwort wiederholen'):
+        expect(page.get_by_label(label, exact=True)).to_be_visible()
+    expect(page.get_by_role('button', name='Passwort speichern')).to_be_visible()
+    screenshot(page, '05-passwort-desktop')
+
+
+def test_mobile_width(page: Page, portal_url: str) -> None:
+    page.set_viewport_size(MOBILE)
+    page.goto(f'{portal_url}/login')
+    expect(page.get_by_role('heading', name='Anmeldung')).to_be_visible()
+    expect(page.get_by_role('button', name='Anmelden', exact=True)).to_be_in_viewport()
+    screenshot(page, '06-login-mobile')
+
+    submit_login(page, ADMIN.email, ADMIN.password)
+    expect(page.get_by_text(f'Willkommen, {ADMIN.name}')).to_be_visible()
+    expect(initials_button(page)).to_be_visible()
+    # Below the drawer's breakpoint the sidebar is hidden behind the menu button.
+    expect(sidebar(page)).not_to_be_in_viewport()
+    screenshot(page, '07-dashboard-mobile')
+    page.get_by_role('button', name='Menü umschalten').click()
+    expect(sidebar(page).get_by_text('Vertragsverwaltung', exact=True)).to_be_in_viewport()
+    screenshot(page, '08-sidebar-mobile')
