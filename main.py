@@ -95,9 +95,9 @@ def run_command(command: Callable[[], Awaitable[str]]) -> None:
     try:
         print(asyncio.run(with_database()))
     except ValidationError as error:
-        raise SystemExit('\n'.join(f'Fehler ({field}): {message}' for field, message in error.errors.items()))
+        raise SystemExit('\n'.join(f'Fehler ({field}): {message}' for field, message in error.errors.items())) from None
     except ServiceError as error:
-        raise SystemExit(f'Fehler: {error}')
+        raise SystemExit(f'Fehler: {error}') from None
 
 
 def german_date(value: str) -> date:
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument('--rolle', choices=[role.value for role in Role], required=True)
     user.add_argument('--kundennummer', help='Firma des Anwenders (nicht für Rolle staff)')
 
-    reset = commands.add_parser('reset-password', help='Passwort zurücksetzen (Passwort über Eingabeaufforderung/stdin)')
+    reset = commands.add_parser('reset-password', help='Passwort zurücksetzen (Eingabeaufforderung/stdin)')
     reset.add_argument('--email', required=True)
     return parser
 

@@ -5,11 +5,11 @@ from nicegui import APIRouter, ui
 
 from models import PortalUser
 from pages.layout import client_address, page_heading, portal_page
-
-router = APIRouter()
 from services import users
 from services.errors import ValidationError
 from services.passwords import MAX_LENGTH, MIN_LENGTH
+
+router = APIRouter()
 
 
 @portal_page(router, '/passwort', 'Passwort ändern')

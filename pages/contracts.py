@@ -95,14 +95,13 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
         await drawer.open(int(event.args['id']))
 
     page_heading('Vertragsverwaltung', user.customer.name if user.customer else 'Alle Kunden des Verkehrsunternehmens')
-    with ui.card().classes('portal-card w-full'):
-        with ui.row().classes('items-center gap-3 w-full'):
-            kundennummer = ui.input('Kundennummer', value=state['kundennummer']).props(
-                'outlined dense clearable maxlength=20'
-            ).classes('w-64')
-            ui.button('Suchen', icon='search', on_click=search_customer).props('unelevated no-caps')
-            kundennummer.on('keydown.enter', search_customer)
-            kundennummer.on('clear', search_customer)
+    with ui.card().classes('portal-card w-full'), ui.row().classes('items-center gap-3 w-full'):
+        kundennummer = ui.input('Kundennummer', value=state['kundennummer']).props(
+            'outlined dense clearable maxlength=20'
+        ).classes('w-64')
+        ui.button('Suchen', icon='search', on_click=search_customer).props('unelevated no-caps')
+        kundennummer.on('keydown.enter', search_customer)
+        kundennummer.on('clear', search_customer)
 
     with ui.card().classes('portal-card w-full gap-2'):
         with ui.row().classes('items-center w-full gap-4'):

@@ -59,20 +59,24 @@ def _header(user: PortalUser, request: Request, drawer: ui.left_drawer) -> None:
         ui.icon('train', size='28px').classes('text-primary')
         ui.label(PRODUCT_NAME).classes('text-lg font-semibold text-primary')
         ui.space()
-        with ui.button(user.initials).props(f'round unelevated color=primary aria-label="Benutzermenü {user.name}"'):
-            with ui.menu().props('anchor="bottom right" self="top right"'), ui.column().classes('q-pa-md gap-1'):
-                ui.label(user.name).classes('text-base font-semibold')
-                ui.label(user.email).classes('text-sm muted')
-                ui.label(f'Rolle: {user.role.label}').classes('text-sm muted')
-                if user.customer:
-                    ui.label(user.customer.name).classes('text-sm muted')
-                ui.separator().classes('q-my-sm')
-                ui.button('Passwort ändern', icon='key', on_click=lambda: ui.navigate.to('/passwort')).props(
-                    'flat no-caps align=left'
-                ).classes('w-full')
-                ui.button('Abmelden', icon='logout', on_click=lambda: logout(request)).props(
-                    'flat no-caps align=left'
-                ).classes('w-full')
+        menu_button = ui.button(user.initials).props(
+            f'round unelevated color=primary aria-label="Benutzermenü {user.name}"'
+        )
+        with menu_button, ui.menu().props('anchor="bottom right" self="top right"'), ui.column().classes(
+            'q-pa-md gap-1'
+        ):
+            ui.label(user.name).classes('text-base font-semibold')
+            ui.label(user.email).classes('text-sm muted')
+            ui.label(f'Rolle: {user.role.label}').classes('text-sm muted')
+            if user.customer:
+                ui.label(user.customer.name).classes('text-sm muted')
+            ui.separator().classes('q-my-sm')
+            ui.button('Passwort ändern', icon='key', on_click=lambda: ui.navigate.to('/passwort')).props(
+                'flat no-caps align=left'
+            ).classes('w-full')
+            ui.button('Abmelden', icon='logout', on_click=lambda: logout(request)).props(
+                'flat no-caps align=left'
+            ).classes('w-full')
 
 
 def _sidebar(current_path: str) -> ui.left_drawer:

@@ -20,11 +20,12 @@ from tortoise.context import TortoiseContext
 # Cheap hashing and no demo data unless a test asks: set before any settings are read.
 os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0', STORAGE_SECRET='test-secret')
 
-from services import passwords  # noqa: E402
-from services.database import tortoise_config  # noqa: E402
-from services.settings import reset_settings  # noqa: E402
-from tortoise.contrib.test import truncate_all_models  # noqa: E402
-from tortoise.migrations.api import migrate  # noqa: E402
+from tortoise.contrib.test import truncate_all_models
+from tortoise.migrations.api import migrate
+
+from services import passwords
+from services.database import tortoise_config
+from services.settings import reset_settings
 
 POSTGRES_ADMIN_URL = os.environ.get('TEST_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 POSTGRES_DB = f'test_portal_{os.getpid()}'

@@ -1,7 +1,6 @@
 """Simulated-UI tests (NiceGUI's `user` fixture) run main.py against a fresh SQLite file with the demo data."""
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,13 @@ from services.settings import reset_settings
 
 
 @pytest.fixture(autouse=True)
-def portal_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path) -> Iterator[Path]:
+def portal_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path) -> Path:
     path = tmp_path / 'portal.db'
     shutil.copy(sqlite_template, path)
     monkeypatch.setenv('DATABASE_URL', f'sqlite://{path}')
     monkeypatch.setenv('DEMO_DATA', '1')
     reset_settings()
-    yield path
+    return path
 
 
 def demo_login(role: str):
