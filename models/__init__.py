@@ -1,14 +1,25 @@
 """Tortoise models, one module per aggregate. Tortoise discovers every model imported here."""
 
+from models.abo import Abo, AboStatus
+from models.antrag import Anrede, Antrag, AntragSource, AntragStatus, Ticketart
 from models.audit import AuditEvent
 from models.contract import Contract, ContractStatus, Produktangebot
 from models.customer import Customer
+from models.employee import Employee
 from models.kundencode import Kundencode
 from models.login_throttle import LoginThrottle
 from models.session import Session
 from models.user import PortalUser, Role
 
 __all__ = [
+    'Abo',
+    'AboStatus',
+    'Anrede',
+    'Antrag',
+    'AntragSource',
+    'AntragStatus',
+    'Employee',
+    'Ticketart',
     'AuditEvent',
     'Contract',
     'ContractStatus',

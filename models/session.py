@@ -3,12 +3,18 @@ from tortoise.models import Model
 
 
 class Session(Model):
-    """A server-side login session. Only a SHA-256 of the token is stored, so a database copy grants no logins."""
+    """A server-side login session of a portal user or of an employee in the Self-Service (exactly one is set).
+
+    Only a SHA-256 of the token is stored, so a database copy grants no logins.
+    """
 
     id = fields.IntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
-    user: fields.ForeignKeyRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
-        'models.PortalUser', related_name='sessions', on_delete=fields.CASCADE
+    user: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+        'models.PortalUser', related_name='sessions', null=True, on_delete=fields.CASCADE
+    )
+    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Employee', related_name='sessions', null=True, on_delete=fields.CASCADE
     )
     created_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()

@@ -1,0 +1,46 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.antrag import Ticketart
+
+
+class AboStatus(StrEnum):
+    AKTIV = 'aktiv'
+    GEKUENDIGT = 'gekündigt'
+    BEENDET = 'beendet'
+
+
+class Abo(Model):
+    """One employee's D-Ticket Job subscription under a contract, from `startmonat` (a 1st) to `endmonat` (the last
+    day of the final month) when cancelled. A cancelled Abo is 'gekündigt' until its end, then 'beendet'."""
+
+    id = fields.IntField(primary_key=True)
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Contract', related_name='abos', on_delete=fields.RESTRICT
+    )
+    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Employee', related_name='abos', null=True, on_delete=fields.SET_NULL
+    )
+    antrag: fields.ForeignKeyNullableRelation['Antrag'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Antrag', related_name='abos', null=True, on_delete=fields.SET_NULL
+    )
+    vorname = fields.CharField(max_length=100)
+    nachname = fields.CharField(max_length=100)
+    geburtsdatum = fields.DateField()
+    personalnummer = fields.CharField(max_length=50, default='')
+    strasse = fields.CharField(max_length=200)
+    plz = fields.CharField(max_length=5)
+    ort = fields.CharField(max_length=100)
+    ticketart = fields.CharEnumField(Ticketart, max_length=20)
+    startmonat = fields.DateField()
+    endmonat = fields.DateField(null=True)
+    status = fields.CharEnumField(AboStatus, max_length=20, default=AboStatus.AKTIV)
+    person_key = fields.CharField(max_length=250)
+    cancelled_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = 'abo'
+        indexes = [('contract_id', 'status'), ('contract_id', 'person_key', 'status'), ('employee_id', 'status')]

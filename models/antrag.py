@@ -1,0 +1,71 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Anrede(StrEnum):
+    FRAU = 'Frau'
+    HERR = 'Herr'
+    DIVERS = 'Divers'
+    KEINE = 'Keine Angabe'
+
+
+class Ticketart(StrEnum):
+    CHIPKARTE = 'Chipkarte'
+    HANDYTICKET = 'Handyticket'
+
+
+class AntragStatus(StrEnum):
+    OFFEN = 'offen'
+    GENEHMIGT = 'genehmigt'
+    ABGELEHNT = 'abgelehnt'
+
+
+class AntragSource(StrEnum):
+    SELF_SERVICE = 'self_service'
+    MASSENUPLOAD = 'massenupload'
+
+
+class Antrag(Model):
+    """An employee's application for a D-Ticket Job under one contract.
+
+    `person_key` (lower-cased Vorname|Nachname|Geburtsdatum) finds the same person across Anträge and Abos, so one
+    person cannot hold two open applications or an application beside an active Abo under the same contract.
+    """
+
+    id = fields.IntField(primary_key=True)
+    reference = fields.CharField(max_length=20, unique=True)
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Contract', related_name='antraege', on_delete=fields.RESTRICT
+    )
+    code: fields.ForeignKeyNullableRelation['Kundencode'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Kundencode', related_name='antraege', null=True, on_delete=fields.SET_NULL
+    )
+    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Employee', related_name='antraege', null=True, on_delete=fields.SET_NULL
+    )
+    source = fields.CharEnumField(AntragSource, max_length=20, default=AntragSource.SELF_SERVICE)
+    anrede = fields.CharEnumField(Anrede, max_length=20)
+    vorname = fields.CharField(max_length=100)
+    nachname = fields.CharField(max_length=100)
+    geburtsdatum = fields.DateField()
+    email = fields.CharField(max_length=254)
+    strasse = fields.CharField(max_length=200)
+    plz = fields.CharField(max_length=5)
+    ort = fields.CharField(max_length=100)
+    personalnummer = fields.CharField(max_length=50, default='')
+    startmonat = fields.DateField()
+    ticketart = fields.CharEnumField(Ticketart, max_length=20)
+    status = fields.CharEnumField(AntragStatus, max_length=20, default=AntragStatus.OFFEN)
+    person_key = fields.CharField(max_length=250)
+    decided_at = fields.DatetimeField(null=True)
+    decided_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+        'models.PortalUser', related_name='decided_antraege', null=True, on_delete=fields.SET_NULL
+    )
+    decision_reason = fields.CharField(max_length=500, default='')
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = 'antrag'
+        indexes = [('contract_id', 'status', 'created_at'), ('contract_id', 'person_key', 'status')]
