@@ -4,6 +4,7 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import PortalUser
+from pages.forms import password_field
 from pages.layout import client_address, page_heading, portal_page
 from services import users
 from services.errors import ValidationError
@@ -32,15 +33,15 @@ async def password_page(user: PortalUser, request: Request) -> None:
             field.value = ''
         ui.notify('Ihr Passwort wurde geändert.', type='positive')
 
-    with ui.card().classes('portal-card w-full').style('max-width: 520px'):
-        ui.label(f'Mindestens {MIN_LENGTH} Zeichen; kein verbreitetes Passwort und nicht Ihr Name.').classes('muted')
-        props = f'outlined maxlength={MAX_LENGTH}'
+    with ui.card().classes('portal-card w-full gap-3').style('max-width: 520px'):
         fields = {
-            'current': ui.input('Aktuelles Passwort', password=True, password_toggle_button=True)
-            .props(f'{props} autocomplete=current-password').classes('w-full'),
-            'new': ui.input('Neues Passwort', password=True, password_toggle_button=True)
-            .props(f'{props} autocomplete=new-password').classes('w-full'),
-            'confirmation': ui.input('Neues Passwort wiederholen', password=True, password_toggle_button=True)
-            .props(f'{props} autocomplete=new-password').classes('w-full'),
+            'current': password_field('Aktuelles Passwort', 'current-password', MAX_LENGTH),
+            'new': password_field(
+                'Neues Passwort', 'new-password', MAX_LENGTH,
+                hint=f'Mindestens {MIN_LENGTH} Zeichen; kein verbreitetes Passwort und nicht Ihr Name.',
+            ),
+            'confirmation': password_field('Neues Passwort wiederholen', 'new-password', MAX_LENGTH),
         }
-        ui.button('Passwort speichern', on_click=save).props('unelevated no-caps')
+        for field in fields.values():
+            field.on('keydown.enter', save)
+        ui.button('Passwort speichern', on_click=save).props('unelevated no-caps padding="sm lg"')

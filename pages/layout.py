@@ -50,40 +50,43 @@ async def logout(request: Request) -> None:
 
 
 def _header(user: PortalUser, request: Request, drawer: ui.left_drawer) -> None:
-    with ui.header(elevated=False).classes('items-center bg-white text-primary q-px-md').style(
-        'border-bottom: 1px solid #DDE4EE'
+    with ui.header(elevated=False).classes('items-center no-wrap bg-white q-px-md q-py-sm').style(
+        'border-bottom: 1px solid #DDE4EE; color: #12263F'
     ):
-        ui.button(icon='menu', on_click=drawer.toggle).props('flat round dense aria-label="Menü umschalten"').classes(
-            'lg:hidden'
-        )
-        ui.icon('train', size='28px').classes('text-primary')
-        ui.label(PRODUCT_NAME).classes('text-lg font-semibold text-primary')
+        ui.button(icon='menu', on_click=drawer.toggle).props(
+            'flat round dense color=primary aria-label="Navigation ein- oder ausblenden"'
+        ).classes('lt-md')
+        ui.label(user.customer.name if user.customer else 'Verkehrsunternehmen – alle Kunden').classes(
+            'text-subtitle1 text-weight-medium ellipsis'
+        ).style('min-width: 0')
         ui.space()
-        menu_button = ui.button(user.initials).props(
-            f'round unelevated color=primary aria-label="Benutzermenü {user.name}"'
-        )
-        with menu_button, ui.menu().props('anchor="bottom right" self="top right"'), ui.column().classes(
-            'q-pa-md gap-1'
+        with ui.button(user.initials).props(
+            f'round unelevated color=primary aria-label="Benutzermenü {user.name}" aria-haspopup=menu'
+        ), ui.menu().props('anchor="bottom right" self="top right" :offset="[0, 8]"').style(
+            'min-width: 280px; max-width: calc(100vw - 24px)'
         ):
-            ui.label(user.name).classes('text-base font-semibold')
-            ui.label(user.email).classes('text-sm muted')
-            ui.label(f'Rolle: {user.role.label}').classes('text-sm muted')
-            if user.customer:
-                ui.label(user.customer.name).classes('text-sm muted')
-            ui.separator().classes('q-my-sm')
-            ui.button('Passwort ändern', icon='key', on_click=lambda: ui.navigate.to('/passwort')).props(
-                'flat no-caps align=left'
-            ).classes('w-full')
-            ui.button('Abmelden', icon='logout', on_click=lambda: logout(request)).props(
-                'flat no-caps align=left'
-            ).classes('w-full')
+            with ui.column().classes('q-px-md q-pt-md q-pb-sm gap-0'):
+                ui.label(user.name).classes('text-subtitle1 text-weight-medium')
+                ui.label(user.email).classes('text-body2 muted ellipsis full-width').props(f'title="{user.email}"')
+                ui.label(f'Rolle: {user.role.label}').classes('text-body2 muted')
+            ui.separator()
+            with ui.column().classes('w-full gap-0 q-py-xs'):
+                for label, icon, action in (
+                    ('Passwort ändern', 'key', lambda: ui.navigate.to('/passwort')),
+                    ('Abmelden', 'logout', lambda: logout(request)),
+                ):
+                    ui.button(label, icon=icon, on_click=action).props(
+                        'flat no-caps align=left padding="sm md" role=menuitem v-close-popup'
+                    ).classes('w-full text-body1').style('color: #12263F')
 
 
 def _sidebar(current_path: str) -> ui.left_drawer:
-    with ui.left_drawer(value=True, bordered=False).props('width=264 breakpoint=1024').classes(
+    with ui.left_drawer(value=None, bordered=False).props('width=264 breakpoint=1024').classes(
         'portal-sidebar q-pt-md'
     ).style(f'background: {SIDEBAR}') as drawer:
-        with ui.row().classes('items-center q-px-md q-pb-lg gap-2'):
+        with ui.link(target='/').classes('row items-center q-px-md q-pb-lg gap-2 no-underline').props(
+            'aria-label="Zum Dashboard"'
+        ):
             ui.icon('directions_bus', size='32px').classes('text-white')
             with ui.column().classes('gap-0'):
                 ui.label('D-Ticket Job').classes('text-white text-base font-bold')

@@ -85,7 +85,8 @@ class ServerTable:
             self.summary = ui.label().classes('muted text-sm').props('aria-live=polite')
             ui.space()
             self.page_size = ui.select(
-                list(PAGE_SIZES), value=request.page_size, label='Einträge pro Seite',
+                list(PAGE_SIZES), value=request.page_size if request.page_size in PAGE_SIZES else PAGE_SIZES[0],
+                label='Einträge pro Seite',
                 on_change=lambda e: self.update(page_size=e.value, page=1),
             ).props('dense outlined options-dense').classes('w-36')
             self.pager = ui.pagination(

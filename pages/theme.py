@@ -13,6 +13,11 @@ body { background: #F3F6FA; }
 .portal-card { border-radius: 10px; box-shadow: 0 1px 3px rgba(10,58,102,.12); }
 .page-title { font-size: 1.5rem; font-weight: 600; color: #12263F; }
 .muted { color: #4A5B70; }
+.text-h5, .text-h6 { color: #12263F; }
+.q-btn.bg-primary .q-focus-helper { display: none; }
+.q-btn.bg-primary:hover { background: #083E6D !important; }
+.q-btn:focus-visible, .q-item:focus-visible, a:focus-visible { outline: 3px solid #F2A900; outline-offset: 2px; }
+.readable { max-width: 70ch; }
 '''
 
 

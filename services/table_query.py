@@ -76,8 +76,7 @@ async def fetch_page(
     ordering = (f'{direction}{request.sort}', f'{direction}id')
     # Page ids first (an index-only scan, even deep into the table), then just those rows: 54 → 13 ms on PostgreSQL
     # for a page 7,000 deep at 100k contracts.
-    page_ids = (
-        queryset.order_by(*ordering).offset((request.page - 1) * request.page_size).limit(request.page_size).values('id')
-    )
+    offset = (request.page - 1) * request.page_size
+    page_ids = queryset.order_by(*ordering).offset(offset).limit(request.page_size).values('id')
     rows = await queryset.model.filter(id__in=Subquery(page_ids)).order_by(*ordering)
     return TablePage(rows=list(rows), total=total, request=request)

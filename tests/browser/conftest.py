@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 BROWSER_DIR = Path(__file__).resolve().parent
@@ -44,6 +44,7 @@ TEST_ONLY_VARIABLES = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test under tests/browser `browser` and run them after all others (see the module docstring)."""
     browser_items, other_items = [], []
@@ -133,6 +134,7 @@ def browser() -> Iterator[Browser]:
         if os.environ.get('REQUIRE_BROWSER') == '1':
             pytest.fail(f'{reason}; REQUIRE_BROWSER=1 makes this an error', pytrace=False)
         pytest.skip(f'{reason}; set REQUIRE_BROWSER=1 to make this an error')
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

@@ -1,0 +1,39 @@
+"""Form parts used on several pages."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+
+def password_field(label: str, autocomplete: str, max_length: int = 256, hint: str = '') -> ui.input:
+    """A password input with a show/hide button that keyboard and screen-reader users can reach."""
+    field = ui.input(label, password=True).props(
+        f'outlined autocomplete={autocomplete} maxlength={max_length}' + (f' hint="{hint}"' if hint else '')
+    ).classes('w-full')
+
+    def toggle() -> None:
+        field.password = not field.password
+        button.props(f'icon={"visibility" if field.password else "visibility_off"} '
+                     f'aria-label="{"Passwort anzeigen" if field.password else "Passwort verbergen"}"')
+
+    with field.add_slot('append'):
+        button = ui.button(icon='visibility', on_click=toggle).props(
+            'flat round dense color=grey-8 aria-label="Passwort anzeigen"'
+        )
+    return field
+
+
+def error_banner() -> ui.row:
+    """A hidden, announced error box; set its text with `show_error`."""
+    with ui.row().classes('w-full items-center no-wrap gap-2 q-pa-sm rounded-borders bg-red-1 text-negative') as banner:
+        ui.icon('error', size='sm').props('aria-hidden=true')
+        ui.label().classes('text-body2').props('role=alert')
+    banner.visible = False
+    return banner
+
+
+def show_error(banner: ui.row, message: str | None) -> None:
+    label = banner.default_slot.children[1]
+    assert isinstance(label, ui.label)
+    label.text = message or ''
+    banner.visible = bool(message)
