@@ -25,6 +25,12 @@ class AuditKind(StrEnum):
     CODE_GENERATED = 'code_generated'
     CODE_REVOKED = 'code_revoked'
     DEMO_DATA_LOADED = 'demo_data_loaded'
+    CODE_USED = 'code_used'
+    CODE_ENTRY_BLOCKED = 'code_entry_blocked'
+    EMPLOYEE_REGISTERED = 'employee_registered'
+    ANTRAG_SUBMITTED = 'antrag_submitted'
+    ABO_ADDRESS_CHANGED = 'abo_address_changed'
+    ABO_CANCELLED = 'abo_cancelled'
 
     @property
     def label(self) -> str:
@@ -47,6 +53,12 @@ KIND_LABELS = {
     AuditKind.CODE_GENERATED: 'Kundencode generiert',
     AuditKind.CODE_REVOKED: 'Kundencode widerrufen',
     AuditKind.DEMO_DATA_LOADED: 'Demodaten geladen',
+    AuditKind.CODE_USED: 'Kundencode im Self-Service verwendet',
+    AuditKind.CODE_ENTRY_BLOCKED: 'Kundencode-Eingabe gesperrt',
+    AuditKind.EMPLOYEE_REGISTERED: 'Mitarbeiterkonto angelegt',
+    AuditKind.ANTRAG_SUBMITTED: 'Antrag gestellt',
+    AuditKind.ABO_ADDRESS_CHANGED: 'Anschrift im Abo geändert',
+    AuditKind.ABO_CANCELLED: 'Abo gekündigt',
 }
 
 

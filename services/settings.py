@@ -66,7 +66,14 @@ class Settings:
     login_max_lock: timedelta = field(default_factory=lambda: timedelta(hours=1))
     client_max_failures: int = field(default_factory=lambda: _int('CLIENT_MAX_FAILURES', 20))
     client_window: timedelta = field(default_factory=lambda: timedelta(minutes=15))
+    code_max_failures: int = field(default_factory=lambda: _int('CODE_MAX_FAILURES', 10))
     code_max_years_ahead: int = 3
+    # Applications complete by this day of a month start on the 1st of the next month; a Kündigung received by it
+    # ends the Abo at the end of the month (later: end of the next month).
+    cutoff_day: int = field(default_factory=lambda: _int('CUTOFF_DAY', 10))
+    tariff_file: Path = field(
+        default_factory=lambda: Path(os.environ.get('TARIFF_FILE', PROJECT_DIR / 'services' / 'tarife.toml'))
+    )
     kiosk_idle_seconds: int = field(default_factory=lambda: _int('KIOSK_IDLE_SECONDS', 90))
 
 

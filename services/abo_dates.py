@@ -1,0 +1,47 @@
+"""The month rules of the D-Ticket Job: when an application starts and when a Kündigung ends an Abo.
+
+Both hinge on the cut-off day (setting CUTOFF_DAY, 10 by default): what arrives by the 10th counts for this month.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from services.settings import get_settings
+
+OFFERED_START_MONTHS = 6
+
+
+def first_of_month(day: date, months_ahead: int = 0) -> date:
+    month_index = day.year * 12 + day.month - 1 + months_ahead
+    return date(month_index // 12, month_index % 12 + 1, 1)
+
+
+def last_of_month(day: date) -> date:
+    return first_of_month(day, 1) - timedelta(days=1)
+
+
+def first_open_start_month(today: date) -> date:
+    """Complete by the cut-off day → the 1st of next month; later → the 1st of the month after."""
+    return first_of_month(today, 1 if today.day <= get_settings().cutoff_day else 2)
+
+
+def open_start_months(today: date) -> list[date]:
+    first = first_open_start_month(today)
+    return [first_of_month(first, offset) for offset in range(OFFERED_START_MONTHS)]
+
+
+def cancellation_end(today: date, startmonat: date) -> date:
+    """The last day of the Abo after a Kündigung received today: end of this month by the cut-off day, else end of
+    next month; never before the end of the Abo's first month."""
+    end = last_of_month(today if today.day <= get_settings().cutoff_day else first_of_month(today, 1))
+    return max(end, last_of_month(startmonat))
+
+
+GERMAN_MONTHS = ('Januar', 'Februar', 'März', 'April', 'Mai', 'Juni', 'Juli', 'August', 'September', 'Oktober',
+                 'November', 'Dezember')
+
+
+def month_label(day: date) -> str:
+    """date(2027, 1, 1) → 'Januar 2027'."""
+    return f'{GERMAN_MONTHS[day.month - 1]} {day.year}'

@@ -1,0 +1,199 @@
+"""Anträge: checking an employee's application data and submitting it from the Self-Service.
+
+`check_application` holds every field rule and the duplicate rule, so the Self-Service form and the Massenupload
+share one definition of a valid application.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Ticketart
+from services import abo_dates, audit, clock, passwords
+from services.audit import AuditKind
+from services.auth import normalize_email
+from services.codes import ALPHABET, CodeCheck
+from services.errors import ServiceError, ValidationError
+from services.validation import is_email, is_plz, parse_german_date, require_text
+
+MIN_AGE = 14
+MAX_AGE = 100
+DUPLICATE_MESSAGE = 'Für diese Person gibt es unter diesem Vertrag bereits einen offenen Antrag oder ein aktives Abo.'
+ACCOUNT_EXISTS_MESSAGE = (
+    'Für diese E-Mail-Adresse gibt es schon ein Konto mit einem anderen Passwort. Bitte geben Sie Ihr bisheriges '
+    'Passwort ein.'
+)
+
+
+@dataclass
+class ApplicationInput:
+    """What a person typed (or a spreadsheet row held), as text: the rules below turn it into checked data."""
+
+    anrede: str = ''
+    vorname: str = ''
+    nachname: str = ''
+    geburtsdatum: str = ''
+    email: str = ''
+    strasse: str = ''
+    plz: str = ''
+    ort: str = ''
+    personalnummer: str = ''
+    startmonat: str = ''
+    ticketart: str = ''
+
+
+@dataclass
+class CheckedApplication:
+    anrede: Anrede
+    vorname: str
+    nachname: str
+    geburtsdatum: date
+    email: str
+    strasse: str
+    plz: str
+    ort: str
+    personalnummer: str
+    startmonat: date
+    ticketart: Ticketart
+    person_key: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.person_key = person_key(self.vorname, self.nachname, self.geburtsdatum)
+
+
+def person_key(vorname: str, nachname: str, geburtsdatum: date) -> str:
+    """One person, however their name is capitalised or spaced."""
+    return f'{" ".join(vorname.split()).casefold()}|{" ".join(nachname.split()).casefold()}|{geburtsdatum.isoformat()}'
+
+
+def _age_on(birthday: date, day: date) -> int:
+    return day.year - birthday.year - ((day.month, day.day) < (birthday.month, birthday.day))
+
+
+def check_application(data: ApplicationInput, today: date) -> tuple[CheckedApplication | None, dict[str, str]]:
+    """Every field rule, with a German message per faulty field; nothing is written."""
+    errors: dict[str, str] = {}
+    anrede = next((value for value in Anrede if value.value == data.anrede.strip()), None)
+    if anrede is None:
+        errors['anrede'] = 'Bitte wählen Sie eine Anrede.'
+    vorname = require_text(errors, 'vorname', data.vorname, 'Ihren Vornamen', 100)
+    nachname = require_text(errors, 'nachname', data.nachname, 'Ihren Nachnamen', 100)
+    geburtsdatum = parse_german_date(data.geburtsdatum)
+    if geburtsdatum is None:
+        errors['geburtsdatum'] = 'Bitte geben Sie das Geburtsdatum im Format TT.MM.JJJJ an.'
+    elif not MIN_AGE <= _age_on(geburtsdatum, today) <= MAX_AGE:
+        errors['geburtsdatum'] = f'Das Geburtsdatum ist nicht plausibel (Alter {MIN_AGE} bis {MAX_AGE} Jahre).'
+    email = normalize_email(data.email)
+    if not is_email(email):
+        errors['email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
+    strasse = require_text(errors, 'strasse', data.strasse, 'Straße und Hausnummer', 200)
+    plz = data.plz.strip()
+    if not is_plz(plz):
+        errors['plz'] = 'Die PLZ besteht aus genau 5 Ziffern.'
+    ort = require_text(errors, 'ort', data.ort, 'den Ort', 100)
+    personalnummer = data.personalnummer.strip()
+    if len(personalnummer) > 50:
+        errors['personalnummer'] = 'Die Personalnummer darf höchstens 50 Zeichen lang sein.'
+    startmonat = parse_german_date(data.startmonat)
+    if startmonat is None or startmonat.day != 1:
+        errors['startmonat'] = 'Bitte wählen Sie einen Startmonat.'
+    elif startmonat not in abo_dates.open_start_months(today):
+        first = abo_dates.month_label(abo_dates.first_open_start_month(today))
+        errors['startmonat'] = f'Dieser Startmonat ist nicht mehr oder noch nicht wählbar (frühestens {first}).'
+    ticketart = next((value for value in Ticketart if value.value == data.ticketart.strip()), None)
+    if ticketart is None:
+        errors['ticketart'] = 'Bitte wählen Sie Chipkarte oder Handyticket.'
+    if errors:
+        return None, errors
+    return CheckedApplication(
+        anrede=anrede, vorname=vorname, nachname=nachname, geburtsdatum=geburtsdatum, email=email,  # type: ignore[arg-type]
+        strasse=strasse, plz=plz, ort=ort, personalnummer=personalnummer, startmonat=startmonat,  # type: ignore[arg-type]
+        ticketart=ticketart,
+    ), {}
+
+
+async def has_open_application_or_abo(contract_id: int, key: str) -> bool:
+    """The duplicate rule: an open Antrag, or an Abo that has not ended, for the same person under the contract."""
+    today = clock.today()
+    if await Antrag.filter(contract_id=contract_id, person_key=key, status=AntragStatus.OFFEN).exists():
+        return True
+    return await Abo.filter(contract_id=contract_id, person_key=key, status=AboStatus.AKTIV).exists() or await (
+        Abo.filter(contract_id=contract_id, person_key=key, status=AboStatus.GEKUENDIGT, endmonat__gte=today).exists()
+    )
+
+
+def new_reference(today: date) -> str:
+    """'A-2026-7K3M9Q': short enough to read out on the phone, random so it reveals no counts."""
+    return f'A-{today.year}-' + ''.join(secrets.choice(ALPHABET) for _ in range(6))
+
+
+async def _employee_account(email: str, password: str, confirmation: str, client: str) -> Employee:
+    """The employee's Self-Service account: a new one, or the existing one when the password matches it."""
+    existing = await Employee.get_or_none(email=email)
+    if existing is not None:
+        if not await passwords.verify_password(existing.password_hash, password):
+            raise ValidationError({'password': ACCOUNT_EXISTS_MESSAGE})
+        return existing
+    errors: dict[str, str] = {}
+    if problem := passwords.password_problem(password, email=email):
+        errors['password'] = problem
+    if password != confirmation:
+        errors['password_confirmation'] = 'Die Passwörter stimmen nicht überein.'
+    if errors:
+        raise ValidationError(errors)
+    employee = await Employee.create(email=email, password_hash=await passwords.hash_password(password))
+    await audit.record(AuditKind.EMPLOYEE_REGISTERED, actor_label=email, object_type='employee',
+                       object_id=employee.id, client=client)
+    return employee
+
+
+async def submit_application(
+    check: CodeCheck,
+    data: ApplicationInput,
+    *,
+    consent: bool,
+    password: str,
+    password_confirmation: str,
+    client: str = '',
+) -> Antrag:
+    """The Self-Service Antrag: needs a valid Kundencode check, valid data, consent and a password for the account."""
+    if not check.ok or check.code is None or check.contract is None:
+        raise ServiceError(check.message)
+    today = clock.today()
+    checked, errors = check_application(data, today)
+    if not consent:
+        errors['consent'] = 'Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.'
+    if errors or checked is None:
+        raise ValidationError(errors)
+    contract: Contract = check.contract
+    if await has_open_application_or_abo(contract.id, checked.person_key):
+        raise ValidationError({'nachname': DUPLICATE_MESSAGE})
+    employee = await _employee_account(checked.email, password, password_confirmation, client)
+    try:
+        async with in_transaction():
+            antrag = await Antrag.create(
+                reference=new_reference(today), contract=contract, code=check.code, employee=employee,
+                created_at=clock.now(), **vars(checked),
+            )
+            await _audit_submission(antrag, check, checked.email, client)
+    except IntegrityError:  # a reference drawn twice (1 in 10^9): nothing was written, the person just sends again
+        raise ServiceError('Der Antrag konnte nicht gespeichert werden. Bitte senden Sie ihn erneut.') from None
+    return antrag
+
+
+async def _audit_submission(antrag: Antrag, check: CodeCheck, email: str, client: str) -> None:
+    contract = check.contract
+    assert contract is not None and check.code is not None
+    for kind in (AuditKind.CODE_USED, AuditKind.ANTRAG_SUBMITTED):
+        await audit.record(
+            kind, actor_label=email, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+            object_type='antrag', object_id=antrag.id,
+            details={'reference': antrag.reference, 'kundencode_id': check.code.id,
+                     'vertragsnummer': contract.vertragsnummer},
+            client=client,
+        )

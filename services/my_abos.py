@@ -1,0 +1,72 @@
+"""'Meine Abos': what a logged-in employee sees and may do in the Self-Service — always only their own records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from models import Abo, AboStatus, Antrag, Employee
+from services import abo_dates, audit, clock
+from services.audit import AuditKind
+from services.errors import NotFound, ServiceError, ValidationError
+from services.validation import format_german_date, is_plz, require_text
+
+
+async def my_applications(employee: Employee) -> list[Antrag]:
+    return await Antrag.filter(employee_id=employee.id).select_related('contract__customer').order_by('-created_at')
+
+
+async def my_abos(employee: Employee) -> list[Abo]:
+    return await Abo.filter(employee_id=employee.id).select_related('contract__customer').order_by('-startmonat')
+
+
+def status_label(abo: Abo, today: date) -> str:
+    """A cancelled Abo reads 'gekündigt zum …' until its end, then 'beendet'."""
+    if abo.status == AboStatus.GEKUENDIGT and abo.endmonat:
+        return 'beendet' if abo.endmonat < today else f'gekündigt zum {format_german_date(abo.endmonat)}'
+    return abo.status.value
+
+
+async def _own_abo(employee: Employee, abo_id: int) -> Abo:
+    abo = await Abo.filter(id=abo_id, employee_id=employee.id).select_related('contract').first()
+    if abo is None:
+        raise NotFound('Dieses Abo wurde nicht gefunden.')
+    return abo
+
+
+async def change_address(employee: Employee, abo_id: int, *, strasse: str, plz: str, ort: str,
+                         client: str = '') -> Abo:
+    abo = await _own_abo(employee, abo_id)
+    errors: dict[str, str] = {}
+    strasse = require_text(errors, 'strasse', strasse, 'Straße und Hausnummer', 200)
+    ort = require_text(errors, 'ort', ort, 'den Ort', 100)
+    plz = plz.strip()
+    if not is_plz(plz):
+        errors['plz'] = 'Die PLZ besteht aus genau 5 Ziffern.'
+    if errors:
+        raise ValidationError(errors)
+    abo.strasse, abo.plz, abo.ort = strasse, plz, ort
+    await abo.save(update_fields=['strasse', 'plz', 'ort'])
+    await audit.record(AuditKind.ABO_ADDRESS_CHANGED, actor_label=employee.email,
+                       customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                       object_type='abo', object_id=abo.id, client=client)
+    return abo
+
+
+def cancellation_date(abo: Abo) -> date:
+    """The end a Kündigung made today would give (shown before the employee confirms)."""
+    return abo_dates.cancellation_end(clock.today(), abo.startmonat)
+
+
+async def cancel_abo(employee: Employee, abo_id: int, *, client: str = '') -> Abo:
+    abo = await _own_abo(employee, abo_id)
+    if abo.status != AboStatus.AKTIV:
+        raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
+    abo.endmonat = cancellation_date(abo)
+    abo.status = AboStatus.GEKUENDIGT
+    abo.cancelled_at = clock.now()
+    await abo.save(update_fields=['endmonat', 'status', 'cancelled_at'])
+    await audit.record(AuditKind.ABO_CANCELLED, actor_label=employee.email,
+                       customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                       object_type='abo', object_id=abo.id, details={'endmonat': abo.endmonat.isoformat()},
+                       client=client)
+    return abo
