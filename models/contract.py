@@ -4,6 +4,8 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
+from services.table_query import search_key
+
 
 class Produktangebot(StrEnum):
     RECHNUNG = 'D-Ticket Job (Rechnung)'
@@ -58,11 +60,11 @@ class Contract(Model):
         ]
 
     def refresh_search_text(self) -> None:
-        self.search_text = ' '.join(
+        self.search_text = search_key(' '.join(
             str(value) for value in (
                 self.vertragsnummer, self.firma, self.strasse, self.plz, self.ort, self.produktangebot, self.status
             )
-        ).lower()
+        ))
 
     async def save(self, *args, **kwargs) -> None:  # type: ignore[override]
         self.refresh_search_text()

@@ -39,6 +39,13 @@ async def open_code_dialog(
 
     async def generate(replace_current: bool = False) -> None:
         valid_until.error = None
+        generate_button.disable()
+        try:
+            await attempt(replace_current)
+        finally:
+            generate_button.enable()
+
+    async def attempt(replace_current: bool) -> None:
         try:
             await codes.generate_code(
                 actor, contract.id, parse_german_date(valid_until.value or ''), replace_current=replace_current,
@@ -48,9 +55,8 @@ async def open_code_dialog(
             valid_until.error = error.errors.get('valid_until', str(error))
             return
         except ReplaceConfirmationNeeded as error:
-            confirmed = await confirm_replacement(error)
-            if confirmed:
-                await generate(replace_current=True)
+            if await confirm_replacement(error):
+                await attempt(replace_current=True)
             return
         except ServiceError as error:
             ui.notify(str(error), type='negative')
@@ -71,10 +77,12 @@ async def open_code_dialog(
                 ui.button('Abbrechen', on_click=lambda: confirm.submit(False)).props('flat no-caps')
                 ui.button('Ersetzen', on_click=lambda: confirm.submit(True)).props('unelevated no-caps color=negative')
         result = await confirm
-        confirm.clear()
+        confirm.delete()
         return bool(result)
 
-    with ui.dialog() as dialog, ui.card().classes('q-pa-md').style('width: min(440px, 95vw)'):
+    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md').style(
+        'width: min(440px, 95vw)'
+    ):
         ui.label('Kundencode generieren').classes('text-h6')
         ui.label(f'Vertrag {contract.vertragsnummer} · {contract.firma}').classes('muted')
         valid_until = german_date_input(
@@ -83,6 +91,6 @@ async def open_code_dialog(
         )
         with ui.row().classes('w-full justify-end q-mt-md'):
             ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
-            ui.button('Generieren', icon='vpn_key', on_click=generate).props('unelevated no-caps')
+            generate_button = ui.button('Generieren', icon='vpn_key', on_click=generate).props('unelevated no-caps')
         valid_until.on('keydown.enter', generate)
     dialog.open()

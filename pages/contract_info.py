@@ -6,7 +6,7 @@ import segno
 from fastapi import Request
 from nicegui import ui
 
-from models import Contract, Kundencode, PortalUser
+from models import Contract, ContractStatus, Kundencode, PortalUser
 from pages.code_dialog import open_code_dialog
 from pages.layout import client_address
 from services import clock, codes, contracts, users
@@ -103,7 +103,9 @@ class ContractInfoDrawer:
                 with ui.column().classes('gap-1'):
                     ui.label('Link zum Self-Service für Ihre Mitarbeitenden:').classes('text-body2')
                     ui.link(link, link, new_tab=True).classes('text-body2 break-all')
-        if users.can_generate_codes(self.actor, contract.customer_id):  # type: ignore[attr-defined]
+        if contract.status != ContractStatus.AKTIV:
+            ui.label('Kundencodes gibt es nur für aktive Verträge.').classes('muted text-body2 q-mt-sm')
+        elif users.can_generate_codes(self.actor, contract.customer_id):  # type: ignore[attr-defined]
             ui.button('Code', icon='vpn_key', on_click=lambda: open_code_dialog(
                 self.actor, contract, client_address(self.request), self.render
             )).props('unelevated no-caps').classes('q-mt-md')

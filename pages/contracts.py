@@ -92,7 +92,9 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
         await table.update(page=1)
 
     async def open_infos(event: events.GenericEventArguments) -> None:
-        await drawer.open(int(event.args['id']))
+        row = event.args if isinstance(event.args, dict) else {}
+        if isinstance(row.get('id'), int):
+            await drawer.open(row['id'])
 
     page_heading('Vertragsverwaltung', user.customer.name if user.customer else 'Alle Kunden des Verkehrsunternehmens')
     with ui.card().classes('portal-card w-full'), ui.row().classes('items-center gap-3 w-full'):

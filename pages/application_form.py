@@ -1,0 +1,203 @@
+"""The employee's way to a D-Ticket Job: Kundencode → Antrag → confirmation. Used by /self-service and the kiosk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from nicegui import ui
+
+from models import Anrede, Antrag, Ticketart
+from pages.forms import error_banner, password_field, show_error
+from services import abo_dates, applications, clock, code_entry, codes
+from services.applications import ApplicationInput
+from services.code_entry import CodeEntry
+from services.errors import ServiceError, ValidationError
+from services.tariff import tariff_on
+from services.validation import format_euro, format_german_date
+
+PRIVACY_NOTICE = (
+    'Wir verarbeiten Ihre Angaben nur, um Ihr D-Ticket Job einzurichten und abzurechnen: Ihr Arbeitgeber sieht Name, '
+    'Personalnummer, Startmonat und Ticketart, um Ihren Antrag zu bestätigen; das Verkehrsunternehmen stellt damit das '
+    'Ticket aus. Die Daten werden gelöscht, wenn sie dafür und für gesetzliche Aufbewahrungsfristen nicht mehr '
+    'gebraucht werden.'
+)
+
+
+class ApplicationFlow:
+    """Draws itself into the current container. `kiosk` switches off autofill and uses large touch targets."""
+
+    def __init__(self, client: str, *, initial_code: str = '', kiosk: bool = False,
+                 on_submitted: Callable[[Antrag], None] | None = None) -> None:
+        self.client = client
+        self.kiosk = kiosk
+        self.on_submitted = on_submitted
+        self.entry: CodeEntry | None = None
+        self.root = ui.column().classes('w-full gap-4')
+        self.show_code_step(initial_code)
+
+    def _props(self, extra: str = '') -> str:
+        base = 'outlined' + (' autocomplete=off input-class="text-h6"' if self.kiosk else '')
+        return f'{base} {extra}'.strip()
+
+    # --- step 1: the Kundencode ------------------------------------------------------------------------------------
+
+    def show_code_step(self, code: str = '') -> None:
+        self.root.clear()
+        with self.root, ui.card().classes('portal-card w-full q-pa-lg gap-3'):
+            ui.label('Kundencode eingeben').classes('text-h6').props('role=heading aria-level=2')
+            ui.label('Den Kundencode erhalten Sie von Ihrem Arbeitgeber, z. B. ABCD-EFGH-JKMN-PQRS.').classes('muted')
+            self.error = error_banner()
+            with ui.row().classes('w-full items-start no-wrap gap-3'):
+                self.code_input = ui.input('Kundencode', value=code).props(
+                    self._props('maxlength=40 autocapitalize=characters spellcheck=false')
+                ).classes('col font-mono')
+                ui.button('Weiter', icon='arrow_forward', on_click=self.check_code).props(
+                    'unelevated no-caps size=lg' if self.kiosk else 'unelevated no-caps padding="md lg"'
+                )
+            self.code_input.on('keydown.enter', self.check_code)
+        if code:
+            ui.timer(0, self.check_code, once=True)
+
+    async def check_code(self) -> None:
+        entry = await code_entry.enter_code(self.code_input.value or '', client=self.client)
+        if not entry.ok:
+            show_error(self.error, entry.message)
+            return
+        self.entry = entry
+        self.show_form_step()
+
+    # --- step 2: the Antrag ----------------------------------------------------------------------------------------
+
+    def show_form_step(self) -> None:
+        assert self.entry is not None and self.entry.check is not None
+        contract = self.entry.check.contract
+        code = self.entry.check.code
+        assert contract is not None and code is not None
+        today = clock.today()
+        tariff = tariff_on(abo_dates.first_open_start_month(today))
+        self.root.clear()
+        with self.root:
+            with ui.card().classes('portal-card w-full q-pa-lg bg-blue-1').props('flat'):
+                with ui.row().classes('items-center gap-2'):
+                    ui.icon('verified', color='positive', size='sm')
+                    ui.label('Kundencode gültig').classes('text-subtitle1 text-weight-medium')
+                ui.label(f'Ihr Arbeitgeber: {contract.customer.name}').classes('text-body1')
+                ui.label(f'Produktangebot: {contract.produktangebot.value}').classes('text-body1')
+                ui.label(
+                    f'Ihr Eigenanteil: {format_euro(tariff.eigenanteil_cent(contract.arbeitgeberzuschuss_cent))} '
+                    f'monatlich (Deutschlandticket {format_euro(tariff.preis_cent)}, Zuschuss Ihres Arbeitgebers '
+                    f'{format_euro(contract.arbeitgeberzuschuss_cent)})'
+                ).classes('text-body1 text-weight-medium')
+                ui.button('Anderen Kundencode eingeben', on_click=lambda: self.show_code_step()).props(
+                    'flat dense no-caps'
+                )
+            with ui.card().classes('portal-card w-full q-pa-lg gap-3'):
+                ui.label('Antrag auf das D-Ticket Job').classes('text-h6').props('role=heading aria-level=2')
+                self.form_error = error_banner()
+                self._form_fields(today)
+                ui.button('Antrag absenden', icon='send', on_click=self.submit).props(
+                    f'unelevated no-caps {"size=lg" if self.kiosk else ""}'
+                ).classes('q-mt-sm')
+
+    def _form_fields(self, today) -> None:
+        months = {format_german_date(month): abo_dates.month_label(month)
+                  for month in abo_dates.open_start_months(today)}
+        text = 'w-full'
+        self.fields: dict[str, ui.element] = {}
+        self.fields['anrede'] = ui.select([value.value for value in Anrede], label='Anrede').props(
+            self._props()).classes(text)
+        with ui.row().classes('w-full no-wrap gap-3'):
+            self.fields['vorname'] = ui.input('Vorname').props(
+                self._props('maxlength=100 autocomplete=given-name')).classes('col')
+            self.fields['nachname'] = ui.input('Nachname').props(
+                self._props('maxlength=100 autocomplete=family-name')).classes('col')
+        self.fields['geburtsdatum'] = ui.input('Geburtsdatum').props(
+            self._props('mask="##.##.####" hint="TT.MM.JJJJ" autocomplete=bday')).classes(text)
+        self.fields['email'] = ui.input('E-Mail-Adresse').props(
+            self._props('type=email maxlength=254 autocomplete=email')).classes(text)
+        self.fields['strasse'] = ui.input('Straße und Hausnummer').props(
+            self._props('maxlength=200 autocomplete=street-address')).classes(text)
+        with ui.row().classes('w-full no-wrap gap-3'):
+            self.fields['plz'] = ui.input('PLZ').props(
+                self._props('maxlength=5 inputmode=numeric autocomplete=postal-code')).classes('w-32')
+            self.fields['ort'] = ui.input('Ort').props(
+                self._props('maxlength=100 autocomplete=address-level2')).classes('col')
+        self.fields['personalnummer'] = ui.input('Personalnummer (optional)').props(
+            self._props('maxlength=50')).classes(text)
+        self.fields['startmonat'] = ui.select(months, label='Startmonat', value=next(iter(months))).props(
+            self._props(f'hint="Anträge bis zum {abo_dates.get_settings().cutoff_day}. eines Monats gelten ab dem '
+                        f'Folgemonat."')).classes(text)
+        ui.label('Ticketart').classes('text-body2 muted q-mt-sm')
+        self.fields['ticketart'] = ui.radio([value.value for value in Ticketart], value=Ticketart.CHIPKARTE.value) \
+            .props('inline' + (' size=lg' if self.kiosk else ''))
+        ui.label('Zugang zu „Meine Abos“').classes('text-subtitle2 q-mt-md')
+        ui.label('Mit Ihrer E-Mail-Adresse und diesem Passwort sehen Sie später den Stand Ihres Antrags.').classes(
+            'muted text-body2')
+        self.fields['password'] = password_field('Passwort', 'new-password',
+                                                 hint='Mindestens 12 Zeichen, kein verbreitetes Passwort.')
+        self.fields['password_confirmation'] = password_field('Passwort wiederholen', 'new-password')
+        with ui.expansion('Datenschutzhinweise', icon='privacy_tip').classes('w-full'):
+            ui.label(PRIVACY_NOTICE).classes('text-body2')
+        self.fields['consent'] = ui.checkbox('Ich habe die Datenschutzhinweise gelesen und bin einverstanden.')
+
+    def _value(self, name: str) -> str:
+        return str(self.fields[name].value or '')  # type: ignore[attr-defined]
+
+    async def submit(self) -> None:
+        assert self.entry is not None and self.entry.check is not None
+        for element in self.fields.values():
+            if hasattr(element, 'error'):
+                element.error = None  # type: ignore[attr-defined]
+        show_error(self.form_error, None)
+        data = ApplicationInput(**{name: self._value(name) for name in ApplicationInput.__dataclass_fields__})
+        try:
+            antrag = await applications.submit_application(
+                self.entry.check, data, consent=bool(self.fields['consent'].value),  # type: ignore[attr-defined]
+                password=self._value('password'), password_confirmation=self._value('password_confirmation'),
+                client=self.client,
+            )
+        except ValidationError as error:
+            for name, message in error.errors.items():
+                field = self.fields.get(name)
+                if field is not None and hasattr(field, 'error'):
+                    field.error = message  # type: ignore[attr-defined]
+            show_error(self.form_error, 'Bitte prüfen Sie die markierten Angaben. ' + ' '.join(
+                message for name, message in error.errors.items() if not hasattr(self.fields.get(name), 'error')
+            ))
+            return
+        except ServiceError as error:
+            show_error(self.form_error, str(error))
+            return
+        self.show_confirmation(antrag)
+        if self.on_submitted:
+            self.on_submitted(antrag)
+
+    # --- step 3: the confirmation ----------------------------------------------------------------------------------
+
+    def show_confirmation(self, antrag: Antrag) -> None:
+        assert self.entry is not None and self.entry.check is not None and self.entry.check.contract is not None
+        contract = self.entry.check.contract
+        self.root.clear()
+        with self.root, ui.card().classes('portal-card w-full q-pa-lg gap-3'):
+            with ui.row().classes('items-center gap-2'):
+                ui.icon('check_circle', color='positive', size='md')
+                ui.label('Vielen Dank! Ihr Antrag ist eingegangen.').classes('text-h6').props(
+                    'role=heading aria-level=2')
+            ui.label(f'Ihre Antragsnummer: {antrag.reference}').classes('text-subtitle1 text-weight-medium') \
+                .mark('reference')
+            ui.label(f'{contract.customer.name} prüft Ihren Antrag. Den Stand sehen Sie unter „Meine Abos“.').classes(
+                'muted')
+            rows = [
+                ('Arbeitgeber', contract.customer.name), ('Produktangebot', contract.produktangebot.value),
+                ('Name', f'{antrag.anrede.value} {antrag.vorname} {antrag.nachname}'),
+                ('Geburtsdatum', format_german_date(antrag.geburtsdatum)), ('E-Mail-Adresse', antrag.email),
+                ('Anschrift', f'{antrag.strasse}, {antrag.plz} {antrag.ort}'),
+                ('Personalnummer', antrag.personalnummer or '–'),
+                ('Startmonat', abo_dates.month_label(antrag.startmonat)), ('Ticketart', antrag.ticketart.value),
+                ('Status', antrag.status.value),
+            ]
+            with ui.grid(columns='auto 1fr').classes('w-full gap-x-6 gap-y-1 text-body2'):
+                for label, value in rows:
+                    ui.label(label).classes('muted')
+                    ui.label(value).classes('break-words')
+            self.summary_code = codes.format_code(self.entry.check.code.code) if self.entry.check.code else ''
