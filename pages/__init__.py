@@ -1,5 +1,7 @@
 """NiceGUI pages, one module per page; each has an APIRouter that main.py includes."""
 
-from pages import account, contracts, dashboard, login, users
+from pages import account, contracts, dashboard, login, self_service, users
 
-ROUTERS = [login.router, dashboard.router, contracts.router, users.router, account.router]
+ROUTERS = [
+    login.router, dashboard.router, contracts.router, users.router, account.router, self_service.router,
+]

@@ -12,6 +12,7 @@ from services import abo_dates, applications, clock, code_entry, codes
 from services.applications import ApplicationInput
 from services.code_entry import CodeEntry
 from services.errors import ServiceError, ValidationError
+from services.settings import get_settings
 from services.tariff import tariff_on
 from services.validation import format_euro, format_german_date
 
@@ -119,13 +120,13 @@ class ApplicationFlow:
             self._props('maxlength=200 autocomplete=street-address')).classes(text)
         with ui.row().classes('w-full no-wrap gap-3'):
             self.fields['plz'] = ui.input('PLZ').props(
-                self._props('maxlength=5 inputmode=numeric autocomplete=postal-code')).classes('w-32')
+                self._props('maxlength=5 inputmode=numeric autocomplete=postal-code')).classes('w-40')
             self.fields['ort'] = ui.input('Ort').props(
                 self._props('maxlength=100 autocomplete=address-level2')).classes('col')
         self.fields['personalnummer'] = ui.input('Personalnummer (optional)').props(
             self._props('maxlength=50')).classes(text)
         self.fields['startmonat'] = ui.select(months, label='Startmonat', value=next(iter(months))).props(
-            self._props(f'hint="Anträge bis zum {abo_dates.get_settings().cutoff_day}. eines Monats gelten ab dem '
+            self._props(f'hint="Anträge bis zum {get_settings().cutoff_day}. eines Monats gelten ab dem '
                         f'Folgemonat."')).classes(text)
         ui.label('Ticketart').classes('text-body2 muted q-mt-sm')
         self.fields['ticketart'] = ui.radio([value.value for value in Ticketart], value=Ticketart.CHIPKARTE.value) \

@@ -1,0 +1,210 @@
+"""The public Self-Service: apply with the Kundencode (/self-service), log in and manage 'Meine Abos'."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import APIRouter, app, ui
+
+from models import Abo, Antrag, AntragStatus, Employee
+from pages.application_form import ApplicationFlow
+from pages.forms import error_banner, password_field, show_error
+from pages.layout import client_address
+from pages.self_service_layout import EMPLOYEE_SESSION_KEY, self_service_frame
+from services import abo_dates, auth, clock, my_abos, sessions
+from services.errors import ServiceError, ValidationError
+from services.settings import get_settings
+from services.validation import format_german_date
+
+router = APIRouter()
+
+MAX_INPUT = 1024
+STATUS_COLOURS = {
+    AntragStatus.OFFEN: 'orange-9', AntragStatus.GENEHMIGT: 'positive', AntragStatus.ABGELEHNT: 'negative',
+}
+
+
+@router.page('/self-service', title='Self-Service – D-Ticket Job')
+async def self_service_page(request: Request, code: str = '') -> None:
+    with self_service_frame('D-Ticket Job beantragen'):
+        ui.label(
+            'Mit dem Kundencode Ihres Arbeitgebers beantragen Sie hier Ihr Deutschlandticket Job. Ihr Arbeitgeber '
+            'bestätigt den Antrag; danach sehen Sie Ihr Abo unter „Meine Abos“.'
+        ).classes('muted readable')
+        ApplicationFlow(client_address(request), initial_code=code[:40])
+
+
+@router.page('/self-service/anmelden', title='Anmeldung – Self-Service D-Ticket Job')
+async def employee_login_page(request: Request) -> RedirectResponse | None:
+    if await sessions.employee_for_token(app.storage.user.get(EMPLOYEE_SESSION_KEY)):
+        return RedirectResponse('/self-service/meine-abos', status_code=303)
+
+    async def try_login() -> None:
+        show_error(error, None)
+        result = await auth.login(
+            (email.value or '')[:MAX_INPUT], (password.value or '')[:MAX_INPUT], client=client_address(request),
+            user_agent=request.headers.get('user-agent', ''), account_type=Employee,
+        )
+        if result.token is None:
+            show_error(error, result.error)
+            password.value = ''
+            return
+        app.storage.user[EMPLOYEE_SESSION_KEY] = result.token
+        ui.navigate.to('/self-service/meine-abos')
+
+    with self_service_frame('Meine Abos – Anmeldung', show_login_link=False), ui.card().classes(
+        'portal-card w-full q-pa-lg gap-3'
+    ).style('max-width: 460px'):
+        ui.label('Melden Sie sich mit der E-Mail-Adresse und dem Passwort aus Ihrem Antrag an.').classes('muted')
+        error = error_banner()
+        email = ui.input('E-Mail-Adresse').props(
+            f'outlined type=email autocomplete=username maxlength={MAX_INPUT}').classes('w-full')
+        password = password_field('Passwort', 'current-password', MAX_INPUT)
+        ui.button('Anmelden', on_click=try_login).props('unelevated no-caps size=lg').classes('w-full')
+        email.on('keydown.enter', try_login)
+        password.on('keydown.enter', try_login)
+        ui.link('Noch kein Antrag? Hier mit dem Kundencode beantragen.', '/self-service').classes('text-body2')
+    return None
+
+
+@router.page('/self-service/meine-abos', title='Meine Abos – Self-Service D-Ticket Job')
+async def my_abos_page(request: Request) -> RedirectResponse | None:
+    employee = await sessions.employee_for_token(app.storage.user.get(EMPLOYEE_SESSION_KEY))
+    if employee is None:
+        app.storage.user.pop(EMPLOYEE_SESSION_KEY, None)
+        return RedirectResponse('/self-service/anmelden', status_code=303)
+    client = client_address(request)
+
+    async def logout() -> None:
+        await sessions.end_session(app.storage.user.pop(EMPLOYEE_SESSION_KEY, None), client=client)
+        ui.navigate.to('/self-service/anmelden')
+
+    @ui.refreshable
+    async def overview() -> None:
+        abos = await my_abos.my_abos(employee)
+        antraege = await my_abos.my_applications(employee)
+        ui.label('Abos').classes('text-h6').props('role=heading aria-level=2')
+        if not abos:
+            ui.label('Sie haben noch kein Abo. Sobald Ihr Arbeitgeber Ihren Antrag genehmigt, erscheint es hier.') \
+                .classes('muted')
+        for abo in abos:
+            _abo_card(abo, employee, client, overview.refresh)
+        ui.label('Anträge').classes('text-h6 q-mt-md').props('role=heading aria-level=2')
+        if not antraege:
+            ui.label('Keine Anträge.').classes('muted')
+        for antrag in antraege:
+            _antrag_card(antrag)
+
+    with self_service_frame('Meine Abos', show_login_link=False):
+        with ui.row().classes('w-full items-center'):
+            ui.label(f'Angemeldet als {employee.email}').classes('muted')
+            ui.space()
+            ui.button('Abmelden', icon='logout', on_click=logout).props('flat no-caps')
+        await overview()
+    return None
+
+
+def _facts(rows: list[tuple[str, str]]) -> None:
+    with ui.grid(columns='auto 1fr').classes('w-full gap-x-6 gap-y-1 text-body2'):
+        for label, value in rows:
+            ui.label(label).classes('muted')
+            ui.label(value).classes('break-words')
+
+
+def _antrag_card(antrag: Antrag) -> None:
+    with ui.card().classes('portal-card w-full q-pa-md gap-2'):
+        with ui.row().classes('w-full items-center'):
+            ui.label(f'Antrag {antrag.reference}').classes('text-subtitle1 text-weight-medium')
+            ui.space()
+            ui.badge(antrag.status.value, color=STATUS_COLOURS[antrag.status]).classes('text-body2 q-px-sm') \
+                .mark('antrag-status')
+        rows = [
+            ('Arbeitgeber', antrag.contract.customer.name), ('Eingang', format_german_date(antrag.created_at.date())),
+            ('Startmonat', abo_dates.month_label(antrag.startmonat)), ('Ticketart', antrag.ticketart.value),
+        ]
+        if antrag.status == AntragStatus.ABGELEHNT and antrag.decision_reason:
+            rows.append(('Begründung', antrag.decision_reason))
+        _facts(rows)
+
+
+def _abo_card(abo: Abo, employee: Employee, client: str, refresh) -> None:
+    today = clock.today()
+    with ui.card().classes('portal-card w-full q-pa-md gap-2'):
+        with ui.row().classes('w-full items-center'):
+            ui.label(f'D-Ticket Job · {abo.contract.customer.name}').classes('text-subtitle1 text-weight-medium')
+            ui.space()
+            ui.badge(my_abos.status_label(abo, today)).classes('text-body2 q-px-sm').mark('abo-status')
+        _facts([
+            ('Beginn', abo_dates.month_label(abo.startmonat)),
+            ('Ende', format_german_date(abo.endmonat) if abo.endmonat else 'unbefristet'),
+            ('Ticketart', abo.ticketart.value), ('Anschrift', f'{abo.strasse}, {abo.plz} {abo.ort}'),
+        ])
+        if abo.status.value == 'aktiv':
+            with ui.row().classes('gap-2'):
+                ui.button('Anschrift ändern', icon='home',
+                          on_click=lambda: _address_dialog(abo, employee, client, refresh)).props('outline no-caps')
+                ui.button('Kündigen', icon='cancel',
+                          on_click=lambda: _cancel_dialog(abo, employee, client, refresh)).props(
+                    'outline no-caps color=negative')
+
+
+def _address_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
+    async def save() -> None:
+        for field in fields.values():
+            field.error = None
+        try:
+            await my_abos.change_address(employee, abo.id, strasse=fields['strasse'].value or '',
+                                         plz=fields['plz'].value or '', ort=fields['ort'].value or '', client=client)
+        except ValidationError as error:
+            for name, message in error.errors.items():
+                fields[name].error = message
+            return
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            return
+        dialog.close()
+        ui.notify('Ihre Anschrift wurde geändert.', type='positive')
+        refresh()
+
+    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(
+        'width: min(460px, 95vw)'
+    ):
+        ui.label('Anschrift ändern').classes('text-h6')
+        fields = {
+            'strasse': ui.input('Straße und Hausnummer', value=abo.strasse).props('outlined maxlength=200')
+            .classes('w-full'),
+            'plz': ui.input('PLZ', value=abo.plz).props('outlined maxlength=5 inputmode=numeric').classes('w-full'),
+            'ort': ui.input('Ort', value=abo.ort).props('outlined maxlength=100').classes('w-full'),
+        }
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
+            ui.button('Speichern', on_click=save).props('unelevated no-caps')
+    dialog.open()
+
+
+def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
+    end = my_abos.cancellation_date(abo)
+
+    async def cancel() -> None:
+        try:
+            await my_abos.cancel_abo(employee, abo.id, client=client)
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            return
+        dialog.close()
+        ui.notify(f'Ihr Abo ist zum {format_german_date(end)} gekündigt.', type='positive')
+        refresh()
+
+    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(
+        'width: min(460px, 95vw)'
+    ):
+        ui.label('Abo kündigen?').classes('text-h6')
+        ui.label(
+            f'Ihr D-Ticket Job endet dann am {format_german_date(end)}. Kündigungen, die bis zum '
+            f'{get_settings().cutoff_day}. eines Monats eingehen, gelten zum Monatsende, spätere zum Ende '
+            'des Folgemonats.'
+        )
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
+            ui.button('Kündigen', on_click=cancel).props('unelevated no-caps color=negative')
+    dialog.open()
