@@ -4,6 +4,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.antrag import Ticketart
+from models.searchable import Searchable
 
 
 class AboStatus(StrEnum):
@@ -12,9 +13,11 @@ class AboStatus(StrEnum):
     BEENDET = 'beendet'
 
 
-class Abo(Model):
+class Abo(Searchable, Model):
     """One employee's D-Ticket Job subscription under a contract, from `startmonat` (a 1st) to `endmonat` (the last
     day of the final month) when cancelled. A cancelled Abo is 'gekündigt' until its end, then 'beendet'."""
+
+    SEARCH_FIELDS = ('vorname', 'nachname', 'personalnummer', 'ticketart', 'status')
 
     id = fields.IntField(primary_key=True)
     contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
@@ -40,6 +43,7 @@ class Abo(Model):
     person_key = fields.CharField(max_length=250)
     cancelled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+    search_text = fields.TextField(default='')
 
     class Meta:
         table = 'abo'

@@ -3,6 +3,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models.searchable import Searchable
+
 
 class Anrede(StrEnum):
     FRAU = 'Frau'
@@ -27,12 +29,14 @@ class AntragSource(StrEnum):
     MASSENUPLOAD = 'massenupload'
 
 
-class Antrag(Model):
+class Antrag(Searchable, Model):
     """An employee's application for a D-Ticket Job under one contract.
 
     `person_key` (lower-cased Vorname|Nachname|Geburtsdatum) finds the same person across Anträge and Abos, so one
     person cannot hold two open applications or an application beside an active Abo under the same contract.
     """
+
+    SEARCH_FIELDS = ('reference', 'vorname', 'nachname', 'personalnummer', 'email', 'ticketart', 'status')
 
     id = fields.IntField(primary_key=True)
     reference = fields.CharField(max_length=20, unique=True)
@@ -65,6 +69,7 @@ class Antrag(Model):
     )
     decision_reason = fields.CharField(max_length=500, default='')
     created_at = fields.DatetimeField()
+    search_text = fields.TextField(default='')
 
     class Meta:
         table = 'antrag'

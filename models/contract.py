@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from services.table_query import search_key
+from models.searchable import Searchable
 
 
 class Produktangebot(StrEnum):
@@ -21,13 +21,14 @@ class ContractStatus(StrEnum):
 SORTABLE_COLUMNS = ('vertragsnummer', 'firma', 'strasse', 'plz', 'ort', 'produktangebot', 'status')
 
 
-class Contract(Model):
+class Contract(Searchable, Model):
     """A D-Ticket Job contract (Vertrag) of one customer.
 
     The contract carries its own address (firma, strasse, plz, ort: the Vertragsanschrift shown in the table) so that
     the contract table can filter, sort and page on indexed columns of one table, without a join.
-    `search_text` is the lower-cased concatenation of the shown columns for the table's search field.
     """
+
+    SEARCH_FIELDS = SORTABLE_COLUMNS
 
     id = fields.IntField(primary_key=True)
     vertragsnummer = fields.CharField(max_length=20, unique=True)
@@ -58,16 +59,3 @@ class Contract(Model):
             ),
             Index(fields=['customer_id', 'status'], name='ix_contract_customer_status'),
         ]
-
-    def refresh_search_text(self) -> None:
-        self.search_text = search_key(' '.join(
-            str(value) for value in (
-                self.vertragsnummer, self.firma, self.strasse, self.plz, self.ort, self.produktangebot, self.status
-            )
-        ))
-
-    async def save(self, *args, **kwargs) -> None:  # type: ignore[override]
-        self.refresh_search_text()
-        if kwargs.get('update_fields') is not None:
-            kwargs['update_fields'] = list({*kwargs['update_fields'], 'search_text'})
-        await super().save(*args, **kwargs)

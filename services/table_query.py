@@ -5,7 +5,6 @@ A page asks for a `TableRequest` and gets a `TablePage`; only one page of rows e
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, replace
 from math import ceil
 from typing import Generic, TypeVar
@@ -14,15 +13,12 @@ from tortoise.expressions import Subquery
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from models.searchable import search_key
+
 PAGE_SIZES = (10, 25, 50, 100)
 MAX_SEARCH_LENGTH = 100
 
 M = TypeVar('M', bound=Model)
-
-
-def search_key(text: str) -> str:
-    """How both the stored search column and the typed words are compared: NFC, case-folded ('Straße' = 'STRASSE')."""
-    return unicodedata.normalize('NFC', text).casefold()
 
 
 @dataclass(frozen=True)
