@@ -15,7 +15,7 @@ from models import Contract, PortalUser
 from pages.contract_info import ContractInfoDrawer
 from pages.layout import page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable
-from services import contracts
+from services import antraege, contracts
 from services.table_query import TableRequest
 
 router = APIRouter()
@@ -29,7 +29,7 @@ COLUMNS = (
     Column('produktangebot', 'Produktangebot'),
     Column('status', 'Status'),
 )
-ROW_ACTIONS = (RowAction('Infos', 'info', 'infos'),)
+ROW_ACTIONS = (RowAction('Infos', 'info', 'infos'), RowAction('Anträge', 'assignment', 'antraege', badge='offen'))
 STATUS_CELL = '''
 <q-td :props="props">
   <q-badge :color="props.value === 'aktiv' ? 'positive' : (props.value === 'gekündigt' ? 'orange-9' : 'grey-7')"
@@ -38,8 +38,9 @@ STATUS_CELL = '''
 '''
 
 
-def contract_row(contract: Contract) -> dict[str, object]:
+def contract_row(contract: Contract, open_antraege: int = 0) -> dict[str, object]:
     return {
+        'offen': open_antraege,
         'id': contract.id, 'label': contract.vertragsnummer, 'vertragsnummer': contract.vertragsnummer,
         'firma': contract.firma, 'strasse': contract.strasse, 'plz': contract.plz, 'ort': contract.ort,
         'produktangebot': contract.produktangebot.value, 'status': contract.status.value,
@@ -78,10 +79,15 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
     def remember(table_request: TableRequest) -> None:
         ui.navigate.history.replace(state_url(state['kundennummer'], state['only_active'], table_request))
 
+    open_counts: dict[int, int] = {}
+
     async def fetch(table_request: TableRequest):
-        return await contracts.list_contracts(
+        page = await contracts.list_contracts(
             user, table_request, kundennummer=state['kundennummer'], only_active=state['only_active']
         )
+        open_counts.clear()
+        open_counts.update(await antraege.open_counts([contract.id for contract in page.rows]))
+        return page
 
     async def search_customer() -> None:
         state['kundennummer'] = (kundennummer.value or '').strip()[:20]
@@ -95,6 +101,11 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
         row = event.args if isinstance(event.args, dict) else {}
         if isinstance(row.get('id'), int):
             await drawer.open(row['id'])
+
+    def open_antraege(event: events.GenericEventArguments) -> None:
+        row = event.args if isinstance(event.args, dict) else {}
+        if isinstance(row.get('id'), int):
+            ui.navigate.to(f'/vertragsverwaltung/{row["id"]}/antraege')
 
     page_heading('Vertragsverwaltung', user.customer.name if user.customer else 'Alle Kunden des Verkehrsunternehmens')
     with ui.card().classes('portal-card w-full'), ui.row().classes('items-center gap-3 w-full'):
@@ -116,10 +127,12 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
             with search.add_slot('prepend'):
                 ui.icon('search')
         table = ServerTable(
-            columns=COLUMNS, fetch=fetch, to_row=contract_row, request=table_request, on_change=remember,
+            columns=COLUMNS, fetch=fetch, request=table_request, on_change=remember,
+            to_row=lambda contract: contract_row(contract, open_counts.get(contract.id, 0)),
             empty_text=contracts.NOT_FOUND, actions=ROW_ACTIONS,
         )
         table.table.add_slot('body-cell-status', STATUS_CELL)
         table.table.on('infos', open_infos)
+        table.table.on('antraege', open_antraege)
         search.on_value_change(lambda event: table.update(search=event.value or '', page=1))
     await table.refresh()

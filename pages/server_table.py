@@ -29,26 +29,37 @@ class Column:
 
 @dataclass(frozen=True)
 class RowAction:
-    """An entry of the row's drop-down menu; choosing it emits `event` with the row."""
+    """An entry of the row's drop-down menu; choosing it emits `event` with the row. With `badge`, the row's value
+    of that name shows as a count on the entry and next to the menu button (e.g. open Anträge)."""
 
     label: str
     icon: str
     event: str
+    badge: str = ''
+
+
+def _badge(action: RowAction, classes: str) -> str:
+    if not action.badge:
+        return ''
+    return (f'<q-badge v-if="props.row.{action.badge}" color="accent" text-color="black" class="{classes}" '
+            f':label="props.row.{action.badge}" :aria-label="props.row.{action.badge} + \' {action.label} offen\'" />')
 
 
 def _actions_template(actions: tuple[RowAction, ...]) -> str:
     items = ''.join(
         f'<q-item clickable v-close-popup @click="() => $parent.$emit(\'{action.event}\', props.row)">'
         f'<q-item-section avatar><q-icon name="{action.icon}" color="primary" /></q-item-section>'
-        f'<q-item-section>{action.label}</q-item-section></q-item>'
+        f'<q-item-section>{action.label}</q-item-section>'
+        f'<q-item-section side>{_badge(action, "")}</q-item-section></q-item>'
         for action in actions
     )
     return (
-        '<q-td :props="props" auto-width>'
-        '<q-btn flat round dense icon="arrow_drop_down_circle" color="primary" '
+        '<q-td :props="props" auto-width><div class="row no-wrap items-center justify-end">'
+        + ''.join(_badge(action, 'q-mr-xs') for action in actions)
+        + '<q-btn flat round dense icon="arrow_drop_down_circle" color="primary" '
         ':aria-label="\'Aktionen für \' + props.row.label">'
-        f'<q-menu anchor="bottom right" self="top right"><q-list style="min-width: 180px">{items}</q-list></q-menu>'
-        '</q-btn></q-td>'
+        f'<q-menu anchor="bottom right" self="top right"><q-list style="min-width: 200px">{items}</q-list></q-menu>'
+        '</q-btn></div></q-td>'
     )
 
 
@@ -63,6 +74,7 @@ class ServerTable:
         on_change: Callable[[TableRequest], None],
         empty_text: str,
         actions: tuple[RowAction, ...] = (),
+        selectable: bool = False,
     ) -> None:
         self._fetch = fetch
         self._to_row = to_row
@@ -71,7 +83,10 @@ class ServerTable:
         quasar_columns = [column.as_quasar() for column in columns]
         if actions:
             quasar_columns.append({'name': 'aktionen', 'label': '', 'field': 'id', 'align': 'right'})
-        self.table = ui.table(rows=[], columns=quasar_columns, row_key='id', pagination=self._pagination(0)).props(
+        self.table = ui.table(
+            rows=[], columns=quasar_columns, row_key='id', pagination=self._pagination(0),
+            selection='multiple' if selectable else None,
+        ).props(
             'flat hide-bottom binary-state-sort wrap-cells'
         ).classes('w-full')
         self.table.on('request', self._on_request)
@@ -117,6 +132,7 @@ class ServerTable:
         page = await self._fetch(self.request)
         self.request = page.request
         self.table.rows = [self._to_row(row) for row in page.rows]
+        self.table.selected = []
         self.table.pagination = self._pagination(page.total)
         self.table.visible = page.total > 0
         self.empty.visible = page.total == 0

@@ -31,6 +31,10 @@ class AuditKind(StrEnum):
     ANTRAG_SUBMITTED = 'antrag_submitted'
     ABO_ADDRESS_CHANGED = 'abo_address_changed'
     ABO_CANCELLED = 'abo_cancelled'
+    ANTRAG_APPROVED = 'antrag_approved'
+    ANTRAG_REJECTED = 'antrag_rejected'
+    ABO_ENDED = 'abo_ended'
+    ABOS_EXPORTED = 'abos_exported'
 
     @property
     def label(self) -> str:
@@ -59,6 +63,10 @@ KIND_LABELS = {
     AuditKind.ANTRAG_SUBMITTED: 'Antrag gestellt',
     AuditKind.ABO_ADDRESS_CHANGED: 'Anschrift im Abo geändert',
     AuditKind.ABO_CANCELLED: 'Abo gekündigt',
+    AuditKind.ANTRAG_APPROVED: 'Antrag genehmigt',
+    AuditKind.ANTRAG_REJECTED: 'Antrag abgelehnt',
+    AuditKind.ABO_ENDED: 'Abo durch Arbeitgeber beendet',
+    AuditKind.ABOS_EXPORTED: 'Abo-Liste exportiert',
 }
 
 

@@ -17,6 +17,13 @@ def can_generate_codes(user: PortalUser, customer_id: int) -> bool:
     return user.is_staff or (user.role == Role.ADMIN and user.customer_id == customer_id)  # type: ignore[attr-defined]
 
 
+def can_decide(user: PortalUser, customer_id: int) -> bool:
+    """Administrators and clerks of that company and transit staff decide Anträge and end Abos; readers only look."""
+    return user.is_staff or (
+        user.role in (Role.ADMIN, Role.CLERK) and user.customer_id == customer_id  # type: ignore[attr-defined]
+    )
+
+
 async def create_user(
     *,
     email: str,

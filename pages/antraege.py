@@ -1,0 +1,236 @@
+"""Anträge and Abos of one contract (row menu "Anträge"): decide applications, see and end subscriptions, export."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from nicegui import APIRouter, events, ui
+
+from models import Abo, Antrag, AntragStatus, Contract, PortalUser
+from pages.layout import client_address, page_heading, portal_page
+from pages.server_table import Column, RowAction, ServerTable
+from services import abo_dates, abos, antraege, contracts, users
+from services.errors import NotFound, ServiceError, ValidationError
+from services.table_query import TableRequest
+from services.validation import format_german_date
+
+router = APIRouter()
+
+ANTRAG_COLUMNS = (
+    Column('created_at', 'Eingang'), Column('nachname', 'Name'), Column('personalnummer', 'Personalnummer'),
+    Column('startmonat', 'Startmonat'), Column('ticketart', 'Ticketart'), Column('status', 'Status'),
+)
+ABO_COLUMNS = (
+    Column('nachname', 'Name'), Column('personalnummer', 'Personalnummer'), Column('startmonat', 'Beginn'),
+    Column('endmonat', 'Ende'), Column('status', 'Status'), Column('ticketart', 'Ticketart'),
+)
+STATUS_OPTIONS = {'offen': 'offen', 'genehmigt': 'genehmigt', 'abgelehnt': 'abgelehnt', 'alle': 'alle'}
+
+
+def antrag_row(antrag: Antrag) -> dict[str, object]:
+    return {
+        'id': antrag.id, 'label': f'{antrag.vorname} {antrag.nachname}',
+        'created_at': format_german_date(antrag.created_at.date()), 'nachname': f'{antrag.nachname}, {antrag.vorname}',
+        'personalnummer': antrag.personalnummer or '–', 'startmonat': abo_dates.month_label(antrag.startmonat),
+        'ticketart': antrag.ticketart.value, 'status': antrag.status.value,
+    }
+
+
+def abo_row(abo: Abo) -> dict[str, object]:
+    return {
+        'id': abo.id, 'label': f'{abo.vorname} {abo.nachname}', 'nachname': f'{abo.nachname}, {abo.vorname}',
+        'personalnummer': abo.personalnummer or '–', 'startmonat': format_german_date(abo.startmonat),
+        'endmonat': format_german_date(abo.endmonat) or '–', 'status': abo.status.value,
+        'ticketart': abo.ticketart.value,
+    }
+
+
+@portal_page(router, '/vertragsverwaltung/{contract_id}/antraege', 'Anträge')
+async def antraege_page(user: PortalUser, request: Request) -> None:
+    try:
+        contract = await contracts.get_contract(user, int(request.path_params['contract_id']))
+    except (NotFound, ValueError):
+        page_heading('Anträge')
+        ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
+        return
+    client = client_address(request)
+    may_decide = users.can_decide(user, contract.customer_id)  # type: ignore[attr-defined]
+    page_heading(f'Anträge und Abos – Vertrag {contract.vertragsnummer}',
+                 f'{contract.firma} · {contract.produktangebot.value}')
+    ui.link('← Zurück zur Vertragsverwaltung', '/vertragsverwaltung').classes('text-body2')
+    with ui.tabs().classes('text-primary').props('align=left no-caps') as tabs:
+        antraege_tab = ui.tab('Anträge', icon='assignment')
+        abos_tab = ui.tab('Abos', icon='confirmation_number')
+    with ui.tab_panels(tabs, value=abos_tab if request.query_params.get('tab') == 'abos' else antraege_tab).classes(
+        'w-full bg-transparent'
+    ):
+        with ui.tab_panel(antraege_tab).classes('q-pa-none'):
+            antraege_table = await _antraege_panel(user, contract, client, may_decide)
+        with ui.tab_panel(abos_tab).classes('q-pa-none'):
+            abos_table = await _abos_panel(user, contract, client, may_decide)
+
+    async def refresh_tables() -> None:
+        await antraege_table.refresh()
+        await abos_table.refresh()
+
+    tabs.on_value_change(refresh_tables)
+
+
+async def _antraege_panel(user: PortalUser, contract: Contract, client: str, may_decide: bool) -> ServerTable:
+    state = {'status': 'offen'}
+
+    async def fetch(request: TableRequest):
+        return await antraege.list_antraege(user, contract.id, request, status=state['status'])
+
+    async def set_status(event: events.ValueChangeEventArguments) -> None:
+        state['status'] = event.value
+        await table.update(page=1)
+
+    async def approve_selected() -> None:
+        ids = [row['id'] for row in table.table.selected]
+        if not ids:
+            ui.notify('Bitte wählen Sie zuerst Anträge aus.', type='warning')
+            return
+        approved, problems = await antraege.approve_many(user, ids, client=client)
+        ui.notify(f'{approved} Antrag genehmigt.' if approved == 1 else f'{approved} Anträge genehmigt.',
+                  type='positive' if approved else 'warning')
+        for problem in sorted(set(problems)):
+            ui.notify(problem, type='negative')
+        await table.refresh()
+
+    async def open_antrag(event: events.GenericEventArguments) -> None:
+        row = event.args if isinstance(event.args, dict) else {}
+        if isinstance(row.get('id'), int):
+            await _antrag_dialog(user, row['id'], client, may_decide, table.refresh)
+
+    with ui.card().classes('portal-card w-full gap-2'):
+        with ui.row().classes('items-center w-full gap-4'):
+            ui.select(STATUS_OPTIONS, value='offen', label='Status', on_change=set_status).props(
+                'outlined dense').classes('w-40')
+            if may_decide:
+                ui.button('Auswahl genehmigen', icon='done_all', on_click=approve_selected).props(
+                    'unelevated no-caps')
+            ui.space()
+            search = ui.input(placeholder='Suchen …').props(
+                'outlined dense clearable debounce=350 maxlength=100 aria-label="In Anträgen suchen"').classes('w-64')
+        table = ServerTable(
+            columns=ANTRAG_COLUMNS, fetch=fetch, to_row=antrag_row, request=TableRequest(), on_change=lambda _: None,
+            empty_text='Keine Anträge gefunden', actions=(RowAction('Öffnen', 'open_in_new', 'open'),),
+            selectable=may_decide,
+        )
+        table.table.on('open', open_antrag)
+        search.on_value_change(lambda event: table.update(search=event.value or '', page=1))
+    await table.refresh()
+    return table
+
+
+async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_decide: bool, refresh) -> None:
+    try:
+        antrag = await antraege.get_antrag(user, antrag_id)
+    except NotFound as error:
+        ui.notify(str(error), type='negative')
+        return
+
+    async def decide(approve: bool) -> None:
+        reason.error = None
+        try:
+            await antraege.decide(user, antrag.id, approve=approve, reason=reason.value or '', client=client)
+        except ValidationError as error:
+            reason.error = error.errors.get('reason', str(error))
+            return
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            dialog.close()
+            await refresh()
+            return
+        ui.notify('Antrag genehmigt; das Abo ist angelegt.' if approve else 'Antrag abgelehnt.', type='positive')
+        dialog.close()
+        await refresh()
+
+    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
+        'width: min(560px, 95vw)'
+    ):
+        ui.label(f'Antrag {antrag.reference}').classes('text-h6')
+        rows = [
+            ('Status', antrag.status.value), ('Eingang', format_german_date(antrag.created_at.date())),
+            ('Name', f'{antrag.anrede.value} {antrag.vorname} {antrag.nachname}'),
+            ('Geburtsdatum', format_german_date(antrag.geburtsdatum)), ('E-Mail-Adresse', antrag.email),
+            ('Anschrift', f'{antrag.strasse}, {antrag.plz} {antrag.ort}'),
+            ('Personalnummer', antrag.personalnummer or '–'),
+            ('Startmonat', abo_dates.month_label(antrag.startmonat)), ('Ticketart', antrag.ticketart.value),
+        ]
+        if antrag.decided_at:
+            rows.append(('Entschieden', f'{format_german_date(antrag.decided_at.date())} von '
+                                        f'{antrag.decided_by.name if antrag.decided_by else "–"}'))
+        if antrag.decision_reason:
+            rows.append(('Begründung', antrag.decision_reason))
+        with ui.grid(columns='auto 1fr').classes('w-full gap-x-6 gap-y-1 text-body2'):
+            for label, value in rows:
+                ui.label(label).classes('muted')
+                ui.label(value).classes('break-words')
+        reason = ui.textarea('Grund der Ablehnung (für die Mitarbeiterin / den Mitarbeiter sichtbar)').props(
+            'outlined autogrow maxlength=500').classes('w-full')
+        reason.visible = may_decide and antrag.status == AntragStatus.OFFEN
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Schließen', on_click=dialog.close).props('flat no-caps')
+            if may_decide and antrag.status == AntragStatus.OFFEN:
+                ui.button('Ablehnen', on_click=lambda: decide(False)).props('outline no-caps color=negative')
+                ui.button('Genehmigen', on_click=lambda: decide(True)).props('unelevated no-caps color=positive')
+    dialog.open()
+
+
+async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_decide: bool) -> ServerTable:
+    async def fetch(request: TableRequest):
+        return await abos.list_abos(user, contract.id, request)
+
+    async def download(export_format: str) -> None:
+        if export_format == 'csv':
+            content = await abos.export_csv(user, contract.id, client=client)
+        else:
+            content = await abos.export_xlsx(user, contract.id, client=client)
+        ui.download.content(content, f'Abos_{contract.vertragsnummer}.{export_format}')
+
+    async def end(event: events.GenericEventArguments) -> None:
+        row = event.args if isinstance(event.args, dict) else {}
+        if isinstance(row.get('id'), int):
+            await _end_dialog(user, row, client, table.refresh)
+
+    with ui.card().classes('portal-card w-full gap-2'):
+        with ui.row().classes('items-center w-full gap-2'):
+            ui.button('CSV herunterladen', icon='download', on_click=lambda: download('csv')).props('outline no-caps')
+            ui.button('Excel herunterladen', icon='download', on_click=lambda: download('xlsx')).props(
+                'outline no-caps')
+            ui.space()
+            search = ui.input(placeholder='Suchen …').props(
+                'outlined dense clearable debounce=350 maxlength=100 aria-label="In Abos suchen"').classes('w-64')
+        table = ServerTable(
+            columns=ABO_COLUMNS, fetch=fetch, to_row=abo_row, request=TableRequest(), on_change=lambda _: None,
+            empty_text='Keine Abos gefunden',
+            actions=(RowAction('Abo beenden', 'event_busy', 'end'),) if may_decide else (),
+        )
+        table.table.on('end', end)
+        search.on_value_change(lambda event: table.update(search=event.value or '', page=1))
+    await table.refresh()
+    return table
+
+
+async def _end_dialog(user: PortalUser, row: dict, client: str, refresh) -> None:
+    async def confirm() -> None:
+        try:
+            abo = await abos.end_abo(user, row['id'], client=client)
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+        else:
+            ui.notify(f'Das Abo endet am {format_german_date(abo.endmonat)}.', type='positive')
+        dialog.close()
+        await refresh()
+
+    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
+        'width: min(480px, 95vw)'
+    ):
+        ui.label(f'Abo von {row.get("label", "")} beenden?').classes('text-h6')
+        ui.label('Zum Beispiel, weil die Person das Unternehmen verlässt. Das Abo endet nach der Stichtagsregel zum '
+                 'Monatsende (bis zum Stichtag) oder zum Ende des Folgemonats.').classes('text-body2')
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
+            ui.button('Abo beenden', on_click=confirm).props('unelevated no-caps color=negative')
+    dialog.open()

@@ -1,0 +1,91 @@
+"""The company's side of the Abos: the list per contract, ending an Abo when an employee leaves, and the export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+
+from models import Abo, AboStatus, PortalUser
+from services import abo_dates, audit, clock, users
+from services.audit import AuditKind
+from services.contracts import get_contract
+from services.errors import NotFound, PermissionDenied, ServiceError
+from services.table_query import TablePage, TableRequest, fetch_page
+from services.validation import format_german_date
+
+SORTABLE = ('nachname', 'personalnummer', 'startmonat', 'endmonat', 'status', 'ticketart')
+EXPORT_COLUMNS = ('Nachname', 'Vorname', 'Personalnummer', 'Beginn', 'Ende', 'Status', 'Ticketart')
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
+
+
+async def list_abos(actor: PortalUser, contract_id: int, request: TableRequest) -> TablePage[Abo]:
+    contract = await get_contract(actor, contract_id)
+    return await fetch_page(Abo.filter(contract_id=contract.id), request, SORTABLE)
+
+
+async def end_abo(actor: PortalUser, abo_id: int, *, client: str = '') -> Abo:
+    """The employee left: the Abo ends by the cut-off rule, like a Kündigung."""
+    abo = await Abo.filter(id=abo_id).select_related('contract').first()
+    if abo is None or not (actor.is_staff or abo.contract.customer_id == actor.customer_id):  # type: ignore[attr-defined]
+        raise NotFound('Das Abo wurde nicht gefunden.')
+    if not users.can_decide(actor, abo.contract.customer_id):  # type: ignore[attr-defined]
+        raise PermissionDenied('Nur Administratoren und Sachbearbeitung Ihrer Firma können Abos beenden.')
+    end = abo_dates.cancellation_end(clock.today(), abo.startmonat)
+    changed = await Abo.filter(id=abo.id, status=AboStatus.AKTIV).update(
+        status=AboStatus.GEKUENDIGT, endmonat=end, cancelled_at=clock.now()
+    )
+    if not changed:
+        raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
+    await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                       object_type='abo', object_id=abo.id, details={'endmonat': end.isoformat()}, client=client)
+    await abo.refresh_from_db()
+    return abo
+
+
+def neutralise(value: str) -> str:
+    """Spreadsheets run cells starting with = + - @ as formulas; a leading apostrophe makes them plain text."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def _export_rows(abos: list[Abo]) -> list[list[str]]:
+    return [[neutralise(value) for value in (
+        abo.nachname, abo.vorname, abo.personalnummer, format_german_date(abo.startmonat),
+        format_german_date(abo.endmonat), abo.status.value, abo.ticketart.value,
+    )] for abo in abos]
+
+
+async def _abos_for_export(actor: PortalUser, contract_id: int, export_format: str, client: str) -> list[Abo]:
+    contract = await get_contract(actor, contract_id)
+    abos = await Abo.filter(contract_id=contract.id).order_by('nachname', 'vorname', 'id')
+    await audit.record(AuditKind.ABOS_EXPORTED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+                       object_type='contract', object_id=contract.id,
+                       details={'format': export_format, 'rows': len(abos)}, client=client)
+    return abos
+
+
+async def export_csv(actor: PortalUser, contract_id: int, *, client: str = '') -> bytes:
+    """Semicolon-separated UTF-8 with BOM: what German Excel opens correctly by double-click."""
+    abos = await _abos_for_export(actor, contract_id, 'csv', client)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=';', lineterminator='\r\n')
+    writer.writerow(EXPORT_COLUMNS)
+    writer.writerows(_export_rows(abos))
+    return buffer.getvalue().encode('utf-8-sig')
+
+
+async def export_xlsx(actor: PortalUser, contract_id: int, *, client: str = '') -> bytes:
+    abos = await _abos_for_export(actor, contract_id, 'xlsx', client)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = 'Abos'
+    sheet.append(EXPORT_COLUMNS)
+    for row in _export_rows(abos):
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = cell.font.copy(bold=True)
+    sheet.freeze_panes = 'A2'
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,100 @@
+"""The company's side of the Anträge: the list per contract, and deciding them (Genehmigen/Ablehnen).
+
+A decision is a conditional update (only while the Antrag is 'offen'), so when two people decide at once exactly
+one wins; an approval creates the Abo in the same transaction, so there is never an approved Antrag without its Abo.
+"""
+
+from __future__ import annotations
+
+from tortoise.functions import Count
+from tortoise.transactions import in_transaction
+
+from models import Abo, AboStatus, Antrag, AntragStatus, PortalUser
+from services import audit, clock, users
+from services.audit import AuditKind
+from services.contracts import get_contract
+from services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from services.table_query import TablePage, TableRequest, fetch_page
+
+SORTABLE = ('created_at', 'nachname', 'personalnummer', 'startmonat', 'ticketart', 'status')
+STATUS_FILTERS = ('offen', 'genehmigt', 'abgelehnt', 'alle')
+ALREADY_DECIDED = 'Dieser Antrag wurde bereits entschieden, inzwischen vielleicht von jemand anderem.'
+MAX_REASON = 500
+
+
+async def list_antraege(
+    actor: PortalUser, contract_id: int, request: TableRequest, *, status: str = 'offen'
+) -> TablePage[Antrag]:
+    contract = await get_contract(actor, contract_id)
+    queryset = Antrag.filter(contract_id=contract.id)
+    if status in (value.value for value in AntragStatus):
+        queryset = queryset.filter(status=status)
+    if not request.sort:
+        request = TableRequest(request.search, 'created_at', True, request.page, request.page_size)
+    return await fetch_page(queryset, request, SORTABLE)
+
+
+async def get_antrag(actor: PortalUser, antrag_id: int) -> Antrag:
+    """One Antrag of a contract the actor may see; NotFound for every other id."""
+    antrag = await Antrag.filter(id=antrag_id).select_related('contract__customer', 'decided_by').first()
+    if antrag is None or not (actor.is_staff or antrag.contract.customer_id == actor.customer_id):  # type: ignore[attr-defined]
+        raise NotFound('Der Antrag wurde nicht gefunden.')
+    return antrag
+
+
+async def open_counts(contract_ids: list[int]) -> dict[int, int]:
+    """Open Anträge per contract (for the badges), in one grouped query."""
+    if not contract_ids:
+        return {}
+    rows = await Antrag.filter(contract_id__in=contract_ids, status=AntragStatus.OFFEN).group_by('contract_id') \
+        .annotate(count=Count('id')).values('contract_id', 'count')
+    return {row['contract_id']: row['count'] for row in rows}
+
+
+async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: str = '', client: str = '') -> Antrag:
+    antrag = await get_antrag(actor, antrag_id)
+    if not users.can_decide(actor, antrag.contract.customer_id):  # type: ignore[attr-defined]
+        raise PermissionDenied('Nur Administratoren und Sachbearbeitung Ihrer Firma können Anträge entscheiden.')
+    reason = ' '.join(reason.split())
+    if not approve and not reason:
+        raise ValidationError({'reason': 'Bitte geben Sie einen Grund für die Ablehnung an.'})
+    if len(reason) > MAX_REASON:
+        raise ValidationError({'reason': f'Der Grund darf höchstens {MAX_REASON} Zeichen lang sein.'})
+    status = AntragStatus.GENEHMIGT if approve else AntragStatus.ABGELEHNT
+    async with in_transaction():
+        changed = await Antrag.filter(id=antrag.id, status=AntragStatus.OFFEN).update(
+            status=status, decided_at=clock.now(), decided_by_id=actor.id, decision_reason=reason,
+        )
+        if not changed:
+            raise Conflict(ALREADY_DECIDED)
+        if approve:
+            await create_abo_from(antrag)
+        await audit.record(
+            AuditKind.ANTRAG_APPROVED if approve else AuditKind.ANTRAG_REJECTED, actor=actor,
+            customer_id=antrag.contract.customer_id, object_type='antrag', object_id=antrag.id,  # type: ignore[attr-defined]
+            details={'reference': antrag.reference, **({'reason': reason} if reason else {})}, client=client,
+        )
+    await antrag.refresh_from_db()
+    return antrag
+
+
+async def create_abo_from(antrag: Antrag) -> Abo:
+    return await Abo.create(
+        contract_id=antrag.contract_id, employee_id=antrag.employee_id, antrag=antrag,  # type: ignore[attr-defined]
+        vorname=antrag.vorname, nachname=antrag.nachname, geburtsdatum=antrag.geburtsdatum,
+        personalnummer=antrag.personalnummer, strasse=antrag.strasse, plz=antrag.plz, ort=antrag.ort,
+        ticketart=antrag.ticketart, startmonat=antrag.startmonat, status=AboStatus.AKTIV,
+        person_key=antrag.person_key, created_at=clock.now(),
+    )
+
+
+async def approve_many(actor: PortalUser, antrag_ids: list[int], *, client: str = '') -> tuple[int, list[str]]:
+    """Genehmigen for a selection: each in its own transaction; returns (approved, messages for the others)."""
+    approved, problems = 0, []
+    for antrag_id in antrag_ids[:500]:
+        try:
+            await decide(actor, antrag_id, approve=True, client=client)
+            approved += 1
+        except (Conflict, NotFound, PermissionDenied) as error:
+            problems.append(str(error))
+    return approved, problems
