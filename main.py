@@ -45,20 +45,25 @@ async def startup() -> None:
 
 def serve() -> None:
     settings = get_settings()
+    # NiceGUI's own lifespan, also when serve() runs again on the same app (the simulated-user tests do): including
+    # routers and wrapping must start from it each time, or the lifespan nests deeper with every run.
+    nicegui_lifespan = getattr(app.router.lifespan_context, 'nicegui_lifespan', app.router.lifespan_context)
+    app.router.lifespan_context = nicegui_lifespan
     for router in pages.ROUTERS:
         app.include_router(router)
-    nicegui_lifespan = app.router.lifespan_context
+    routers_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
         """The database is ready before the first request (NiceGUI's own on_startup runs in the background)."""
         await startup()
         try:
-            async with nicegui_lifespan(fastapi_app):
+            async with routers_lifespan(fastapi_app):
                 yield
         finally:
             await close_database()
 
+    lifespan.nicegui_lifespan = nicegui_lifespan  # type: ignore[attr-defined]
     app.router.lifespan_context = lifespan
     ui.run(
         host=settings.host,
