@@ -187,12 +187,12 @@ def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
 
     async def cancel() -> None:
         try:
-            await my_abos.cancel_abo(employee, abo.id, client=client)
+            cancelled = await my_abos.cancel_abo(employee, abo.id, client=client)
         except ServiceError as error:
             ui.notify(str(error), type='negative')
             return
         dialog.close()
-        ui.notify(f'Ihr Abo ist zum {format_german_date(end)} gekündigt.', type='positive')
+        ui.notify(f'Ihr Abo ist zum {format_german_date(cancelled.endmonat)} gekündigt.', type='positive')
         refresh()
 
     with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(

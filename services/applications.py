@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Ticketart
-from services import abo_dates, audit, clock, passwords
+from services import abo_dates, audit, clock, codes, passwords
 from services.audit import AuditKind
 from services.auth import normalize_email
 from services.codes import ALPHABET, CodeCheck
@@ -78,7 +78,7 @@ def _age_on(birthday: date, day: date) -> int:
 def check_application(data: ApplicationInput, today: date) -> tuple[CheckedApplication | None, dict[str, str]]:
     """Every field rule, with a German message per faulty field; nothing is written."""
     errors: dict[str, str] = {}
-    anrede = next((value for value in Anrede if value.value == data.anrede.strip()), None)
+    anrede = next((value for value in Anrede if value.value.casefold() == data.anrede.strip().casefold()), None)
     if anrede is None:
         errors['anrede'] = 'Bitte wählen Sie eine Anrede.'
     vorname = require_text(errors, 'vorname', data.vorname, 'Ihren Vornamen', 100)
@@ -105,7 +105,9 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
     elif startmonat not in abo_dates.open_start_months(today):
         first = abo_dates.month_label(abo_dates.first_open_start_month(today))
         errors['startmonat'] = f'Dieser Startmonat ist nicht mehr oder noch nicht wählbar (frühestens {first}).'
-    ticketart = next((value for value in Ticketart if value.value == data.ticketart.strip()), None)
+    ticketart = next(
+        (value for value in Ticketart if value.value.casefold() == data.ticketart.strip().casefold()), None
+    )
     if ticketart is None:
         errors['ticketart'] = 'Bitte wählen Sie Chipkarte oder Handyticket.'
     if errors:
@@ -132,13 +134,14 @@ def new_reference(today: date) -> str:
     return f'A-{today.year}-' + ''.join(secrets.choice(ALPHABET) for _ in range(6))
 
 
-async def _employee_account(email: str, password: str, confirmation: str, client: str) -> Employee:
-    """The employee's Self-Service account: a new one, or the existing one when the password matches it."""
+async def _account_password_hash(email: str, password: str, confirmation: str) -> str | None:
+    """Checks the password before anything is written (hashing is slow, so it happens outside the transaction):
+    the hash for a new account, or None when an existing account's password was given."""
     existing = await Employee.get_or_none(email=email)
     if existing is not None:
-        if not await passwords.verify_password(existing.password_hash, password):
+        if not existing.is_active or not await passwords.verify_password(existing.password_hash, password):
             raise ValidationError({'password': ACCOUNT_EXISTS_MESSAGE})
-        return existing
+        return None
     errors: dict[str, str] = {}
     if problem := passwords.password_problem(password, email=email):
         errors['password'] = problem
@@ -146,10 +149,7 @@ async def _employee_account(email: str, password: str, confirmation: str, client
         errors['password_confirmation'] = 'Die Passwörter stimmen nicht überein.'
     if errors:
         raise ValidationError(errors)
-    employee = await Employee.create(email=email, password_hash=await passwords.hash_password(password))
-    await audit.record(AuditKind.EMPLOYEE_REGISTERED, actor_label=email, object_type='employee',
-                       object_id=employee.id, client=client)
-    return employee
+    return await passwords.hash_password(password)
 
 
 async def submit_application(
@@ -161,7 +161,14 @@ async def submit_application(
     password_confirmation: str,
     client: str = '',
 ) -> Antrag:
-    """The Self-Service Antrag: needs a valid Kundencode check, valid data, consent and a password for the account."""
+    """The Self-Service Antrag: needs a valid Kundencode, valid data, consent and a password for the account.
+
+    The code is checked again here (the form may have been open for hours), and the duplicate rule is checked again
+    with the contract row locked, so two submissions of one person at the same moment give one Antrag.
+    """
+    if check.code is None:
+        raise ServiceError(check.message)
+    check = await codes.validate(check.code.code)
     if not check.ok or check.code is None or check.contract is None:
         raise ServiceError(check.message)
     today = clock.today()
@@ -173,15 +180,25 @@ async def submit_application(
     contract: Contract = check.contract
     if await has_open_application_or_abo(contract.id, checked.person_key):
         raise ValidationError({'nachname': DUPLICATE_MESSAGE})
-    employee = await _employee_account(checked.email, password, password_confirmation, client)
+    new_account_hash = await _account_password_hash(checked.email, password, password_confirmation)
     try:
         async with in_transaction():
+            await Contract.filter(id=contract.id).select_for_update().first()
+            if await has_open_application_or_abo(contract.id, checked.person_key):
+                raise ValidationError({'nachname': DUPLICATE_MESSAGE})
+            if new_account_hash is None:
+                employee = await Employee.get(email=checked.email)
+            else:
+                employee = await Employee.create(email=checked.email, password_hash=new_account_hash)
+                await audit.record(AuditKind.EMPLOYEE_REGISTERED, actor_label=checked.email,
+                                   customer_id=contract.customer_id,  # type: ignore[attr-defined]
+                                   object_type='employee', object_id=employee.id, client=client)
             antrag = await Antrag.create(
                 reference=new_reference(today), contract=contract, code=check.code, employee=employee,
                 created_at=clock.now(), **vars(checked),
             )
             await _audit_submission(antrag, check, checked.email, client)
-    except IntegrityError:  # a reference drawn twice (1 in 10^9): nothing was written, the person just sends again
+    except IntegrityError:  # the same e-mail registered a moment ago, or a reference drawn twice: nothing written
         raise ServiceError('Der Antrag konnte nicht gespeichert werden. Bitte senden Sie ihn erneut.') from None
     return antrag
 

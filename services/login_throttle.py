@@ -51,7 +51,7 @@ async def register_failure(scope: str, key: str) -> datetime | None:
     now = clock.now()
     row, _ = await LoginThrottle.get_or_create(scope=scope, key=key, defaults={'window_start': now})
     window = _window(scope)
-    if window and now - row.window_start > window[1]:
+    if window and now - row.window_start >= window[1]:
         row.failures, row.window_start = 0, now
         await row.save(update_fields=['failures', 'window_start'])
     await LoginThrottle.filter(id=row.id).update(failures=F('failures') + 1)

@@ -36,6 +36,8 @@ async def _own_abo(employee: Employee, abo_id: int) -> Abo:
 async def change_address(employee: Employee, abo_id: int, *, strasse: str, plz: str, ort: str,
                          client: str = '') -> Abo:
     abo = await _own_abo(employee, abo_id)
+    if abo.status == AboStatus.BEENDET or (abo.endmonat and abo.endmonat < clock.today()):
+        raise ServiceError('Die Anschrift eines beendeten Abos kann nicht mehr geändert werden.')
     errors: dict[str, str] = {}
     strasse = require_text(errors, 'strasse', strasse, 'Straße und Hausnummer', 200)
     ort = require_text(errors, 'ort', ort, 'den Ort', 100)

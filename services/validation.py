@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-EMAIL_PATTERN = re.compile(r'^[^@\s<>"]{1,64}@[^@\s<>"]+\.[^@\s<>"]{2,}$')
-PLZ_PATTERN = re.compile(r'^\d{5}$')
+EMAIL_PATTERN = re.compile(r'[^@\s<>"]{1,64}@[^@\s<>"]+\.[^@\s<>"]{2,}')
+PLZ_PATTERN = re.compile(r'[0-9]{5}')
 GERMAN_DATE = '%d.%m.%Y'
 
 
 def is_email(value: str) -> bool:
-    return len(value) <= 254 and bool(EMAIL_PATTERN.match(value))
+    return len(value) <= 254 and bool(EMAIL_PATTERN.fullmatch(value))
 
 
 def is_plz(value: str) -> bool:
-    return bool(PLZ_PATTERN.match(value))
+    return bool(PLZ_PATTERN.fullmatch(value))
 
 
 def parse_german_date(value: str) -> date | None:
@@ -46,5 +46,5 @@ def require_text(errors: dict[str, str], field: str, value: str, label: str, max
     if not value:
         errors[field] = f'Bitte geben Sie {label} an.'
     elif len(value) > max_length:
-        errors[field] = f'{label[0].upper()}{label[1:]} darf höchstens {max_length} Zeichen lang sein.'
+        errors[field] = f'Die Eingabe darf höchstens {max_length} Zeichen lang sein.'
     return value

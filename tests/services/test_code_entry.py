@@ -1,0 +1,291 @@
+"""The Kundencode as employees type it in the Self-Service: each outcome with its message, and the per-client
+throttle against walking the code space (only typos and unknown codes count), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from models import AuditEvent, Contract, ContractStatus, Customer, Kundencode, LoginThrottle, PortalUser, Produktangebot
+from services import codes
+from services.audit import AuditKind
+from services.code_entry import enter_code
+from services.codes import ALPHABET, CodeStatus, format_code
+from services.contracts import create_contract
+from services.login_throttle import CODE_CLIENT
+from services.settings import get_settings
+
+START = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
+CLIENT = '203.0.113.7'
+OTHER_CLIENT = '198.51.100.23'
+
+
+class Clock:
+    """A portal clock that only moves when a test moves it (clock.today() follows clock.now())."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.current = START
+        monkeypatch.setattr('services.clock.now', lambda: self.current)
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+async def contract(company: Customer) -> Contract:
+    return await create_contract(
+        customer=company, vertragsnummer='V-2026-0001', produktangebot=Produktangebot.RECHNUNG,
+        beginn=date(2025, 1, 1), arbeitgeberzuschuss_cent=1575,
+    )
+
+
+@pytest.fixture
+async def code(admin: PortalUser, contract: Contract) -> Kundencode:
+    return await codes.generate_code(admin, contract.id, date(2026, 12, 31))
+
+
+def max_failures() -> int:
+    return get_settings().code_max_failures
+
+
+def wait_message(minutes: int) -> str:
+    unit = 'Minute' if minutes == 1 else 'Minuten'
+    return f'Zu viele ungültige Eingaben. Bitte warten Sie {minutes} {unit} und versuchen Sie es dann erneut.'
+
+
+def window_minutes() -> int:
+    return math.ceil(get_settings().client_window.total_seconds() / 60)
+
+
+def typo_of(code: str, position: int = 3) -> str:
+    return code[:position] + ALPHABET[(ALPHABET.index(code[position]) + 1) % len(ALPHABET)] + code[position + 1:]
+
+
+async def fail_times(count: int, client: str = CLIENT) -> list[str]:
+    """`count` wrong codes (alternating typos and unknown codes), returning the messages."""
+    messages = []
+    for number in range(count):
+        raw = 'ABCD-EFGH' if number % 2 else codes.new_code()
+        messages.append((await enter_code(raw, client=client)).message)
+    return messages
+
+
+# --- outcomes --------------------------------------------------------------------------------------------------------
+
+
+async def test_a_valid_code(code: Kundencode, contract: Contract) -> None:
+    entry = await enter_code(' ' + format_code(code.code).lower() + ' ', client=CLIENT)
+    assert entry.ok
+    assert entry.message == 'Der Kundencode ist gültig.'
+    assert entry.check is not None
+    assert entry.check.status is CodeStatus.VALID
+    assert entry.check.code is not None and entry.check.code.id == code.id
+    assert entry.check.contract is not None and entry.check.contract.id == contract.id
+    assert entry.check.contract.customer.name == 'Fahrradmanufaktur Kassel GmbH'  # for the form's header
+
+
+@pytest.mark.parametrize(
+    ('raw', 'status'),
+    [
+        ('', CodeStatus.MALFORMED),
+        ('ABCD-EFGH', CodeStatus.MALFORMED),
+        ('typo', CodeStatus.MALFORMED),
+        ('x' * 10_000, CodeStatus.MALFORMED),
+        ('unknown', CodeStatus.UNKNOWN),
+    ],
+)
+async def test_wrong_codes(code: Kundencode, raw: str, status: CodeStatus) -> None:
+    if raw == 'typo':
+        raw = typo_of(code.code)
+    elif raw == 'unknown':
+        raw = codes.new_code()
+    entry = await enter_code(raw, client=CLIENT)
+    assert not entry.ok
+    assert entry.check is not None and entry.check.status is status
+    assert entry.message == status.message
+
+
+async def test_malformed_and_unknown_messages() -> None:
+    assert CodeStatus.MALFORMED.message == (
+        'Der Kundencode ist unvollständig oder enthält einen Tippfehler. Bitte prüfen Sie Ihre Eingabe.'
+    )
+    assert CodeStatus.UNKNOWN.message == 'Diesen Kundencode gibt es nicht. Bitte prüfen Sie Ihre Eingabe.'
+
+
+async def make_expired(admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock) -> None:
+    clock.current = datetime.combine(code.valid_until + timedelta(days=1), datetime.min.time(), UTC).replace(hour=12)
+
+
+async def make_revoked(admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock) -> None:
+    await codes.revoke_code(admin, contract.id)
+
+
+async def make_inactive(admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock) -> None:
+    await Contract.filter(id=contract.id).update(status=ContractStatus.GEKUENDIGT)
+
+
+REAL_BUT_UNUSABLE = [
+    (make_expired, CodeStatus.EXPIRED, 'Dieser Kundencode ist abgelaufen, bitte wenden Sie sich an Ihren Arbeitgeber.'),
+    (make_revoked, CodeStatus.REVOKED,
+     'Dieser Kundencode ist nicht mehr gültig, bitte wenden Sie sich an Ihren Arbeitgeber.'),
+    (make_inactive, CodeStatus.CONTRACT_INACTIVE,
+     'Der Vertrag zu diesem Kundencode ist nicht aktiv, bitte wenden Sie sich an Ihren Arbeitgeber.'),
+]
+
+
+@pytest.mark.parametrize(('spoil', 'status', 'message'), REAL_BUT_UNUSABLE, ids=['expired', 'revoked', 'inactive'])
+async def test_real_but_unusable_codes(
+    admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock,
+    spoil: Callable, status: CodeStatus, message: str,
+) -> None:
+    await spoil(admin, contract, code, clock)
+    entry = await enter_code(code.code, client=CLIENT)
+    assert not entry.ok
+    assert entry.check is not None and entry.check.status is status
+    assert entry.message == message
+
+
+@pytest.mark.parametrize(('spoil', 'status', 'message'), REAL_BUT_UNUSABLE, ids=['expired', 'revoked', 'inactive'])
+async def test_real_but_unusable_codes_do_not_count_as_failures(
+    admin: PortalUser, company: Customer, contract: Contract, code: Kundencode, clock: Clock,
+    spoil: Callable, status: CodeStatus, message: str,
+) -> None:
+    await spoil(admin, contract, code, clock)
+    for _ in range(max_failures() * 2):
+        entry = await enter_code(code.code, client=CLIENT)
+        assert entry.message == message
+    assert not await LoginThrottle.filter(scope=CODE_CLIENT).exists()
+
+    fresh_contract = await create_contract(
+        customer=company, vertragsnummer='V-2026-0002', produktangebot=Produktangebot.SEPA, beginn=date(2025, 1, 1),
+        arbeitgeberzuschuss_cent=2000,
+    )
+    fresh = await codes.generate_code(admin, fresh_contract.id, codes.default_valid_until(fresh_contract))
+    assert (await enter_code(fresh.code, client=CLIENT)).ok
+
+
+# --- the throttle ----------------------------------------------------------------------------------------------------
+
+
+async def test_too_many_wrong_codes_lock_the_client(code: Kundencode) -> None:
+    limit = max_failures()
+    assert limit == 10
+    messages = await fail_times(limit)
+    locked = wait_message(window_minutes())
+    assert 'Zu viele' not in ' '.join(messages[:-1])
+    assert messages[-1] == locked  # the 10th failure within the window locks
+    assert locked.startswith('Zu viele ungültige Eingaben')
+    assert window_minutes() == 15
+
+    blocked = await enter_code(code.code, client=CLIENT)  # even the valid code is refused while locked
+    assert not blocked.ok
+    assert blocked.check is None
+    assert blocked.message == locked
+    assert (await enter_code('ABCD', client=CLIENT)).message == locked
+
+    assert (await enter_code(code.code, client=OTHER_CLIENT)).ok  # another client is unaffected
+    assert (await enter_code('ABCD', client=OTHER_CLIENT)).message == CodeStatus.MALFORMED.message
+
+
+async def test_the_lock_is_audited_once(code: Kundencode) -> None:
+    await fail_times(max_failures())
+    await enter_code(code.code, client=CLIENT)
+    await enter_code('ABCD', client=CLIENT)
+    event = await AuditEvent.filter(kind=AuditKind.CODE_ENTRY_BLOCKED).get()
+    assert event.client == CLIENT
+    assert event.actor_label == 'Self-Service'
+    assert event.actor_id is None  # type: ignore[attr-defined]
+    assert event.created_at == START
+
+
+async def test_the_waiting_time_counts_down(code: Kundencode, clock: Clock) -> None:
+    await fail_times(max_failures())
+    lock_end = START + get_settings().client_window
+    clock.current = lock_end - timedelta(minutes=7, seconds=30)
+    assert (await enter_code(code.code, client=CLIENT)).message == wait_message(8)
+    clock.current = lock_end - timedelta(seconds=30)
+    assert (await enter_code(code.code, client=CLIENT)).message == wait_message(1)
+    assert 'Bitte warten Sie 1 Minute und' in wait_message(1)
+
+
+async def test_after_the_window_a_valid_code_works_again(code: Kundencode, clock: Clock) -> None:
+    await fail_times(max_failures())
+    clock.advance(get_settings().client_window - timedelta(seconds=1))
+    assert not (await enter_code(code.code, client=CLIENT)).ok
+    clock.advance(timedelta(seconds=1))
+    assert (await enter_code(code.code, client=CLIENT)).ok
+    # And the count starts afresh: nine more typos do not lock again.
+    clock.advance(timedelta(seconds=1))
+    assert 'Zu viele' not in ' '.join(await fail_times(max_failures() - 1))
+    assert (await enter_code(code.code, client=CLIENT)).ok
+
+
+async def test_a_typo_at_the_instant_the_lock_ends_starts_a_new_window(code: Kundencode, clock: Clock) -> None:
+    await fail_times(max_failures())
+    clock.advance(get_settings().client_window)
+    assert (await enter_code(code.code, client=CLIENT)).ok  # the lock is over
+    assert (await fail_times(1)) == [CodeStatus.UNKNOWN.message]
+
+
+async def test_an_operator_can_lift_the_lock(code: Kundencode, clock: Clock) -> None:
+    await fail_times(max_failures())
+    await LoginThrottle.filter(scope=CODE_CLIENT, key=CLIENT).update(locked_until=clock.current - timedelta(seconds=1))
+    assert (await enter_code(code.code, client=CLIENT)).ok
+
+
+async def test_failures_spread_beyond_the_window_do_not_lock(code: Kundencode, clock: Clock) -> None:
+    half = max_failures() // 2 + 1
+    await fail_times(half)
+    clock.advance(get_settings().client_window + timedelta(seconds=1))
+    messages = await fail_times(max_failures() - 1)
+    assert 'Zu viele' not in ' '.join(messages)
+    assert (await enter_code(code.code, client=CLIENT)).ok
+
+
+async def test_failures_within_the_window_add_up(code: Kundencode, clock: Clock) -> None:
+    await fail_times(max_failures() - 1)
+    clock.advance(get_settings().client_window - timedelta(minutes=1))
+    assert (await fail_times(1)) == [wait_message(1)]
+    assert not (await enter_code(code.code, client=CLIENT)).ok
+
+
+async def test_valid_codes_do_not_reset_the_count(code: Kundencode) -> None:
+    """Interleaving one's own valid code must not let a client go on guessing."""
+    for _ in range(max_failures() - 1):
+        await fail_times(1)
+        assert (await enter_code(code.code, client=CLIENT)).ok
+    assert (await fail_times(1)) == [wait_message(window_minutes())]
+
+
+async def test_clients_are_counted_separately(code: Kundencode) -> None:
+    await fail_times(max_failures() - 1, client=CLIENT)
+    await fail_times(max_failures() - 1, client=OTHER_CLIENT)
+    assert (await enter_code(code.code, client=CLIENT)).ok
+    assert (await enter_code(code.code, client=OTHER_CLIENT)).ok
+    assert not await AuditEvent.filter(kind=AuditKind.CODE_ENTRY_BLOCKED).exists()
+
+
+async def test_code_failures_do_not_lock_logins(admin: PortalUser) -> None:
+    """The Kundencode throttle has its own scope: typing wrong codes does not block the same machine's logins."""
+    from services import auth
+    from tests.conftest import PASSWORD
+
+    await fail_times(max_failures(), client=CLIENT)
+    assert (await auth.login(admin.email, PASSWORD, client=CLIENT)).token
+
+
+async def test_a_lower_limit_from_the_environment(code: Kundencode, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.settings import reset_settings
+
+    monkeypatch.setenv('CODE_MAX_FAILURES', '3')
+    reset_settings()
+    expected = [CodeStatus.UNKNOWN.message, CodeStatus.MALFORMED.message, wait_message(window_minutes())]
+    assert await fail_times(3) == expected
