@@ -9,6 +9,7 @@ from models.employee import Employee
 from models.kundencode import Kundencode
 from models.login_throttle import LoginThrottle
 from models.session import Session
+from models.upload import Upload, UploadResult
 from models.user import PortalUser, Role
 
 __all__ = [
@@ -30,4 +31,6 @@ __all__ = [
     'Role',
     'Session',
     'Ticketart',
+    'Upload',
+    'UploadResult',
 ]

@@ -46,6 +46,9 @@ class Antrag(Searchable, Model):
     code: fields.ForeignKeyNullableRelation['Kundencode'] = fields.ForeignKeyField(  # noqa: F821
         'models.Kundencode', related_name='antraege', null=True, on_delete=fields.SET_NULL
     )
+    upload: fields.ForeignKeyNullableRelation['Upload'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Upload', related_name='antraege', null=True, on_delete=fields.SET_NULL
+    )
     employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
         'models.Employee', related_name='antraege', null=True, on_delete=fields.SET_NULL
     )
