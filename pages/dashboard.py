@@ -1,22 +1,102 @@
-"""Dashboard: the first page after login."""
+"""Dashboard: the first page after login — tiles, the Abo chart, code warnings and the latest events."""
+
+from __future__ import annotations
 
 from fastapi import Request
 from nicegui import APIRouter, ui
 
-from models import PortalUser
+from models import PortalUser, Role
 from pages.layout import page_heading, portal_page
+from services import abo_dates, dashboard
+from services.audit import KIND_LABELS
+from services.clock import BERLIN
+from services.dashboard import Overview
+from services.validation import format_german_date
 
 router = APIRouter()
 
 
+def _tile(label: str, value: int, icon: str, target: str, note: str = '') -> None:
+    with ui.card().classes('portal-card col-grow q-pa-md cursor-pointer').style('min-width: 200px').on(
+        'click', lambda: ui.navigate.to(target)
+    ).props(f'role=link tabindex=0 aria-label="{label}: {value}"'):
+        with ui.row().classes('items-center no-wrap gap-3'):
+            ui.icon(icon, size='36px', color='primary')
+            with ui.column().classes('gap-0'):
+                ui.label(str(value)).classes('text-h4 text-weight-bold').style('color: #12263F').mark(label)
+                ui.label(label).classes('text-body2 muted')
+        if note:
+            ui.label(note).classes('text-caption muted q-mt-xs')
+
+
+def _antraege_target(overview: Overview) -> str:
+    ids = overview.open_antraege_contract_ids
+    return f'/vertragsverwaltung/{ids[0]}/antraege' if len(ids) == 1 else '/vertragsverwaltung'
+
+
+def _codes_card(overview: Overview) -> None:
+    with ui.card().classes('portal-card w-full q-pa-md gap-2'):
+        with ui.row().classes('items-center gap-2'):
+            ui.icon('vpn_key', color='primary')
+            ui.label('Kundencode').classes('text-subtitle1 text-weight-medium')
+        if not overview.code_warnings:
+            ui.label(f'Alle aktiven Verträge haben einen gültigen Kundencode ({overview.valid_codes}).').classes(
+                'text-body2')
+            return
+        for warning in overview.code_warnings:
+            with ui.row().classes('items-center no-wrap gap-2 q-pa-sm rounded-borders bg-orange-1 w-full'):
+                ui.icon('warning', color='orange-10').props('aria-hidden=true')
+                ui.label(warning.message).classes('text-body2').style('color: #7A3E00')
+                ui.space()
+                ui.button('Code erzeugen' if warning.valid_until is None else 'Neuen Code erzeugen',
+                          on_click=lambda: ui.navigate.to('/vertragsverwaltung')).props('flat dense no-caps')
+
+
+def _chart(overview: Overview) -> None:
+    with ui.card().classes('portal-card w-full q-pa-md'):
+        ui.label('Aktive Abos je Monat').classes('text-subtitle1 text-weight-medium')
+        months = [abo_dates.month_label(month).replace(' 20', ' ’') for month, _ in overview.abos_per_month]
+        counts = [count for _, count in overview.abos_per_month]
+        ui.echart({
+            'aria': {'enabled': True},
+            'grid': {'left': 40, 'right': 16, 'top': 24, 'bottom': 40},
+            'tooltip': {'trigger': 'axis'},
+            'xAxis': {'type': 'category', 'data': months, 'axisLabel': {'color': '#4A5B70'}},
+            'yAxis': {'type': 'value', 'minInterval': 1, 'axisLabel': {'color': '#4A5B70'}},
+            'series': [{'type': 'bar', 'name': 'Aktive Abos', 'data': counts, 'itemStyle': {'color': '#0B4F8A'}}],
+        }).classes('w-full h-64')
+
+
+def _events(overview: Overview) -> None:
+    with ui.card().classes('portal-card w-full q-pa-md gap-1'):
+        ui.label('Letzte Ereignisse').classes('text-subtitle1 text-weight-medium')
+        if not overview.recent_events:
+            ui.label('Noch keine Ereignisse.').classes('muted text-body2')
+        for event in overview.recent_events:
+            with ui.row().classes('w-full no-wrap gap-3 text-body2'):
+                ui.label(event.created_at.astimezone(BERLIN).strftime('%d.%m.%Y %H:%M')).classes(
+                    'muted').style('min-width: 120px')
+                ui.label(KIND_LABELS.get(event.kind, event.kind)).classes(  # type: ignore[call-overload]
+                    'text-weight-medium')
+                ui.label(event.actor_label).classes('muted ellipsis')
+
+
 @portal_page(router, '/', 'Dashboard')
 async def dashboard_page(user: PortalUser, request: Request) -> None:
+    overview = await dashboard.overview(user)
     page_heading(f'Willkommen, {user.name}', user.customer.name if user.customer else 'Verkehrsunternehmen')
-    with ui.card().classes('portal-card w-full'):
-        ui.label('Übersicht').classes('text-h6')
-        ui.label(
-            'Hier erscheinen bald Kennzahlen Ihrer Verträge: aktive Verträge, aktive Abos, offene Anträge, '
-            'der aktuelle Kundencode mit seiner Gültigkeit und die letzten Ereignisse.'
-        ).classes('muted')
-        ui.button('Zur Vertragsverwaltung', icon='description',
-                  on_click=lambda: ui.navigate.to('/vertragsverwaltung')).props('unelevated no-caps')
+    with ui.row().classes('w-full gap-4'):
+        _tile('Aktive Verträge', overview.active_contracts, 'description', '/vertragsverwaltung')
+        _tile('Aktive Abos', overview.active_abos, 'confirmation_number', '/vertragsverwaltung')
+        _tile('Offene Anträge', overview.open_antraege, 'assignment', _antraege_target(overview))
+    _codes_card(overview)
+    _chart(overview)
+    if user.is_staff:
+        with ui.card().classes('portal-card w-full q-pa-md gap-1'):
+            ui.label('Neueste Kunden').classes('text-subtitle1 text-weight-medium')
+            for customer in overview.newest_customers:
+                created = format_german_date(customer.created_at.date())
+                ui.link(f'{customer.name} ({customer.kundennummer}) – angelegt am {created}',
+                        f'/vertragsverwaltung?kundennummer={customer.kundennummer}&aktiv=0').classes('text-body2')
+    if user.is_staff or user.role == Role.ADMIN:
+        _events(overview)
