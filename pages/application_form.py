@@ -37,8 +37,11 @@ class ApplicationFlow:
         self.show_code_step(initial_code)
 
     def _props(self, extra: str = '') -> str:
-        base = 'outlined' + (' autocomplete=off input-class="text-h6"' if self.kiosk else '')
-        return f'{base} {extra}'.strip()
+        """Field props; on the kiosk no autofill (the next person must not see this one's data) and larger type."""
+        if self.kiosk:
+            kept = ' '.join(part for part in extra.split() if not part.startswith('autocomplete='))
+            return f'outlined autocomplete=off input-class="text-h6" {kept}'.strip()
+        return f'outlined {extra}'.strip()
 
     # --- step 1: the Kundencode ------------------------------------------------------------------------------------
 
@@ -84,11 +87,15 @@ class ApplicationFlow:
                     ui.label('Kundencode gültig').classes('text-subtitle1 text-weight-medium')
                 ui.label(f'Ihr Arbeitgeber: {contract.customer.name}').classes('text-body1')
                 ui.label(f'Produktangebot: {contract.produktangebot.value}').classes('text-body1')
+                with ui.row().classes('items-baseline gap-2 q-mt-sm'):
+                    ui.label('Ihr Eigenanteil:').classes('text-body1')
+                    ui.label(format_euro(tariff.eigenanteil_cent(contract.arbeitgeberzuschuss_cent))).classes(
+                        'text-h5 text-weight-bold').style('color: #0A3A66')
+                    ui.label('monatlich').classes('text-body1')
                 ui.label(
-                    f'Ihr Eigenanteil: {format_euro(tariff.eigenanteil_cent(contract.arbeitgeberzuschuss_cent))} '
-                    f'monatlich (Deutschlandticket {format_euro(tariff.preis_cent)}, Zuschuss Ihres Arbeitgebers '
-                    f'{format_euro(contract.arbeitgeberzuschuss_cent)})'
-                ).classes('text-body1 text-weight-medium')
+                    f'Deutschlandticket {format_euro(tariff.preis_cent)}, abzüglich Zuschuss Ihres Arbeitgebers '
+                    f'({format_euro(contract.arbeitgeberzuschuss_cent)}) und Jobticket-Rabatt'
+                ).classes('text-body2 muted')
                 ui.button('Anderen Kundencode eingeben', on_click=lambda: self.show_code_step()).props(
                     'flat dense no-caps'
                 )
@@ -107,39 +114,41 @@ class ApplicationFlow:
         self.fields: dict[str, ui.element] = {}
         self.fields['anrede'] = ui.select([value.value for value in Anrede], label='Anrede').props(
             self._props()).classes(text)
-        with ui.row().classes('w-full no-wrap gap-3'):
+        with ui.row().classes('w-full gap-3'):
             self.fields['vorname'] = ui.input('Vorname').props(
-                self._props('maxlength=100 autocomplete=given-name')).classes('col')
+                self._props('maxlength=100 autocomplete=given-name')).classes('col-grow').style('min-width: 14rem')
             self.fields['nachname'] = ui.input('Nachname').props(
-                self._props('maxlength=100 autocomplete=family-name')).classes('col')
+                self._props('maxlength=100 autocomplete=family-name')).classes('col-grow').style('min-width: 14rem')
         self.fields['geburtsdatum'] = ui.input('Geburtsdatum').props(
-            self._props('mask="##.##.####" hint="TT.MM.JJJJ" autocomplete=bday')).classes(text)
+            self._props('mask="##.##.####" hint="TT.MM.JJJJ" autocomplete=bday')).style('width: 14rem')
         self.fields['email'] = ui.input('E-Mail-Adresse').props(
             self._props('type=email maxlength=254 autocomplete=email')).classes(text)
         self.fields['strasse'] = ui.input('Straße und Hausnummer').props(
             self._props('maxlength=200 autocomplete=street-address')).classes(text)
-        with ui.row().classes('w-full no-wrap gap-3'):
+        with ui.row().classes('w-full gap-3'):
             self.fields['plz'] = ui.input('PLZ').props(
-                self._props('maxlength=5 inputmode=numeric autocomplete=postal-code')).classes('w-40')
+                self._props('maxlength=5 inputmode=numeric autocomplete=postal-code')).style('width: 8rem')
             self.fields['ort'] = ui.input('Ort').props(
-                self._props('maxlength=100 autocomplete=address-level2')).classes('col')
+                self._props('maxlength=100 autocomplete=address-level2')).classes('col-grow').style('min-width: 10rem')
         self.fields['personalnummer'] = ui.input('Personalnummer (optional)').props(
             self._props('maxlength=50')).classes(text)
         self.fields['startmonat'] = ui.select(months, label='Startmonat', value=next(iter(months))).props(
-            self._props(f'hint="Anträge bis zum {get_settings().cutoff_day}. eines Monats gelten ab dem '
-                        f'Folgemonat."')).classes(text)
+            self._props()).classes(text)
+        ui.label(f'Anträge, die bis zum {get_settings().cutoff_day}. eines Monats vollständig sind, gelten ab dem '
+                 'Folgemonat.').classes('text-caption muted')
         ui.label('Ticketart').classes('text-body2 muted q-mt-sm')
         self.fields['ticketart'] = ui.radio([value.value for value in Ticketart], value=Ticketart.CHIPKARTE.value) \
-            .props('inline' + (' size=lg' if self.kiosk else ''))
+            .props('inline aria-label=Ticketart' + (' size=lg' if self.kiosk else ''))
         ui.label('Zugang zu „Meine Abos“').classes('text-subtitle2 q-mt-md')
         ui.label('Mit Ihrer E-Mail-Adresse und diesem Passwort sehen Sie später den Stand Ihres Antrags.').classes(
             'muted text-body2')
-        self.fields['password'] = password_field('Passwort', 'new-password',
-                                                 hint='Mindestens 12 Zeichen, kein verbreitetes Passwort.')
-        self.fields['password_confirmation'] = password_field('Passwort wiederholen', 'new-password')
-        with ui.expansion('Datenschutzhinweise', icon='privacy_tip').classes('w-full'):
+        new_password = 'off' if self.kiosk else 'new-password'
+        self.fields['password'] = password_field('Passwort', new_password, hint='Mindestens 12 Zeichen')
+        self.fields['password_confirmation'] = password_field('Passwort wiederholen', new_password)
+        with ui.expansion('Datenschutzhinweise').classes('w-full').props('dense header-class="q-px-none text-primary"'):
             ui.label(PRIVACY_NOTICE).classes('text-body2')
         self.fields['consent'] = ui.checkbox('Ich habe die Datenschutzhinweise gelesen und bin einverstanden.')
+        self.consent_error = ui.label().classes('text-negative text-caption').props('role=alert')
 
     def _value(self, name: str) -> str:
         return str(self.fields[name].value or '')  # type: ignore[attr-defined]
@@ -150,6 +159,7 @@ class ApplicationFlow:
             if hasattr(element, 'error'):
                 element.error = None  # type: ignore[attr-defined]
         show_error(self.form_error, None)
+        self.consent_error.text = ''
         data = ApplicationInput(**{name: self._value(name) for name in ApplicationInput.__dataclass_fields__})
         try:
             antrag = await applications.submit_application(
@@ -162,9 +172,10 @@ class ApplicationFlow:
                 field = self.fields.get(name)
                 if field is not None and hasattr(field, 'error'):
                     field.error = message  # type: ignore[attr-defined]
-            show_error(self.form_error, 'Bitte prüfen Sie die markierten Angaben. ' + ' '.join(
-                message for name, message in error.errors.items() if not hasattr(self.fields.get(name), 'error')
-            ))
+            self.consent_error.text = error.errors.get('consent', '')
+            show_error(self.form_error, 'Bitte prüfen Sie die markierten Angaben.')
+            ui.run_javascript(f'document.getElementById("c{self.form_error.id}")'
+                              '.scrollIntoView({behavior: "smooth", block: "center"})')
             return
         except ServiceError as error:
             show_error(self.form_error, str(error))
@@ -180,7 +191,7 @@ class ApplicationFlow:
         contract = self.entry.check.contract
         self.root.clear()
         with self.root, ui.card().classes('portal-card w-full q-pa-lg gap-3'):
-            with ui.row().classes('items-center gap-2'):
+            with ui.row().classes('items-center no-wrap gap-2'):
                 ui.icon('check_circle', color='positive', size='md')
                 ui.label('Vielen Dank! Ihr Antrag ist eingegangen.').classes('text-h6').props(
                     'role=heading aria-level=2')

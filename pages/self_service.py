@@ -95,11 +95,8 @@ async def my_abos_page(request: Request) -> RedirectResponse | None:
         for antrag in antraege:
             _antrag_card(antrag)
 
-    with self_service_frame('Meine Abos', show_login_link=False):
-        with ui.row().classes('w-full items-center'):
-            ui.label(f'Angemeldet als {employee.email}').classes('muted')
-            ui.space()
-            ui.button('Abmelden', icon='logout', on_click=logout).props('flat no-caps')
+    with self_service_frame('Meine Abos', show_login_link=False, on_logout=logout):
+        ui.label(f'Angemeldet als {employee.email}').classes('muted')
         await overview()
     return None
 

@@ -134,22 +134,24 @@ def new_reference(today: date) -> str:
     return f'A-{today.year}-' + ''.join(secrets.choice(ALPHABET) for _ in range(6))
 
 
-async def _account_password_hash(email: str, password: str, confirmation: str) -> str | None:
-    """Checks the password before anything is written (hashing is slow, so it happens outside the transaction):
-    the hash for a new account, or None when an existing account's password was given."""
-    existing = await Employee.get_or_none(email=email)
-    if existing is not None:
-        if not existing.is_active or not await passwords.verify_password(existing.password_hash, password):
-            raise ValidationError({'password': ACCOUNT_EXISTS_MESSAGE})
-        return None
+def _new_password_errors(email: str, password: str, confirmation: str) -> dict[str, str]:
     errors: dict[str, str] = {}
     if problem := passwords.password_problem(password, email=email):
         errors['password'] = problem
     if password != confirmation:
         errors['password_confirmation'] = 'Die Passwörter stimmen nicht überein.'
-    if errors:
-        raise ValidationError(errors)
-    return await passwords.hash_password(password)
+    return errors
+
+
+async def _account_password_hash(email: str, password: str) -> str | None:
+    """The hash for a new account (hashing is slow, so it happens before the transaction), or None when the
+    existing account's password was given."""
+    existing = await Employee.get_or_none(email=email)
+    if existing is None:
+        return await passwords.hash_password(password)
+    if not existing.is_active or not await passwords.verify_password(existing.password_hash, password):
+        raise ValidationError({'password': ACCOUNT_EXISTS_MESSAGE})
+    return None
 
 
 async def submit_application(
@@ -175,12 +177,15 @@ async def submit_application(
     checked, errors = check_application(data, today)
     if not consent:
         errors['consent'] = 'Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.'
+    email = normalize_email(data.email)
+    if not await Employee.exists(email=email):  # all messages in one round, the new password's included
+        errors.update(_new_password_errors(email, password, password_confirmation))
     if errors or checked is None:
         raise ValidationError(errors)
     contract: Contract = check.contract
     if await has_open_application_or_abo(contract.id, checked.person_key):
         raise ValidationError({'nachname': DUPLICATE_MESSAGE})
-    new_account_hash = await _account_password_hash(checked.email, password, password_confirmation)
+    new_account_hash = await _account_password_hash(checked.email, password)
     try:
         async with in_transaction():
             await Contract.filter(id=contract.id).select_for_update().first()
