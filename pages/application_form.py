@@ -54,7 +54,7 @@ class ApplicationFlow:
             with ui.row().classes('w-full items-start no-wrap gap-3'):
                 self.code_input = ui.input('Kundencode', value=code).props(
                     self._props('maxlength=40 autocapitalize=characters spellcheck=false')
-                ).classes('col font-mono')
+                ).classes('col font-mono').mark('kundencode-eingabe')
                 ui.button('Weiter', icon='arrow_forward', on_click=self.check_code).props(
                     'unelevated no-caps size=lg' if self.kiosk else 'unelevated no-caps padding="md lg"'
                 )

@@ -75,6 +75,10 @@ class Settings:
         default_factory=lambda: Path(os.environ.get('TARIFF_FILE', PROJECT_DIR / 'services' / 'tarife.toml'))
     )
     kiosk_idle_seconds: int = field(default_factory=lambda: _int('KIOSK_IDLE_SECONDS', 90))
+    # Massenupload: the largest file (bytes) and the most data rows one upload may have.
+    massenupload_max_bytes: int = field(default_factory=lambda: _int('MASSENUPLOAD_MAX_BYTES', 5 * 1024 * 1024))
+    massenupload_max_rows: int = field(default_factory=lambda: _int('MASSENUPLOAD_MAX_ROWS', 10_000))
+    kiosk_countdown_seconds: int = field(default_factory=lambda: _int('KIOSK_COUNTDOWN_SECONDS', 15))
 
 
 _settings: Settings | None = None
