@@ -6,6 +6,7 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import Abo, Antrag, AntragStatus, Contract, PortalUser
+from pages.forms import confirm
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable
 from services import abo_dates, abos, antraege, contracts, users
@@ -214,23 +215,17 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_dec
 
 
 async def _end_dialog(user: PortalUser, row: dict, client: str, refresh) -> None:
-    async def confirm() -> None:
-        try:
-            abo = await abos.end_abo(user, row['id'], client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
-        else:
-            ui.notify(f'Das Abo endet am {format_german_date(abo.endmonat)}.', type='positive')
-        dialog.close()
-        await refresh()
-
-    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
-        'width: min(480px, 95vw)'
+    if not await confirm(
+        f'Abo von {row.get("label", "")} beenden?',
+        'Zum Beispiel, weil die Person das Unternehmen verlässt. Das Abo endet nach der Stichtagsregel zum '
+        'Monatsende (bis zum Stichtag) oder zum Ende des Folgemonats.',
+        'Abo beenden',
     ):
-        ui.label(f'Abo von {row.get("label", "")} beenden?').classes('text-h6')
-        ui.label('Zum Beispiel, weil die Person das Unternehmen verlässt. Das Abo endet nach der Stichtagsregel zum '
-                 'Monatsende (bis zum Stichtag) oder zum Ende des Folgemonats.').classes('text-body2')
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
-            ui.button('Abo beenden', on_click=confirm).props('unelevated no-caps color=negative')
-    dialog.open()
+        return
+    try:
+        abo = await abos.end_abo(user, row['id'], client=client)
+    except ServiceError as error:
+        ui.notify(str(error), type='negative')
+    else:
+        ui.notify(f'Das Abo endet am {format_german_date(abo.endmonat)}.', type='positive')
+    await refresh()

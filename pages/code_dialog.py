@@ -8,6 +8,7 @@ from datetime import date
 from nicegui import ui
 
 from models import Contract, PortalUser
+from pages.forms import confirm
 from services import codes
 from services.codes import ReplaceConfirmationNeeded
 from services.errors import ServiceError, ValidationError
@@ -66,19 +67,13 @@ async def open_code_dialog(
         await on_generated()
 
     async def confirm_replacement(error: ReplaceConfirmationNeeded) -> bool:
-        with ui.dialog() as confirm, ui.card().classes('q-pa-md').style('max-width: 440px'):
-            ui.label('Aktuellen Kundencode ersetzen?').classes('text-h6')
-            ui.label(
-                f'Der bisherige Kundencode {codes.format_code(error.current.code)} (gültig bis '
-                f'{format_german_date(error.current.valid_until)}) funktioniert danach nicht mehr. Mitarbeitende '
-                'brauchen dann den neuen Code.'
-            )
-            with ui.row().classes('w-full justify-end'):
-                ui.button('Abbrechen', on_click=lambda: confirm.submit(False)).props('flat no-caps')
-                ui.button('Ersetzen', on_click=lambda: confirm.submit(True)).props('unelevated no-caps color=negative')
-        result = await confirm
-        confirm.delete()
-        return bool(result)
+        return await confirm(
+            'Aktuellen Kundencode ersetzen?',
+            f'Der bisherige Kundencode {codes.format_code(error.current.code)} (gültig bis '
+            f'{format_german_date(error.current.valid_until)}) funktioniert danach nicht mehr. Mitarbeitende '
+            'brauchen dann den neuen Code.',
+            'Ersetzen',
+        )
 
     with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md').style(
         'width: min(440px, 95vw)'

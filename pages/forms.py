@@ -37,3 +37,16 @@ def show_error(banner: ui.row, message: str | None) -> None:
     assert isinstance(label, ui.label)
     label.text = message or ''
     banner.visible = bool(message)
+
+
+async def confirm(title: str, text: str, confirm_label: str) -> bool:
+    """Ask before an action that cannot be undone; True when the person chose `confirm_label`."""
+    with ui.dialog() as dialog, ui.card().classes('q-pa-md gap-3').style('width: min(460px, 95vw)'):
+        ui.label(title).classes('text-h6')
+        ui.label(text).classes('text-body2')
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Abbrechen', on_click=lambda: dialog.submit(False)).props('flat no-caps')
+            ui.button(confirm_label, on_click=lambda: dialog.submit(True)).props('unelevated no-caps color=negative')
+    result = await dialog
+    dialog.delete()
+    return bool(result)

@@ -8,7 +8,7 @@ from nicegui import APIRouter, app, ui
 
 from models import Abo, Antrag, AntragStatus, Employee
 from pages.application_form import ApplicationFlow
-from pages.forms import error_banner, password_field, show_error
+from pages.forms import confirm, error_banner, password_field, show_error
 from pages.layout import client_address
 from pages.self_service_layout import EMPLOYEE_SESSION_KEY, self_service_frame
 from services import abo_dates, auth, clock, my_abos, sessions
@@ -179,29 +179,19 @@ def _address_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
     dialog.open()
 
 
-def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
+async def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
     end = my_abos.cancellation_date(abo)
-
-    async def cancel() -> None:
-        try:
-            cancelled = await my_abos.cancel_abo(employee, abo.id, client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
-            return
-        dialog.close()
-        ui.notify(f'Ihr Abo ist zum {format_german_date(cancelled.endmonat)} gekündigt.', type='positive')
-        refresh()
-
-    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(
-        'width: min(460px, 95vw)'
+    if not await confirm(
+        'Abo kündigen?',
+        f'Ihr D-Ticket Job endet dann am {format_german_date(end)}. Kündigungen, die bis zum '
+        f'{get_settings().cutoff_day}. eines Monats eingehen, gelten zum Monatsende, spätere zum Ende des Folgemonats.',
+        'Kündigen',
     ):
-        ui.label('Abo kündigen?').classes('text-h6')
-        ui.label(
-            f'Ihr D-Ticket Job endet dann am {format_german_date(end)}. Kündigungen, die bis zum '
-            f'{get_settings().cutoff_day}. eines Monats eingehen, gelten zum Monatsende, spätere zum Ende '
-            'des Folgemonats.'
-        )
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
-            ui.button('Kündigen', on_click=cancel).props('unelevated no-caps color=negative')
-    dialog.open()
+        return
+    try:
+        cancelled = await my_abos.cancel_abo(employee, abo.id, client=client)
+    except ServiceError as error:
+        ui.notify(str(error), type='negative')
+        return
+    ui.notify(f'Ihr Abo ist zum {format_german_date(cancelled.endmonat)} gekündigt.', type='positive')
+    refresh()
