@@ -175,13 +175,16 @@ def test_code_to_antrag_to_meine_abos(page: Page, browser: Browser, portal_url: 
         expect(employee.get_by_role('heading', name='D-Ticket Job beantragen')).to_be_visible()
         expect(employee.get_by_text('Kundencode gültig')).to_be_visible()
         expect(employee.get_by_text(f'Ihr Arbeitgeber: {EMPLOYER}')).to_be_visible()
-        expect(employee.get_by_text(re.compile(r'^Ihr Eigenanteil: \d+,\d\d € monatlich'))).to_be_visible()
+        expect(employee.get_by_text('Ihr Eigenanteil:', exact=True)).to_be_visible()
+        expect(employee.get_by_text(re.compile(r'^\d+,\d\d €$')).first).to_be_visible()
         assert_no_horizontal_scrolling(employee)
         shot(employee, f'{name}-04-form-empty')
 
         employee.get_by_role('button', name='Antrag absenden').click()  # nothing filled in yet
-        banner = employee.get_by_role('alert').filter(has_text='Bitte prüfen Sie die markierten Angaben.')
-        expect(banner).to_contain_text('Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.')
+        check_message = employee.get_by_role('alert').filter(has_text='Bitte prüfen Sie die markierten Angaben.')
+        expect(check_message).to_be_visible()
+        consent_message = employee.get_by_role('alert').filter(has_text='Bitte bestätigen Sie, dass Sie die Daten')
+        expect(consent_message).to_be_visible()  # right under the box, where the person looks
         expect(employee.get_by_text('Bitte geben Sie Ihren Vornamen an.')).to_be_visible()
         expect(employee.get_by_text('Die PLZ besteht aus genau 5 Ziffern.')).to_be_visible()
         assert_no_horizontal_scrolling(employee)
