@@ -6,6 +6,9 @@ import csv
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, PortalUser
 from services import abo_dates, audit, clock, users
@@ -33,19 +36,24 @@ async def end_abo(actor: PortalUser, abo_id: int, *, client: str = '') -> Abo:
     if not users.can_decide(actor, abo.contract.customer_id):  # type: ignore[attr-defined]
         raise PermissionDenied('Nur Administratoren und Sachbearbeitung Ihrer Firma können Abos beenden.')
     end = abo_dates.cancellation_end(clock.today(), abo.startmonat)
-    changed = await Abo.filter(id=abo.id, status=AboStatus.AKTIV).update(
-        status=AboStatus.GEKUENDIGT, endmonat=end, cancelled_at=clock.now()
-    )
-    if not changed:
-        raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
-    await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
-                       object_type='abo', object_id=abo.id, details={'endmonat': end.isoformat()}, client=client)
+    abo.status = AboStatus.GEKUENDIGT
+    abo.refresh_search_text()  # update() bypasses save(), which keeps the search column current
+    async with in_transaction():
+        changed = await Abo.filter(id=abo.id, status=AboStatus.AKTIV).update(
+            status=AboStatus.GEKUENDIGT, endmonat=end, cancelled_at=clock.now(), search_text=abo.search_text,
+        )
+        if not changed:
+            raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
+        await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                           object_type='abo', object_id=abo.id, details={'endmonat': end.isoformat()}, client=client)
     await abo.refresh_from_db()
     return abo
 
 
 def neutralise(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; a leading apostrophe makes them plain text."""
+    """Spreadsheets run cells starting with = + - @ as formulas; a leading apostrophe makes them plain text.
+    Control characters, which XLSX cannot hold, are dropped."""
+    value = ILLEGAL_CHARACTERS_RE.sub('', value)
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
@@ -84,7 +92,7 @@ async def export_xlsx(actor: PortalUser, contract_id: int, *, client: str = '') 
     for row in _export_rows(abos):
         sheet.append(row)
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     sheet.freeze_panes = 'A2'
     buffer = io.BytesIO()
     workbook.save(buffer)

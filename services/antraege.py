@@ -62,8 +62,11 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
         raise ValidationError({'reason': f'Der Grund darf höchstens {MAX_REASON} Zeichen lang sein.'})
     status = AntragStatus.GENEHMIGT if approve else AntragStatus.ABGELEHNT
     async with in_transaction():
+        antrag.status = status
+        antrag.refresh_search_text()  # update() bypasses save(), which keeps the search column current
         changed = await Antrag.filter(id=antrag.id, status=AntragStatus.OFFEN).update(
             status=status, decided_at=clock.now(), decided_by_id=actor.id, decision_reason=reason,
+            search_text=antrag.search_text,
         )
         if not changed:
             raise Conflict(ALREADY_DECIDED)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from services.clock import BERLIN
+
 EMAIL_PATTERN = re.compile(r'[^@\s<>"]{1,64}@[^@\s<>"]+\.[^@\s<>"]{2,}')
 PLZ_PATTERN = re.compile(r'[0-9]{5}')
 GERMAN_DATE = '%d.%m.%Y'
@@ -33,6 +35,11 @@ def format_german_date(value: date | None) -> str:
     return value.strftime(GERMAN_DATE) if value else ''
 
 
+def format_german_datetime(value: datetime | None) -> str:
+    """A stored moment as Berlin time, '14.06.2030 09:05'; '' for none."""
+    return value.astimezone(BERLIN).strftime(f'{GERMAN_DATE} %H:%M') if value else ''
+
+
 def format_euro(cents: int) -> str:
     """1575 → '15,75 €' (German notation)."""
     euros, rest = divmod(abs(cents), 100)
@@ -41,10 +48,12 @@ def format_euro(cents: int) -> str:
 
 
 def require_text(errors: dict[str, str], field: str, value: str, label: str, max_length: int) -> str:
-    """Trimmed text, with a German message in `errors` when it is empty or too long."""
+    """Trimmed text, with a German message in `errors` when it is empty, too long or holds control characters."""
     value = (value or '').strip()
     if not value:
         errors[field] = f'Bitte geben Sie {label} an.'
     elif len(value) > max_length:
         errors[field] = f'Die Eingabe darf höchstens {max_length} Zeichen lang sein.'
+    elif any(ord(character) < 32 or ord(character) == 127 for character in value):
+        errors[field] = 'Die Eingabe enthält unzulässige Steuerzeichen.'
     return value
