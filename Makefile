@@ -29,7 +29,9 @@ test: $(INSTALLED) chromium lint
 	$(BIN)/python -m pytest
 
 bench: $(INSTALLED)
+	$(BIN)/python bench/login.py
 	$(BIN)/python bench/contract_table.py
+	$(BIN)/python bench/massenupload.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:
