@@ -6,6 +6,7 @@ from models.audit import AuditEvent
 from models.contract import Contract, ContractStatus, Produktangebot
 from models.customer import Customer
 from models.employee import Employee
+from models.invitation import Invitation, InvitationPurpose
 from models.kundencode import Kundencode
 from models.login_throttle import LoginThrottle
 from models.session import Session
@@ -24,6 +25,8 @@ __all__ = [
     'ContractStatus',
     'Customer',
     'Employee',
+    'Invitation',
+    'InvitationPurpose',
     'Kundencode',
     'LoginThrottle',
     'PortalUser',

@@ -43,7 +43,7 @@ class Abo(Searchable, Model):
     person_key = fields.CharField(max_length=250)
     cancelled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
-    search_text = fields.TextField(default='')
+    search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade
 
     class Meta:
         table = 'abo'

@@ -72,7 +72,7 @@ class Antrag(Searchable, Model):
     )
     decision_reason = fields.CharField(max_length=500, default='')
     created_at = fields.DatetimeField()
-    search_text = fields.TextField(default='')
+    search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade
 
     class Meta:
         table = 'antrag'

@@ -3,6 +3,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models.searchable import Searchable
+
 
 class Role(StrEnum):
     ADMIN = 'admin'
@@ -23,11 +25,14 @@ ROLE_LABELS = {
 }
 
 
-class PortalUser(Model):
+class PortalUser(Searchable, Model):
     """A person who logs in to the portal: a company user (customer set) or transit-company staff (no customer).
 
-    `email` is stored normalised (trimmed, lower case), which makes its uniqueness case-insensitive.
+    `email` is stored normalised (trimmed, lower case), which makes its uniqueness case-insensitive. An invited user
+    has no usable password and no `password_changed_at` until the invitation link is used.
     """
+
+    SEARCH_FIELDS = ('name', 'email', 'role_label', 'status')
 
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
@@ -40,6 +45,7 @@ class PortalUser(Model):
     is_active = fields.BooleanField(default=True, db_index=True)
     last_login_at = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField(null=True)
+    search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
@@ -48,6 +54,17 @@ class PortalUser(Model):
     @property
     def is_staff(self) -> bool:
         return self.role == Role.STAFF
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+    @property
+    def status(self) -> str:
+        """'deaktiviert', 'eingeladen' (no password set yet) or 'aktiv', as the Anwender table shows it."""
+        if not self.is_active:
+            return 'deaktiviert'
+        return 'eingeladen' if self.password_changed_at is None else 'aktiv'
 
     @property
     def initials(self) -> str:

@@ -1,8 +1,23 @@
 """NiceGUI pages, one module per page; each has an APIRouter that main.py includes."""
 
-from pages import account, antraege, contracts, dashboard, kiosk, login, self_service, users
+from pages import (
+    account,
+    antraege,
+    audit_log,
+    backoffice,
+    contracts,
+    dashboard,
+    invitation,
+    kiosk,
+    login,
+    massenupload,
+    profile,
+    self_service,
+    users,
+)
 
 ROUTERS = [
-    login.router, dashboard.router, contracts.router, antraege.router, users.router, account.router,
-    self_service.router, kiosk.router,
+    login.router, dashboard.router, contracts.router, antraege.router, massenupload.router, users.router,
+    account.router, self_service.router, kiosk.router, invitation.router, audit_log.router, backoffice.router,
+    profile.router,
 ]

@@ -29,7 +29,10 @@ COLUMNS = (
     Column('produktangebot', 'Produktangebot'),
     Column('status', 'Status'),
 )
-ROW_ACTIONS = (RowAction('Infos', 'info', 'infos'), RowAction('Anträge', 'assignment', 'antraege', badge='offen'))
+ROW_ACTIONS = (
+    RowAction('Infos', 'info', 'infos'), RowAction('Anträge', 'assignment', 'antraege', badge='offen'),
+    RowAction('Massenupload', 'upload_file', 'massenupload'),
+)
 STATUS_CELL = '''
 <q-td :props="props">
   <q-badge :color="props.value === 'aktiv' ? 'positive' : (props.value === 'gekündigt' ? 'orange-9' : 'grey-7')"
@@ -107,6 +110,11 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
         if isinstance(row.get('id'), int):
             ui.navigate.to(f'/vertragsverwaltung/{row["id"]}/antraege')
 
+    def open_massenupload(event: events.GenericEventArguments) -> None:
+        row = event.args if isinstance(event.args, dict) else {}
+        if isinstance(row.get('id'), int):
+            ui.navigate.to(f'/vertragsverwaltung/{row["id"]}/massenupload')
+
     page_heading('Vertragsverwaltung', user.customer.name if user.customer else 'Alle Kunden des Verkehrsunternehmens')
     with ui.card().classes('portal-card w-full'), ui.row().classes('items-center gap-3 w-full'):
         kundennummer = ui.input('Kundennummer', value=state['kundennummer']).props(
@@ -134,5 +142,6 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
         table.table.add_slot('body-cell-status', STATUS_CELL)
         table.table.on('infos', open_infos)
         table.table.on('antraege', open_antraege)
+        table.table.on('massenupload', open_massenupload)
         search.on_value_change(lambda event: table.update(search=event.value or '', page=1))
     await table.refresh()

@@ -15,7 +15,8 @@ from nicegui import APIRouter, app, ui
 
 from models import PortalUser
 from pages.theme import SIDEBAR, apply_theme
-from services import sessions
+from services import permissions, sessions
+from services.permissions import Action
 
 SESSION_KEY = 'session_token'
 PRODUCT_NAME = 'Firmenportal D-Ticket Job'
@@ -23,6 +24,11 @@ NAVIGATION = (
     ('Dashboard', '/', 'dashboard'),
     ('Vertragsverwaltung', '/vertragsverwaltung', 'description'),
     ('Anwender', '/anwender', 'group'),
+)
+# Entries only for roles that may use them (services/permissions.py): label, path, icon, action.
+ROLE_NAVIGATION = (
+    ('Protokoll', '/protokoll', 'history', Action.VIEW_AUDIT_LOG),
+    ('Verwaltung', '/verwaltung', 'domain_add', Action.MANAGE_CUSTOMERS),
 )
 
 PageBuilder = Callable[[PortalUser, Request], Awaitable[None]]
@@ -72,6 +78,7 @@ def _header(user: PortalUser, request: Request, drawer: ui.left_drawer) -> None:
             ui.separator()
             with ui.column().classes('w-full gap-0 q-py-xs'):
                 for label, icon, action in (
+                    ('Profil', 'person', lambda: ui.navigate.to('/profil')),
                     ('Passwort ändern', 'key', lambda: ui.navigate.to('/passwort')),
                     ('Abmelden', 'logout', lambda: logout(request)),
                 ):
@@ -80,7 +87,7 @@ def _header(user: PortalUser, request: Request, drawer: ui.left_drawer) -> None:
                     ).classes('w-full text-body1').style('color: #12263F')
 
 
-def _sidebar(current_path: str) -> ui.left_drawer:
+def _sidebar(current_path: str, user: PortalUser) -> ui.left_drawer:
     with ui.left_drawer(value=None, bordered=False).props('width=264 breakpoint=1024').classes(
         'portal-sidebar q-pt-md'
     ).style(f'background: {SIDEBAR}') as drawer:
@@ -92,7 +99,9 @@ def _sidebar(current_path: str) -> ui.left_drawer:
                 ui.label('D-Ticket Job').classes('text-white text-base font-bold')
                 ui.label('Firmenportal').classes('text-blue-2 text-xs')
         with ui.list().props('role=navigation aria-label="Hauptnavigation"').classes('w-full'):
-            for label, path, icon in NAVIGATION:
+            entries = [*NAVIGATION, *((label, path, icon) for label, path, icon, action in ROLE_NAVIGATION
+                                      if permissions.role_may(user, action))]
+            for label, path, icon in entries:
                 active = current_path == path
                 with ui.item(on_click=lambda path=path: ui.navigate.to(path)).classes(
                     'nav-active' if active else ''
@@ -114,7 +123,7 @@ def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuild
                 app.storage.user.pop(SESSION_KEY, None)
                 return RedirectResponse(login_url(request), status_code=303)
             apply_theme()
-            drawer = _sidebar(path)
+            drawer = _sidebar(path, user)
             _header(user, request, drawer)
             with ui.column().classes('w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
                 await build(user, request)

@@ -30,12 +30,14 @@ class Column:
 @dataclass(frozen=True)
 class RowAction:
     """An entry of the row's drop-down menu; choosing it emits `event` with the row. With `badge`, the row's value
-    of that name shows as a count on the entry and next to the menu button (e.g. open Anträge)."""
+    of that name shows as a count on the entry and next to the menu button (e.g. open Anträge); with `show_if`, the
+    entry appears only in rows whose value of that name is true (e.g. 'Deaktivieren' only for active users)."""
 
     label: str
     icon: str
     event: str
     badge: str = ''
+    show_if: str = ''
 
 
 def _badge(action: RowAction, classes: str) -> str:
@@ -45,9 +47,14 @@ def _badge(action: RowAction, classes: str) -> str:
             f':label="props.row.{action.badge}" :aria-label="props.row.{action.badge} + \' {action.label} offen\'" />')
 
 
+def _condition(action: RowAction) -> str:
+    return f'v-if="props.row.{action.show_if}" ' if action.show_if else ''
+
+
 def _actions_template(actions: tuple[RowAction, ...]) -> str:
     items = ''.join(
-        f'<q-item clickable v-close-popup @click="() => $parent.$emit(\'{action.event}\', props.row)">'
+        f'<q-item {_condition(action)}clickable v-close-popup '
+        f'@click="() => $parent.$emit(\'{action.event}\', props.row)">'
         f'<q-item-section avatar><q-icon name="{action.icon}" color="primary" /></q-item-section>'
         f'<q-item-section>{action.label}</q-item-section>'
         f'<q-item-section side>{_badge(action, "")}</q-item-section></q-item>'

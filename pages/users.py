@@ -1,19 +1,298 @@
-"""Anwender: the company's portal users."""
+"""Anwender: the company's portal users — the table, 'Anwender einladen', and each row's menu (Rolle ändern,
+Deaktivieren/Reaktivieren, Passwort-Link senden). Readers and clerks see the table without actions; staff choose the
+company by Kundennummer (kept in the URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlencode
 
 from fastapi import Request
-from nicegui import APIRouter, ui
+from nicegui import APIRouter, events, ui
 
-from models import PortalUser
-from pages.layout import page_heading, portal_page
+from models import Customer, InvitationPurpose, PortalUser, Role
+from pages.forms import confirm, error_banner, show_error
+from pages.layout import client_address, page_heading, portal_page
+from pages.server_table import Column, RowAction, ServerTable
+from services import anwender, permissions
+from services.anwender import IssuedLink
+from services.errors import NotFound, ServiceError, ValidationError
+from services.mail import MailResult
+from services.permissions import Action
+from services.table_query import TableRequest
+from services.validation import format_german_datetime
 
 router = APIRouter()
+
+COLUMNS = (
+    Column('name', 'Name'),
+    Column('email', 'E-Mail-Adresse'),
+    Column('role', 'Rolle'),
+    Column('is_active', 'Status'),
+    Column('last_login_at', 'letzte Anmeldung'),
+)
+ROW_ACTIONS = (
+    RowAction('Rolle ändern', 'manage_accounts', 'change_role'),
+    RowAction('Deaktivieren', 'person_off', 'deactivate', show_if='may_deactivate'),
+    RowAction('Reaktivieren', 'person_add', 'reactivate', show_if='inactive'),
+    RowAction('Passwort-Link senden', 'link', 'password_link', show_if='active'),
+)
+ROLE_OPTIONS = {role.value: role.label for role in anwender.COMPANY_ROLES}
+ROLE_HELP = {
+    Role.ADMIN: 'alles, auch Kundencodes generieren und Anwender verwalten',
+    Role.CLERK: 'Anträge entscheiden, Abos beenden, Massenupload',
+    Role.READONLY: 'nur ansehen',
+}
+STATUS_CELL = '''
+<q-td :props="props">
+  <q-badge :color="props.value === 'aktiv' ? 'positive' : (props.value === 'eingeladen' ? 'orange-9' : 'grey-7')"
+           :label="props.value" class="text-body2 q-px-sm" />
+</q-td>
+'''
+
+
+def user_row(user: PortalUser, actor: PortalUser) -> dict[str, object]:
+    own = user.id == actor.id
+    return {
+        'id': user.id, 'label': user.name, 'name': f'{user.name} (Sie)' if own else user.name, 'email': user.email,
+        'role': user.role_label, 'role_value': user.role.value, 'is_active': user.status,
+        'last_login_at': format_german_datetime(user.last_login_at) or '–',
+        'active': user.is_active, 'inactive': not user.is_active, 'may_deactivate': user.is_active and not own,
+    }
+
+
+def _row(event: events.GenericEventArguments) -> dict | None:
+    row = event.args if isinstance(event.args, dict) else {}
+    return row if isinstance(row.get('id'), int) else None
+
+
+def show_link(issued: IssuedLink, on_close: Callable[[], None]) -> None:
+    """The fresh one-time link, shown once, with a copy button and whether it was mailed."""
+    user = issued.user
+    invitation = issued.purpose == InvitationPurpose.EINLADUNG
+    with ui.row().classes('items-center no-wrap gap-2'):
+        ui.icon('check_circle', color='positive', size='md').props('aria-hidden=true')
+        ui.label(f'Die Einladung für {user.name} ist erstellt.' if invitation
+                 else f'Der Passwort-Link für {user.name} ist erstellt.').classes('text-subtitle1 text-weight-medium')
+    ui.label(
+        f'Geben Sie diesen Link an {user.email} weiter. Er gilt bis {format_german_datetime(issued.expires_at)} Uhr '
+        'und nur einmal; damit legt die Person ihr Passwort fest.'
+    ).classes('text-body2')
+    ui.textarea(value=issued.link).props('outlined dense readonly autogrow aria-label="Einladungslink"').classes(
+        'w-full font-mono').style('word-break: break-all').mark('einladungslink')
+
+    def copy() -> None:
+        ui.clipboard.write(issued.link)
+        ui.notify('Link kopiert.', type='positive')
+
+    ui.button('Link kopieren', icon='content_copy', on_click=copy).props('unelevated no-caps')
+    if issued.mail == MailResult.SENT:
+        note, icon, colour = f'Der Link wurde außerdem per E-Mail an {user.email} gesendet.', 'mail', 'bg-green-1'
+    elif issued.mail == MailResult.FAILED:
+        note, icon, colour = ('Die E-Mail konnte nicht gesendet werden. Bitte geben Sie den Link selbst weiter.',
+                              'warning', 'bg-orange-1')
+    else:
+        note, icon, colour = ('Es ist kein E-Mail-Versand eingerichtet: Bitte geben Sie den Link selbst weiter, '
+                              'zum Beispiel per E-Mail oder Chat.', 'info', 'bg-blue-1')
+    with ui.row().classes(f'w-full items-center no-wrap gap-2 q-pa-sm rounded-borders {colour}'):
+        ui.icon(icon, color='primary').props('aria-hidden=true')
+        ui.label(note).classes('text-body2')
+    with ui.row().classes('w-full justify-end'):
+        ui.button('Schließen', on_click=on_close).props('unelevated no-caps')
+
+
+def _dialog(width: int = 560) -> tuple[ui.dialog, ui.card]:
+    """A dialog that removes itself when closed, and its card to fill."""
+    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog:
+        card = ui.card().classes('q-pa-lg gap-3').style(f'width: min({width}px, 95vw)')
+    return dialog, card
+
+
+async def open_invite_dialog(
+    actor: PortalUser, customer: Customer, base_url: str, client: str, on_done: Callable[[], Awaitable[None]]
+) -> None:
+    dialog, card = _dialog()
+
+    async def invite() -> None:
+        for field in fields.values():
+            field.error = None
+        button.props('loading')
+        try:
+            issued = await anwender.invite(
+                actor, name=fields['name'].value or '', email=fields['email'].value or '',
+                role=fields['role'].value or '', base_url=base_url, customer_id=customer.id, client=client,
+            )
+        except ValidationError as error:
+            for name, message in error.errors.items():
+                fields[name].error = message
+            return
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            return
+        finally:
+            button.props(remove='loading')
+        card.clear()
+        with card:
+            ui.label('Anwender einladen').classes('text-h6').props('role=heading aria-level=2')
+            show_link(issued, dialog.close)
+        await on_done()
+
+    with card:
+        ui.label('Anwender einladen').classes('text-h6').props('role=heading aria-level=2')
+        ui.label(f'Für {customer.name}. Die Person bekommt einen Link, der 72 Stunden gilt und mit dem sie ihr '
+                 'Passwort festlegt.').classes('text-body2 muted')
+        fields = {
+            'name': ui.input('Name').props('outlined autofocus maxlength=200').classes('w-full'),
+            'email': ui.input('E-Mail-Adresse').props('outlined type=email maxlength=254').classes('w-full'),
+            'role': ui.select(ROLE_OPTIONS, value=Role.CLERK.value, label='Rolle').props('outlined').classes('w-full'),
+        }
+        with ui.column().classes('gap-0 text-caption muted'):
+            for role, text in ROLE_HELP.items():
+                ui.label(f'{role.label}: {text}')
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
+            button = ui.button('Einladen', icon='send', on_click=invite).props('unelevated no-caps')
+        fields['email'].on('keydown.enter', invite)
+    dialog.open()
+
+
+async def open_role_dialog(
+    actor: PortalUser, row: dict, client: str, on_done: Callable[[], Awaitable[None]]
+) -> None:
+    dialog, card = _dialog(440)
+
+    async def save() -> None:
+        show_error(banner, None)
+        role.error = None
+        try:
+            await anwender.change_role(actor, row['id'], role.value or '', client=client)
+        except ValidationError as error:
+            role.error = error.errors.get('role', str(error))
+            return
+        except ServiceError as error:
+            show_error(banner, str(error))
+            return
+        ui.notify(f'Die Rolle von {row["label"]} ist jetzt „{ROLE_OPTIONS.get(role.value, "")}“.', type='positive')
+        dialog.close()
+        await on_done()
+
+    with card:
+        ui.label(f'Rolle von {row["label"]} ändern').classes('text-h6').props('role=heading aria-level=2')
+        banner = error_banner()
+        role = ui.select(ROLE_OPTIONS, value=row.get('role_value'), label='Rolle').props('outlined').classes('w-full')
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
+            ui.button('Speichern', on_click=save).props('unelevated no-caps')
+    dialog.open()
+
+
+async def open_link_dialog(actor: PortalUser, row: dict, base_url: str, client: str) -> None:
+    try:
+        issued = await anwender.send_password_link(actor, row['id'], base_url=base_url, client=client)
+    except ServiceError as error:
+        ui.notify(str(error), type='negative')
+        return
+    dialog, card = _dialog()
+    with card:
+        ui.label('Passwort-Link').classes('text-h6').props('role=heading aria-level=2')
+        show_link(issued, dialog.close)
+    dialog.open()
+
+
+def users_url(kundennummer: str) -> str:
+    return '/anwender' + (f'?{urlencode({"kundennummer": kundennummer})}' if kundennummer else '')
 
 
 @portal_page(router, '/anwender', 'Anwender')
 async def users_page(user: PortalUser, request: Request) -> None:
-    page_heading('Anwender', user.customer.name if user.customer else 'Verkehrsunternehmen')
-    with ui.card().classes('portal-card w-full'):
-        ui.label(
-            'Hier verwalten Administratoren bald die Zugänge ihrer Firma: Anwender einladen, Rollen vergeben, '
-            'Zugänge deaktivieren und Passwörter zurücksetzen.'
-        ).classes('muted')
+    kundennummer = request.query_params.get('kundennummer', '').strip()[:20]
+    client = client_address(request)
+    base_url = str(request.base_url)
+    page_heading('Anwender', user.customer.name if user.customer else 'Anwender eines Kunden verwalten')
+
+    if user.is_staff:
+        def choose() -> None:
+            ui.navigate.to(users_url((number.value or '').strip()[:20]))
+
+        with ui.card().classes('portal-card w-full'), ui.row().classes('items-center gap-3 w-full'):
+            number = ui.input('Kundennummer', value=kundennummer).props('outlined dense clearable maxlength=20') \
+                .classes('w-64')
+            ui.button('Suchen', icon='search', on_click=choose).props('unelevated no-caps')
+            number.on('keydown.enter', choose)
+    try:
+        customer = await anwender.company(user, kundennummer)
+    except NotFound as error:
+        with ui.card().classes('portal-card w-full'), ui.row().classes('items-center gap-2 muted'):
+            ui.icon('info', color='primary')
+            ui.label(str(error))
+        return
+
+    may_manage = permissions.may(user, Action.INVITE_USER, customer.id)
+
+    async def fetch(table_request: TableRequest):
+        return await anwender.list_users(user, table_request, customer_id=customer.id)
+
+    async def change_role(event: events.GenericEventArguments) -> None:
+        if row := _row(event):
+            await open_role_dialog(user, row, client, table.refresh)
+
+    async def deactivate(event: events.GenericEventArguments) -> None:
+        row = _row(event)
+        if row is None or not await confirm(
+            f'Zugang von {row["label"]} deaktivieren?',
+            'Die Person kann sich danach nicht mehr anmelden; laufende Sitzungen enden sofort. Sie können den '
+            'Zugang später wieder reaktivieren.',
+            'Deaktivieren',
+        ):
+            return
+        try:
+            await anwender.deactivate(user, row['id'], client=client)
+        except ServiceError as error:
+            ui.notify(str(error), type='negative', multi_line=True)
+        else:
+            ui.notify(f'Der Zugang von {row["label"]} ist deaktiviert.', type='positive')
+        await table.refresh()
+
+    async def reactivate(event: events.GenericEventArguments) -> None:
+        if (row := _row(event)) is None:
+            return
+        try:
+            await anwender.reactivate(user, row['id'], client=client)
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+        else:
+            ui.notify(f'Der Zugang von {row["label"]} ist wieder aktiv.', type='positive')
+        await table.refresh()
+
+    async def password_link(event: events.GenericEventArguments) -> None:
+        if row := _row(event):
+            await open_link_dialog(user, row, base_url, client)
+            await table.refresh()
+
+    with ui.card().classes('portal-card w-full gap-2'):
+        with ui.row().classes('items-center w-full gap-4'):
+            ui.label(f'Anwender von {customer.name}' if user.is_staff else 'Anwender Ihrer Firma').classes(
+                'text-h6').props('role=heading aria-level=2')
+            ui.space()
+            search = ui.input(placeholder='Suchen …').props(
+                'outlined dense clearable debounce=350 maxlength=100 aria-label="In Anwendern suchen"'
+            ).classes('w-64')
+            with search.add_slot('prepend'):
+                ui.icon('search')
+            if may_manage:
+                ui.button('Anwender einladen', icon='person_add', on_click=lambda: open_invite_dialog(
+                    user, customer, base_url, client, table.refresh
+                )).props('unelevated no-caps')
+        table = ServerTable(
+            columns=COLUMNS, fetch=fetch, to_row=lambda row: user_row(row, user), request=TableRequest(sort='name'),
+            on_change=lambda _: None, empty_text='Keine Anwender gefunden', actions=ROW_ACTIONS if may_manage else (),
+        )
+        table.table.add_slot('body-cell-is_active', STATUS_CELL)
+        for name, handler in (('change_role', change_role), ('deactivate', deactivate), ('reactivate', reactivate),
+                              ('password_link', password_link)):
+            table.table.on(name, handler)
+        search.on_value_change(lambda event: table.update(search=event.value or '', page=1))
+    if not may_manage:
+        ui.label('Anwender einladen und Rollen ändern können nur die Administratoren Ihrer Firma.').classes(
+            'muted text-body2')
+    await table.refresh()

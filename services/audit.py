@@ -35,6 +35,16 @@ class AuditKind(StrEnum):
     ANTRAG_REJECTED = 'antrag_rejected'
     ABO_ENDED = 'abo_ended'
     ABOS_EXPORTED = 'abos_exported'
+    UPLOAD_IMPORTED = 'upload_imported'
+    UPLOAD_REFUSED = 'upload_refused'
+    USER_INVITED = 'user_invited'
+    INVITATION_ACCEPTED = 'invitation_accepted'
+    USER_ROLE_CHANGED = 'user_role_changed'
+    USER_DEACTIVATED = 'user_deactivated'
+    USER_REACTIVATED = 'user_reactivated'
+    PASSWORD_LINK_SENT = 'password_link_sent'
+    PASSWORD_LINK_USED = 'password_link_used'
+    CONTRACT_STATUS_CHANGED = 'contract_status_changed'
 
     @property
     def label(self) -> str:
@@ -67,6 +77,16 @@ KIND_LABELS = {
     AuditKind.ANTRAG_REJECTED: 'Antrag abgelehnt',
     AuditKind.ABO_ENDED: 'Abo durch Arbeitgeber beendet',
     AuditKind.ABOS_EXPORTED: 'Abo-Liste exportiert',
+    AuditKind.UPLOAD_IMPORTED: 'Massenupload importiert',
+    AuditKind.UPLOAD_REFUSED: 'Massenupload abgewiesen',
+    AuditKind.USER_INVITED: 'Anwender eingeladen',
+    AuditKind.INVITATION_ACCEPTED: 'Einladung angenommen',
+    AuditKind.USER_ROLE_CHANGED: 'Rolle geändert',
+    AuditKind.USER_DEACTIVATED: 'Anwender deaktiviert',
+    AuditKind.USER_REACTIVATED: 'Anwender reaktiviert',
+    AuditKind.PASSWORD_LINK_SENT: 'Passwort-Link erstellt',
+    AuditKind.PASSWORD_LINK_USED: 'Passwort über Link gesetzt',
+    AuditKind.CONTRACT_STATUS_CHANGED: 'Vertragsstatus geändert',
 }
 
 

@@ -79,6 +79,15 @@ class Settings:
     massenupload_max_bytes: int = field(default_factory=lambda: _int('MASSENUPLOAD_MAX_BYTES', 5 * 1024 * 1024))
     massenupload_max_rows: int = field(default_factory=lambda: _int('MASSENUPLOAD_MAX_ROWS', 10_000))
     kiosk_countdown_seconds: int = field(default_factory=lambda: _int('KIOSK_COUNTDOWN_SECONDS', 15))
+    # E-mail for invitation and password links; without SMTP_HOST no mail is sent and the link is only shown.
+    smtp_host: str = field(default_factory=lambda: os.environ.get('SMTP_HOST', ''))
+    smtp_port: int = field(default_factory=lambda: _int('SMTP_PORT', 587))
+    smtp_user: str = field(default_factory=lambda: os.environ.get('SMTP_USER', ''))
+    smtp_password: str = field(default_factory=lambda: os.environ.get('SMTP_PASSWORD', ''), repr=False)
+    smtp_from: str = field(default_factory=lambda: os.environ.get('SMTP_FROM', 'firmenportal@localhost'))
+    # 'starttls' (port 587), 'ssl' (port 465) or 'none' (a relay on the local network only)
+    smtp_security: str = field(default_factory=lambda: os.environ.get('SMTP_SECURITY', 'starttls').strip().lower())
+    smtp_timeout_seconds: int = field(default_factory=lambda: _int('SMTP_TIMEOUT_SECONDS', 15))
 
 
 _settings: Settings | None = None

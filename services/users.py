@@ -5,23 +5,22 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 
 from models import Customer, PortalUser, Role
-from services import audit, clock, passwords, sessions
+from services import audit, clock, passwords, permissions, sessions
 from services.audit import AuditKind
 from services.auth import normalize_email
 from services.errors import NotFound, ValidationError
+from services.permissions import Action
 from services.validation import is_email, require_text
 
 
 def can_generate_codes(user: PortalUser, customer_id: int) -> bool:
     """Administrators of that company and transit staff may create Kundencodes; clerks and readers may not."""
-    return user.is_staff or (user.role == Role.ADMIN and user.customer_id == customer_id)  # type: ignore[attr-defined]
+    return permissions.may(user, Action.GENERATE_CODE, customer_id)
 
 
 def can_decide(user: PortalUser, customer_id: int) -> bool:
     """Administrators and clerks of that company and transit staff decide Anträge and end Abos; readers only look."""
-    return user.is_staff or (
-        user.role in (Role.ADMIN, Role.CLERK) and user.customer_id == customer_id  # type: ignore[attr-defined]
-    )
+    return permissions.may(user, Action.DECIDE_ANTRAG, customer_id)
 
 
 async def create_user(

@@ -48,8 +48,9 @@ def format_euro(cents: int) -> str:
 
 
 def require_text(errors: dict[str, str], field: str, value: str, label: str, max_length: int) -> str:
-    """Trimmed text, with a German message in `errors` when it is empty, too long or holds control characters."""
-    value = (value or '').strip()
+    """Text on one line (line breaks and tabs from spreadsheet cells become spaces), with a German message in
+    `errors` when it is empty, too long or holds other control characters."""
+    value = ' '.join((value or '').split())
     if not value:
         errors[field] = f'Bitte geben Sie {label} an.'
     elif len(value) > max_length:

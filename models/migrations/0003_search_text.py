@@ -11,11 +11,11 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Abo',
             name='search_text',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(default='', db_default='', unique=False),
         ),
         ops.AddField(
             model_name='Antrag',
             name='search_text',
-            field=fields.TextField(default='', unique=False),
+            field=fields.TextField(default='', db_default='', unique=False),
         ),
     ]

@@ -29,7 +29,7 @@ async def test_login_returns_to_the_requested_page(user: User) -> None:
     user.find('E-Mail-Adresse').type(login.email)
     user.find('Passwort').type(login.password)
     user.find('Anmelden').click()
-    await user.should_see('Hier verwalten Administratoren')
+    await user.should_see('Anwender Ihrer Firma')
 
 
 async def test_redirect_target_must_be_local(user: User) -> None:

@@ -1,0 +1,35 @@
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class InvitationPurpose(StrEnum):
+    EINLADUNG = 'einladung'
+    PASSWORT = 'passwort'
+
+
+class Invitation(Model):
+    """A one-time link that lets a portal user set a password: the invitation of a new Anwender or a password reset.
+
+    Only a SHA-256 of the link's token is stored, so a database copy opens no account. A link is used once; a newer
+    link for the same user, a deactivation or the use of another link revokes it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    user: fields.ForeignKeyRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+        'models.PortalUser', related_name='invitations', on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    purpose = fields.CharEnumField(InvitationPurpose, max_length=20)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    created_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+        'models.PortalUser', related_name='invitations_created', null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = 'invitation'
+        indexes = [('user_id', 'used_at')]

@@ -1,0 +1,398 @@
+"""Anwender: a company's portal users — list, invite, change the role, deactivate and reactivate, password links.
+
+Who may do what is decided in services/permissions.py; here every function asks it with the record's company, and a
+user id of another company is `NotFound` (never a hint that it exists). An invited user has no usable password
+until they open the one-time link (`Invitation`) and set one; the same mechanism resets a forgotten password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models import Customer, Invitation, InvitationPurpose, PortalUser, Role
+from services import audit, clock, mail, passwords, permissions, sessions
+from services.audit import AuditKind
+from services.auth import INACTIVE, normalize_email
+from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from services.mail import MailResult
+from services.permissions import Action
+from services.settings import get_settings
+from services.table_query import TablePage, TableRequest, fetch_page
+from services.validation import format_german_datetime, is_email, require_text
+
+INVITATION_VALIDITY = timedelta(hours=72)
+PASSWORD_LINK_VALIDITY = timedelta(hours=24)
+LINK_PATH = '/einladung/'
+MAX_TOKEN_LENGTH = 100
+COMPANY_ROLES = (Role.ADMIN, Role.CLERK, Role.READONLY)
+SORTABLE = ('name', 'email', 'role', 'is_active', 'last_login_at')
+
+NOT_FOUND = 'Der Anwender wurde nicht gefunden.'
+CUSTOMER_NOT_FOUND = 'Zu dieser Kundennummer gibt es keinen Kunden.'
+NO_CUSTOMER_CHOSEN = 'Bitte geben Sie zuerst eine Kundennummer ein.'
+MANAGE_DENIED = 'Nur Administratoren Ihrer Firma können Anwender verwalten.'
+LAST_ADMIN = (
+    'Der letzte aktive Administrator einer Firma kann nicht deaktiviert oder herabgestuft werden. '
+    'Ernennen Sie zuerst einen weiteren Administrator.'
+)
+OWN_ACCOUNT = 'Ihren eigenen Zugang können Sie nicht deaktivieren.'
+EMAIL_TAKEN = 'Diese E-Mail-Adresse ist bereits vergeben.'
+ROLE_INVALID = 'Bitte wählen Sie eine Rolle: Administrator, Sachbearbeitung oder Nur lesen.'
+DEACTIVATED_NO_LINK = 'Der Zugang ist deaktiviert. Reaktivieren Sie ihn, bevor Sie einen Passwort-Link senden.'
+LINK_UNKNOWN = 'Dieser Link ist ungültig. Bitte prüfen Sie, ob Sie ihn vollständig übernommen haben.'
+LINK_USED = 'Dieser Link wurde bereits verwendet. Er gilt nur einmal.'
+LINK_REVOKED = 'Dieser Link gilt nicht mehr, weil ein neuerer erstellt wurde. Bitte verwenden Sie den neuesten Link.'
+LINK_EXPIRED = 'Dieser Link ist abgelaufen. Bitte bitten Sie Ihre Administration um einen neuen Link.'
+
+_ACTION_MESSAGES = {Action.LIST_USERS: 'Dazu fehlt Ihnen die Berechtigung.'}
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """A fresh one-time link: shown once to the person who created it (the token is stored only as a digest)."""
+
+    user: PortalUser
+    link: str
+    purpose: InvitationPurpose
+    expires_at: datetime
+    mail: MailResult = MailResult.NOT_CONFIGURED
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    """What the public link page may show before the password is set."""
+
+    name: str
+    email: str
+    purpose: InvitationPurpose
+    company: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_for(base_url: str, token: str) -> str:
+    """PUBLIC_URL when configured (behind a proxy), else the address the page was requested on."""
+    base = get_settings().public_url or base_url
+    return f'{base.rstrip("/")}{LINK_PATH}{token}'
+
+
+def _require(actor: PortalUser, action: Action, customer_id: int | None) -> None:
+    if not permissions.may(actor, action, customer_id):
+        raise PermissionDenied(_ACTION_MESSAGES.get(action, MANAGE_DENIED))
+
+
+async def company(actor: PortalUser, kundennummer: str = '') -> Customer:
+    """The company whose Anwender the actor looks at: staff pick any by Kundennummer, company users have their own
+    (another company's Kundennummer finds nothing, exactly like an unknown one)."""
+    kundennummer = kundennummer.strip()[:20]
+    if actor.is_staff:
+        if not kundennummer:
+            raise NotFound(NO_CUSTOMER_CHOSEN)
+        customer = await Customer.get_or_none(kundennummer=kundennummer)
+    else:
+        customer = await Customer.get_or_none(id=actor.customer_id)  # type: ignore[attr-defined]
+        if customer is not None and kundennummer not in ('', customer.kundennummer):
+            customer = None
+    if customer is None:
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    return customer
+
+
+async def _customer(actor: PortalUser, customer_id: int | None) -> Customer:
+    if customer_id is None and not actor.is_staff:
+        customer_id = actor.customer_id  # type: ignore[attr-defined]
+    if customer_id is None:
+        raise NotFound(NO_CUSTOMER_CHOSEN)
+    if not actor.is_staff and customer_id != actor.customer_id:  # type: ignore[attr-defined]
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    customer = await Customer.get_or_none(id=customer_id)
+    if customer is None:
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    return customer
+
+
+async def get_user(actor: PortalUser, user_id: int) -> PortalUser:
+    """One company user the actor may see; NotFound for every other id (also for staff accounts)."""
+    queryset = PortalUser.filter(id=user_id, customer_id__isnull=False)
+    if not actor.is_staff:
+        queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
+    user = await queryset.first()
+    if user is None:
+        raise NotFound(NOT_FOUND)
+    return user
+
+
+async def list_users(
+    actor: PortalUser, request: TableRequest, *, customer_id: int | None = None
+) -> TablePage[PortalUser]:
+    """The Anwender table of one company: the actor's own, or for staff the one they chose."""
+    customer = await _customer(actor, customer_id)
+    _require(actor, Action.LIST_USERS, customer.id)
+    return await fetch_page(PortalUser.filter(customer_id=customer.id), request, SORTABLE)
+
+
+# --- one-time links ---------------------------------------------------------------------------------------------------
+
+
+async def _issue(user: PortalUser, purpose: InvitationPurpose, actor: PortalUser | None, base_url: str) -> IssuedLink:
+    """A new link for the user; every earlier open link of the user stops working."""
+    now = clock.now()
+    await Invitation.filter(user_id=user.id, used_at=None, revoked_at=None).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    validity = INVITATION_VALIDITY if purpose == InvitationPurpose.EINLADUNG else PASSWORD_LINK_VALIDITY
+    invitation = await Invitation.create(
+        user=user, token_hash=_digest(token), purpose=purpose, created_at=now, expires_at=now + validity,
+        created_by=actor,
+    )
+    return IssuedLink(user=user, link=link_for(base_url, token), purpose=purpose, expires_at=invitation.expires_at)
+
+
+async def send_link_mail(issued: IssuedLink, actor: PortalUser, company_name: str) -> IssuedLink:
+    """Mail the link (after the transaction that created it); the result says whether it went out."""
+    user = issued.user
+    if issued.purpose == InvitationPurpose.EINLADUNG:
+        subject = 'Ihre Einladung zum Firmenportal D-Ticket Job'
+        intro = (f'{actor.name} hat Sie als {user.role_label} für {company_name} in das Firmenportal '
+                 'D-Ticket Job eingeladen. Über diesen Link legen Sie Ihr Passwort fest:')
+    else:
+        subject = 'Neues Passwort für das Firmenportal D-Ticket Job'
+        intro = (f'{actor.name} hat für Ihren Zugang ({company_name}) einen Link zum Festlegen eines neuen '
+                 'Passworts erstellt:')
+    body = (
+        f'Guten Tag {user.name},\n\n{intro}\n\n{issued.link}\n\n'
+        f'Der Link gilt bis {format_german_datetime(issued.expires_at)} Uhr und nur einmal. Danach melden Sie sich '
+        f'mit Ihrer E-Mail-Adresse {user.email} und Ihrem Passwort an.\n\n'
+        'Wenn Sie diese Nachricht nicht erwartet haben, können Sie sie ignorieren.\n'
+    )
+    result = await mail.send_mail(user.email, subject, body)
+    return IssuedLink(user=user, link=issued.link, purpose=issued.purpose, expires_at=issued.expires_at, mail=result)
+
+
+# --- inviting -------------------------------------------------------------------------------------------------------
+
+
+def _role(value: Role | str) -> Role | None:
+    try:
+        role = Role(value)
+    except ValueError:
+        return None
+    return role if role in COMPANY_ROLES else None
+
+
+async def invitation_problems(name: str, email: str, role: Role | str = Role.CLERK, prefix: str = '') -> dict[str, str]:
+    """German messages for the invitation's fields (keys prefixed, for forms that have other name/email fields)."""
+    errors: dict[str, str] = {}
+    require_text(errors, f'{prefix}name', name, 'einen Namen', 200)
+    email = normalize_email(email)
+    if not is_email(email):
+        errors[f'{prefix}email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
+    elif await PortalUser.exists(email=email):
+        errors[f'{prefix}email'] = EMAIL_TAKEN
+    if _role(role) is None:
+        errors[f'{prefix}role'] = ROLE_INVALID
+    return errors
+
+
+async def create_invitation(
+    actor: PortalUser, customer: Customer, *, name: str, email: str, role: Role | str, base_url: str, client: str,
+) -> IssuedLink:
+    """The invited user and their link, without mail (for callers that run it inside their own transaction).
+    The caller has checked the permission; use `invite` everywhere else."""
+    if errors := await invitation_problems(name, email, role):
+        raise ValidationError(errors)
+    # The hash of a random secret nobody knows: no password works before the link is used, and a login attempt takes
+    # as long as for any other account (an invalid hash would fail at once and tell that the address is invited).
+    unusable_hash = await passwords.hash_password(secrets.token_urlsafe(32))
+    async with in_transaction():
+        try:
+            user = await PortalUser.create(
+                email=normalize_email(email), name=name.strip(), role=_role(role), customer=customer,
+                password_hash=unusable_hash, password_changed_at=None,
+            )
+        except IntegrityError:
+            raise ValidationError({'email': EMAIL_TAKEN}) from None
+        issued = await _issue(user, InvitationPurpose.EINLADUNG, actor, base_url)
+        await audit.record(
+            AuditKind.USER_INVITED, actor=actor, customer_id=customer.id, object_type='user', object_id=user.id,
+            details={'email': user.email, 'role': user.role.value, 'expires_at': issued.expires_at.isoformat()},
+            client=client,
+        )
+    return issued
+
+
+async def invite(
+    actor: PortalUser, *, name: str, email: str, role: Role | str, base_url: str, customer_id: int | None = None,
+    client: str = '',
+) -> IssuedLink:
+    """Anwender einladen: creates the user without a usable password and a link valid 72 hours, mailed when SMTP is
+    configured. The link is returned to be shown once to the person who invites."""
+    customer = await _customer(actor, customer_id)
+    _require(actor, Action.INVITE_USER, customer.id)
+    issued = await create_invitation(
+        actor, customer, name=name, email=email, role=role, base_url=base_url, client=client
+    )
+    return await send_link_mail(issued, actor, customer.name)
+
+
+# --- changing users -------------------------------------------------------------------------------------------------
+
+
+async def _keep_an_active_admin(target: PortalUser) -> None:
+    """Refuse when `target` is the company's last active administrator. Runs inside a transaction: the company row
+    is locked first (PostgreSQL), so two administrators demoting each other at once cannot both succeed."""
+    await Customer.filter(id=target.customer_id).select_for_update().first()  # type: ignore[attr-defined]
+    current = await PortalUser.get(id=target.id)
+    if current.role != Role.ADMIN or current.status != 'aktiv':
+        return
+    others = await PortalUser.filter(
+        customer_id=current.customer_id, role=Role.ADMIN, is_active=True,  # type: ignore[attr-defined]
+        password_changed_at__isnull=False,
+    ).exclude(id=current.id).count()
+    if others == 0:
+        raise ServiceError(LAST_ADMIN)
+
+
+async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, client: str = '') -> PortalUser:
+    target = await get_user(actor, user_id)
+    _require(actor, Action.CHANGE_ROLE, target.customer_id)  # type: ignore[attr-defined]
+    new_role = _role(role)
+    if new_role is None:
+        raise ValidationError({'role': ROLE_INVALID})
+    if new_role == target.role:
+        return target
+    previous = target.role
+    async with in_transaction():
+        if previous == Role.ADMIN:
+            await _keep_an_active_admin(target)
+        target.role = new_role
+        await target.save(update_fields=['role'])
+        await audit.record(
+            AuditKind.USER_ROLE_CHANGED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            object_type='user', object_id=target.id,
+            details={'email': target.email, 'from': previous.value, 'to': new_role.value}, client=client,
+        )
+    return target
+
+
+async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> PortalUser:
+    """The user can no longer log in; their sessions and open links end at once."""
+    target = await get_user(actor, user_id)
+    _require(actor, Action.DEACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
+    if target.id == actor.id:
+        raise ServiceError(OWN_ACCOUNT)
+    if not target.is_active:
+        return target
+    async with in_transaction():
+        await _keep_an_active_admin(target)
+        target.is_active = False
+        await target.save(update_fields=['is_active'])
+        ended = await sessions.end_sessions_of_user(target.id, 'deactivated')
+        await Invitation.filter(user_id=target.id, used_at=None, revoked_at=None).update(revoked_at=clock.now())
+        await audit.record(
+            AuditKind.USER_DEACTIVATED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            object_type='user', object_id=target.id, details={'email': target.email, 'sessions_ended': ended},
+            client=client,
+        )
+    return target
+
+
+async def reactivate(actor: PortalUser, user_id: int, *, client: str = '') -> PortalUser:
+    target = await get_user(actor, user_id)
+    _require(actor, Action.REACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
+    if target.is_active:
+        return target
+    target.is_active = True
+    await target.save(update_fields=['is_active'])
+    await audit.record(
+        AuditKind.USER_REACTIVATED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+        object_type='user', object_id=target.id, details={'email': target.email}, client=client,
+    )
+    return target
+
+
+async def send_password_link(actor: PortalUser, user_id: int, *, base_url: str, client: str = '') -> IssuedLink:
+    """Passwort-Link senden: a one-time link (24 hours) to set a new password; for a user who has not accepted the
+    invitation yet, a fresh invitation (72 hours). Earlier open links of the user stop working."""
+    target = await get_user(actor, user_id)
+    _require(actor, Action.SEND_PASSWORD_LINK, target.customer_id)  # type: ignore[attr-defined]
+    if not target.is_active:
+        raise ServiceError(DEACTIVATED_NO_LINK)
+    purpose = InvitationPurpose.EINLADUNG if target.password_changed_at is None else InvitationPurpose.PASSWORT
+    async with in_transaction():
+        issued = await _issue(target, purpose, actor, base_url)
+        await audit.record(
+            AuditKind.PASSWORD_LINK_SENT, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            object_type='user', object_id=target.id,
+            details={'email': target.email, 'purpose': purpose.value, 'expires_at': issued.expires_at.isoformat()},
+            client=client,
+        )
+    customer = await Customer.get(id=target.customer_id)  # type: ignore[attr-defined]
+    return await send_link_mail(issued, actor, customer.name)
+
+
+# --- the public link page -------------------------------------------------------------------------------------------
+
+
+async def _open_invitation(token: str) -> Invitation:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise NotFound(LINK_UNKNOWN)
+    invitation = await Invitation.get_or_none(token_hash=_digest(token)).select_related('user__customer')
+    if invitation is None:
+        raise NotFound(LINK_UNKNOWN)
+    if invitation.used_at is not None:
+        raise ServiceError(LINK_USED)
+    if invitation.revoked_at is not None:
+        raise ServiceError(LINK_REVOKED)
+    if clock.now() >= invitation.expires_at:
+        raise ServiceError(LINK_EXPIRED)
+    if not invitation.user.is_active:
+        raise ServiceError(INACTIVE)
+    return invitation
+
+
+async def check_link(token: str) -> LinkInfo:
+    """Whether the link can be used (ServiceError with the German reason otherwise) and for whom. Changes nothing."""
+    invitation = await _open_invitation(token)
+    user = invitation.user
+    return LinkInfo(name=user.name, email=user.email, purpose=invitation.purpose,
+                    company=user.customer.name if user.customer else '')
+
+
+async def use_link(token: str, *, password: str, confirmation: str, client: str = '') -> PortalUser:
+    """Set the password through a one-time link. Used once: a second use, even at the same moment, is refused.
+    A bad password leaves the link usable."""
+    invitation = await _open_invitation(token)
+    user = invitation.user
+    errors: dict[str, str] = {}
+    if problem := passwords.password_problem(password, email=user.email, name=user.name):
+        errors['password'] = problem
+    if password != confirmation:
+        errors['confirmation'] = 'Die Passwörter stimmen nicht überein.'
+    if errors:
+        raise ValidationError(errors)
+    password_hash = await passwords.hash_password(password)
+    now = clock.now()
+    async with in_transaction():
+        claimed = await Invitation.filter(id=invitation.id, used_at=None, revoked_at=None).update(used_at=now)
+        if not claimed:
+            raise ServiceError(LINK_USED)
+        await Invitation.filter(user_id=user.id, used_at=None, revoked_at=None).update(revoked_at=now)
+        user.password_hash = password_hash
+        user.password_changed_at = now
+        await user.save(update_fields=['password_hash', 'password_changed_at'])
+        ended = await sessions.end_sessions_of_user(user.id, 'password_reset')
+        kind = (AuditKind.INVITATION_ACCEPTED if invitation.purpose == InvitationPurpose.EINLADUNG
+                else AuditKind.PASSWORD_LINK_USED)
+        await audit.record(
+            kind, actor=user, object_type='user', object_id=user.id, details={'sessions_ended': ended},
+            client=client,
+        )
+    return user

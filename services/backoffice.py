@@ -1,0 +1,155 @@
+"""The transit company's own back office (Verwaltung): a new customer with its contract and first administrator in
+one step, and the status of a contract. Only staff (services/permissions.py)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from tortoise.transactions import in_transaction
+
+from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot, Role
+from services import anwender, audit, contracts, customers, permissions, tariff
+from services.anwender import IssuedLink
+from services.audit import AuditKind
+from services.errors import NotFound, PermissionDenied, ValidationError
+from services.permissions import Action
+from services.validation import format_euro, parse_german_date, require_text
+
+CONTRACT_NOT_FOUND = 'Zu dieser Vertragsnummer gibt es keinen Vertrag.'
+EURO = re.compile(r'(\d{1,6})(?:[,.](\d{1,2}))?')
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    customer: Customer
+    contract: Contract
+    invitation: IssuedLink
+
+
+def parse_euro_cents(text: str) -> int | None:
+    """'15,75' / '15.75' / '20' / '20,- €' → cents; None when it is no amount."""
+    cleaned = (text or '').replace('€', '').replace(',-', '').replace(' ', '').strip()
+    match = EURO.fullmatch(cleaned)
+    if not match:
+        return None
+    return int(match.group(1)) * 100 + int((match.group(2) or '0').ljust(2, '0'))
+
+
+def _require(actor: PortalUser, action: Action) -> None:
+    if not permissions.may(actor, action, None):
+        raise PermissionDenied()
+
+
+def _contract_problems(beginn_text: str, zuschuss_text: str) -> tuple[dict[str, str], date | None, int | None]:
+    errors: dict[str, str] = {}
+    beginn = parse_german_date(beginn_text or '')
+    if beginn is None:
+        errors['beginn'] = 'Bitte geben Sie den Vertragsbeginn als Datum an (TT.MM.JJJJ).'
+    zuschuss = parse_euro_cents(zuschuss_text)
+    if zuschuss is None:
+        errors['arbeitgeberzuschuss'] = 'Bitte geben Sie den Arbeitgeberzuschuss in Euro an, z. B. 15,75.'
+    elif beginn is not None:
+        rules = tariff.tariff_on(beginn)
+        if zuschuss < rules.mindestzuschuss_cent:
+            errors['arbeitgeberzuschuss'] = (
+                f'Der Arbeitgeberzuschuss beträgt mindestens {format_euro(rules.mindestzuschuss_cent)} '
+                f'({rules.mindestzuschuss_prozent} % des Deutschlandticket-Preises).'
+            )
+        elif zuschuss > rules.preis_cent:
+            errors['arbeitgeberzuschuss'] = (
+                f'Der Arbeitgeberzuschuss kann höchstens den ganzen Preis ({format_euro(rules.preis_cent)}) betragen.'
+            )
+    return errors, beginn, zuschuss
+
+
+async def create_customer_with_contract(
+    actor: PortalUser,
+    *,
+    kundennummer: str,
+    name: str,
+    strasse: str,
+    plz: str,
+    ort: str,
+    ansprechpartner: str = '',
+    email: str = '',
+    telefon: str = '',
+    vertragsnummer: str,
+    produktangebot: Produktangebot | str,
+    beginn: str,
+    arbeitgeberzuschuss: str,
+    admin_name: str,
+    admin_email: str,
+    base_url: str,
+    client: str = '',
+) -> NewCustomer:
+    """Customer, contract and the invitation of its first administrator, all or nothing. Field errors come back
+    together where they can (keys: the customer's fields, the contract's, and admin_name/admin_email)."""
+    _require(actor, Action.MANAGE_CUSTOMERS)
+    errors, beginn_date, zuschuss_cent = _contract_problems(beginn, arbeitgeberzuschuss)
+    require_text(errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', 20)
+    try:
+        product = Produktangebot(produktangebot)
+    except ValueError:
+        errors['produktangebot'] = 'Bitte wählen Sie ein Produktangebot.'
+    if vertragsnummer.strip() and await Contract.exists(vertragsnummer=vertragsnummer.strip()):
+        errors['vertragsnummer'] = 'Diese Vertragsnummer ist bereits vergeben.'
+    errors |= await anwender.invitation_problems(admin_name, admin_email, Role.ADMIN, prefix='admin_')
+    async with in_transaction():
+        try:
+            customer = await customers.create_customer(
+                kundennummer=kundennummer, name=name, strasse=strasse, plz=plz, ort=ort,
+                ansprechpartner=ansprechpartner, email=email, telefon=telefon, actor=actor, client=client,
+            )
+        except ValidationError as error:
+            raise ValidationError({**error.errors, **errors}) from None
+        if errors:
+            raise ValidationError(errors)
+        assert beginn_date is not None and zuschuss_cent is not None
+        contract = await contracts.create_contract(
+            customer=customer, vertragsnummer=vertragsnummer, produktangebot=product, beginn=beginn_date,
+            arbeitgeberzuschuss_cent=zuschuss_cent, actor=actor, client=client,
+        )
+        issued = await anwender.create_invitation(
+            actor, customer, name=admin_name, email=admin_email, role=Role.ADMIN, base_url=base_url, client=client,
+        )
+    issued = await anwender.send_link_mail(issued, actor, customer.name)
+    return NewCustomer(customer=customer, contract=contract, invitation=issued)
+
+
+async def find_contract(actor: PortalUser, vertragsnummer: str) -> Contract:
+    """A contract by its Vertragsnummer, for the status change (staff only)."""
+    _require(actor, Action.CHANGE_CONTRACT_STATUS)
+    contract = await Contract.get_or_none(vertragsnummer=vertragsnummer.strip()[:20]).select_related('customer')
+    if contract is None:
+        raise NotFound(CONTRACT_NOT_FOUND)
+    return contract
+
+
+async def change_contract_status(
+    actor: PortalUser, contract_id: int, status: ContractStatus | str, *, client: str = ''
+) -> Contract:
+    """aktiv, gekündigt or beendet. A contract that is not active takes no new Anträge: its Kundencode stops
+    working (services/codes.validate checks the contract's status), and works again when it is reactivated."""
+    _require(actor, Action.CHANGE_CONTRACT_STATUS)
+    try:
+        new_status = ContractStatus(status)
+    except ValueError:
+        raise ValidationError({'status': 'Bitte wählen Sie einen Status: aktiv, gekündigt oder beendet.'}) from None
+    async with in_transaction():
+        contract = await Contract.filter(id=contract_id).select_for_update().first()
+        if contract is None:
+            raise NotFound(CONTRACT_NOT_FOUND)
+        previous = contract.status
+        if previous == new_status:
+            return contract
+        contract.status = new_status
+        await contract.save(update_fields=['status', 'updated_at'])
+        await audit.record(
+            AuditKind.CONTRACT_STATUS_CHANGED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+            object_type='contract', object_id=contract.id,
+            details={'vertragsnummer': contract.vertragsnummer, 'from': previous.value, 'to': new_status.value},
+            client=client,
+        )
+    return contract

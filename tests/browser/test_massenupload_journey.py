@@ -1,0 +1,136 @@
+"""Massenupload in a real Chromium (issue 6): the demo administrator opens the row menu's „Massenupload“, uploads a
+small CSV through the upload's file input, sees the preview, imports and finds the upload in the history; a faulty
+file shows its error table and cannot be imported.
+
+The portal process is shared by every browser test, so each run uploads persons of its own (a random suffix).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, datetime
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from models import Role
+from services import abo_dates, clock
+from services.demo_data import DEMO_LOGINS
+from services.massenupload import TEMPLATE_COLUMNS
+from tests.browser.conftest import log_in, screenshot
+from tests.browser.test_self_service_journey import VERTRAGSNUMMER, open_row_menu
+
+ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
+
+
+def server_today() -> date:
+    return datetime.now(clock.BERLIN).date()
+
+
+def employee_csv(path: Path, suffix: str, *, faulty: bool = False) -> Path:
+    """A small list as German Excel saves it: semicolons, Windows-1252, German dates."""
+    start = abo_dates.first_open_start_month(server_today()).strftime('%d.%m.%Y')
+    lines = [';'.join(TEMPLATE_COLUMNS)]
+    for index, (anrede, vorname, nachname) in enumerate(
+        (('Frau', 'Jörg-Marie', 'Weiß'), ('Herr', 'Sören', 'Großmann'), ('Divers', 'Kim', 'Öztürk'))
+    ):
+        plz = '3411X' if faulty and index == 1 else '34117'
+        lines.append(';'.join((
+            anrede, vorname, f'{nachname}-{suffix}', f'{10 + index}.0{index + 1}.1985',
+            f'mu.{suffix}.{index}@example.org', f'Königstor {index + 1}', plz, 'Kassel', f'MU-{suffix}-{index}',
+            start, 'Handyticket',
+        )))
+    path.write_bytes(('\r\n'.join(lines) + '\r\n').encode('cp1252'))
+    return path
+
+
+def open_massenupload(page: Page, portal_url: str) -> None:
+    log_in(page, portal_url, ADMIN.email, ADMIN.password)
+    expect(page).to_have_url(f'{portal_url}/')
+    page.get_by_role('navigation', name='Hauptnavigation').get_by_text('Vertragsverwaltung', exact=True).click()
+    expect(page.get_by_role('heading', name='Vertragsverwaltung')).to_be_visible()
+    row = page.get_by_role('row').filter(has_text=VERTRAGSNUMMER)
+    expect(row).to_have_count(1)
+    open_row_menu(page, row)
+    page.locator('.q-menu').get_by_text('Massenupload', exact=True).click()
+    expect(page).to_have_url(re.compile(r'/vertragsverwaltung/\d+/massenupload$'))
+    expect(page.get_by_role('heading', name=f'Massenupload – Vertrag {VERTRAGSNUMMER}')).to_be_visible()
+
+
+def shot(page: Page, name: str) -> None:
+    page.evaluate('window.scrollTo(0, 0)')
+    screenshot(page, name)
+
+
+def test_a_small_list_is_uploaded_previewed_and_imported(page: Page, portal_url: str, tmp_path: Path) -> None:
+    open_massenupload(page, portal_url)
+    shot(page, 'massenupload-01-page')
+
+    suffix = secrets.token_hex(3)
+    file = employee_csv(tmp_path / f'Mitarbeitende-{suffix}.csv', suffix)
+    page.locator('input[type=file]').set_input_files(file)
+    expect(page.get_by_text('Alle 3 Zeilen sind in Ordnung.', exact=False)).to_be_visible()
+    expect(page.get_by_text(f'„{file.name}“', exact=True)).to_be_visible()
+    importieren = page.get_by_role('button', name='Importieren', exact=True)
+    expect(importieren).to_be_enabled()
+    shot(page, 'massenupload-02-vorschau')
+
+    importieren.click()
+    expect(page.get_by_text('3 Mitarbeitende importieren?')).to_be_visible()
+    screenshot(page, 'massenupload-03-bestaetigen')
+    page.get_by_role('button', name='Jetzt importieren').click()
+    expect(page.get_by_text('Import abgeschlossen: „', exact=False)).to_be_visible()
+    history_row = page.get_by_role('row').filter(has_text=file.name)
+    expect(history_row).to_have_count(1)
+    expect(history_row).to_contain_text('importiert')
+    expect(history_row).to_contain_text(ADMIN.name)
+    expect(history_row).to_contain_text('3 Abos angelegt.')
+    shot(page, 'massenupload-04-importiert')
+
+    # the Abos are there, under „Anträge“ → Abos
+    page.goto(page.url.replace('/massenupload', '/antraege?tab=abos'))
+    expect(page.get_by_role('cell', name=f'Weiß-{suffix}, Jörg-Marie')).to_be_visible()
+
+
+def test_a_faulty_list_shows_its_faults_and_is_not_imported(page: Page, portal_url: str, tmp_path: Path) -> None:
+    open_massenupload(page, portal_url)
+    suffix = secrets.token_hex(3)
+    file = employee_csv(tmp_path / f'Fehlerhaft-{suffix}.csv', suffix, faulty=True)
+    page.locator('input[type=file]').set_input_files(file)
+    expect(page.get_by_text('Fehlerhafte Zeilen', exact=True)).to_be_visible()
+    fault = page.get_by_role('row').filter(has_text='Die PLZ besteht aus genau 5 Ziffern.')
+    expect(fault).to_have_count(1)
+    expect(fault).to_contain_text('3')
+    expect(fault).to_contain_text('PLZ')
+    expect(page.get_by_role('button', name='Importieren', exact=True)).to_be_disabled()
+    expect(page.get_by_role('button', name='Fehlerliste herunterladen (CSV)')).to_be_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role('button', name='Fehlerliste herunterladen (CSV)').click()
+    content = Path(download_info.value.path()).read_bytes().decode('utf-8-sig')
+    assert content.splitlines()[1] == '3;PLZ;Die PLZ besteht aus genau 5 Ziffern.'
+    expect(page.get_by_role('row').filter(has_text=file.name)).to_contain_text('fehlerhaft')
+    shot(page, 'massenupload-05-fehler')
+
+
+def test_a_progress_bar_shows_while_a_large_file_is_read(page: Page, portal_url: str, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    open_massenupload(page, portal_url)
+    suffix = secrets.token_hex(3)
+    start = abo_dates.first_open_start_month(server_today())
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet('Mitarbeitende')
+    sheet.append(TEMPLATE_COLUMNS)
+    for index in range(6_000):
+        sheet.append(('Frau', f'Anna{index}', f'Groß-{suffix}', date(1970 + index % 30, 1 + index % 12, 3),
+                      f'gross.{suffix}.{index}@example.org', 'Ständeplatz 1', 34117, 'Kassel', '', start, 'Chipkarte'))
+    file = tmp_path / f'Gross-{suffix}.xlsx'
+    workbook.save(file)
+    page.locator('input[type=file]').set_input_files(file)
+    busy = page.get_by_text(f'„{file.name}“ wird gelesen und geprüft …')
+    expect(busy).to_be_visible()
+    expect(page.get_by_role('progressbar', name='Fortschritt beim Lesen und Prüfen')).to_be_visible()
+    screenshot(page, 'massenupload-06-fortschritt')
+    expect(page.get_by_text('Alle 6.000 Zeilen sind in Ordnung.', exact=False)).to_be_visible(timeout=30_000)
+    expect(busy).to_be_hidden()

@@ -1,0 +1,213 @@
+"""The Massenupload page through NiceGUI's simulated user: the way there from the row menu, the templates, a good file
+from upload to import and history, a faulty file with its error table, and what readers see.
+
+The upload is simulated with the element's own `handle_uploads` (what the upload route calls with the received
+files); the page reads and checks it off the event loop exactly as for a browser upload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import date
+
+import pytest
+from nicegui import ui
+from nicegui.elements.upload_files import SmallFileUpload
+from nicegui.testing import User
+
+from models import Abo, Antrag, AntragSource, Contract, Role, Upload, UploadResult
+from services import abo_dates, massenupload
+from tests.pages.conftest import log_in
+from tests.services.test_massenupload import PNG, csv_file, person, xlsx_file
+
+TODAY = date(2030, 6, 14)  # after the cut-off: the first open start month is August 2030
+START = abo_dates.first_open_start_month(TODAY)
+VERTRAGSNUMMER = 'DJ-2024-0117'
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> date:
+    monkeypatch.setattr('services.clock.today', lambda: TODAY)
+    return TODAY
+
+
+def rows(count: int, **changes: object) -> list[dict[str, object]]:
+    return [person(index, Startmonat=START, **changes) for index in range(count)]
+
+
+async def wait_until(condition, what: str = '', seconds: float = 5.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'timed out waiting for {what or condition}')
+
+
+async def open_page(user: User, role: str = Role.ADMIN, vertragsnummer: str = VERTRAGSNUMMER) -> Contract:
+    contract = await Contract.get(vertragsnummer=vertragsnummer)
+    await log_in(user, role)
+    await user.should_see('Willkommen')
+    await user.open(f'/vertragsverwaltung/{contract.id}/massenupload')
+    return contract
+
+
+async def upload(user: User, name: str, data: bytes, content_type: str = 'text/csv') -> None:
+    (element,) = user.find(ui.upload).elements
+    await element.handle_uploads([SmallFileUpload(name, content_type, data)])
+
+
+def import_button(user: User) -> ui.button:
+    (found,) = user.find(marker='importieren').elements
+    return found
+
+
+def history(user: User) -> list[dict]:
+    tables = [table for table in user.find(ui.table).elements if table.columns[0]['name'] == 'datei']
+    return tables[0].rows if tables else []
+
+
+async def test_the_row_menu_leads_to_the_page(user: User) -> None:
+    await log_in(user)
+    await user.should_see('Willkommen')
+    await user.open('/vertragsverwaltung')
+    await user.should_see('Ihre Verträge')
+    (table,) = user.find(ui.table).elements
+    assert 'Massenupload' in table.slots['body-cell-aktionen'].template  # type: ignore[union-attr]
+    row = next(row for row in table.rows if row['vertragsnummer'] == VERTRAGSNUMMER)
+    user.find(ui.table).trigger('massenupload', row)
+    await user.should_see(f'Massenupload – Vertrag {VERTRAGSNUMMER}')
+    await user.should_see('So funktioniert der Massenupload')
+    await user.should_see(ui.upload)
+    await user.should_see('Für diesen Vertrag wurde noch keine Datei hochgeladen.')
+
+
+async def test_the_templates_download(user: User) -> None:
+    await open_page(user)
+    await user.should_see(content='Startmonat frühestens August 2030 (01.08.2030)')
+    user.find('Vorlage herunterladen (CSV)').click()
+    response = await user.download.next()
+    lines = response.content.decode('utf-8-sig').splitlines()
+    assert lines[0] == ';'.join(massenupload.TEMPLATE_COLUMNS)
+    assert lines[1].split(';')[9] == '01.08.2030'
+    user.find('Vorlage herunterladen (Excel)').click()
+    response = await user.download.next()
+    assert response.content.startswith(b'PK\x03\x04')
+    assert massenupload.read_upload(response.content, 'Vorlage.xlsx', TODAY).row_count == 1
+
+
+async def test_a_good_file_is_previewed_imported_and_listed(user: User) -> None:
+    contract = await open_page(user)
+    data = xlsx_file(rows(4))
+    await upload(user, 'Neue Mitarbeitende.xlsx', data,
+                 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+    await user.should_see(marker='vorschau', retries=50)
+    await user.should_see('Alle 4 Zeilen sind in Ordnung. Mit „Importieren“ werden die Abos angelegt.')
+    for label, value in (('Zeilen', '4'), ('gültig', '4'), ('fehlerhaft', '0')):
+        (count,) = user.find(marker=f'anzahl-{label}').elements
+        assert count.text == value, label
+    assert import_button(user).enabled
+    assert await Antrag.all().count() == 0
+
+    user.find(marker='importieren').click()
+    await user.should_see('4 Mitarbeitende importieren?')
+    user.find('Abbrechen').click()
+    await wait_until(lambda: not any(dialog.value for dialog in user.find(ui.dialog).elements), 'dialog closed')
+    assert await Abo.filter(contract_id=contract.id).count() == 0
+
+    user.find(marker='importieren').click()
+    await user.should_see('4 Mitarbeitende importieren?')
+    user.find('Jetzt importieren').click()
+    await user.should_see('Import abgeschlossen: 4 Abos angelegt.', retries=50)
+    assert await Abo.filter(contract_id=contract.id).count() == 4
+    assert await Antrag.filter(contract_id=contract.id, source=AntragSource.MASSENUPLOAD).count() == 4
+    await wait_until(lambda: len(history(user)) == 1, 'the history row')
+    (row,) = history(user)
+    assert (row['datei'], row['zeilen'], row['ergebnis'], row['von']) == (
+        'Neue Mitarbeitende.xlsx', '4', 'importiert', 'Anna Dietrich')
+    assert row['am'].count('.') == 2
+
+    # the same file again: refused as duplicates, the history shows it
+    await upload(user, 'Neue Mitarbeitende.xlsx', data)
+    await wait_until(lambda: len(history(user)) == 2, 'the refused upload in the history')
+    await user.should_see(marker='vorschau')
+    assert not import_button(user).enabled
+    assert history(user)[0]['ergebnis'] == 'fehlerhaft'
+    await user.should_see(content='Diese Datei wurde bereits am')
+
+
+async def test_a_faulty_file_shows_its_faults_and_cannot_be_imported(user: User) -> None:
+    await open_page(user)
+    faulty = rows(3)
+    faulty[1] = person(1, Startmonat=START, PLZ='3411X')
+    faulty[2] = person(0, Startmonat=START)  # the person of row 2 again
+    await upload(user, 'liste.csv', csv_file(faulty))
+    await user.should_see('Fehlerhafte Zeilen', retries=50)
+    (table,) = user.find(marker='fehlerliste').elements
+    assert [(row['zeile'], row['spalte'], row['grund']) for row in table.rows] == [
+        (3, 'PLZ', 'Die PLZ besteht aus genau 5 Ziffern.'),
+        (4, massenupload.PERSON_COLUMN, 'Diese Person steht bereits in Zeile 2 der Datei.'),
+    ]
+    for label, value in (('Zeilen', '3'), ('gültig', '1'), ('fehlerhaft', '2')):
+        (count,) = user.find(marker=f'anzahl-{label}').elements
+        assert count.text == value, label
+    assert not import_button(user).enabled
+
+    user.find('Fehlerliste herunterladen (CSV)').click()
+    response = await user.download.next()
+    listed = list(csv.reader(io.StringIO(response.content.decode('utf-8-sig')), delimiter=';'))
+    assert listed[0] == ['Zeile', 'Spalte', 'Grund']
+    assert listed[1] == ['3', 'PLZ', 'Die PLZ besteht aus genau 5 Ziffern.']
+
+    await wait_until(lambda: len(history(user)) == 1, 'the history row')
+    assert history(user)[0]['ergebnis'] == 'fehlerhaft'
+    assert history(user)[0]['hinweis'] == '2 fehlerhafte Zeilen.'
+    assert await Antrag.all().count() == 0
+
+
+async def test_a_file_that_is_no_list_gets_a_clear_message(user: User) -> None:
+    await open_page(user)
+    await upload(user, 'Foto.xlsx', PNG)
+    await user.should_see('Die Datei ist keine gültige Excel-Datei.', retries=50)
+    await user.should_not_see(marker='vorschau')
+    await wait_until(lambda: len(history(user)) == 1, 'the history row')
+    assert await Upload.filter(result=UploadResult.FEHLERHAFT).count() == 1
+
+
+async def test_readers_see_the_page_but_no_upload(user: User) -> None:
+    await open_page(user, Role.READONLY)
+    await user.should_see(f'Massenupload – Vertrag {VERTRAGSNUMMER}')
+    await user.should_see('Sie haben nur Leserechte. Massenuploads können Administratoren und die Sachbearbeitung '
+                          'Ihrer Firma durchführen.')
+    await user.should_not_see(ui.upload)
+    await user.should_see('Vorlage herunterladen (Excel)')
+    await user.should_see('Bisherige Uploads')
+
+
+async def test_clerks_may_upload(user: User) -> None:
+    await open_page(user, Role.CLERK)
+    await user.should_see(ui.upload)
+
+
+async def test_another_companys_contract_is_not_found(user: User) -> None:
+    await open_page(user, Role.ADMIN, 'DJ-2024-0233')
+    await user.should_see('Der Vertrag wurde nicht gefunden.')
+    await user.should_not_see(ui.upload)
+    await user.should_not_see('Nordhessische Bauelemente AG')
+
+
+async def test_an_ended_contract_takes_no_upload(user: User) -> None:
+    await open_page(user, Role.ADMIN, 'DJ-2023-0042')
+    await user.should_see(massenupload.INACTIVE_CONTRACT)
+    await user.should_not_see(ui.upload)
+
+
+async def test_a_file_over_the_limit_is_refused_without_reading_it_all(user: User) -> None:
+    await open_page(user)
+    data = csv_file(rows(2)) + b' ' * (6 * 1024 * 1024)
+    await upload(user, 'riesig.csv', data)
+    await user.should_see('Die Datei ist größer als 5 MB. Bitte teilen Sie die Liste auf mehrere Dateien auf.',
+                          retries=50)
+    await wait_until(lambda: len(history(user)) == 1, 'the history row')
+    assert history(user)[0]['ergebnis'] == 'fehlerhaft'
