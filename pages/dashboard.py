@@ -19,7 +19,9 @@ router = APIRouter()
 def _tile(label: str, value: int, icon: str, target: str, note: str = '') -> None:
     with ui.card().classes('portal-card col-grow q-pa-md cursor-pointer').style('min-width: 200px').on(
         'click', lambda: ui.navigate.to(target)
-    ).props(f'role=link tabindex=0 aria-label="{label}: {value}"'):
+    ).on('keydown.enter', lambda: ui.navigate.to(target)).props(
+        f'role=link tabindex=0 aria-label="{label}: {value}"'
+    ):
         with ui.row().classes('items-center no-wrap gap-3'):
             ui.icon(icon, size='36px', color='primary')
             with ui.column().classes('gap-0'):
