@@ -65,7 +65,8 @@ def _is_sqlite(config: dict[str, Any]) -> bool:
 async def close_database() -> None:
     global _context
     if _context is not None:
-        if _is_sqlite(tortoise_config()):
-            await _context.connections.get('default').execute_script('PRAGMA optimize')
+        connection = _context.connections.get('default')
+        if connection.capabilities.dialect == 'sqlite':  # the connection opened, whatever the settings say now
+            await connection.execute_script('PRAGMA optimize')
         await _context.close_connections()
         _context = None
