@@ -42,9 +42,14 @@ def test_the_guide_generates_a_code_that_works(page: Page, portal_url: str) -> N
     status_header = page.get_by_role('columnheader', name='Status', exact=True)
     menu_button = row.get_by_role('button', name=f'Aktionen für {VERTRAGSNUMMER}')
     expect(menu_button).to_be_visible()
-    header_box, button_box, status_box = (
-        status_header.bounding_box(), menu_button.bounding_box(), row.get_by_text('aktiv', exact=True).bounding_box()
-    )
+    for _ in range(20):  # the table may redraw its rows once right after the page connects
+        status_cell = row.get_by_text('aktiv', exact=True)
+        header_box, button_box, status_box = (
+            status_header.bounding_box(), menu_button.bounding_box(), status_cell.bounding_box()
+        )
+        if header_box and button_box and status_box:
+            break
+        page.wait_for_timeout(100)
     assert header_box and button_box and status_box
     assert button_box['x'] >= status_box['x'] + status_box['width'], 'the menu button is not right of the status'
     assert button_box['x'] >= header_box['x'], 'the menu button is not in or after the Status column'
