@@ -122,8 +122,11 @@ class ServerTable:
         }
 
     async def _on_request(self, event: events.GenericEventArguments) -> None:
+        """Quasar asks for data when a header is clicked; only a new sort order needs a new page (paging is ours)."""
         pagination = event.args.get('pagination', {}) if isinstance(event.args, dict) else {}
-        await self.update(sort=pagination.get('sortBy') or '', descending=bool(pagination.get('descending')), page=1)
+        sort, descending = pagination.get('sortBy') or '', bool(pagination.get('descending'))
+        if (sort, descending) != (self.request.sort, self.request.descending):
+            await self.update(sort=sort, descending=descending, page=1)
 
     async def _page_changed(self, page: int) -> None:
         if page != self.request.page:
