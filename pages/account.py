@@ -4,10 +4,9 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.forms import password_field
+from pages.forms import REFUSED, password_field, run_form
 from pages.layout import client_address, page_heading, portal_page
 from services import users
-from services.errors import ValidationError
 from services.passwords import MAX_LENGTH, MIN_LENGTH
 
 router = APIRouter()
@@ -18,16 +17,10 @@ async def password_page(user: PortalUser, request: Request) -> None:
     page_heading('Passwort ändern')
 
     async def save() -> None:
-        for field in fields.values():
-            field.error = None
-        try:
-            await users.change_password(
-                user, current=fields['current'].value, new=fields['new'].value,
-                confirmation=fields['confirmation'].value, client=client_address(request),
-            )
-        except ValidationError as error:
-            for name, message in error.errors.items():
-                fields[name].error = message
+        if await run_form(fields, users.change_password(
+            user, current=fields['current'].value, new=fields['new'].value,
+            confirmation=fields['confirmation'].value, client=client_address(request),
+        )) is REFUSED:
             return
         for field in fields.values():
             field.value = ''

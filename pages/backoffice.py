@@ -10,11 +10,11 @@ from nicegui import APIRouter, ui
 
 from models import Contract, ContractStatus, PortalUser, Produktangebot
 from pages.code_dialog import german_date_input
-from pages.forms import confirm
+from pages.forms import REFUSED, confirm, run_form
 from pages.layout import client_address, page_heading, portal_page
 from pages.users import show_link
 from services import backoffice, clock, permissions
-from services.errors import ServiceError, ValidationError
+from services.errors import ServiceError
 from services.permissions import Action
 from services.validation import format_euro, format_german_date
 
@@ -49,27 +49,16 @@ async def backoffice_page(user: PortalUser, request: Request) -> None:
 
 def _new_customer_card(user: PortalUser, base_url: str, client: str) -> None:
     async def create() -> None:
-        for field in fields.values():
-            field.error = None
         button.props('loading')
         try:
-            result = await backoffice.create_customer_with_contract(
+            result = await run_form(fields, backoffice.create_customer_with_contract(
                 user, **{name: field.value or '' for name, field in fields.items()}, base_url=base_url,
                 client=client,
-            )
-        except ValidationError as error:
-            for name, message in error.errors.items():
-                if name in fields:
-                    fields[name].error = message
-                else:
-                    ui.notify(message, type='negative')
-            ui.notify('Bitte prüfen Sie die markierten Angaben.', type='warning')
-            return
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
-            return
+            ), invalid_notice='Bitte prüfen Sie die markierten Angaben.')
         finally:
             button.props(remove='loading')
+        if result is REFUSED:
+            return
         for name, field in fields.items():
             if name != 'produktangebot':
                 field.value = ''

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Mapping
+from typing import TypeVar
+
 from nicegui import ui
+
+from services.errors import ServiceError, ValidationError
+
+T = TypeVar('T')
 
 
 def password_field(label: str, autocomplete: str, max_length: int = 256, hint: str = '') -> ui.input:
@@ -50,3 +57,28 @@ async def confirm(title: str, text: str, confirm_label: str) -> bool:
     result = await dialog
     dialog.delete()
     return bool(result)
+
+
+REFUSED = object()
+"""What `run_form` returns when the service refused the input (a service may itself return None)."""
+
+
+async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '') -> T | object:
+    """One way for every form to call its service: clear the field messages, run the call, put a ValidationError's
+    messages at their fields (any without a field, and `invalid_notice`, as notifications) and show any other refusal
+    as a notification. Returns the call's result, or REFUSED."""
+    for field in fields.values():
+        field.error = None  # type: ignore[attr-defined]
+    try:
+        return await call
+    except ValidationError as error:
+        for name, message in error.errors.items():
+            if name in fields:
+                fields[name].error = message  # type: ignore[attr-defined]
+            else:
+                ui.notify(message, type='negative')
+        if invalid_notice:
+            ui.notify(invalid_notice, type='warning')
+    except ServiceError as error:
+        ui.notify(str(error), type='negative')
+    return REFUSED

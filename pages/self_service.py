@@ -8,11 +8,11 @@ from nicegui import APIRouter, app, ui
 
 from models import Abo, Antrag, AntragStatus, Employee
 from pages.application_form import ApplicationFlow
-from pages.forms import confirm, error_banner, password_field, show_error
+from pages.forms import REFUSED, confirm, error_banner, password_field, run_form, show_error
 from pages.layout import client_address
 from pages.self_service_layout import EMPLOYEE_SESSION_KEY, self_service_frame
 from services import abo_dates, auth, clock, my_abos, sessions
-from services.errors import ServiceError, ValidationError
+from services.errors import ServiceError
 from services.settings import get_settings
 from services.validation import format_german_date
 
@@ -147,17 +147,10 @@ def _abo_card(abo: Abo, employee: Employee, client: str, refresh) -> None:
 
 def _address_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
     async def save() -> None:
-        for field in fields.values():
-            field.error = None
-        try:
-            await my_abos.change_address(employee, abo.id, strasse=fields['strasse'].value or '',
-                                         plz=fields['plz'].value or '', ort=fields['ort'].value or '', client=client)
-        except ValidationError as error:
-            for name, message in error.errors.items():
-                fields[name].error = message
-            return
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        if await run_form(fields, my_abos.change_address(
+            employee, abo.id, strasse=fields['strasse'].value or '', plz=fields['plz'].value or '',
+            ort=fields['ort'].value or '', client=client,
+        )) is REFUSED:
             return
         dialog.close()
         ui.notify('Ihre Anschrift wurde geändert.', type='positive')

@@ -11,7 +11,7 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import Customer, InvitationPurpose, PortalUser, Role
-from pages.forms import confirm, error_banner, show_error
+from pages.forms import REFUSED, confirm, error_banner, run_form, show_error
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable
 from services import anwender, permissions
@@ -114,23 +114,16 @@ async def open_invite_dialog(
     dialog, card = _dialog()
 
     async def invite() -> None:
-        for field in fields.values():
-            field.error = None
         button.props('loading')
         try:
-            issued = await anwender.invite(
+            issued = await run_form(fields, anwender.invite(
                 actor, name=fields['name'].value or '', email=fields['email'].value or '',
                 role=fields['role'].value or '', base_url=base_url, customer_id=customer.id, client=client,
-            )
-        except ValidationError as error:
-            for name, message in error.errors.items():
-                fields[name].error = message
-            return
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
-            return
+            ))
         finally:
             button.props(remove='loading')
+        if issued is REFUSED:
+            return
         card.clear()
         with card:
             ui.label('Anwender einladen').classes('text-h6').props('role=heading aria-level=2')
