@@ -9,6 +9,7 @@ from models.employee import Employee
 from models.invitation import Invitation, InvitationPurpose
 from models.kundencode import Kundencode
 from models.login_throttle import LoginThrottle
+from models.recovery_code import RecoveryCode
 from models.session import Session
 from models.upload import Upload, UploadResult
 from models.user import PortalUser, Role
@@ -31,6 +32,7 @@ __all__ = [
     'LoginThrottle',
     'PortalUser',
     'Produktangebot',
+    'RecoveryCode',
     'Role',
     'Session',
     'Ticketart',

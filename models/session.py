@@ -5,7 +5,10 @@ from tortoise.models import Model
 class Session(Model):
     """A server-side login session of a portal user or of an employee in the Self-Service (exactly one is set).
 
-    Only a SHA-256 of the token is stored, so a database copy grants no logins.
+    Only a SHA-256 of the token is stored, so a database copy grants no logins. A session starts *pending*
+    (`pending_until` set, `token_hash` the digest of a one-time hand-over ticket): the login form runs over the
+    websocket and cannot set a cookie, so the browser fetches /anmeldung/abschluss with the ticket, which swaps in the
+    real token and sets it as an HttpOnly cookie. A pending session is never a login.
     """
 
     id = fields.IntField(primary_key=True)
@@ -18,6 +21,7 @@ class Session(Model):
     )
     created_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
+    pending_until = fields.DatetimeField(null=True)
     ended_at = fields.DatetimeField(null=True)
     end_reason = fields.CharField(max_length=40, default='')
     client = fields.CharField(max_length=100, default='')

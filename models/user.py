@@ -45,6 +45,11 @@ class PortalUser(Searchable, Model):
     is_active = fields.BooleanField(default=True, db_index=True)
     last_login_at = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField(null=True)
+    # Second factor (TOTP, RFC 6238): the base32 secret once enrolment is confirmed; the last accepted time step, so
+    # one code is never accepted twice.
+    totp_secret = fields.CharField(max_length=64, null=True)
+    totp_enabled_at = fields.DatetimeField(null=True)
+    totp_last_step = fields.BigIntField(null=True)
     search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade
     created_at = fields.DatetimeField(auto_now_add=True)
 
