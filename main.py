@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 
+import pyotp
 from fastapi import FastAPI
 from nicegui import app, ui
 
@@ -31,6 +32,9 @@ def print_demo_logins() -> None:
     print('Demo-Zugänge (nur für die Vorführung):')
     for login in demo_data.DEMO_LOGINS:
         print(f'  {login.role.label:<22} {login.email:<46} {login.password}')
+        if login.totp_secret:
+            print(f'  {"":<22} zweiter Faktor: TOTP-Schlüssel {login.totp_secret} in eine Authenticator-App '
+                  f'(aktueller Code: {pyotp.TOTP(login.totp_secret).now()})')
 
 
 async def startup() -> None:
@@ -72,6 +76,7 @@ def serve() -> None:
         language='de',
         favicon='🚆',
         storage_secret=settings.storage_secret,
+        session_middleware_kwargs={'https_only': settings.session_cookie_secure, 'same_site': 'lax'},
         reload=False,
         show=False,
         fastapi_docs=False,

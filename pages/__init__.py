@@ -13,11 +13,12 @@ from pages import (
     massenupload,
     profile,
     self_service,
+    session_cookie,
     users,
 )
 
 ROUTERS = [
     login.router, dashboard.router, contracts.router, antraege.router, massenupload.router, users.router,
     account.router, self_service.router, kiosk.router, invitation.router, audit_log.router, backoffice.router,
-    profile.router,
+    profile.router, session_cookie.router,
 ]

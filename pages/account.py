@@ -6,6 +6,7 @@ from nicegui import APIRouter, ui
 from models import PortalUser
 from pages.forms import REFUSED, password_field, run_form
 from pages.layout import client_address, page_heading, portal_page
+from pages.session_cookie import Area, session_token
 from services import users
 from services.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -20,6 +21,7 @@ async def password_page(user: PortalUser, request: Request) -> None:
         if await run_form(fields, users.change_password(
             user, current=fields['current'].value, new=fields['new'].value,
             confirmation=fields['confirmation'].value, client=client_address(request),
+            keep_token=session_token(request, Area.PORTAL),
         )) is REFUSED:
             return
         for field in fields.values():

@@ -1,7 +1,7 @@
 """The portal shell (header with initials menu, sidebar) and `portal_page`, the decorator for every logged-in page.
 
 `portal_page` resolves the server-side session before anything renders; without a valid one the browser is sent to
-the login, which brings it back to the requested address afterwards.
+the login, which brings it back to the requested address afterwards. After that, SessionGuard re-checks it per action.
 """
 
 from __future__ import annotations
@@ -11,14 +11,17 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, app, ui
+from nicegui import APIRouter, ui
 
 from models import PortalUser
+from pages.components import set_props
+from pages.session_cookie import Area, session_token
+from pages.session_cookie import client_address as client_address  # the pages' one import for the shell
+from pages.session_guard import SessionGuard
 from pages.theme import SIDEBAR, apply_theme
 from services import permissions, sessions
 from services.permissions import Action
 
-SESSION_KEY = 'session_token'
 PRODUCT_NAME = 'Firmenportal D-Ticket Job'
 NAVIGATION = (
     ('Dashboard', '/', 'dashboard'),
@@ -34,28 +37,12 @@ ROLE_NAVIGATION = (
 PageBuilder = Callable[[PortalUser, Request], Awaitable[None]]
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else ''
-
-
-def safe_redirect_target(target: str | None) -> str:
-    """Only local paths, so the login cannot be used to send people to another site."""
-    if not target or not target.startswith('/') or target.startswith('//') or '\\' in target:
-        return '/'
-    return target
-
-
 def login_url(request: Request) -> str:
     target = request.url.path + (f'?{request.url.query}' if request.url.query else '')
     return '/login' if target == '/' else f'/login?redirect_to={quote(target, safe="")}'
 
 
-async def logout(request: Request) -> None:
-    await sessions.end_session(app.storage.user.pop(SESSION_KEY, None), client=client_address(request))
-    ui.navigate.to('/login')
-
-
-def _header(user: PortalUser, request: Request, drawer: ui.left_drawer) -> None:
+def _header(user: PortalUser, drawer: ui.left_drawer) -> None:
     with ui.header(elevated=False).classes('items-center no-wrap bg-white q-px-md q-py-sm').style(
         'border-bottom: 1px solid #DDE4EE; color: #12263F'
     ):
@@ -66,21 +53,22 @@ def _header(user: PortalUser, request: Request, drawer: ui.left_drawer) -> None:
             'text-subtitle1 text-weight-medium ellipsis'
         ).style('min-width: 0')
         ui.space()
-        with ui.button(user.initials).props(
-            f'round unelevated color=primary aria-label="Benutzermenü {user.name}" aria-haspopup=menu'
+        with set_props(
+            ui.button(user.initials).props('round unelevated color=primary aria-haspopup=menu'),
+            aria_label=f'Benutzermenü {user.name}',
         ), ui.menu().props('anchor="bottom right" self="top right" :offset="[0, 8]"').style(
             'min-width: 280px; max-width: calc(100vw - 24px)'
         ):
             with ui.column().classes('q-px-md q-pt-md q-pb-sm gap-0'):
                 ui.label(user.name).classes('text-subtitle1 text-weight-medium')
-                ui.label(user.email).classes('text-body2 muted ellipsis full-width').props(f'title="{user.email}"')
+                set_props(ui.label(user.email).classes('text-body2 muted ellipsis full-width'), title=user.email)
                 ui.label(f'Rolle: {user.role.label}').classes('text-body2 muted')
             ui.separator()
             with ui.column().classes('w-full gap-0 q-py-xs'):
                 for label, icon, action in (
                     ('Profil', 'person', lambda: ui.navigate.to('/profil')),
                     ('Passwort ändern', 'key', lambda: ui.navigate.to('/passwort')),
-                    ('Abmelden', 'logout', lambda: logout(request)),
+                    ('Abmelden', 'logout', lambda: ui.navigate.to('/abmelden')),
                 ):
                     ui.button(label, icon=icon, on_click=action).props(
                         'flat no-caps align=left padding="sm md" role=menuitem v-close-popup'
@@ -105,7 +93,7 @@ def _sidebar(current_path: str, user: PortalUser) -> ui.left_drawer:
                 active = current_path == path
                 with ui.item(on_click=lambda path=path: ui.navigate.to(path)).classes(
                     'nav-active' if active else ''
-                ).props(f'clickable {"aria-current=page" if active else ""}'):
+                ).props('clickable aria-current=page' if active else 'clickable'):
                     with ui.item_section().props('avatar'):
                         ui.icon(icon)
                     ui.item_section(label)
@@ -113,18 +101,23 @@ def _sidebar(current_path: str, user: PortalUser) -> ui.left_drawer:
 
 
 def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuilder], PageBuilder]:
-    """Register a logged-in page at `path`: checks the session, draws the shell, then lets `build` fill the content."""
+    """Register a logged-in page at `path`: checks the session, draws the shell, then lets `build` fill the content.
+
+    The user handed to `build` is re-read from the session before every later action of the page (SessionGuard), so
+    handlers that captured it act with the current role, and a page whose session ended goes to the login.
+    """
 
     def decorator(build: PageBuilder) -> PageBuilder:
         @router.page(path, title=f'{title} – {PRODUCT_NAME}')
         async def page(request: Request) -> RedirectResponse | None:
-            user = await sessions.user_for_token(app.storage.user.get(SESSION_KEY))
-            if user is None:
-                app.storage.user.pop(SESSION_KEY, None)
+            token = session_token(request, Area.PORTAL)
+            user = await sessions.user_for_token(token)
+            if user is None or token is None:
                 return RedirectResponse(login_url(request), status_code=303)
+            SessionGuard(ui.context.client, Area.PORTAL, token, user, leave_to=login_url(request))
             apply_theme()
             drawer = _sidebar(path, user)
-            _header(user, request, drawer)
+            _header(user, drawer)
             with ui.column().classes('w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
                 await build(user, request)
             return None

@@ -1,17 +1,24 @@
-"""Login with E-Mail-Adresse and Passwort, as in the guide."""
+"""Login with E-Mail-Adresse and Passwort, as in the guide; then, where set up or required, the second factor."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, app, ui
+from nicegui import APIRouter, ui
 
-from pages.forms import error_banner, password_field, show_error
-from pages.layout import PRODUCT_NAME, SESSION_KEY, client_address, safe_redirect_target
+from models import PortalUser
+from pages.components import recovery_codes, second_factor_code_input, second_factor_enrolment
+from pages.forms import REFUSED, error_banner, password_field, run_form, show_error
+from pages.layout import PRODUCT_NAME
+from pages.session_cookie import Area, client_address, complete_login, safe_redirect_target, session_token
 from pages.theme import SIDEBAR, apply_theme
-from services import auth, sessions
+from services import anwender, auth, clock, sessions
+from services.auth import SecondStep
 
 MAX_INPUT = 1024
+SECOND_STEP_VALIDITY = timedelta(minutes=5)
 
 router = APIRouter()
 
@@ -19,26 +26,29 @@ router = APIRouter()
 @router.page('/login', title=f'Anmeldung – {PRODUCT_NAME}')
 async def login_page(request: Request, redirect_to: str = '/') -> RedirectResponse | None:
     target = safe_redirect_target(redirect_to)
-    if await sessions.user_for_token(app.storage.user.get(SESSION_KEY)):
+    if await sessions.user_for_token(session_token(request, Area.PORTAL)):
         return RedirectResponse(target, status_code=303)
     apply_theme()
+    client = client_address(request)
+    user_agent = request.headers.get('user-agent', '')
 
     async def try_login() -> None:
         show_error(error, None)
         button.props('loading')
         try:
             result = await auth.login(
-                (email.value or '')[:MAX_INPUT], (password.value or '')[:MAX_INPUT],
-                client=client_address(request), user_agent=request.headers.get('user-agent', ''),
+                (email.value or '')[:MAX_INPUT], (password.value or '')[:MAX_INPUT], client=client,
+                user_agent=user_agent,
             )
         finally:
             button.props(remove='loading')
-        if result.token is None:
+        password.value = ''
+        if result.token is not None:
+            await complete_login(result.token, Area.PORTAL, target)
+        elif isinstance(result.user, PortalUser) and result.second_step is not None:
+            SecondStepForm(card, result.user, result.second_step, client, user_agent, target)
+        else:
             show_error(error, result.error or auth.WRONG_CREDENTIALS)
-            password.value = ''
-            return
-        app.storage.user[SESSION_KEY] = result.token
-        ui.navigate.to(target)
 
     ui.context.client.content.classes('p-0 gap-0')
     with ui.row().classes('w-full min-h-screen items-stretch no-wrap gap-0'):
@@ -63,7 +73,7 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
             with ui.row().classes('lt-md items-center gap-2 text-primary'):
                 ui.icon('directions_bus', size='32px')
                 ui.label('D-Ticket Job · Firmenportal').classes('text-h6 text-primary')
-            with ui.card().classes('portal-card w-full q-pa-lg gap-3'):
+            with ui.card().classes('portal-card w-full q-pa-lg gap-3') as card:
                 ui.label('Anmeldung').classes('text-h5 text-weight-medium').props('role=heading aria-level=1')
                 ui.label('Bitte melden Sie sich mit Ihren Zugangsdaten an.').classes('muted')
                 error = error_banner()
@@ -76,7 +86,108 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
                 )
                 email.on('keydown.enter', try_login)
                 password.on('keydown.enter', try_login)
+                ui.link('Passwort vergessen?', '/passwort-vergessen').classes('text-body2')
             ui.label(
                 'Probleme bei der Anmeldung? Wenden Sie sich an den Kundenservice Ihres Verkehrsunternehmens.'
             ).classes('text-body2 muted text-center')
     return None
+
+
+class SecondStepForm:
+    """The second step in the login card: the app's code, or the set-up of the app when the role requires one.
+
+    The person verified by the password is kept only here, in the server's memory of this page, for
+    `SECOND_STEP_VALIDITY`; nothing about it reaches the browser.
+    """
+
+    def __init__(self, card: ui.card, user: PortalUser, step: SecondStep, client: str, user_agent: str,
+                 target: str) -> None:
+        self.card, self.user, self.client, self.user_agent, self.target = card, user, client, user_agent, target
+        self.started = clock.now()
+        self.card.clear()
+        with self.card:
+            if step is SecondStep.CODE:
+                self._code_form()
+            else:
+                self._enrolment_form()
+
+    def _expired(self) -> bool:
+        if clock.now() - self.started <= SECOND_STEP_VALIDITY:
+            return False
+        ui.notify('Die Anmeldung hat zu lange gedauert. Bitte melden Sie sich erneut an.', type='warning')
+        ui.navigate.to('/login')
+        return True
+
+    def _code_form(self) -> None:
+        ui.label('Bestätigung').classes('text-h5 text-weight-medium').props('role=heading aria-level=1')
+        ui.label('Geben Sie den Code aus Ihrer Authenticator-App ein.').classes('muted')
+        error = error_banner()
+        code = second_factor_code_input()
+
+        async def confirm() -> None:
+            if self._expired():
+                return
+            show_error(error, None)
+            result = await auth.complete_second_factor(
+                self.user, code.value or '', client=self.client, user_agent=self.user_agent
+            )
+            code.value = ''
+            if result.token is None:
+                show_error(error, result.error)
+                return
+            await complete_login(result.token, Area.PORTAL, self.target)
+
+        code.on('keydown.enter', confirm)
+        ui.button('Bestätigen', on_click=confirm).props('unelevated size=lg no-caps').classes('w-full')
+        ui.link('Abbrechen', '/login').classes('text-body2')
+
+    def _enrolment_form(self) -> None:
+        ui.label('Zweiten Faktor einrichten').classes('text-h5 text-weight-medium').props(
+            'role=heading aria-level=1')
+        ui.label('Für Ihre Rolle ist eine Anmeldung mit zweitem Faktor vorgeschrieben.').classes('text-body2')
+        second_factor_enrolment(self.user, self.client, self._show_recovery_codes, before=lambda: not self._expired())
+
+    def _show_recovery_codes(self, codes: list[str]) -> None:
+        self.card.clear()
+        with self.card:
+            ui.label('Wiederherstellungscodes').classes('text-h5 text-weight-medium').props(
+                'role=heading aria-level=1')
+            recovery_codes(codes)
+
+            async def go_on() -> None:
+                result = await auth.start_after_enrolment(self.user, client=self.client, user_agent=self.user_agent)
+                if result.token is not None:
+                    await complete_login(result.token, Area.PORTAL, self.target)
+
+            ui.button('Weiter zum Portal', on_click=go_on).props('unelevated size=lg no-caps').classes('w-full')
+
+
+@router.page('/passwort-vergessen', title=f'Passwort vergessen – {PRODUCT_NAME}')
+async def forgotten_password_page(request: Request) -> None:
+    """Ask for a link to set a new password; the same answer for every address (see services/anwender)."""
+    apply_theme()
+
+    async def send() -> None:
+        answer = await run_form(
+            {'email': email},
+            anwender.request_password_reset(email.value or '', base_url=str(request.base_url),
+                                            client=client_address(request)),
+        )
+        if answer is REFUSED:
+            return
+        email.value = ''
+        result.text = str(answer)
+        result.visible = True
+
+    with ui.column().classes('w-full items-center q-pa-lg'), ui.card().classes('portal-card w-full q-pa-lg gap-3') \
+            .style('max-width: 460px'):
+        ui.label('Passwort vergessen').classes('text-h5 text-weight-medium').props('role=heading aria-level=1')
+        ui.label('Geben Sie die E-Mail-Adresse Ihres Zugangs ein. Wir schicken Ihnen einen Link, mit dem Sie ein '
+                 'neues Passwort festlegen.').classes('text-body2')
+        email = ui.input('E-Mail-Adresse').props(
+            f'outlined autofocus type=email autocomplete=username maxlength={MAX_INPUT}').classes('w-full')
+        email.on('keydown.enter', send)
+        ui.button('Link anfordern', on_click=send).props('unelevated size=lg no-caps').classes('w-full')
+        result = ui.label().classes('text-body2 q-pa-sm rounded-borders bg-blue-1').props('role=status')
+        result.visible = False
+        ui.link('Zurück zur Anmeldung', '/login').classes('text-body2')

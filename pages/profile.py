@@ -4,8 +4,9 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.layout import page_heading, portal_page
-from services import audit_log
+from pages.components import recovery_codes, second_factor_enrolment
+from pages.layout import client_address, page_heading, portal_page
+from services import audit_log, second_factor
 from services.validation import format_german_datetime
 
 router = APIRouter()
@@ -33,6 +34,7 @@ async def profile_page(user: PortalUser, request: Request) -> None:
                     ui.label(value).classes('break-all')
             ui.button('Passwort ändern', icon='key', on_click=lambda: ui.navigate.to('/passwort')).props(
                 'outline no-caps')
+            await _second_factor_section(user, client_address(request))
         with ui.card().classes('portal-card q-pa-lg gap-2 col-grow').style('min-width: 300px'):
             ui.label('Ihre letzten Anmeldungen').classes('text-h6').props('role=heading aria-level=2')
             if not logins:
@@ -47,3 +49,36 @@ async def profile_page(user: PortalUser, request: Request) -> None:
                 ).props('flat dense hide-bottom').classes('w-full')
             ui.label('Kennen Sie eine Anmeldung nicht? Ändern Sie Ihr Passwort und informieren Sie Ihre '
                      'Administration.').classes('text-caption muted')
+
+
+async def _second_factor_section(user: PortalUser, client: str) -> None:
+    """Zwei-Faktor-Anmeldung: its state, and the set-up for anyone who has none yet."""
+    ui.separator()
+    ui.label('Zwei-Faktor-Anmeldung').classes('text-subtitle1 text-weight-medium').props('role=heading aria-level=3')
+    if second_factor.is_enrolled(user):
+        remaining = await second_factor.remaining_recovery_codes(user)
+        ui.label(f'Eingerichtet am {format_german_datetime(user.totp_enabled_at)}; {remaining} von '
+                 f'{second_factor.RECOVERY_CODE_COUNT} Wiederherstellungscodes übrig.').classes('text-body2')
+        ui.label('Telefon verloren? Das Verkehrsunternehmen setzt den zweiten Faktor zurück.').classes(
+            'text-caption muted')
+        return
+    ui.label('Schützen Sie Ihren Zugang zusätzlich mit einem Code aus einer Authenticator-App.').classes(
+        'text-body2')
+
+    def open_enrolment() -> None:
+        with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-3').style(
+            'width: min(460px, 95vw)'
+        ) as card:
+            ui.label('Zweiten Faktor einrichten').classes('text-h6').props('role=heading aria-level=2')
+
+            def enrolled(codes: list[str]) -> None:
+                card.clear()
+                with card:
+                    ui.label('Zweiter Faktor eingerichtet').classes('text-h6').props('role=heading aria-level=2')
+                    recovery_codes(codes)
+                    ui.button('Fertig', on_click=lambda: ui.navigate.to('/profil')).props('unelevated no-caps')
+
+            second_factor_enrolment(user, client, enrolled)
+        dialog.open()
+
+    ui.button('Zweiten Faktor einrichten', icon='phonelink_lock', on_click=open_enrolment).props('outline no-caps')

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, app, ui
+from nicegui import APIRouter, ui
 
 from models import Abo, Antrag, AntragStatus, Employee
 from pages.application_form import ApplicationFlow
 from pages.forms import REFUSED, confirm, error_banner, password_field, run_form, show_error
-from pages.layout import client_address
-from pages.self_service_layout import EMPLOYEE_SESSION_KEY, self_service_frame
+from pages.self_service_layout import self_service_frame
+from pages.session_cookie import Area, client_address, complete_login, session_token
+from pages.session_guard import SessionGuard, sign_out_path
 from services import abo_dates, auth, clock, my_abos, sessions
 from services.errors import ServiceError
 from services.settings import get_settings
@@ -36,8 +37,8 @@ async def self_service_page(request: Request, code: str = '') -> None:
 
 @router.page('/self-service/anmelden', title='Anmeldung – Self-Service D-Ticket Job')
 async def employee_login_page(request: Request) -> RedirectResponse | None:
-    if await sessions.employee_for_token(app.storage.user.get(EMPLOYEE_SESSION_KEY)):
-        return RedirectResponse('/self-service/meine-abos', status_code=303)
+    if await sessions.employee_for_token(session_token(request, Area.SELF_SERVICE)):
+        return RedirectResponse(Area.SELF_SERVICE.home_path, status_code=303)
 
     async def try_login() -> None:
         show_error(error, None)
@@ -49,8 +50,7 @@ async def employee_login_page(request: Request) -> RedirectResponse | None:
             show_error(error, result.error)
             password.value = ''
             return
-        app.storage.user[EMPLOYEE_SESSION_KEY] = result.token
-        ui.navigate.to('/self-service/meine-abos')
+        await complete_login(result.token, Area.SELF_SERVICE, Area.SELF_SERVICE.home_path)
 
     with self_service_frame('Meine Abos – Anmeldung', show_login_link=False), ui.card().classes(
         'portal-card w-full q-pa-lg gap-3'
@@ -69,15 +69,15 @@ async def employee_login_page(request: Request) -> RedirectResponse | None:
 
 @router.page('/self-service/meine-abos', title='Meine Abos – Self-Service D-Ticket Job')
 async def my_abos_page(request: Request) -> RedirectResponse | None:
-    employee = await sessions.employee_for_token(app.storage.user.get(EMPLOYEE_SESSION_KEY))
-    if employee is None:
-        app.storage.user.pop(EMPLOYEE_SESSION_KEY, None)
-        return RedirectResponse('/self-service/anmelden', status_code=303)
+    token = session_token(request, Area.SELF_SERVICE)
+    employee = await sessions.employee_for_token(token)
+    if employee is None or token is None:
+        return RedirectResponse(Area.SELF_SERVICE.login_path, status_code=303)
+    SessionGuard(ui.context.client, Area.SELF_SERVICE, token, employee, leave_to=Area.SELF_SERVICE.login_path)
     client = client_address(request)
 
-    async def logout() -> None:
-        await sessions.end_session(app.storage.user.pop(EMPLOYEE_SESSION_KEY, None), client=client)
-        ui.navigate.to('/self-service/anmelden')
+    def logout() -> None:
+        ui.navigate.to(sign_out_path(Area.SELF_SERVICE))
 
     @ui.refreshable
     async def overview() -> None:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from nicegui import ui
 
 from pages.theme import apply_theme
 
-EMPLOYEE_SESSION_KEY = 'employee_session_token'
-
 
 @contextmanager
 def self_service_frame(
-    title: str, *, show_login_link: bool = True, on_logout: Callable[[], Awaitable[None]] | None = None
+    title: str, *, show_login_link: bool = True, on_logout: Callable[[], object] | None = None
 ) -> Iterator[None]:
     apply_theme()
     with ui.header(elevated=False).classes('items-center no-wrap bg-primary text-white q-px-md q-py-sm'):

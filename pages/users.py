@@ -14,7 +14,7 @@ from models import Customer, InvitationPurpose, PortalUser, Role
 from pages.forms import REFUSED, confirm, error_banner, run_form, show_error
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable
-from services import anwender, permissions
+from services import anwender, permissions, second_factor
 from services.anwender import IssuedLink
 from services.errors import NotFound, ServiceError, ValidationError
 from services.mail import MailResult
@@ -36,6 +36,8 @@ ROW_ACTIONS = (
     RowAction('Deaktivieren', 'person_off', 'deactivate', show_if='may_deactivate'),
     RowAction('Reaktivieren', 'person_add', 'reactivate', show_if='inactive'),
     RowAction('Passwort-Link senden', 'link', 'password_link', show_if='active'),
+    RowAction('Zweiten Faktor zurücksetzen', 'phonelink_erase', 'reset_second_factor',
+              show_if='may_reset_second_factor'),
 )
 ROLE_OPTIONS = {role.value: role.label for role in anwender.COMPANY_ROLES}
 ROLE_HELP = {
@@ -58,6 +60,8 @@ def user_row(user: PortalUser, actor: PortalUser) -> dict[str, object]:
         'role': user.role_label, 'role_value': user.role.value, 'is_active': user.status,
         'last_login_at': format_german_datetime(user.last_login_at) or '–',
         'active': user.is_active, 'inactive': not user.is_active, 'may_deactivate': user.is_active and not own,
+        'may_reset_second_factor': second_factor.is_enrolled(user) and not own
+        and permissions.role_may(actor, Action.RESET_SECOND_FACTOR),
     }
 
 
@@ -262,6 +266,23 @@ async def users_page(user: PortalUser, request: Request) -> None:
             await open_link_dialog(user, row, base_url, client)
             await table.refresh()
 
+    async def reset_second_factor(event: events.GenericEventArguments) -> None:
+        row = _row(event)
+        if row is None or not await confirm(
+            f'Zweiten Faktor von {row["label"]} zurücksetzen?',
+            'Zum Beispiel, wenn das Telefon und die Wiederherstellungscodes verloren sind. Laufende Sitzungen der '
+            'Person enden; bei der nächsten Anmeldung richtet sie den zweiten Faktor neu ein.',
+            'Zurücksetzen',
+        ):
+            return
+        try:
+            await second_factor.reset(user, row['id'], client=client)
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+        else:
+            ui.notify(f'Der zweite Faktor von {row["label"]} ist zurückgesetzt.', type='positive')
+        await table.refresh()
+
     with ui.card().classes('portal-card w-full gap-2'):
         with ui.row().classes('items-center w-full gap-4'):
             ui.label(f'Anwender von {customer.name}' if user.is_staff else 'Anwender Ihrer Firma').classes(
@@ -282,7 +303,7 @@ async def users_page(user: PortalUser, request: Request) -> None:
         )
         table.table.add_slot('body-cell-is_active', STATUS_CELL)
         for name, handler in (('change_role', change_role), ('deactivate', deactivate), ('reactivate', reactivate),
-                              ('password_link', password_link)):
+                              ('password_link', password_link), ('reset_second_factor', reset_second_factor)):
             table.table.on(name, handler)
         search.on_value_change(lambda event: table.update(search=event.value or '', page=1))
     if not may_manage:

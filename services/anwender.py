@@ -7,7 +7,9 @@ until they open the one-time link (`Invitation`) and set one; the same mechanism
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,16 +18,18 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Customer, Invitation, InvitationPurpose, PortalUser, Role
-from services import audit, clock, mail, passwords, permissions, sessions
+from services import audit, clock, login_throttle, mail, passwords, permissions, sessions
 from services.audit import AuditKind
 from services.auth import INACTIVE, normalize_email
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from services.login_throttle import CLIENT, EMAIL
 from services.mail import MailResult
 from services.permissions import Action
 from services.settings import get_settings
 from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import format_german_datetime, is_email, require_text
 
+log = logging.getLogger(__name__)
 INVITATION_VALIDITY = timedelta(hours=72)
 PASSWORD_LINK_VALIDITY = timedelta(hours=24)
 LINK_PATH = '/einladung/'
@@ -142,12 +146,16 @@ async def list_users(
 # --- one-time links ---------------------------------------------------------------------------------------------------
 
 
-async def _issue(user: PortalUser, purpose: InvitationPurpose, actor: PortalUser | None, base_url: str) -> IssuedLink:
+async def _issue(
+    user: PortalUser, purpose: InvitationPurpose, actor: PortalUser | None, base_url: str,
+    validity: timedelta | None = None,
+) -> IssuedLink:
     """A new link for the user; every earlier open link of the user stops working."""
     now = clock.now()
     await Invitation.filter(user_id=user.id, used_at=None, revoked_at=None).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
-    validity = INVITATION_VALIDITY if purpose == InvitationPurpose.EINLADUNG else PASSWORD_LINK_VALIDITY
+    if validity is None:
+        validity = INVITATION_VALIDITY if purpose == InvitationPurpose.EINLADUNG else PASSWORD_LINK_VALIDITY
     invitation = await Invitation.create(
         user=user, token_hash=_digest(token), purpose=purpose, created_at=now, expires_at=now + validity,
         created_by=actor,
@@ -274,6 +282,7 @@ async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, clie
             await _keep_an_active_admin(target)
         target.role = new_role
         await target.save(update_fields=['role'])
+        await sessions.end_sessions_of_user(target.id, 'role_changed')  # open pages go to the login at once
         await audit.record(
             AuditKind.USER_ROLE_CHANGED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
             object_type='user', object_id=target.id,
@@ -336,6 +345,48 @@ async def send_password_link(actor: PortalUser, user_id: int, *, base_url: str, 
         )
     customer = await Customer.get(id=target.customer_id)  # type: ignore[attr-defined]
     return await send_link_mail(issued, actor, customer.name)
+
+
+# --- Passwort vergessen ---------------------------------------------------------------------------------------------
+
+FORGOTTEN_LINK_VALIDITY = timedelta(hours=1)
+FORGOTTEN_ANSWER = (
+    'Wenn es zu dieser Adresse einen aktiven Zugang gibt, ist eine E-Mail mit einem Link zum Festlegen eines neuen '
+    'Passworts unterwegs. Der Link gilt eine Stunde und nur einmal. Prüfen Sie auch den Spam-Ordner.'
+)
+_pending_mails: set[asyncio.Task[MailResult]] = set()
+
+
+async def request_password_reset(email: str, *, base_url: str, client: str = '') -> str:
+    """Passwort vergessen: mail a one-hour link to an active portal user. The answer, and the time until it comes, are
+    the same whether or not the address has a login (the mail goes out after the answer); requests count against the
+    address and the client like failed logins, so the form cannot flood anyone's mailbox."""
+    key = normalize_email(email)[:254]
+    if not is_email(key):
+        raise ValidationError({'email': 'Bitte geben Sie eine gültige E-Mail-Adresse ein.'})
+    throttle_key = f'reset:{key}'
+    if await login_throttle.locked_until(CLIENT, client) or await login_throttle.locked_until(EMAIL, throttle_key):
+        return FORGOTTEN_ANSWER
+    await login_throttle.register_failure(CLIENT, client)
+    await login_throttle.register_failure(EMAIL, throttle_key)
+    user = await PortalUser.get_or_none(email=key, is_active=True, password_changed_at__isnull=False)
+    await audit.record(AuditKind.PASSWORD_RESET_REQUESTED, actor=user, actor_label=key,
+                       object_type='user' if user else '', object_id=user.id if user else '', client=client)
+    if user is None:
+        return FORGOTTEN_ANSWER
+    issued = await _issue(user, InvitationPurpose.PASSWORT, None, base_url, FORGOTTEN_LINK_VALIDITY)
+    body = (
+        f'Guten Tag {user.name},\n\nfür Ihren Zugang zum Firmenportal D-Ticket Job wurde ein neues Passwort '
+        f'angefordert. Über diesen Link legen Sie es fest:\n\n{issued.link}\n\n'
+        f'Der Link gilt bis {format_german_datetime(issued.expires_at)} Uhr und nur einmal.\n\n'
+        'Haben Sie das nicht angefordert, ignorieren Sie diese Nachricht; Ihr bisheriges Passwort bleibt gültig.\n'
+    )
+    if not get_settings().smtp_host:
+        log.info('Passwort vergessen für %s: kein SMTP_HOST gesetzt, Link nur im Log: %s', key, issued.link)
+    task = asyncio.create_task(mail.send_mail(user.email, 'Neues Passwort für das Firmenportal D-Ticket Job', body))
+    _pending_mails.add(task)
+    task.add_done_callback(_pending_mails.discard)
+    return FORGOTTEN_ANSWER
 
 
 # --- the public link page -------------------------------------------------------------------------------------------

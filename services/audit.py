@@ -45,6 +45,11 @@ class AuditKind(StrEnum):
     PASSWORD_LINK_SENT = 'password_link_sent'
     PASSWORD_LINK_USED = 'password_link_used'
     CONTRACT_STATUS_CHANGED = 'contract_status_changed'
+    SECOND_FACTOR_ENROLLED = 'second_factor_enrolled'
+    SECOND_FACTOR_FAILED = 'second_factor_failed'
+    SECOND_FACTOR_RECOVERY_USED = 'second_factor_recovery_used'
+    SECOND_FACTOR_RESET = 'second_factor_reset'
+    PASSWORD_RESET_REQUESTED = 'password_reset_requested'
 
     @property
     def label(self) -> str:
@@ -87,6 +92,11 @@ KIND_LABELS = {
     AuditKind.PASSWORD_LINK_SENT: 'Passwort-Link erstellt',
     AuditKind.PASSWORD_LINK_USED: 'Passwort über Link gesetzt',
     AuditKind.CONTRACT_STATUS_CHANGED: 'Vertragsstatus geändert',
+    AuditKind.SECOND_FACTOR_ENROLLED: 'Zweiter Faktor eingerichtet',
+    AuditKind.SECOND_FACTOR_FAILED: 'Zweiter Faktor falsch',
+    AuditKind.SECOND_FACTOR_RECOVERY_USED: 'Wiederherstellungscode verwendet',
+    AuditKind.SECOND_FACTOR_RESET: 'Zweiter Faktor zurückgesetzt',
+    AuditKind.PASSWORD_RESET_REQUESTED: 'Passwort vergessen angefragt',
 }
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from models import Employee, PortalUser
-from services import audit, clock, login_throttle, passwords, sessions
+from services import audit, clock, login_throttle, passwords, second_factor, sessions
 from services.audit import AuditKind
 from services.login_throttle import CLIENT, EMAIL
 
@@ -29,18 +30,27 @@ def _wait_message(until: datetime) -> str:
     return f'Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in {minutes} {unit} erneut.'
 
 
+class SecondStep(StrEnum):
+    """What the login asks after a right password, before any session exists."""
+
+    CODE = 'code'  # the six digits of the authenticator app (or a recovery code)
+    ENROL = 'enrol'  # the role requires a second factor that is not set up yet: set it up now
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: PortalUser | Employee | None = None
     token: str | None = None
     error: str | None = None
+    second_step: SecondStep | None = None
 
 
 async def login(
     email: str, password: str, *, client: str = '', user_agent: str = '',
     account_type: type[PortalUser] | type[Employee] = PortalUser,
 ) -> LoginResult:
-    """Portal users and Self-Service employees log in the same way, each against their own accounts."""
+    """Portal users and Self-Service employees log in the same way, each against their own accounts. A portal user
+    with a second factor gets `second_step` instead of a session; `complete_second_factor` then starts it."""
     email = normalize_email(email)
     if not email or not password:
         return LoginResult(error=MISSING_CREDENTIALS)
@@ -60,15 +70,50 @@ async def login(
         return LoginResult(error=INACTIVE)
 
     await login_throttle.reset(EMAIL, key)
-    user.last_login_at = clock.now()
-    update_fields = ['last_login_at']
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
-        update_fields.append('password_hash')
-    await user.save(update_fields=update_fields)
+        await user.save(update_fields=['password_hash'])
+    if isinstance(user, PortalUser) and (step := _second_step(user)):
+        return LoginResult(user=user, second_step=step)
+    return await _start(user, client=client, user_agent=user_agent)
+
+
+def _second_step(user: PortalUser) -> SecondStep | None:
+    if second_factor.is_enrolled(user):
+        return SecondStep.CODE
+    return SecondStep.ENROL if second_factor.required_for(user) else None
+
+
+async def complete_second_factor(
+    user: PortalUser, code: str, *, client: str = '', user_agent: str = ''
+) -> LoginResult:
+    """The second step of a login whose password was right: a valid code starts the session."""
+    user = await PortalUser.get(id=user.id)  # as it is now: deactivated or reset in the meantime counts
+    if not user.is_active:
+        return LoginResult(error=INACTIVE)
+    if until := await second_factor.locked_until(user):
+        return LoginResult(error=_wait_message(until))
+    if not await second_factor.verify(user, code, client=client):
+        if until := await second_factor.locked_until(user):
+            return LoginResult(error=_wait_message(until))
+        return LoginResult(error=second_factor.CODE_WRONG)
+    return await _start(user, client=client, user_agent=user_agent)
+
+
+async def start_after_enrolment(user: PortalUser, *, client: str = '', user_agent: str = '') -> LoginResult:
+    """After a set-up during login (its first code was checked by second_factor.enrol)."""
+    user = await PortalUser.get(id=user.id)
+    if not user.is_active or not second_factor.is_enrolled(user):
+        return LoginResult(error=INACTIVE if not user.is_active else second_factor.CODE_MISSING)
+    return await _start(user, client=client, user_agent=user_agent)
+
+
+async def _start(user: PortalUser | Employee, *, client: str, user_agent: str) -> LoginResult:
+    user.last_login_at = clock.now()
+    await user.save(update_fields=['last_login_at'])
     token = await sessions.start_session(user, client=client, user_agent=user_agent)
     await audit.record(
-        AuditKind.LOGIN, actor=_actor(user), actor_label=key, object_type=account_type.__name__.lower(),
+        AuditKind.LOGIN, actor=_actor(user), actor_label=user.email, object_type=type(user).__name__.lower(),
         object_id=user.id, client=client,
     )
     return LoginResult(user=user, token=token)

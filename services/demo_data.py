@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
-from services import audit
+from services import audit, clock
 from services.audit import AuditKind
 from services.contracts import create_contract
 from services.customers import create_customer
@@ -24,6 +24,7 @@ class DemoLogin:
     name: str
     role: Role
     kundennummer: str | None
+    totp_secret: str | None = None  # staff must log in with a second factor: this demo key goes into the app
 
 
 DEMO_LOGINS = (
@@ -31,7 +32,8 @@ DEMO_LOGINS = (
     DemoLogin('sachbearbeitung@fahrradmanufaktur-kassel.de', 'Kettenblatt-Auepark-7', 'Jonas Weber', Role.CLERK,
               '100234'),
     DemoLogin('lesen@fahrradmanufaktur-kassel.de', 'Bergpark-Herkules-42', 'Lukas Brandt', Role.READONLY, '100234'),
-    DemoLogin('kundenservice@verkehrsbetrieb-demo.de', 'Tram-Linie-Vier-Kassel', 'Sabine Krüger', Role.STAFF, None),
+    DemoLogin('kundenservice@verkehrsbetrieb-demo.de', 'Tram-Linie-Vier-Kassel', 'Sabine Krüger', Role.STAFF, None,
+              totp_secret='DEMOKASSELTRAMVIERJOBTICKETZWEIX'),
 )
 
 # Kundennummer, Firma, Straße, PLZ, Ort, Ansprechpartner, E-Mail, Telefon
@@ -88,8 +90,11 @@ async def load_demo_data() -> None:
             beginn=beginn, ende=ende, arbeitgeberzuschuss_cent=zuschuss,
         )
     for login in DEMO_LOGINS:
-        await create_user(
+        user = await create_user(
             email=login.email, name=login.name, role=login.role, password=login.password,
             customer=customers[login.kundennummer] if login.kundennummer else None,
         )
+        if login.totp_secret:
+            user.totp_secret, user.totp_enabled_at = login.totp_secret, clock.now()
+            await user.save(update_fields=['totp_secret', 'totp_enabled_at'])
     await audit.record(AuditKind.DEMO_DATA_LOADED, actor_label='Betrieb (Start)')

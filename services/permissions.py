@@ -23,6 +23,7 @@ class Action(StrEnum):
     VIEW_AUDIT_LOG = 'view_audit_log'
     MANAGE_CUSTOMERS = 'manage_customers'
     CHANGE_CONTRACT_STATUS = 'change_contract_status'
+    RESET_SECOND_FACTOR = 'reset_second_factor'
 
 
 PERMISSIONS: dict[Action, frozenset[Role]] = {
@@ -37,6 +38,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.STAFF}),
     Action.MANAGE_CUSTOMERS: frozenset({Role.STAFF}),
     Action.CHANGE_CONTRACT_STATUS: frozenset({Role.STAFF}),
+    Action.RESET_SECOND_FACTOR: frozenset({Role.STAFF}),
 }
 
 

@@ -49,6 +49,14 @@ class Settings:
     host: str = field(default_factory=lambda: os.environ.get('HOST', '127.0.0.1'))
     port: int = field(default_factory=lambda: _int('PORT', 8080))
     public_url: str = field(default_factory=lambda: os.environ.get('PUBLIC_URL', ''))
+    # Session cookies only over HTTPS: on by default when PUBLIC_URL is https (behind a TLS proxy).
+    session_cookie_secure: bool = field(default_factory=lambda: _bool(
+        'SESSION_COOKIE_SECURE', os.environ.get('PUBLIC_URL', '').lower().startswith('https://')
+    ))
+    # Roles that must use a second factor (TOTP) at login; staff always (they see every customer).
+    second_factor_roles: frozenset[str] = field(default_factory=lambda: frozenset(
+        {'staff'} | {role.strip() for role in os.environ.get('SECOND_FACTOR_ROLES', '').split(',') if role.strip()}
+    ))
     load_demo_data: bool = field(default_factory=lambda: _bool('DEMO_DATA', True))
     # argon2id: OWASP's minimum is m=19 MiB, t=2, p=1; the default doubles the memory (bench/login.py measures it).
     argon2_time_cost: int = field(default_factory=lambda: _int('ARGON2_TIME_COST', 2))

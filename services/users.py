@@ -61,9 +61,10 @@ async def create_user(
 
 
 async def change_password(
-    user: PortalUser, *, current: str, new: str, confirmation: str, client: str = ''
+    user: PortalUser, *, current: str, new: str, confirmation: str, client: str = '', keep_token: str | None = None
 ) -> None:
-    """Passwort ändern: the current password must be right; other sessions of the user end."""
+    """Passwort ändern: the current password must be right; every other session of the user ends (a thief who knew
+    the old password is out at once), the one of `keep_token` (the person's own) stays."""
     errors: dict[str, str] = {}
     if not await passwords.verify_password(user.password_hash, current):
         errors['current'] = 'Das aktuelle Passwort ist nicht richtig.'
@@ -78,6 +79,7 @@ async def change_password(
     user.password_hash = await passwords.hash_password(new)
     user.password_changed_at = clock.now()
     await user.save(update_fields=['password_hash', 'password_changed_at'])
+    await sessions.end_sessions_of_user(user.id, 'password_changed', keep_token=keep_token)
     await audit.record(AuditKind.PASSWORD_CHANGED, actor=user, object_type='user', object_id=user.id, client=client)
 
 

@@ -1,9 +1,13 @@
 """Simulated-UI tests (NiceGUI's `user` fixture) run main.py against a fresh SQLite file with the demo data."""
 
+import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import pyotp
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 
 from services.demo_data import DEMO_LOGINS
@@ -24,9 +28,28 @@ def demo_login(role: str):
     return next(login for login in DEMO_LOGINS if login.role == role)
 
 
+async def wait_until(condition: Callable[[], object], what: str = '', seconds: float = 5.0) -> None:
+    """Events run as background tasks in the simulation: wait (bounded) for their outcome, not for a fixed time."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f'timed out waiting for {what or condition}')
+
+
+def arrived_after_login(user: User) -> bool:
+    """The login hands the session over at /anmeldung/abschluss (pages/session_cookie.py) and lands on the target."""
+    return bool(user.back_history) and user.back_history[-1].startswith('/anmeldung/abschluss')
+
+
 async def log_in(user: User, role: str = 'admin', target: str = '/login') -> None:
     login = demo_login(role)
     await user.open(target)
     user.find('E-Mail-Adresse').type(login.email)
-    user.find('Passwort').type(login.password)
+    user.find(kind=ui.input, content='Passwort').type(login.password)
     user.find('Anmelden').click()
+    if login.totp_secret:  # staff: the second factor (the demo key is enrolled with the demo data)
+        await user.should_see('Bestätigungscode')
+        user.find('Bestätigungscode').type(pyotp.TOTP(login.totp_secret).now())
+        user.find('Bestätigen').click()
+    await wait_until(lambda: arrived_after_login(user), 'the page after the login')

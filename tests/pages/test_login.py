@@ -1,6 +1,7 @@
 """Login page, redirects and the shell, through NiceGUI's simulated user."""
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 
 from services.auth import WRONG_CREDENTIALS
@@ -27,7 +28,7 @@ async def test_login_returns_to_the_requested_page(user: User) -> None:
     await user.open('/anwender')
     login = demo_login('admin')
     user.find('E-Mail-Adresse').type(login.email)
-    user.find('Passwort').type(login.password)
+    user.find(kind=ui.input, content='Passwort').type(login.password)
     user.find('Anmelden').click()
     await user.should_see('Anwender Ihrer Firma')
 
@@ -51,7 +52,7 @@ async def test_bad_input_gets_a_german_message(user: User, email: str, password:
     if email:
         user.find('E-Mail-Adresse').type(email)
     if password:
-        user.find('Passwort').type(password)
+        user.find(kind=ui.input, content='Passwort').type(password)
     user.find('Anmelden').click()
     await user.should_see(message)
     await user.should_not_see('Willkommen')

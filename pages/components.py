@@ -1,0 +1,78 @@
+"""Small widgets and helpers shared by several pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import segno
+from nicegui import ui
+
+from models import PortalUser
+from services import second_factor
+from services.errors import ValidationError
+
+E = TypeVar('E', bound=ui.element)
+
+
+def set_props(element: E, **values: str | bool) -> E:
+    """Set properties from values, never by parsing a string: `.props(f'aria-label="{name}"')` lets a name with a
+    quote add properties of its own (even `:`-bound JavaScript). Underscores become dashes (aria_label →
+    aria-label)."""
+    for name, value in values.items():
+        element.props[name.replace('_', '-')] = value
+    return element
+
+
+def second_factor_enrolment(
+    user: PortalUser, client: str, on_enrolled: Callable[[list[str]], Awaitable[None] | None],
+    before: Callable[[], bool] = lambda: True,
+) -> None:
+    """Set up the authenticator app: QR code and key, then the first code confirms it (login and Profil)."""
+    secret = second_factor.new_secret()
+    ui.label(
+        'Scannen Sie den QR-Code mit einer Authenticator-App (z. B. FreeOTP, Google oder Microsoft Authenticator) '
+        'und geben Sie den angezeigten Code ein.'
+    ).classes('text-body2')
+    qr = segno.make(second_factor.provisioning_uri(user, secret), error='m')
+    set_props(ui.image(qr.svg_data_uri(scale=5, border=2)).style('width: 200px; height: 200px'),
+              alt='QR-Code zum Einrichten der Authenticator-App')
+    ui.label('Oder den Schlüssel von Hand eingeben:').classes('text-body2 muted')
+    ui.label(' '.join(secret[i:i + 4] for i in range(0, len(secret), 4))).classes('font-mono text-body1').mark(
+        'totp-secret')
+    code = second_factor_code_input()
+    problem = ui.label().classes('text-negative text-body2').props('role=alert')
+
+    async def confirm() -> None:
+        if not before():
+            return
+        problem.text = ''
+        try:
+            codes = await second_factor.enrol(user, secret, code.value or '', client=client)
+        except ValidationError as error:
+            problem.text = error.errors.get('code', str(error))
+            return
+        result = on_enrolled(codes)
+        if result is not None:
+            await result
+
+    code.on('keydown.enter', confirm)
+    ui.button('Einrichten', on_click=confirm).props('unelevated size=lg no-caps').classes('w-full')
+
+
+def second_factor_code_input() -> ui.input:
+    return ui.input('Bestätigungscode').props(
+        'outlined autofocus autocomplete=one-time-code inputmode=numeric maxlength=20 '
+        'hint="6 Ziffern aus der App – oder ein Wiederherstellungscode"'
+    ).classes('w-full')
+
+
+def recovery_codes(codes: list[str]) -> None:
+    """The ten recovery codes, shown once after a set-up."""
+    ui.label(
+        'Bewahren Sie diese Wiederherstellungscodes sicher auf (ausdrucken oder im Passwort-Manager). Jeder gilt '
+        'einmal, falls Sie Ihr Telefon nicht zur Hand haben. Sie werden nur jetzt angezeigt.'
+    ).classes('text-body2')
+    with ui.grid(columns=2).classes('w-full gap-1 font-mono text-body1').mark('recovery-codes'):
+        for value in codes:
+            ui.label(value)
