@@ -42,7 +42,7 @@ def login_url(request: Request) -> str:
     return '/login' if target == '/' else f'/login?redirect_to={quote(target, safe="")}'
 
 
-def _header(user: PortalUser, drawer: ui.left_drawer) -> None:
+def _header(user: PortalUser, drawer: ui.left_drawer, sign_out: Callable[[], Awaitable[None]]) -> None:
     with ui.header(elevated=False).classes('items-center no-wrap bg-white q-px-md q-py-sm').style(
         'border-bottom: 1px solid #DDE4EE; color: #12263F'
     ):
@@ -68,7 +68,7 @@ def _header(user: PortalUser, drawer: ui.left_drawer) -> None:
                 for label, icon, action in (
                     ('Profil', 'person', lambda: ui.navigate.to('/profil')),
                     ('Passwort ändern', 'key', lambda: ui.navigate.to('/passwort')),
-                    ('Abmelden', 'logout', lambda: ui.navigate.to('/abmelden')),
+                    ('Abmelden', 'logout', sign_out),
                 ):
                     ui.button(label, icon=icon, on_click=action).props(
                         'flat no-caps align=left padding="sm md" role=menuitem v-close-popup'
@@ -114,10 +114,10 @@ def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuild
             user = await sessions.user_for_token(token)
             if user is None or token is None:
                 return RedirectResponse(login_url(request), status_code=303)
-            SessionGuard(ui.context.client, Area.PORTAL, token, user, leave_to=login_url(request))
+            guard = SessionGuard(ui.context.client, Area.PORTAL, token, user, leave_to=login_url(request))
             apply_theme()
             drawer = _sidebar(path, user)
-            _header(user, drawer)
+            _header(user, drawer, lambda: guard.sign_out(client_address(request)))
             with ui.column().classes('w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
                 await build(user, request)
             return None

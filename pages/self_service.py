@@ -11,7 +11,7 @@ from pages.application_form import ApplicationFlow
 from pages.forms import REFUSED, confirm, error_banner, password_field, run_form, show_error
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address, complete_login, session_token
-from pages.session_guard import SessionGuard, sign_out_path
+from pages.session_guard import SessionGuard
 from services import abo_dates, auth, clock, my_abos, sessions
 from services.errors import ServiceError
 from services.settings import get_settings
@@ -73,11 +73,12 @@ async def my_abos_page(request: Request) -> RedirectResponse | None:
     employee = await sessions.employee_for_token(token)
     if employee is None or token is None:
         return RedirectResponse(Area.SELF_SERVICE.login_path, status_code=303)
-    SessionGuard(ui.context.client, Area.SELF_SERVICE, token, employee, leave_to=Area.SELF_SERVICE.login_path)
+    guard = SessionGuard(ui.context.client, Area.SELF_SERVICE, token, employee,
+                         leave_to=Area.SELF_SERVICE.login_path)
     client = client_address(request)
 
-    def logout() -> None:
-        ui.navigate.to(sign_out_path(Area.SELF_SERVICE))
+    async def logout() -> None:
+        await guard.sign_out(client)
 
     @ui.refreshable
     async def overview() -> None:

@@ -86,6 +86,13 @@ class SessionGuard:
             with self.client:
                 ui.navigate.to(self.leave_to)
 
+    async def sign_out(self, client: str) -> None:
+        """Abmelden: the session ends on the server at once; /abmelden then clears the cookie in the browser."""
+        await sessions.end_session(self.token, client=client)
+        self._left = True
+        _open_pages.pop(self.client.id, None)
+        ui.navigate.to(sign_out_path(self.area))
+
     def warn(self, idle_deadline: datetime) -> None:
         if self._warning is not None or self.client.is_deleted:
             return
@@ -98,8 +105,7 @@ class SessionGuard:
                 f'{format_german_datetime(idle_deadline)} Uhr.'
             ).classes('text-body1').props('role=alert')
             with ui.row().classes('w-full justify-end'):
-                ui.button('Abmelden', on_click=lambda: ui.navigate.to(sign_out_path(self.area))).props(
-                    'flat no-caps')
+                ui.button('Abmelden', on_click=lambda: self.sign_out(client='')).props('flat no-caps')
                 ui.button('Angemeldet bleiben', on_click=self.clear_warning).props('unelevated no-caps')
         self._warning = dialog
         dialog.open()

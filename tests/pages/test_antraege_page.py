@@ -92,7 +92,7 @@ async def settle(before: set[asyncio.Task], until=None) -> None:
     deadline = loop.time() + SETTLE_SECONDS
     await asyncio.sleep(0)
     while pending := {task for task in background_tasks.running_tasks - before
-                      if not task.done() and not task.get_name().startswith('outbox loop')}:
+                      if not task.done() and not task.get_name().startswith(('outbox loop', 'session watcher'))}:
         if until is not None and until():
             return
         remaining = deadline - loop.time()

@@ -80,12 +80,13 @@ def running() -> set[asyncio.Task]:
 
 async def settle(before: set[asyncio.Task]) -> None:
     """Events run as background tasks in the simulation (and start further ones, e.g. a navigation): wait until every
-    task started since `before` has ended, except the message loop of a newly opened page, which runs for good."""
+    task started since `before` has ended, except the message loop of a newly opened page and the watcher of open
+    sessions (pages/session_guard.py), which run for good."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + SETTLE_SECONDS
     await asyncio.sleep(0)
     while pending := {task for task in background_tasks.running_tasks - before
-                      if not task.done() and not task.get_name().startswith('outbox loop')}:
+                      if not task.done() and not task.get_name().startswith(('outbox loop', 'session watcher'))}:
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise AssertionError(f'background tasks still running: {pending}')
