@@ -9,6 +9,7 @@ import segno
 from nicegui import ui
 
 from models import PortalUser
+from pages.theme import SIDEBAR
 from services import second_factor
 from services.errors import ValidationError
 
@@ -76,3 +77,13 @@ def recovery_codes(codes: list[str]) -> None:
     with ui.grid(columns=2).classes('w-full gap-1 font-mono text-body1').mark('recovery-codes'):
         for value in codes:
             ui.label(value)
+
+
+def public_frame() -> ui.column:
+    """The frame of the public one-card pages (invitation link, Passwort vergessen): a brand bar, a centred column."""
+    ui.context.client.content.classes('p-0 gap-0')
+    with ui.row().classes('w-full items-center gap-2 q-px-lg q-py-md text-white').style(f'background: {SIDEBAR}'):
+        ui.icon('directions_bus', size='32px')
+        ui.label('D-Ticket Job · Firmenportal').classes('text-h6 text-white')
+    with ui.column().classes('w-full items-center q-pa-lg'):
+        return ui.column().classes('w-full gap-4').style('max-width: 480px')

@@ -14,14 +14,16 @@ T = TypeVar('T')
 
 def password_field(label: str, autocomplete: str, max_length: int = 256, hint: str = '') -> ui.input:
     """A password input with a show/hide button that keyboard and screen-reader users can reach."""
-    field = ui.input(label, password=True).props(
-        f'outlined autocomplete={autocomplete} maxlength={max_length}' + (f' hint="{hint}"' if hint else '')
-    ).classes('w-full')
+    field = ui.input(label, password=True).props(f'outlined autocomplete={autocomplete} maxlength={max_length}')
+    field.classes('w-full')
+    if hint:
+        field.props['hint'] = hint
 
     def toggle() -> None:
-        field.password = not field.password
-        button.props(f'icon={"visibility" if field.password else "visibility_off"} '
-                     f'aria-label="{"Passwort anzeigen" if field.password else "Passwort verbergen"}"')
+        hidden = field.props.get('type') != 'password'
+        field.props['type'] = 'password' if hidden else 'text'
+        button.props['icon'] = 'visibility' if hidden else 'visibility_off'
+        button.props['aria-label'] = 'Passwort anzeigen' if hidden else 'Passwort verbergen'
 
     with field.add_slot('append'):
         button = ui.button(icon='visibility', on_click=toggle).props(

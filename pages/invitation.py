@@ -7,24 +7,15 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import InvitationPurpose
+from pages.components import public_frame
 from pages.forms import error_banner, password_field, show_error
 from pages.layout import PRODUCT_NAME, client_address
-from pages.theme import SIDEBAR, apply_theme
+from pages.theme import apply_theme
 from services import anwender
 from services.errors import ServiceError, ValidationError
 from services.passwords import MAX_LENGTH, MIN_LENGTH
 
 router = APIRouter()
-
-
-def _frame() -> ui.column:
-    """The page's frame: a brand bar and a centred column for one card."""
-    ui.context.client.content.classes('p-0 gap-0')
-    with ui.row().classes('w-full items-center gap-2 q-px-lg q-py-md text-white').style(f'background: {SIDEBAR}'):
-        ui.icon('directions_bus', size='32px')
-        ui.label('D-Ticket Job · Firmenportal').classes('text-h6 text-white')
-    with ui.column().classes('w-full items-center q-pa-lg'):
-        return ui.column().classes('w-full gap-4').style('max-width: 480px')
 
 
 def _login_link() -> None:
@@ -35,7 +26,7 @@ def _login_link() -> None:
 @router.page('/einladung/{token}', title=f'Passwort festlegen – {PRODUCT_NAME}')
 async def invitation_page(request: Request, token: str) -> None:
     apply_theme()
-    with _frame(), ui.card().classes('portal-card w-full q-pa-lg gap-3') as card:
+    with public_frame(), ui.card().classes('portal-card w-full q-pa-lg gap-3') as card:
         try:
             info = await anwender.check_link(token)
         except ServiceError as error:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.components import recovery_codes, second_factor_code_input, second_factor_enrolment
+from pages.components import public_frame, recovery_codes, second_factor_code_input, second_factor_enrolment
 from pages.forms import REFUSED, error_banner, password_field, run_form, show_error
 from pages.layout import PRODUCT_NAME
 from pages.session_cookie import Area, client_address, complete_login, safe_redirect_target, session_token
@@ -179,8 +179,7 @@ async def forgotten_password_page(request: Request) -> None:
         result.text = str(answer)
         result.visible = True
 
-    with ui.column().classes('w-full items-center q-pa-lg'), ui.card().classes('portal-card w-full q-pa-lg gap-3') \
-            .style('max-width: 460px'):
+    with public_frame(), ui.card().classes('portal-card w-full q-pa-lg gap-3'):
         ui.label('Passwort vergessen').classes('text-h5 text-weight-medium').props('role=heading aria-level=1')
         ui.label('Geben Sie die E-Mail-Adresse Ihres Zugangs ein. Wir schicken Ihnen einen Link, mit dem Sie ein '
                  'neues Passwort festlegen.').classes('text-body2')

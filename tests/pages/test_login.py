@@ -3,6 +3,7 @@
 import pytest
 from nicegui import ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 
 from services.auth import WRONG_CREDENTIALS
 from tests.pages.conftest import demo_login, log_in
@@ -78,3 +79,17 @@ async def test_change_password_validates_and_saves(user: User) -> None:
     await user.should_see('Das aktuelle Passwort ist nicht richtig.')
     await user.should_see('mindestens 12 Zeichen')
     await user.should_see('Die Passwörter stimmen nicht überein.')
+
+
+async def test_the_password_can_be_shown_and_hidden_again(user: User) -> None:
+    """Finding (issue 16): the show/hide button raised "'Input' object has no attribute 'password'"."""
+    await user.open('/login')
+    field = user.find(kind=ui.input, content='Passwort').elements.pop()
+    (toggle,) = [button for button in field.descendants() if isinstance(button, ui.button)]
+    assert field.props['type'] == 'password'
+    UserInteraction(user, {toggle}, 'toggle').click()
+    assert field.props['type'] == 'text'
+    assert toggle.props['aria-label'] == 'Passwort verbergen'
+    UserInteraction(user, {toggle}, 'toggle').click()
+    assert field.props['type'] == 'password'
+    assert toggle.props['aria-label'] == 'Passwort anzeigen'
