@@ -23,7 +23,7 @@ from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from services import contracts, customers, demo_data, users
 from services.database import close_database, init_database
 from services.errors import ServiceError, ValidationError
-from services.settings import PROJECT_DIR, get_settings
+from services.settings import PROJECT_DIR, InvalidSettings, get_settings
 from services.validation import parse_german_date
 
 
@@ -167,6 +167,10 @@ async def _customer(kundennummer: str | None) -> Customer | None:
 
 def main(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()  # a wrong variable stops here, before anything starts
+    except InvalidSettings as error:
+        raise SystemExit(str(error)) from None
     if args.command in (None, 'serve'):
         serve()
     elif args.command == 'migrate':
