@@ -24,7 +24,7 @@ from services import contracts, customers, demo_data, users
 from services.database import close_database, init_database
 from services.errors import ServiceError, ValidationError
 from services.settings import PROJECT_DIR, InvalidSettings, get_settings
-from services.validation import parse_german_date
+from services.validation import parse_euro_cents, parse_german_date
 
 
 def print_demo_logins() -> None:
@@ -113,10 +113,10 @@ def german_date(value: str) -> date:
 
 
 def euro_cents(value: str) -> int:
-    try:
-        return round(float(value.replace(',', '.')) * 100)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'kein Eurobetrag: {value}') from None
+    cents = parse_euro_cents(value)
+    if cents is None:
+        raise argparse.ArgumentTypeError(f'kein Eurobetrag (z. B. 15,75): {value}')
+    return cents
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def create_contract_command(args: argparse.Namespace) -> str:
+    """`create-contract`: the same service, and so the same rules (subsidy, Vertragsnummer), as the Verwaltung form."""
+    customer = await _customer(args.kundennummer)
+    if customer is None:
+        raise ServiceError('Bitte geben Sie die Kundennummer an.')
+    contract = await contracts.create_contract(
+        customer=customer, vertragsnummer=args.vertragsnummer,
+        produktangebot=Produktangebot.RECHNUNG if args.produkt == 'rechnung' else Produktangebot.SEPA,
+        beginn=args.beginn, ende=args.ende, arbeitgeberzuschuss_cent=args.zuschuss, status=ContractStatus(args.status),
+    )
+    return f'Vertrag angelegt: {contract.vertragsnummer}'
+
+
 async def _customer(kundennummer: str | None) -> Customer | None:
     if not kundennummer:
         return None
@@ -192,15 +205,7 @@ def main(argv: list[str]) -> None:
             return f'Kunde angelegt: {customer}'
         run_command(create)
     elif args.command == 'create-contract':
-        async def create() -> str:
-            contract = await contracts.create_contract(
-                customer=await _customer(args.kundennummer), vertragsnummer=args.vertragsnummer,
-                produktangebot=Produktangebot.RECHNUNG if args.produkt == 'rechnung' else Produktangebot.SEPA,
-                beginn=args.beginn, ende=args.ende, arbeitgeberzuschuss_cent=args.zuschuss,
-                status=ContractStatus(args.status),
-            )
-            return f'Vertrag angelegt: {contract.vertragsnummer}'
-        run_command(create)
+        run_command(lambda: create_contract_command(args))
     elif args.command == 'create-user':
         password = read_password()
         async def create() -> str:
