@@ -20,6 +20,7 @@ from nicegui import app, ui
 
 import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
+from pages import errors, security_headers
 from services import contracts, customers, demo_data, users
 from services.database import close_database, init_database
 from services.errors import ServiceError, ValidationError
@@ -65,6 +66,9 @@ def serve() -> None:
 
     lifespan.nicegui_lifespan = nicegui_lifespan  # type: ignore[attr-defined]
     app.router.lifespan_context = lifespan
+    errors.register()
+    app.add_middleware(security_headers.SecurityHeaders)
+    security_headers.restrict_socket_origins()
     ui.run(
         host=settings.host,
         port=settings.port,
@@ -76,6 +80,7 @@ def serve() -> None:
         show=False,
         fastapi_docs=False,
         reconnect_timeout=10,
+        server_header=False,  # uvicorn's "server: uvicorn" banner
     )
 
 

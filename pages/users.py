@@ -13,7 +13,7 @@ from nicegui import APIRouter, events, ui
 from models import Customer, InvitationPurpose, PortalUser, Role
 from pages.forms import REFUSED, confirm, error_banner, run_form, show_error
 from pages.layout import client_address, page_heading, portal_page
-from pages.server_table import Column, RowAction, ServerTable
+from pages.server_table import Column, RowAction, ServerTable, event_row
 from services import anwender, permissions
 from services.anwender import IssuedLink
 from services.errors import NotFound, ServiceError, ValidationError
@@ -59,11 +59,6 @@ def user_row(user: PortalUser, actor: PortalUser) -> dict[str, object]:
         'last_login_at': format_german_datetime(user.last_login_at) or '–',
         'active': user.is_active, 'inactive': not user.is_active, 'may_deactivate': user.is_active and not own,
     }
-
-
-def _row(event: events.GenericEventArguments) -> dict | None:
-    row = event.args if isinstance(event.args, dict) else {}
-    return row if isinstance(row.get('id'), int) else None
 
 
 def show_link(issued: IssuedLink, on_close: Callable[[], None]) -> None:
@@ -226,11 +221,11 @@ async def users_page(user: PortalUser, request: Request) -> None:
         return await anwender.list_users(user, table_request, customer_id=customer.id)
 
     async def change_role(event: events.GenericEventArguments) -> None:
-        if row := _row(event):
+        if row := event_row(event):
             await open_role_dialog(user, row, client, table.refresh)
 
     async def deactivate(event: events.GenericEventArguments) -> None:
-        row = _row(event)
+        row = event_row(event)
         if row is None or not await confirm(
             f'Zugang von {row["label"]} deaktivieren?',
             'Die Person kann sich danach nicht mehr anmelden; laufende Sitzungen enden sofort. Sie können den '
@@ -247,7 +242,7 @@ async def users_page(user: PortalUser, request: Request) -> None:
         await table.refresh()
 
     async def reactivate(event: events.GenericEventArguments) -> None:
-        if (row := _row(event)) is None:
+        if (row := event_row(event)) is None:
             return
         try:
             await anwender.reactivate(user, row['id'], client=client)
@@ -258,7 +253,7 @@ async def users_page(user: PortalUser, request: Request) -> None:
         await table.refresh()
 
     async def password_link(event: events.GenericEventArguments) -> None:
-        if row := _row(event):
+        if row := event_row(event):
             await open_link_dialog(user, row, base_url, client)
             await table.refresh()
 
