@@ -21,11 +21,12 @@ from nicegui import app, ui
 
 import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
+from pages import errors, security_headers
 from services import contracts, customers, demo_data, users
 from services.database import close_database, init_database
 from services.errors import ServiceError, ValidationError
-from services.settings import PROJECT_DIR, get_settings
-from services.validation import parse_german_date
+from services.settings import PROJECT_DIR, InvalidSettings, get_settings
+from services.validation import parse_euro_cents, parse_german_date
 
 
 def print_demo_logins() -> None:
@@ -69,6 +70,9 @@ def serve() -> None:
 
     lifespan.nicegui_lifespan = nicegui_lifespan  # type: ignore[attr-defined]
     app.router.lifespan_context = lifespan
+    errors.register()
+    app.add_middleware(security_headers.SecurityHeaders)
+    security_headers.restrict_socket_origins()
     ui.run(
         host=settings.host,
         port=settings.port,
@@ -81,6 +85,7 @@ def serve() -> None:
         show=False,
         fastapi_docs=False,
         reconnect_timeout=10,
+        server_header=False,  # uvicorn's "server: uvicorn" banner
     )
 
 
@@ -118,10 +123,10 @@ def german_date(value: str) -> date:
 
 
 def euro_cents(value: str) -> int:
-    try:
-        return round(float(value.replace(',', '.')) * 100)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'kein Eurobetrag: {value}') from None
+    cents = parse_euro_cents(value)
+    if cents is None:
+        raise argparse.ArgumentTypeError(f'kein Eurobetrag (z. B. 15,75): {value}')
+    return cents
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,6 +166,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+async def create_contract_command(args: argparse.Namespace) -> str:
+    """`create-contract`: the same service, and so the same rules (subsidy, Vertragsnummer), as the Verwaltung form."""
+    customer = await _customer(args.kundennummer)
+    if customer is None:
+        raise ServiceError('Bitte geben Sie die Kundennummer an.')
+    contract = await contracts.create_contract(
+        customer=customer, vertragsnummer=args.vertragsnummer,
+        produktangebot=Produktangebot.RECHNUNG if args.produkt == 'rechnung' else Produktangebot.SEPA,
+        beginn=args.beginn, ende=args.ende, arbeitgeberzuschuss_cent=args.zuschuss, status=ContractStatus(args.status),
+    )
+    return f'Vertrag angelegt: {contract.vertragsnummer}'
+
+
 async def _customer(kundennummer: str | None) -> Customer | None:
     if not kundennummer:
         return None
@@ -172,6 +190,10 @@ async def _customer(kundennummer: str | None) -> Customer | None:
 
 def main(argv: list[str]) -> None:
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()  # a wrong variable stops here, before anything starts
+    except InvalidSettings as error:
+        raise SystemExit(str(error)) from None
     if args.command in (None, 'serve'):
         serve()
     elif args.command == 'migrate':
@@ -193,15 +215,7 @@ def main(argv: list[str]) -> None:
             return f'Kunde angelegt: {customer}'
         run_command(create)
     elif args.command == 'create-contract':
-        async def create() -> str:
-            contract = await contracts.create_contract(
-                customer=await _customer(args.kundennummer), vertragsnummer=args.vertragsnummer,
-                produktangebot=Produktangebot.RECHNUNG if args.produkt == 'rechnung' else Produktangebot.SEPA,
-                beginn=args.beginn, ende=args.ende, arbeitgeberzuschuss_cent=args.zuschuss,
-                status=ContractStatus(args.status),
-            )
-            return f'Vertrag angelegt: {contract.vertragsnummer}'
-        run_command(create)
+        run_command(lambda: create_contract_command(args))
     elif args.command == 'create-user':
         password = read_password()
         async def create() -> str:

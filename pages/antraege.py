@@ -8,11 +8,11 @@ from nicegui import APIRouter, events, ui
 from models import Abo, Antrag, AntragStatus, Contract, PortalUser
 from pages.forms import confirm
 from pages.layout import client_address, page_heading, portal_page
-from pages.server_table import Column, RowAction, ServerTable
+from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
 from services import abo_dates, abos, antraege, contracts, users
 from services.errors import NotFound, ServiceError, ValidationError
 from services.table_query import TableRequest
-from services.validation import format_german_date
+from services.validation import format_german_date, parse_id
 
 router = APIRouter()
 
@@ -48,8 +48,8 @@ def abo_row(abo: Abo) -> dict[str, object]:
 @portal_page(router, '/vertragsverwaltung/{contract_id}/antraege', 'Anträge')
 async def antraege_page(user: PortalUser, request: Request) -> None:
     try:
-        contract = await contracts.get_contract(user, int(request.path_params['contract_id']))
-    except (NotFound, ValueError):
+        contract = await contracts.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
+    except NotFound:
         page_heading('Anträge')
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
         return
@@ -87,7 +87,7 @@ async def _antraege_panel(user: PortalUser, contract: Contract, client: str, may
         await table.update(page=1)
 
     async def approve_selected() -> None:
-        ids = [row['id'] for row in table.table.selected]
+        ids = selected_ids(table.table)
         if not ids:
             ui.notify('Bitte wählen Sie zuerst Anträge aus.', type='warning')
             return
@@ -99,8 +99,7 @@ async def _antraege_panel(user: PortalUser, contract: Contract, client: str, may
         await table.refresh()
 
     async def open_antrag(event: events.GenericEventArguments) -> None:
-        row = event.args if isinstance(event.args, dict) else {}
-        if isinstance(row.get('id'), int):
+        if row := event_row(event):
             await _antrag_dialog(user, row['id'], client, may_decide, table.refresh)
 
     with ui.card().classes('portal-card w-full gap-2'):
@@ -191,8 +190,7 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_dec
         ui.download.content(content, f'Abos_{contract.vertragsnummer}.{export_format}')
 
     async def end(event: events.GenericEventArguments) -> None:
-        row = event.args if isinstance(event.args, dict) else {}
-        if isinstance(row.get('id'), int):
+        if row := event_row(event):
             await _end_dialog(user, row, client, table.refresh)
 
     with ui.card().classes('portal-card w-full gap-2'):

@@ -14,7 +14,7 @@ from nicegui import APIRouter, events, ui
 from models import Contract, PortalUser
 from pages.contract_info import ContractInfoDrawer
 from pages.layout import page_heading, portal_page
-from pages.server_table import Column, RowAction, ServerTable
+from pages.server_table import Column, RowAction, ServerTable, event_row
 from services import antraege, contracts
 from services.table_query import TableRequest
 
@@ -101,18 +101,15 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
         await table.update(page=1)
 
     async def open_infos(event: events.GenericEventArguments) -> None:
-        row = event.args if isinstance(event.args, dict) else {}
-        if isinstance(row.get('id'), int):
+        if row := event_row(event):
             await drawer.open(row['id'])
 
     def open_antraege(event: events.GenericEventArguments) -> None:
-        row = event.args if isinstance(event.args, dict) else {}
-        if isinstance(row.get('id'), int):
+        if row := event_row(event):
             ui.navigate.to(f'/vertragsverwaltung/{row["id"]}/antraege')
 
     def open_massenupload(event: events.GenericEventArguments) -> None:
-        row = event.args if isinstance(event.args, dict) else {}
-        if isinstance(row.get('id'), int):
+        if row := event_row(event):
             ui.navigate.to(f'/vertragsverwaltung/{row["id"]}/massenupload')
 
     page_heading('Vertragsverwaltung', user.customer.name if user.customer else 'Alle Kunden des Verkehrsunternehmens')

@@ -21,7 +21,7 @@ from services import abo_dates, clock, contracts, massenupload, users
 from services.errors import NotFound, ServiceError
 from services.massenupload import Preview, UploadError
 from services.settings import get_settings
-from services.validation import format_german_date
+from services.validation import format_german_date, parse_id
 
 router = APIRouter()
 logger = logging.getLogger(__name__)
@@ -110,8 +110,8 @@ class _State:
 @portal_page(router, '/vertragsverwaltung/{contract_id}/massenupload', 'Massenupload')
 async def massenupload_page(user: PortalUser, request: Request) -> None:
     try:
-        contract = await contracts.get_contract(user, int(request.path_params['contract_id']))
-    except (NotFound, ValueError):
+        contract = await contracts.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
+    except NotFound:
         page_heading('Massenupload')
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
         return

@@ -13,6 +13,7 @@ from typing import Any
 from nicegui import events, ui
 
 from services.table_query import PAGE_SIZES, TablePage, TableRequest
+from services.validation import parse_id
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,19 @@ class RowAction:
     event: str
     badge: str = ''
     show_if: str = ''
+
+
+def event_row(event: events.GenericEventArguments) -> dict[str, Any] | None:
+    """The row a menu entry was chosen for, its id checked with `parse_id` (an event carries whatever the browser
+    sends: a string, a float, an id beyond the database's range); None when there is no valid id."""
+    row = event.args if isinstance(event.args, dict) else {}
+    row_id = parse_id(row.get('id'))
+    return None if row_id is None else {**row, 'id': row_id}
+
+
+def selected_ids(table: ui.table) -> list[int]:
+    """The valid ids of the selected rows (the selection, too, comes back from the browser)."""
+    return [row_id for row in table.selected if (row_id := parse_id(row.get('id'))) is not None]
 
 
 def _badge(action: RowAction, classes: str) -> str:

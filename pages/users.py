@@ -13,7 +13,7 @@ from nicegui import APIRouter, events, ui
 from models import Customer, InvitationPurpose, PortalUser, Role
 from pages.forms import REFUSED, confirm, error_banner, run_form, show_error
 from pages.layout import client_address, page_heading, portal_page
-from pages.server_table import Column, RowAction, ServerTable
+from pages.server_table import Column, RowAction, ServerTable, event_row
 from services import anwender, permissions, second_factor
 from services.anwender import IssuedLink
 from services.errors import NotFound, ServiceError, ValidationError
@@ -63,11 +63,6 @@ def user_row(user: PortalUser, actor: PortalUser) -> dict[str, object]:
         'may_reset_second_factor': second_factor.is_enrolled(user) and not own
         and permissions.role_may(actor, Action.RESET_SECOND_FACTOR),
     }
-
-
-def _row(event: events.GenericEventArguments) -> dict | None:
-    row = event.args if isinstance(event.args, dict) else {}
-    return row if isinstance(row.get('id'), int) else None
 
 
 def show_link(issued: IssuedLink, on_close: Callable[[], None]) -> None:
@@ -230,11 +225,11 @@ async def users_page(user: PortalUser, request: Request) -> None:
         return await anwender.list_users(user, table_request, customer_id=customer.id)
 
     async def change_role(event: events.GenericEventArguments) -> None:
-        if row := _row(event):
+        if row := event_row(event):
             await open_role_dialog(user, row, client, table.refresh)
 
     async def deactivate(event: events.GenericEventArguments) -> None:
-        row = _row(event)
+        row = event_row(event)
         if row is None or not await confirm(
             f'Zugang von {row["label"]} deaktivieren?',
             'Die Person kann sich danach nicht mehr anmelden; laufende Sitzungen enden sofort. Sie können den '
@@ -251,7 +246,7 @@ async def users_page(user: PortalUser, request: Request) -> None:
         await table.refresh()
 
     async def reactivate(event: events.GenericEventArguments) -> None:
-        if (row := _row(event)) is None:
+        if (row := event_row(event)) is None:
             return
         try:
             await anwender.reactivate(user, row['id'], client=client)
@@ -262,12 +257,12 @@ async def users_page(user: PortalUser, request: Request) -> None:
         await table.refresh()
 
     async def password_link(event: events.GenericEventArguments) -> None:
-        if row := _row(event):
+        if row := event_row(event):
             await open_link_dialog(user, row, base_url, client)
             await table.refresh()
 
     async def reset_second_factor(event: events.GenericEventArguments) -> None:
-        row = _row(event)
+        row = event_row(event)
         if row is None or not await confirm(
             f'Zweiten Faktor von {row["label"]} zurücksetzen?',
             'Zum Beispiel, wenn das Telefon und die Wiederherstellungscodes verloren sind. Laufende Sitzungen der '

@@ -20,14 +20,21 @@ from tortoise.transactions import in_transaction
 from models import Customer, Invitation, InvitationPurpose, PortalUser, Role
 from services import audit, clock, login_throttle, mail, passwords, permissions, sessions
 from services.audit import AuditKind
-from services.auth import INACTIVE, normalize_email
+from services.auth import INACTIVE
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from services.login_throttle import CLIENT, EMAIL
 from services.mail import MailResult
 from services.permissions import Action
 from services.settings import get_settings
 from services.table_query import TablePage, TableRequest, fetch_page
-from services.validation import format_german_datetime, is_email, require_text
+from services.validation import (
+    field_length,
+    format_german_datetime,
+    is_email,
+    normalize_email,
+    require_text,
+    search_term,
+)
 
 log = logging.getLogger(__name__)
 INVITATION_VALIDITY = timedelta(hours=72)
@@ -96,7 +103,7 @@ def _require(actor: PortalUser, action: Action, customer_id: int | None) -> None
 async def company(actor: PortalUser, kundennummer: str = '') -> Customer:
     """The company whose Anwender the actor looks at: staff pick any by Kundennummer, company users have their own
     (another company's Kundennummer finds nothing, exactly like an unknown one)."""
-    kundennummer = kundennummer.strip()[:20]
+    kundennummer = search_term(kundennummer, field_length(Customer, 'kundennummer'))
     if actor.is_staff:
         if not kundennummer:
             raise NotFound(NO_CUSTOMER_CHOSEN)
@@ -198,7 +205,7 @@ def _role(value: Role | str) -> Role | None:
 async def invitation_problems(name: str, email: str, role: Role | str = Role.CLERK, prefix: str = '') -> dict[str, str]:
     """German messages for the invitation's fields (keys prefixed, for forms that have other name/email fields)."""
     errors: dict[str, str] = {}
-    require_text(errors, f'{prefix}name', name, 'einen Namen', 200)
+    require_text(errors, f'{prefix}name', name, 'einen Namen', field_length(PortalUser, 'name'))
     email = normalize_email(email)
     if not is_email(email):
         errors[f'{prefix}email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'

@@ -16,10 +16,9 @@ from tortoise.transactions import in_transaction
 from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Ticketart
 from services import abo_dates, audit, clock, codes, passwords
 from services.audit import AuditKind
-from services.auth import normalize_email
 from services.codes import ALPHABET, CodeCheck
 from services.errors import ServiceError, ValidationError
-from services.validation import is_email, is_plz, parse_german_date, require_text
+from services.validation import field_length, is_email, is_plz, normalize_email, parse_german_date, require_text
 
 MIN_AGE = 14
 MAX_AGE = 100
@@ -81,8 +80,8 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
     anrede = next((value for value in Anrede if value.value.casefold() == data.anrede.strip().casefold()), None)
     if anrede is None:
         errors['anrede'] = 'Bitte wählen Sie eine Anrede.'
-    vorname = require_text(errors, 'vorname', data.vorname, 'Ihren Vornamen', 100)
-    nachname = require_text(errors, 'nachname', data.nachname, 'Ihren Nachnamen', 100)
+    vorname = require_text(errors, 'vorname', data.vorname, 'Ihren Vornamen', field_length(Antrag, 'vorname'))
+    nachname = require_text(errors, 'nachname', data.nachname, 'Ihren Nachnamen', field_length(Antrag, 'nachname'))
     geburtsdatum = parse_german_date(data.geburtsdatum)
     if geburtsdatum is None:
         errors['geburtsdatum'] = 'Bitte geben Sie das Geburtsdatum im Format TT.MM.JJJJ an.'
@@ -91,14 +90,14 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
     email = normalize_email(data.email)
     if not is_email(email):
         errors['email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
-    strasse = require_text(errors, 'strasse', data.strasse, 'Straße und Hausnummer', 200)
+    strasse = require_text(errors, 'strasse', data.strasse, 'Straße und Hausnummer', field_length(Antrag, 'strasse'))
     plz = data.plz.strip()
     if not is_plz(plz):
         errors['plz'] = 'Die PLZ besteht aus genau 5 Ziffern.'
-    ort = require_text(errors, 'ort', data.ort, 'den Ort', 100)
+    ort = require_text(errors, 'ort', data.ort, 'den Ort', field_length(Antrag, 'ort'))
     personalnummer = data.personalnummer.strip()
-    if len(personalnummer) > 50:
-        errors['personalnummer'] = 'Die Personalnummer darf höchstens 50 Zeichen lang sein.'
+    if len(personalnummer) > (limit := field_length(Antrag, 'personalnummer')):
+        errors['personalnummer'] = f'Die Personalnummer darf höchstens {limit} Zeichen lang sein.'
     startmonat = parse_german_date(data.startmonat)
     if startmonat is None or startmonat.day != 1:
         errors['startmonat'] = 'Bitte wählen Sie einen Startmonat.'
@@ -178,7 +177,9 @@ async def submit_application(
     if not consent:
         errors['consent'] = 'Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.'
     email = normalize_email(data.email)
-    if not await Employee.exists(email=email):  # all messages in one round, the new password's included
+    # All messages in one round, the new password's included; only a valid address is looked up (a longer one than
+    # the column would make Tortoise refuse the query).
+    if not (is_email(email) and await Employee.exists(email=email)):
         errors.update(_new_password_errors(email, password, password_confirmation))
     if errors or checked is None:
         raise ValidationError(errors)

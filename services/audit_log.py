@@ -13,6 +13,7 @@ from services.clock import BERLIN
 from services.errors import PermissionDenied, ValidationError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest, fetch_page
+from services.validation import field_length, search_term
 
 SORTABLE = ('created_at',)
 MAX_FILTER_LENGTH = 100
@@ -74,16 +75,16 @@ async def list_events(
     queryset = AuditEvent.all()
     if not actor.is_staff:
         queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
-    elif kundennummer := filters.kundennummer.strip()[:20]:
+    elif kundennummer := search_term(filters.kundennummer, field_length(Customer, 'kundennummer')):
         queryset = queryset.filter(customer__kundennummer=kundennummer)
     if filters.since:
         queryset = queryset.filter(created_at__gte=_start_of(filters.since))
     if filters.until:
         queryset = queryset.filter(created_at__lt=_start_of(filters.until + timedelta(days=1)))
-    if user := ' '.join(filters.user.split())[:MAX_FILTER_LENGTH]:
+    if user := search_term(filters.user, MAX_FILTER_LENGTH):
         queryset = queryset.filter(actor_label__icontains=user)
     if filters.kind:
-        queryset = queryset.filter(kind=filters.kind[:50])
+        queryset = queryset.filter(kind=search_term(filters.kind, field_length(AuditEvent, 'kind')))
     if not request.sort:
         request = replace(request, sort='created_at', descending=True)
     # AuditEvent has no search column: the filters above are the search.

@@ -13,15 +13,12 @@ from models import Employee, PortalUser
 from services import audit, clock, login_throttle, passwords, second_factor, sessions
 from services.audit import AuditKind
 from services.login_throttle import CLIENT, EMAIL
+from services.validation import normalize_email
 
 WRONG_CREDENTIALS = 'E-Mail-Adresse oder Passwort ist falsch.'
 MISSING_CREDENTIALS = 'Bitte geben Sie E-Mail-Adresse und Passwort ein.'
 INACTIVE = 'Ihr Zugang ist deaktiviert. Bitte wenden Sie sich an Ihre Administration.'
 MAX_EMAIL_LENGTH = 254
-
-
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def _wait_message(until: datetime) -> str:

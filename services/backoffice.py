@@ -3,22 +3,20 @@ one step, and the status of a contract. Only staff (services/permissions.py)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 from tortoise.transactions import in_transaction
 
 from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot, Role
-from services import anwender, audit, contracts, customers, permissions, tariff
+from services import anwender, audit, contracts, customers, permissions
 from services.anwender import IssuedLink
 from services.audit import AuditKind
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.permissions import Action
-from services.validation import format_euro, parse_german_date, require_text
+from services.validation import field_length, parse_euro_cents, parse_german_date, require_text, search_term
 
 CONTRACT_NOT_FOUND = 'Zu dieser Vertragsnummer gibt es keinen Vertrag.'
-EURO = re.compile(r'(\d{1,6})(?:[,.](\d{1,2}))?')
 
 
 @dataclass(frozen=True)
@@ -26,15 +24,6 @@ class NewCustomer:
     customer: Customer
     contract: Contract
     invitation: IssuedLink
-
-
-def parse_euro_cents(text: str) -> int | None:
-    """'15,75' / '15.75' / '20' / '20,- €' → cents; None when it is no amount."""
-    cleaned = (text or '').replace('€', '').replace(',-', '').replace(' ', '').strip()
-    match = EURO.fullmatch(cleaned)
-    if not match:
-        return None
-    return int(match.group(1)) * 100 + int((match.group(2) or '0').ljust(2, '0'))
 
 
 def _require(actor: PortalUser, action: Action) -> None:
@@ -50,17 +39,8 @@ def _contract_problems(beginn_text: str, zuschuss_text: str) -> tuple[dict[str, 
     zuschuss = parse_euro_cents(zuschuss_text)
     if zuschuss is None:
         errors['arbeitgeberzuschuss'] = 'Bitte geben Sie den Arbeitgeberzuschuss in Euro an, z. B. 15,75.'
-    elif beginn is not None:
-        rules = tariff.tariff_on(beginn)
-        if zuschuss < rules.mindestzuschuss_cent:
-            errors['arbeitgeberzuschuss'] = (
-                f'Der Arbeitgeberzuschuss beträgt mindestens {format_euro(rules.mindestzuschuss_cent)} '
-                f'({rules.mindestzuschuss_prozent} % des Deutschlandticket-Preises).'
-            )
-        elif zuschuss > rules.preis_cent:
-            errors['arbeitgeberzuschuss'] = (
-                f'Der Arbeitgeberzuschuss kann höchstens den ganzen Preis ({format_euro(rules.preis_cent)}) betragen.'
-            )
+    elif beginn is not None and (problem := contracts.subsidy_problem(beginn, zuschuss)):
+        errors['arbeitgeberzuschuss'] = problem
     return errors, beginn, zuschuss
 
 
@@ -88,12 +68,14 @@ async def create_customer_with_contract(
     together where they can (keys: the customer's fields, the contract's, and admin_name/admin_email)."""
     _require(actor, Action.MANAGE_CUSTOMERS)
     errors, beginn_date, zuschuss_cent = _contract_problems(beginn, arbeitgeberzuschuss)
-    require_text(errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', 20)
+    vertragsnummer = require_text(
+        errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', field_length(Contract, 'vertragsnummer')
+    )
     try:
         product = Produktangebot(produktangebot)
     except ValueError:
         errors['produktangebot'] = 'Bitte wählen Sie ein Produktangebot.'
-    if vertragsnummer.strip() and await Contract.exists(vertragsnummer=vertragsnummer.strip()):
+    if 'vertragsnummer' not in errors and await Contract.exists(vertragsnummer=vertragsnummer):
         errors['vertragsnummer'] = 'Diese Vertragsnummer ist bereits vergeben.'
     errors |= await anwender.invitation_problems(admin_name, admin_email, Role.ADMIN, prefix='admin_')
     async with in_transaction():
@@ -121,7 +103,9 @@ async def create_customer_with_contract(
 async def find_contract(actor: PortalUser, vertragsnummer: str) -> Contract:
     """A contract by its Vertragsnummer, for the status change (staff only)."""
     _require(actor, Action.CHANGE_CONTRACT_STATUS)
-    contract = await Contract.get_or_none(vertragsnummer=vertragsnummer.strip()[:20]).select_related('customer')
+    contract = await Contract.get_or_none(
+        vertragsnummer=search_term(vertragsnummer, field_length(Contract, 'vertragsnummer'))
+    ).select_related('customer')
     if contract is None:
         raise NotFound(CONTRACT_NOT_FOUND)
     return contract

@@ -1,4 +1,5 @@
-"""Contracts (Verträge): creation, the Vertragsverwaltung table and scoped access to one contract."""
+"""Contracts (Verträge): creation with the subsidy rule, the Vertragsverwaltung table and scoped access to one
+contract. The Verwaltung form and the command line both create contracts here, so both obey the same rules."""
 
 from __future__ import annotations
 
@@ -8,13 +9,25 @@ from tortoise.exceptions import IntegrityError
 
 from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot
 from models.contract import SORTABLE_COLUMNS
-from services import audit
+from services import audit, tariff
 from services.audit import AuditKind
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.table_query import TablePage, TableRequest, fetch_page
-from services.validation import require_text
+from services.validation import field_length, format_euro, require_text, search_term
 
 NOT_FOUND = 'Keine Verträge gefunden'
+
+
+def subsidy_problem(beginn: date, arbeitgeberzuschuss_cent: int) -> str | None:
+    """The employer pays at least the tariff's minimum share of the price valid at the contract's start, at most the
+    whole price (services/tarife.toml); None when the amount is allowed."""
+    rules = tariff.tariff_on(beginn)
+    if arbeitgeberzuschuss_cent < rules.mindestzuschuss_cent:
+        return (f'Der Arbeitgeberzuschuss beträgt mindestens {format_euro(rules.mindestzuschuss_cent)} '
+                f'({rules.mindestzuschuss_prozent} % des Deutschlandticket-Preises).')
+    if arbeitgeberzuschuss_cent > rules.preis_cent:
+        return f'Der Arbeitgeberzuschuss kann höchstens den ganzen Preis ({format_euro(rules.preis_cent)}) betragen.'
+    return None
 
 
 async def create_contract(
@@ -33,11 +46,13 @@ async def create_contract(
     if actor is not None and not actor.is_staff:
         raise PermissionDenied()
     errors: dict[str, str] = {}
-    vertragsnummer = require_text(errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', 20)
+    vertragsnummer = require_text(
+        errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', field_length(Contract, 'vertragsnummer')
+    )
     if ende is not None and ende < beginn:
         errors['ende'] = 'Das Vertragsende darf nicht vor dem Beginn liegen.'
-    if arbeitgeberzuschuss_cent < 0:
-        errors['arbeitgeberzuschuss'] = 'Der Arbeitgeberzuschuss darf nicht negativ sein.'
+    if problem := subsidy_problem(beginn, arbeitgeberzuschuss_cent):
+        errors['arbeitgeberzuschuss'] = problem
     if errors:
         raise ValidationError(errors)
     try:
@@ -64,7 +79,7 @@ async def list_contracts(
     queryset = Contract.all()
     if not actor.is_staff:
         queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
-    if kundennummer := kundennummer.strip()[:20]:
+    if kundennummer := search_term(kundennummer, field_length(Customer, 'kundennummer')):
         queryset = queryset.filter(customer__kundennummer=kundennummer)
     if only_active:
         queryset = queryset.filter(status=ContractStatus.AKTIV)

@@ -8,7 +8,7 @@ from models import Customer, PortalUser
 from services import audit
 from services.audit import AuditKind
 from services.errors import PermissionDenied, ValidationError
-from services.validation import is_email, is_plz, require_text
+from services.validation import field_length, is_email, is_plz, normalize_email, require_text
 
 
 async def create_customer(
@@ -28,14 +28,19 @@ async def create_customer(
     if actor is not None and not actor.is_staff:
         raise PermissionDenied()
     errors: dict[str, str] = {}
-    kundennummer = require_text(errors, 'kundennummer', kundennummer, 'eine Kundennummer', 20)
-    name = require_text(errors, 'name', name, 'den Firmennamen', 200)
-    strasse = require_text(errors, 'strasse', strasse, 'Straße und Hausnummer', 200)
-    ort = require_text(errors, 'ort', ort, 'den Ort', 100)
+    def text(field: str, value: str, label: str = '', *, optional: bool = False) -> str:
+        return require_text(errors, field, value, label, field_length(Customer, field), optional=optional)
+
+    kundennummer = text('kundennummer', kundennummer, 'eine Kundennummer')
+    name = text('name', name, 'den Firmennamen')
+    strasse = text('strasse', strasse, 'Straße und Hausnummer')
+    ort = text('ort', ort, 'den Ort')
+    ansprechpartner = text('ansprechpartner', ansprechpartner, optional=True)
+    telefon = text('telefon', telefon, optional=True)
     plz = plz.strip()
     if not is_plz(plz):
         errors['plz'] = 'Die PLZ besteht aus genau 5 Ziffern.'
-    email = email.strip().lower()
+    email = normalize_email(email)
     if email and not is_email(email):
         errors['email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
     if errors:
@@ -43,7 +48,7 @@ async def create_customer(
     try:
         customer = await Customer.create(
             kundennummer=kundennummer, name=name, strasse=strasse, plz=plz, ort=ort,
-            ansprechpartner=ansprechpartner.strip()[:200], email=email, telefon=telefon.strip()[:50],
+            ansprechpartner=ansprechpartner, email=email, telefon=telefon,
         )
     except IntegrityError:
         raise ValidationError({'kundennummer': 'Diese Kundennummer ist bereits vergeben.'}) from None

@@ -24,13 +24,26 @@ class MailResult(StrEnum):
     FAILED = 'failed'
 
 
-def _send(settings: Settings, message: EmailMessage) -> None:
-    context = ssl.create_default_context()
-    smtp_class = smtplib.SMTP_SSL if settings.smtp_security == 'ssl' else smtplib.SMTP
-    extra = {'context': context} if settings.smtp_security == 'ssl' else {}
-    with smtp_class(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout_seconds, **extra) as smtp:
-        if settings.smtp_security == 'starttls':
+def _connect(settings: Settings, context: ssl.SSLContext) -> smtplib.SMTP:
+    """An encrypted connection unless SMTP_SECURITY is exactly 'none'; an unknown mode fails closed (the settings
+    refuse one at start; this is the second lock, so no future caller can log in in plain text by accident)."""
+    host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout_seconds
+    if settings.smtp_security == 'ssl':
+        return smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+    if settings.smtp_security not in ('starttls', 'none'):
+        raise smtplib.SMTPException(f'SMTP_SECURITY {settings.smtp_security!r} ist nicht erlaubt')
+    smtp = smtplib.SMTP(host, port, timeout=timeout)
+    if settings.smtp_security == 'starttls':
+        try:
             smtp.starttls(context=context)
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
+def _send(settings: Settings, message: EmailMessage) -> None:
+    with _connect(settings, ssl.create_default_context()) as smtp:
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_password)
         smtp.send_message(message)

@@ -8,7 +8,7 @@ from models import Abo, AboStatus, Antrag, Employee
 from services import abo_dates, audit, clock
 from services.audit import AuditKind
 from services.errors import NotFound, ServiceError, ValidationError
-from services.validation import format_german_date, is_plz, require_text
+from services.validation import field_length, format_german_date, is_plz, require_text
 
 
 async def my_applications(employee: Employee) -> list[Antrag]:
@@ -39,8 +39,8 @@ async def change_address(employee: Employee, abo_id: int, *, strasse: str, plz: 
     if abo.status == AboStatus.BEENDET or (abo.endmonat and abo.endmonat < clock.today()):
         raise ServiceError('Die Anschrift eines beendeten Abos kann nicht mehr geändert werden.')
     errors: dict[str, str] = {}
-    strasse = require_text(errors, 'strasse', strasse, 'Straße und Hausnummer', 200)
-    ort = require_text(errors, 'ort', ort, 'den Ort', 100)
+    strasse = require_text(errors, 'strasse', strasse, 'Straße und Hausnummer', field_length(Abo, 'strasse'))
+    ort = require_text(errors, 'ort', ort, 'den Ort', field_length(Abo, 'ort'))
     plz = plz.strip()
     if not is_plz(plz):
         errors['plz'] = 'Die PLZ besteht aus genau 5 Ziffern.'

@@ -1,32 +1,46 @@
-"""All configuration in one place, read from environment variables with safe defaults for a local start."""
+"""All configuration in one place, read from environment variables with safe defaults for a local start.
+
+The settings fail closed: every variable is typed and range-checked (pydantic-settings), and a wrong value stops the
+start with a message naming the variable instead of quietly running with a default or, worse, half of a value (an
+SMTP_SECURITY of 'tls' used to send without TLS). Outside local development STORAGE_SECRET must be set.
+"""
 
 from __future__ import annotations
 
-import os
+import ipaddress
 import secrets
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_DIR / 'data'
+SECRET_VARIABLES = frozenset({'STORAGE_SECRET', 'SMTP_PASSWORD'})
+TRUE_WORDS = frozenset({'1', 'true', 'yes', 'ja', 'on'})
+FALSE_WORDS = frozenset({'0', 'false', 'no', 'nein', 'off'})
+ROLES = frozenset({'admin', 'clerk', 'readonly', 'staff'})  # models.Role's values (models import services)
 
 
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+class InvalidSettings(Exception):
+    """A variable holds a value the portal refuses; the message names each variable and what is wrong with it."""
 
 
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {'1', 'true', 'yes', 'ja', 'on'}
+def is_loopback(host: str) -> bool:
+    """127.0.0.1, ::1 and 'localhost': nobody but this machine can reach the portal."""
+    if host.strip().lower() == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip('[]')).is_loopback
+    except ValueError:
+        return False
 
 
-def _storage_secret() -> str:
-    """A secret from the environment, else one generated once and kept under data/ (never committed)."""
-    if secret := os.environ.get('STORAGE_SECRET'):
-        return secret
+def _local_storage_secret() -> str:
+    """A secret generated once and kept under data/ (never committed), for local development only."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / '.storage_secret'
     if not path.exists():
@@ -36,66 +50,200 @@ def _storage_secret() -> str:
 
 
 def _database_url() -> str:
-    if url := os.environ.get('DATABASE_URL'):
-        return url
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return f'sqlite://{DATA_DIR / "portal.db"}'
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = field(default_factory=_database_url)
-    storage_secret: str = field(default_factory=_storage_secret)
-    host: str = field(default_factory=lambda: os.environ.get('HOST', '127.0.0.1'))
-    port: int = field(default_factory=lambda: _int('PORT', 8080))
-    public_url: str = field(default_factory=lambda: os.environ.get('PUBLIC_URL', ''))
-    # Session cookies only over HTTPS: on by default when PUBLIC_URL is https (behind a TLS proxy).
-    session_cookie_secure: bool = field(default_factory=lambda: _bool(
-        'SESSION_COOKIE_SECURE', os.environ.get('PUBLIC_URL', '').lower().startswith('https://')
-    ))
-    # Roles that must use a second factor (TOTP) at login; staff always (they see every customer).
-    second_factor_roles: frozenset[str] = field(default_factory=lambda: frozenset(
-        {'staff'} | {role.strip() for role in os.environ.get('SECOND_FACTOR_ROLES', '').split(',') if role.strip()}
-    ))
-    load_demo_data: bool = field(default_factory=lambda: _bool('DEMO_DATA', True))
+def _env(name: str, default: Any, **constraints: Any) -> Any:
+    """A field read from the environment variable `name` (exactly that name, so the README's names are the truth)."""
+    return Field(default, validation_alias=name, **constraints)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra='ignore', case_sensitive=True, populate_by_name=False)
+
+    database_url: str = Field(default_factory=_database_url, validation_alias='DATABASE_URL', min_length=1)
+    # Empty means: generate one under data/ — allowed in local development only (see `check_storage_secret`).
+    storage_secret: str = Field('', validation_alias='STORAGE_SECRET', repr=False)
+    host: str = _env('HOST', '127.0.0.1', min_length=1)
+    port: int = _env('PORT', 8080, ge=1, le=65535)
+    public_url: str = _env('PUBLIC_URL', '')
+    # Session cookies only over HTTPS; unset: on when PUBLIC_URL is https (behind a TLS proxy).
+    session_cookie_secure_setting: bool | None = _env('SESSION_COOKIE_SECURE', None)
+    # Further roles that must log in with a second factor (comma list); staff always (they see every customer).
+    second_factor_roles_setting: str = _env('SECOND_FACTOR_ROLES', '')
+    load_demo_data: bool = _env('DEMO_DATA', True)
     # argon2id: OWASP's minimum is m=19 MiB, t=2, p=1; the default doubles the memory (bench/login.py measures it).
-    argon2_time_cost: int = field(default_factory=lambda: _int('ARGON2_TIME_COST', 2))
-    argon2_memory_kib: int = field(default_factory=lambda: _int('ARGON2_MEMORY_KIB', 32768))
-    argon2_parallelism: int = field(default_factory=lambda: _int('ARGON2_PARALLELISM', 1))
-    max_parallel_hashes: int = field(default_factory=lambda: _int('MAX_PARALLEL_HASHES', 4))
-    session_idle_timeout: timedelta = field(
-        default_factory=lambda: timedelta(minutes=_int('SESSION_IDLE_MINUTES', 30))
-    )
-    session_absolute_timeout: timedelta = field(
-        default_factory=lambda: timedelta(hours=_int('SESSION_ABSOLUTE_HOURS', 12))
-    )
-    login_max_failures: int = field(default_factory=lambda: _int('LOGIN_MAX_FAILURES', 5))
-    login_base_lock: timedelta = field(default_factory=lambda: timedelta(seconds=_int('LOGIN_BASE_LOCK_SECONDS', 60)))
-    login_max_lock: timedelta = field(default_factory=lambda: timedelta(hours=1))
-    client_max_failures: int = field(default_factory=lambda: _int('CLIENT_MAX_FAILURES', 20))
-    client_window: timedelta = field(default_factory=lambda: timedelta(minutes=15))
-    code_max_failures: int = field(default_factory=lambda: _int('CODE_MAX_FAILURES', 10))
-    code_max_years_ahead: int = 3
+    argon2_time_cost: int = _env('ARGON2_TIME_COST', 2, ge=1, le=20)
+    argon2_memory_kib: int = _env('ARGON2_MEMORY_KIB', 32768, ge=1024, le=4 * 1024 * 1024)
+    argon2_parallelism: int = _env('ARGON2_PARALLELISM', 1, ge=1, le=16)
+    max_parallel_hashes: int = _env('MAX_PARALLEL_HASHES', 4, ge=1, le=64)
+    session_idle_minutes: int = _env('SESSION_IDLE_MINUTES', 30, ge=1)
+    session_absolute_hours: int = _env('SESSION_ABSOLUTE_HOURS', 12, ge=1)
+    login_max_failures: int = _env('LOGIN_MAX_FAILURES', 5, ge=1)
+    login_base_lock_seconds: int = _env('LOGIN_BASE_LOCK_SECONDS', 60, ge=1)
+    client_max_failures: int = _env('CLIENT_MAX_FAILURES', 20, ge=1)
+    code_max_failures: int = _env('CODE_MAX_FAILURES', 10, ge=1)
     # Applications complete by this day of a month start on the 1st of the next month; a Kündigung received by it
     # ends the Abo at the end of the month (later: end of the next month).
-    cutoff_day: int = field(default_factory=lambda: _int('CUTOFF_DAY', 10))
-    tariff_file: Path = field(
-        default_factory=lambda: Path(os.environ.get('TARIFF_FILE', PROJECT_DIR / 'services' / 'tarife.toml'))
-    )
-    kiosk_idle_seconds: int = field(default_factory=lambda: _int('KIOSK_IDLE_SECONDS', 90))
+    cutoff_day: int = _env('CUTOFF_DAY', 10, ge=1, le=31)
+    tariff_file: Path = _env('TARIFF_FILE', PROJECT_DIR / 'services' / 'tarife.toml')
+    kiosk_idle_seconds: int = _env('KIOSK_IDLE_SECONDS', 90, ge=1)
     # Massenupload: the largest file (bytes) and the most data rows one upload may have.
-    massenupload_max_bytes: int = field(default_factory=lambda: _int('MASSENUPLOAD_MAX_BYTES', 5 * 1024 * 1024))
-    massenupload_max_rows: int = field(default_factory=lambda: _int('MASSENUPLOAD_MAX_ROWS', 10_000))
-    kiosk_countdown_seconds: int = field(default_factory=lambda: _int('KIOSK_COUNTDOWN_SECONDS', 15))
+    massenupload_max_bytes: int = _env('MASSENUPLOAD_MAX_BYTES', 5 * 1024 * 1024, ge=1)
+    massenupload_max_rows: int = _env('MASSENUPLOAD_MAX_ROWS', 10_000, ge=1)
+    kiosk_countdown_seconds: int = _env('KIOSK_COUNTDOWN_SECONDS', 15, ge=1)
     # E-mail for invitation and password links; without SMTP_HOST no mail is sent and the link is only shown.
-    smtp_host: str = field(default_factory=lambda: os.environ.get('SMTP_HOST', ''))
-    smtp_port: int = field(default_factory=lambda: _int('SMTP_PORT', 587))
-    smtp_user: str = field(default_factory=lambda: os.environ.get('SMTP_USER', ''))
-    smtp_password: str = field(default_factory=lambda: os.environ.get('SMTP_PASSWORD', ''), repr=False)
-    smtp_from: str = field(default_factory=lambda: os.environ.get('SMTP_FROM', 'firmenportal@localhost'))
-    # 'starttls' (port 587), 'ssl' (port 465) or 'none' (a relay on the local network only)
-    smtp_security: str = field(default_factory=lambda: os.environ.get('SMTP_SECURITY', 'starttls').strip().lower())
-    smtp_timeout_seconds: int = field(default_factory=lambda: _int('SMTP_TIMEOUT_SECONDS', 15))
+    smtp_host: str = _env('SMTP_HOST', '')
+    smtp_port: int = _env('SMTP_PORT', 587, ge=1, le=65535)
+    smtp_user: str = _env('SMTP_USER', '')
+    smtp_password: str = Field('', validation_alias='SMTP_PASSWORD', repr=False)
+    smtp_from: str = _env('SMTP_FROM', 'firmenportal@localhost', min_length=3)
+    # 'starttls' (port 587), 'ssl' (port 465) or 'none' (a relay on the local network only); nothing else.
+    smtp_security: Literal['starttls', 'ssl', 'none'] = _env('SMTP_SECURITY', 'starttls')
+    smtp_timeout_seconds: int = _env('SMTP_TIMEOUT_SECONDS', 15, ge=1, le=600)
+
+    @field_validator('load_demo_data', 'session_cookie_secure_setting', mode='before')
+    @classmethod
+    def _yes_or_no(cls, value: Any) -> Any:
+        """The German words too; anything else is refused (pydantic would refuse it anyway, but 'ja' is common)."""
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise ValueError('erlaubt: 1/0, true/false, ja/nein, on/off')
+        return value
+
+    @field_validator('smtp_security', mode='before')
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator('host', 'smtp_host', 'smtp_user', 'smtp_from', mode='after')
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator('public_url', mode='after')
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        """Empty, or http(s)://host[:port][/prefix] without query or fragment; kept without a trailing slash."""
+        value = value.strip()
+        if not value:
+            return ''
+        parts = urlsplit(value)
+        if parts.scheme not in ('http', 'https') or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError('erwartet eine Adresse wie https://portal.example.de')
+        return value.rstrip('/')
+
+    @field_validator('tariff_file', mode='after')
+    @classmethod
+    def _tariff_file_exists(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError('die Datei gibt es nicht')
+        return value
+
+    @field_validator('database_url', mode='after')
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        if '://' not in value:
+            raise ValueError('erwartet eine Tortoise-URL wie sqlite://data/portal.db oder postgres://…')
+        return value
+
+    @model_validator(mode='after')
+    def check_storage_secret(self) -> Settings:
+        """Outside local development the secret that signs the session cookie must come from the environment: a
+        secret generated on one server would differ between processes and be lost with the container."""
+        if self.storage_secret:
+            if len(self.storage_secret) < 8:
+                raise ValueError('STORAGE_SECRET: zu kurz (mindestens 8 Zeichen, besser 32 zufällige)')
+            return self
+        if not self.is_local_development:
+            raise ValueError(
+                'STORAGE_SECRET: fehlt. Außerhalb der lokalen Entwicklung (HOST nicht 127.0.0.1/localhost oder '
+                'PUBLIC_URL gesetzt) muss es gesetzt sein, z. B. python -c "import secrets; '
+                'print(secrets.token_urlsafe(48))"'
+            )
+        object.__setattr__(self, 'storage_secret', _local_storage_secret())
+        return self
+
+    @property
+    def is_local_development(self) -> bool:
+        """Listening on loopback only and no public address: nobody else can reach this portal."""
+        return is_loopback(self.host) and not self.public_url
+
+    @property
+    def public_origin(self) -> str:
+        """scheme://host[:port] of PUBLIC_URL ('' when unset): the only origin allowed to open the websocket."""
+        if not self.public_url:
+            return ''
+        parts = urlsplit(self.public_url)
+        return f'{parts.scheme}://{parts.netloc}'.lower()
+
+    @field_validator('second_factor_roles_setting', mode='after')
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        unknown = {role.strip() for role in value.split(',') if role.strip()} - ROLES
+        if unknown:
+            raise ValueError(f'unbekannte Rolle {", ".join(sorted(unknown))}; erlaubt: {", ".join(sorted(ROLES))}')
+        return value
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        if self.session_cookie_secure_setting is not None:
+            return self.session_cookie_secure_setting
+        return self.public_url.lower().startswith('https://')
+
+    @property
+    def second_factor_roles(self) -> frozenset[str]:
+        return frozenset({'staff'} | {role.strip() for role in self.second_factor_roles_setting.split(',')
+                                       if role.strip()})
+
+    @property
+    def session_idle_timeout(self) -> timedelta:
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_absolute_timeout(self) -> timedelta:
+        return timedelta(hours=self.session_absolute_hours)
+
+    @property
+    def login_base_lock(self) -> timedelta:
+        return timedelta(seconds=self.login_base_lock_seconds)
+
+    @property
+    def login_max_lock(self) -> timedelta:
+        return timedelta(hours=1)
+
+    @property
+    def client_window(self) -> timedelta:
+        return timedelta(minutes=15)
+
+    @property
+    def code_max_years_ahead(self) -> int:
+        return 3
+
+
+def _problem(error: dict[str, Any]) -> str:
+    """One line per refused variable: its name, the value (never a secret's) and why."""
+    location = [str(part) for part in error.get('loc', ())]
+    message = str(error.get('msg', '')).removeprefix('Value error, ')
+    if not location:
+        return message  # a model-level rule, whose message names its variable itself
+    name = location[0]
+    value = '' if name in SECRET_VARIABLES else f' = {error.get("input")!r}'
+    return f'{name}{value}: {message}'
+
+
+def load_settings() -> Settings:
+    """Read and check the environment; `InvalidSettings` lists every refused variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = '\n'.join(f'  {_problem(item)}' for item in error.errors())  # type: ignore[arg-type]
+        raise InvalidSettings(f'Ungültige Einstellungen, das Portal startet nicht:\n{problems}') from None
 
 
 _settings: Settings | None = None
@@ -105,7 +253,7 @@ def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""
     global _settings
     if _settings is None:
-        _settings = Settings()
+        _settings = load_settings()
     return _settings
 
 

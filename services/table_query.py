@@ -14,6 +14,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models.searchable import search_key
+from services.validation import search_term
 
 PAGE_SIZES = (10, 25, 50, 100)
 MAX_SEARCH_LENGTH = 100
@@ -33,7 +34,7 @@ class TableRequest:
         """The same request with every value forced into its allowed range (URLs can carry anything)."""
         return replace(
             self,
-            search=' '.join(self.search.split())[:MAX_SEARCH_LENGTH],
+            search=search_term(self.search, MAX_SEARCH_LENGTH),
             sort=self.sort if self.sort in sortable else sortable[0],
             page=max(1, self.page),
             page_size=self.page_size if self.page_size in PAGE_SIZES else PAGE_SIZES[0],

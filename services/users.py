@@ -7,10 +7,9 @@ from tortoise.exceptions import IntegrityError
 from models import Customer, PortalUser, Role
 from services import audit, clock, passwords, permissions, sessions
 from services.audit import AuditKind
-from services.auth import normalize_email
 from services.errors import NotFound, ValidationError
 from services.permissions import Action
-from services.validation import is_email, require_text
+from services.validation import field_length, is_email, normalize_email, require_text
 
 
 def can_generate_codes(user: PortalUser, customer_id: int) -> bool:
@@ -37,7 +36,7 @@ async def create_user(
     email = normalize_email(email)
     if not is_email(email):
         errors['email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
-    name = require_text(errors, 'name', name, 'einen Namen', 200)
+    name = require_text(errors, 'name', name, 'einen Namen', field_length(PortalUser, 'name'))
     if (role == Role.STAFF) != (customer is None):
         errors['role'] = 'Mitarbeitende des Verkehrsunternehmens haben keine Firma, alle anderen genau eine.'
     if problem := passwords.password_problem(password, email=email, name=name):

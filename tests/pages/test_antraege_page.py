@@ -411,6 +411,21 @@ async def test_approving_a_selection(user: User) -> None:
     assert await Abo.all().count() == 3
 
 
+@pytest.mark.parametrize('bad_id', [2**63, 2**31, -1, True, '1e3', 1.5, None])
+async def test_an_event_with_an_id_out_of_range_does_nothing(user: User, bad_id: object) -> None:
+    """Issue 11: the browser sends the row back with the event; an id beyond the database's integers reached the
+    query (OverflowError on SQLite, an int32 error on PostgreSQL), in the row menu and in the selection alike."""
+    (lena,) = await make_antraege(LENA)
+    await open_page(user, await demo_contract())
+    table = antraege_table(user)
+    await trigger(user, table, 'open', {'id': bad_id, 'label': 'Fremd'})
+    assert open_dialogs(user) == []
+    table.selected = [{'id': bad_id}]
+    await click(user, 'Auswahl genehmigen')
+    await user.should_see('Bitte wählen Sie zuerst Anträge aus.')
+    assert (await Antrag.get(id=lena.id)).status == AntragStatus.OFFEN
+
+
 # --- Abos: end and download -----------------------------------------------------------------------------------------
 
 

@@ -675,3 +675,17 @@ async def test_concurrent_new_accounts_with_one_email_give_a_german_message(
     )
     assert len([result for result in results if isinstance(result, Antrag)]) >= 1, results
     assert all(isinstance(result, Antrag | ServiceError) for result in results), results
+
+
+async def test_an_overlong_email_is_a_field_message_not_a_database_error(check: CodeCheck) -> None:
+    """Issue 11: a 300-character address made Tortoise refuse the account lookup, so the form failed silently."""
+    with pytest.raises(ValidationError) as refused:
+        await submit(check, replace(VALID, email='x' * 300 + '@example.de'))
+    assert refused.value.errors['email'] == 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
+    assert not await Antrag.exists()
+
+
+async def test_a_nul_in_the_email_is_dropped_like_surrounding_spaces(check: CodeCheck) -> None:
+    """Issue 11: PostgreSQL refused the lookup of an address holding NUL (HTTP 500 / a silent form)."""
+    antrag = await submit(check, replace(VALID, email='lena.schaefer\x00@example.de'))
+    assert antrag.email == EMAIL

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from models import AuditEvent, Contract, ContractStatus, Customer, Invitation, PortalUser, Produktangebot, Role
-from services import anwender, backoffice, clock, codes
+from services import anwender, backoffice, clock, codes, validation
 from services.audit import AuditKind
 from services.codes import CodeStatus
 from services.contracts import create_contract
@@ -114,7 +114,7 @@ async def test_only_staff_create_customers(company: Customer, role: Role) -> Non
      ('-5', None), ('zwanzig', None)],
 )
 def test_parse_euro_cents(text: str, cents: int | None) -> None:
-    assert backoffice.parse_euro_cents(text) == cents
+    assert validation.parse_euro_cents(text) == cents
 
 
 # --- contract status ------------------------------------------------------------------------------------------------

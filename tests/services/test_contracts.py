@@ -58,7 +58,7 @@ async def dataset(company: Customer, other_company: Customer, third_company: Cus
         contracts.append(await create_contract(
             customer=customer, vertragsnummer=f'DJ-{2020 + number % 7}-{number:04d}', produktangebot=produkt,
             status=status, beginn=date(2023, 1 + number % 12, 1), ende=date(2025, 12, 31) if ended else None,
-            arbeitgeberzuschuss_cent=number,
+            arbeitgeberzuschuss_cent=1450 + number % 4000,  # within every tariff's range
         ))
     return Dataset(customers, contracts)
 
@@ -251,7 +251,7 @@ async def test_search_reaches_every_shown_column(dataset: Dataset, staff: Portal
 async def test_search_treats_sharp_s_like_its_upper_case(other_company: Customer, staff: PortalUser) -> None:
     await create_contract(
         customer=other_company, vertragsnummer='DJ-2026-0001', produktangebot=Produktangebot.SEPA,
-        beginn=date(2026, 1, 1), arbeitgeberzuschuss_cent=1000,
+        beginn=date(2026, 1, 1), arbeitgeberzuschuss_cent=1575,
     )
     assert other_company.strasse.upper() == 'LEIPZIGER STRASSE 180'
     page = await fetch(staff, TableRequest(search=other_company.strasse.upper()))
@@ -311,7 +311,7 @@ async def test_like_wildcards_in_the_search_match_literally(
     for vertragsnummer in ('RB-50%-A', 'RB-500-A', 'RB-5X0-A', 'NR_1', 'NRX1', 'NR-1', 'BS\\1', 'BSX1'):
         await create_contract(
             customer=company, vertragsnummer=vertragsnummer, produktangebot=Produktangebot.RECHNUNG,
-            beginn=date(2025, 1, 1), arbeitgeberzuschuss_cent=1000,
+            beginn=date(2025, 1, 1), arbeitgeberzuschuss_cent=1575,
         )
     page = await fetch(staff, TableRequest(search=search, page_size=100))
     assert {contract.vertragsnummer for contract in page.rows} == expected
@@ -359,7 +359,7 @@ async def test_a_full_last_page(company: Customer, staff: PortalUser) -> None:
     for number in range(20):
         await create_contract(
             customer=company, vertragsnummer=f'DJ-2026-{number:04d}', produktangebot=Produktangebot.SEPA,
-            beginn=date(2026, 1, 1), arbeitgeberzuschuss_cent=1000,
+            beginn=date(2026, 1, 1), arbeitgeberzuschuss_cent=1575,
         )
     page = await fetch(staff, TableRequest(page=3))
     assert (page.request.page, page.page_count, page.first, page.last, page.total) == (2, 2, 11, 20, 20)
