@@ -13,7 +13,7 @@ from models import Contract, ContractStatus, Customer, PortalUser, Produktangebo
 from services import anwender, audit, contracts, customers, permissions, tariff
 from services.anwender import IssuedLink
 from services.audit import AuditKind
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.errors import NotFound, ValidationError
 from services.permissions import Action
 from services.validation import format_euro, parse_german_date, require_text
 
@@ -35,11 +35,6 @@ def parse_euro_cents(text: str) -> int | None:
     if not match:
         return None
     return int(match.group(1)) * 100 + int((match.group(2) or '0').ljust(2, '0'))
-
-
-def _require(actor: PortalUser, action: Action) -> None:
-    if not permissions.may(actor, action, None):
-        raise PermissionDenied()
 
 
 def _contract_problems(beginn_text: str, zuschuss_text: str) -> tuple[dict[str, str], date | None, int | None]:
@@ -86,7 +81,7 @@ async def create_customer_with_contract(
 ) -> NewCustomer:
     """Customer, contract and the invitation of its first administrator, all or nothing. Field errors come back
     together where they can (keys: the customer's fields, the contract's, and admin_name/admin_email)."""
-    _require(actor, Action.MANAGE_CUSTOMERS)
+    permissions.require_role(actor, Action.MANAGE_CUSTOMERS)
     errors, beginn_date, zuschuss_cent = _contract_problems(beginn, arbeitgeberzuschuss)
     require_text(errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', 20)
     try:
@@ -120,8 +115,9 @@ async def create_customer_with_contract(
 
 async def find_contract(actor: PortalUser, vertragsnummer: str) -> Contract:
     """A contract by its Vertragsnummer, for the status change (staff only)."""
-    _require(actor, Action.CHANGE_CONTRACT_STATUS)
-    contract = await Contract.get_or_none(vertragsnummer=vertragsnummer.strip()[:20]).select_related('customer')
+    permissions.require_role(actor, Action.CHANGE_CONTRACT_STATUS)
+    contract = await permissions.scoped(Contract.filter(vertragsnummer=vertragsnummer.strip()[:20]), actor) \
+        .select_related('customer').first()
     if contract is None:
         raise NotFound(CONTRACT_NOT_FOUND)
     return contract
@@ -132,13 +128,13 @@ async def change_contract_status(
 ) -> Contract:
     """aktiv, gekündigt or beendet. A contract that is not active takes no new Anträge: its Kundencode stops
     working (services/codes.validate checks the contract's status), and works again when it is reactivated."""
-    _require(actor, Action.CHANGE_CONTRACT_STATUS)
+    permissions.require_role(actor, Action.CHANGE_CONTRACT_STATUS)
     try:
         new_status = ContractStatus(status)
     except ValueError:
         raise ValidationError({'status': 'Bitte wählen Sie einen Status: aktiv, gekündigt oder beendet.'}) from None
     async with in_transaction():
-        contract = await Contract.filter(id=contract_id).select_for_update().first()
+        contract = await permissions.scoped(Contract.filter(id=contract_id), actor).select_for_update().first()
         if contract is None:
             raise NotFound(CONTRACT_NOT_FOUND)
         previous = contract.status
