@@ -9,8 +9,9 @@ from models import Abo, Antrag, AntragStatus, Contract, PortalUser
 from pages.forms import confirm
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
-from services import abo_dates, abos, antraege, contracts, users
+from services import abo_dates, abos, antraege, contracts, permissions
 from services.errors import NotFound, ServiceError, ValidationError
+from services.permissions import Action
 from services.table_query import TableRequest
 from services.validation import format_german_date, parse_id
 
@@ -54,7 +55,8 @@ async def antraege_page(user: PortalUser, request: Request) -> None:
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
         return
     client = client_address(request)
-    may_decide = users.can_decide(user, contract.customer_id)  # type: ignore[attr-defined]
+    may_decide = permissions.may(user, Action.DECIDE_ANTRAG, contract.customer_id)  # type: ignore[attr-defined]
+    may_end = permissions.may(user, Action.END_ABO, contract.customer_id)  # type: ignore[attr-defined]
     page_heading(f'Anträge und Abos – Vertrag {contract.vertragsnummer}',
                  f'{contract.firma} · {contract.produktangebot.value}')
     ui.link('← Zurück zur Vertragsverwaltung', '/vertragsverwaltung').classes('text-body2')
@@ -67,7 +69,7 @@ async def antraege_page(user: PortalUser, request: Request) -> None:
         with ui.tab_panel(antraege_tab).classes('q-pa-none'):
             antraege_table = await _antraege_panel(user, contract, client, may_decide)
         with ui.tab_panel(abos_tab).classes('q-pa-none'):
-            abos_table = await _abos_panel(user, contract, client, may_decide)
+            abos_table = await _abos_panel(user, contract, client, may_end)
 
     async def refresh_tables() -> None:
         await antraege_table.refresh()
@@ -178,7 +180,7 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
     dialog.open()
 
 
-async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_decide: bool) -> ServerTable:
+async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end: bool) -> ServerTable:
     async def fetch(request: TableRequest):
         return await abos.list_abos(user, contract.id, request)
 
@@ -204,7 +206,7 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_dec
         table = ServerTable(
             columns=ABO_COLUMNS, fetch=fetch, to_row=abo_row, request=TableRequest(), on_change=lambda _: None,
             empty_text='Keine Abos gefunden',
-            actions=(RowAction('Abo beenden', 'event_busy', 'end'),) if may_decide else (),
+            actions=(RowAction('Abo beenden', 'event_busy', 'end'),) if may_end else (),
         )
         table.table.on('end', end)
         search.on_value_change(lambda event: table.update(search=event.value or '', page=1))

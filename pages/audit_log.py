@@ -49,7 +49,8 @@ def _date_field(label: str) -> ui.input:
 
 @portal_page(router, '/protokoll', 'Protokoll')
 async def audit_log_page(user: PortalUser, request: Request) -> None:
-    page_heading('Protokoll', 'Wer hat wann was geändert – alle Ereignisse aller Kunden' if user.is_staff
+    sees_all = permissions.role_may(user, Action.VIEW_ALL_CUSTOMERS)
+    page_heading('Protokoll', 'Wer hat wann was geändert – alle Ereignisse aller Kunden' if sees_all
                  else f'Wer hat wann was geändert – {user.customer.name if user.customer else ""}')
     if not permissions.role_may(user, Action.VIEW_AUDIT_LOG):
         with ui.card().classes('portal-card w-full'), ui.row().classes('items-center gap-2 muted'):
@@ -101,7 +102,7 @@ async def audit_log_page(user: PortalUser, request: Request) -> None:
             kind = ui.select({ALL_KINDS: 'Alle Ereignisse', **audit_log.kind_options()}, value=ALL_KINDS,
                              label='Ereignis').props('outlined dense options-dense').classes('w-56')
             kundennummer = ui.input('Kundennummer').props(
-                'outlined dense clearable hide-bottom-space maxlength=20').classes('w-40') if user.is_staff else None
+                'outlined dense clearable hide-bottom-space maxlength=20').classes('w-40') if sees_all else None
             ui.button('Filtern', icon='filter_alt', on_click=apply).props('unelevated no-caps')
             ui.button(icon='filter_alt_off', on_click=reset).props(
                 'flat round color=primary aria-label="Filter zurücksetzen"').tooltip('Filter zurücksetzen')
@@ -109,7 +110,7 @@ async def audit_log_page(user: PortalUser, request: Request) -> None:
             field.on('keydown.enter', apply)
         kind.on_value_change(apply)
         table = ServerTable(
-            columns=STAFF_COLUMNS if user.is_staff else COLUMNS, fetch=fetch,
+            columns=STAFF_COLUMNS if sees_all else COLUMNS, fetch=fetch,
             to_row=lambda event: event_row(event, numbers),
             request=TableRequest(sort='created_at', descending=True), on_change=lambda _: None,
             empty_text='Keine Ereignisse gefunden',

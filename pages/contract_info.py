@@ -9,8 +9,9 @@ from nicegui import ui
 from models import Contract, ContractStatus, Kundencode, PortalUser
 from pages.code_dialog import open_code_dialog
 from pages.layout import client_address
-from services import clock, codes, contracts, users
+from services import clock, codes, contracts, permissions
 from services.errors import NotFound
+from services.permissions import Action
 from services.self_service_link import self_service_link
 from services.validation import format_euro, format_german_date
 
@@ -105,7 +106,7 @@ class ContractInfoDrawer:
                     ui.link(link, link, new_tab=True).classes('text-body2 break-all')
         if contract.status != ContractStatus.AKTIV:
             ui.label('Kundencodes gibt es nur für aktive Verträge.').classes('muted text-body2 q-mt-sm')
-        elif users.can_generate_codes(self.actor, contract.customer_id):  # type: ignore[attr-defined]
+        elif permissions.may(self.actor, Action.GENERATE_CODE, contract.customer_id):  # type: ignore[attr-defined]
             ui.button('Code', icon='vpn_key', on_click=lambda: open_code_dialog(
                 self.actor, contract, client_address(self.request), self.render
             )).props('unelevated no-caps').classes('q-mt-md')

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import Request
 from nicegui import APIRouter, ui
 
-from models import PortalUser, Role
+from models import PortalUser
 from pages.layout import page_heading, portal_page
-from services import abo_dates, dashboard
+from services import abo_dates, dashboard, permissions
 from services.audit import KIND_LABELS
 from services.clock import BERLIN
 from services.dashboard import Overview
+from services.permissions import Action
 from services.validation import format_german_date
 
 router = APIRouter()
@@ -93,12 +94,12 @@ async def dashboard_page(user: PortalUser, request: Request) -> None:
         _tile('Offene Anträge', overview.open_antraege, 'assignment', _antraege_target(overview))
     _codes_card(overview)
     _chart(overview)
-    if user.is_staff:
+    if permissions.role_may(user, Action.VIEW_ALL_CUSTOMERS):
         with ui.card().classes('portal-card w-full q-pa-md gap-1'):
             ui.label('Neueste Kunden').classes('text-subtitle1 text-weight-medium')
             for customer in overview.newest_customers:
                 created = format_german_date(customer.created_at.date())
                 ui.link(f'{customer.name} ({customer.kundennummer}) – angelegt am {created}',
                         f'/vertragsverwaltung?kundennummer={customer.kundennummer}&aktiv=0').classes('text-body2')
-    if user.is_staff or user.role == Role.ADMIN:
+    if permissions.role_may(user, Action.VIEW_AUDIT_LOG):
         _events(overview)

@@ -17,9 +17,10 @@ from nicegui import APIRouter, events, run, ui
 from models import Contract, ContractStatus, PortalUser, Upload, UploadResult
 from pages.forms import error_banner, show_error
 from pages.layout import client_address, page_heading, portal_page
-from services import abo_dates, clock, contracts, massenupload, users
+from services import abo_dates, clock, contracts, massenupload, permissions
 from services.errors import NotFound, ServiceError
 from services.massenupload import Preview, UploadError
+from services.permissions import Action
 from services.settings import get_settings
 from services.validation import format_german_date, parse_id
 
@@ -115,7 +116,7 @@ async def massenupload_page(user: PortalUser, request: Request) -> None:
         page_heading('Massenupload')
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
         return
-    may_upload = users.can_decide(user, contract.customer_id)  # type: ignore[attr-defined]
+    may_upload = permissions.may(user, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
     page_heading(f'Massenupload – Vertrag {contract.vertragsnummer}',
                  f'{contract.firma} · {contract.produktangebot.value}')
     with ui.row().classes('gap-4'):

@@ -39,7 +39,7 @@ ROW_ACTIONS = (
     RowAction('Zweiten Faktor zurücksetzen', 'phonelink_erase', 'reset_second_factor',
               show_if='may_reset_second_factor'),
 )
-ROLE_OPTIONS = {role.value: role.label for role in anwender.COMPANY_ROLES}
+ROLE_OPTIONS = {role.value: role.label for role in permissions.COMPANY_ROLES}
 ROLE_HELP = {
     Role.ADMIN: 'alles, auch Kundencodes generieren und Anwender verwalten',
     Role.CLERK: 'Anträge entscheiden, Abos beenden, Massenupload',
@@ -201,8 +201,9 @@ async def users_page(user: PortalUser, request: Request) -> None:
     client = client_address(request)
     base_url = str(request.base_url)
     page_heading('Anwender', user.customer.name if user.customer else 'Anwender eines Kunden verwalten')
+    sees_all = permissions.role_may(user, Action.VIEW_ALL_CUSTOMERS)
 
-    if user.is_staff:
+    if sees_all:
         def choose() -> None:
             ui.navigate.to(users_url((number.value or '').strip()[:20]))
 
@@ -280,7 +281,7 @@ async def users_page(user: PortalUser, request: Request) -> None:
 
     with ui.card().classes('portal-card w-full gap-2'):
         with ui.row().classes('items-center w-full gap-4'):
-            ui.label(f'Anwender von {customer.name}' if user.is_staff else 'Anwender Ihrer Firma').classes(
+            ui.label(f'Anwender von {customer.name}' if sees_all else 'Anwender Ihrer Firma').classes(
                 'text-h6').props('role=heading aria-level=2')
             ui.space()
             search = ui.input(placeholder='Suchen …').props(

@@ -11,10 +11,11 @@ from openpyxl.styles import Font
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, PortalUser
-from services import abo_dates, audit, clock, users
+from services import abo_dates, audit, clock, permissions
 from services.audit import AuditKind
 from services.contracts import get_contract
-from services.errors import NotFound, PermissionDenied, ServiceError
+from services.errors import NotFound, ServiceError
+from services.permissions import Action
 from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import format_german_date
 
@@ -25,16 +26,16 @@ FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 
 async def list_abos(actor: PortalUser, contract_id: int, request: TableRequest) -> TablePage[Abo]:
     contract = await get_contract(actor, contract_id)
-    return await fetch_page(Abo.filter(contract_id=contract.id), request, SORTABLE)
+    permissions.require(actor, Action.VIEW_ABOS, contract.customer_id)  # type: ignore[attr-defined]
+    return await fetch_page(permissions.scoped(Abo.filter(contract_id=contract.id), actor), request, SORTABLE)
 
 
 async def end_abo(actor: PortalUser, abo_id: int, *, client: str = '') -> Abo:
     """The employee left: the Abo ends by the cut-off rule, like a Kündigung."""
-    abo = await Abo.filter(id=abo_id).select_related('contract').first()
-    if abo is None or not (actor.is_staff or abo.contract.customer_id == actor.customer_id):  # type: ignore[attr-defined]
+    abo = await permissions.scoped(Abo.filter(id=abo_id), actor).select_related('contract').first()
+    if abo is None:
         raise NotFound('Das Abo wurde nicht gefunden.')
-    if not users.can_decide(actor, abo.contract.customer_id):  # type: ignore[attr-defined]
-        raise PermissionDenied('Nur Administratoren und Sachbearbeitung Ihrer Firma können Abos beenden.')
+    permissions.require(actor, Action.END_ABO, abo.contract.customer_id)  # type: ignore[attr-defined]
     end = abo_dates.cancellation_end(clock.today(), abo.startmonat)
     abo.status = AboStatus.GEKUENDIGT
     abo.refresh_search_text()  # update() bypasses save(), which keeps the search column current
@@ -66,7 +67,8 @@ def _export_rows(abos: list[Abo]) -> list[list[str]]:
 
 async def _abos_for_export(actor: PortalUser, contract_id: int, export_format: str, client: str) -> list[Abo]:
     contract = await get_contract(actor, contract_id)
-    abos = await Abo.filter(contract_id=contract.id).order_by('nachname', 'vorname', 'id')
+    permissions.require(actor, Action.EXPORT_ABOS, contract.customer_id)  # type: ignore[attr-defined]
+    abos = await permissions.scoped(Abo.filter(contract_id=contract.id), actor).order_by('nachname', 'vorname', 'id')
     await audit.record(AuditKind.ABOS_EXPORTED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
                        object_type='contract', object_id=contract.id,
                        details={'format': export_format, 'rows': len(abos)}, client=client)

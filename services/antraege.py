@@ -10,10 +10,11 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, Antrag, AntragStatus, PortalUser
-from services import audit, clock, users
+from services import audit, clock, permissions
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from services.permissions import Action
 from services.table_query import TablePage, TableRequest, fetch_page
 
 SORTABLE = ('created_at', 'nachname', 'personalnummer', 'startmonat', 'ticketart', 'status')
@@ -26,7 +27,8 @@ async def list_antraege(
     actor: PortalUser, contract_id: int, request: TableRequest, *, status: str = 'offen'
 ) -> TablePage[Antrag]:
     contract = await get_contract(actor, contract_id)
-    queryset = Antrag.filter(contract_id=contract.id)
+    permissions.require(actor, Action.VIEW_ANTRAEGE, contract.customer_id)  # type: ignore[attr-defined]
+    queryset = permissions.scoped(Antrag.filter(contract_id=contract.id), actor)
     if status in (value.value for value in AntragStatus):
         queryset = queryset.filter(status=status)
     if not request.sort:
@@ -36,14 +38,17 @@ async def list_antraege(
 
 async def get_antrag(actor: PortalUser, antrag_id: int) -> Antrag:
     """One Antrag of a contract the actor may see; NotFound for every other id."""
-    antrag = await Antrag.filter(id=antrag_id).select_related('contract__customer', 'decided_by').first()
-    if antrag is None or not (actor.is_staff or antrag.contract.customer_id == actor.customer_id):  # type: ignore[attr-defined]
+    antrag = await permissions.scoped(Antrag.filter(id=antrag_id), actor) \
+        .select_related('contract__customer', 'decided_by').first()
+    if antrag is None:
         raise NotFound('Der Antrag wurde nicht gefunden.')
+    permissions.require(actor, Action.VIEW_ANTRAEGE, antrag.contract.customer_id)  # type: ignore[attr-defined]
     return antrag
 
 
 async def open_counts(contract_ids: list[int]) -> dict[int, int]:
-    """Open Anträge per contract (for the badges), in one grouped query."""
+    """Open Anträge per contract (for the badges), in one grouped query. The ids are those of a table page that
+    `contracts.list_contracts` has already scoped; only counts leave here."""
     if not contract_ids:
         return {}
     rows = await Antrag.filter(contract_id__in=contract_ids, status=AntragStatus.OFFEN).group_by('contract_id') \
@@ -53,8 +58,7 @@ async def open_counts(contract_ids: list[int]) -> dict[int, int]:
 
 async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: str = '', client: str = '') -> Antrag:
     antrag = await get_antrag(actor, antrag_id)
-    if not users.can_decide(actor, antrag.contract.customer_id):  # type: ignore[attr-defined]
-        raise PermissionDenied('Nur Administratoren und Sachbearbeitung Ihrer Firma können Anträge entscheiden.')
+    permissions.require(actor, Action.DECIDE_ANTRAG, antrag.contract.customer_id)  # type: ignore[attr-defined]
     reason = ' '.join(reason.split())
     if not approve and not reason:
         raise ValidationError({'reason': 'Bitte geben Sie einen Grund für die Ablehnung an.'})

@@ -21,7 +21,7 @@ from models import Customer, Invitation, InvitationPurpose, PortalUser, Role
 from services import audit, clock, login_throttle, mail, passwords, permissions, sessions
 from services.audit import AuditKind
 from services.auth import INACTIVE
-from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from services.errors import NotFound, ServiceError, ValidationError
 from services.login_throttle import CLIENT, EMAIL
 from services.mail import MailResult
 from services.permissions import Action
@@ -41,13 +41,13 @@ INVITATION_VALIDITY = timedelta(hours=72)
 PASSWORD_LINK_VALIDITY = timedelta(hours=24)
 LINK_PATH = '/einladung/'
 MAX_TOKEN_LENGTH = 100
-COMPANY_ROLES = (Role.ADMIN, Role.CLERK, Role.READONLY)
+# The administrators a company must keep: the company roles that may manage its Anwender.
+MANAGERS = permissions.company_roles_that_may(Action.CHANGE_ROLE)
 SORTABLE = ('name', 'email', 'role', 'is_active', 'last_login_at')
 
 NOT_FOUND = 'Der Anwender wurde nicht gefunden.'
 CUSTOMER_NOT_FOUND = 'Zu dieser Kundennummer gibt es keinen Kunden.'
 NO_CUSTOMER_CHOSEN = 'Bitte geben Sie zuerst eine Kundennummer ein.'
-MANAGE_DENIED = 'Nur Administratoren Ihrer Firma können Anwender verwalten.'
 LAST_ADMIN = (
     'Der letzte aktive Administrator einer Firma kann nicht deaktiviert oder herabgestuft werden. '
     'Ernennen Sie zuerst einen weiteren Administrator.'
@@ -60,8 +60,6 @@ LINK_UNKNOWN = 'Dieser Link ist ungültig. Bitte prüfen Sie, ob Sie ihn vollst�
 LINK_USED = 'Dieser Link wurde bereits verwendet. Er gilt nur einmal.'
 LINK_REVOKED = 'Dieser Link gilt nicht mehr, weil ein neuerer erstellt wurde. Bitte verwenden Sie den neuesten Link.'
 LINK_EXPIRED = 'Dieser Link ist abgelaufen. Bitte bitten Sie Ihre Administration um einen neuen Link.'
-
-_ACTION_MESSAGES = {Action.LIST_USERS: 'Dazu fehlt Ihnen die Berechtigung.'}
 
 
 @dataclass(frozen=True)
@@ -95,47 +93,31 @@ def link_for(base_url: str, token: str) -> str:
     return f'{base.rstrip("/")}{LINK_PATH}{token}'
 
 
-def _require(actor: PortalUser, action: Action, customer_id: int | None) -> None:
-    if not permissions.may(actor, action, customer_id):
-        raise PermissionDenied(_ACTION_MESSAGES.get(action, MANAGE_DENIED))
+async def _customer(actor: PortalUser, customer_id: int | None = None, kundennummer: str = '') -> Customer:
+    """The customer named by id or Kundennummer among those the actor may see; named by neither, a company user's own
+    company, while staff must choose one."""
+    queryset = permissions.scoped(Customer.all(), actor)
+    if customer_id is not None:
+        queryset = queryset.filter(id=customer_id)
+    elif kundennummer:
+        queryset = queryset.filter(kundennummer=kundennummer)
+    elif permissions.role_may(actor, Action.VIEW_ALL_CUSTOMERS):
+        raise NotFound(NO_CUSTOMER_CHOSEN)
+    customer = await queryset.first()
+    if customer is None:
+        raise NotFound(CUSTOMER_NOT_FOUND)
+    return customer
 
 
 async def company(actor: PortalUser, kundennummer: str = '') -> Customer:
     """The company whose Anwender the actor looks at: staff pick any by Kundennummer, company users have their own
     (another company's Kundennummer finds nothing, exactly like an unknown one)."""
-    kundennummer = search_term(kundennummer, field_length(Customer, 'kundennummer'))
-    if actor.is_staff:
-        if not kundennummer:
-            raise NotFound(NO_CUSTOMER_CHOSEN)
-        customer = await Customer.get_or_none(kundennummer=kundennummer)
-    else:
-        customer = await Customer.get_or_none(id=actor.customer_id)  # type: ignore[attr-defined]
-        if customer is not None and kundennummer not in ('', customer.kundennummer):
-            customer = None
-    if customer is None:
-        raise NotFound(CUSTOMER_NOT_FOUND)
-    return customer
-
-
-async def _customer(actor: PortalUser, customer_id: int | None) -> Customer:
-    if customer_id is None and not actor.is_staff:
-        customer_id = actor.customer_id  # type: ignore[attr-defined]
-    if customer_id is None:
-        raise NotFound(NO_CUSTOMER_CHOSEN)
-    if not actor.is_staff and customer_id != actor.customer_id:  # type: ignore[attr-defined]
-        raise NotFound(CUSTOMER_NOT_FOUND)
-    customer = await Customer.get_or_none(id=customer_id)
-    if customer is None:
-        raise NotFound(CUSTOMER_NOT_FOUND)
-    return customer
+    return await _customer(actor, kundennummer=search_term(kundennummer, field_length(Customer, 'kundennummer')))
 
 
 async def get_user(actor: PortalUser, user_id: int) -> PortalUser:
     """One company user the actor may see; NotFound for every other id (also for staff accounts)."""
-    queryset = PortalUser.filter(id=user_id, customer_id__isnull=False)
-    if not actor.is_staff:
-        queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
-    user = await queryset.first()
+    user = await permissions.scoped(PortalUser.filter(id=user_id, customer_id__isnull=False), actor).first()
     if user is None:
         raise NotFound(NOT_FOUND)
     return user
@@ -146,8 +128,8 @@ async def list_users(
 ) -> TablePage[PortalUser]:
     """The Anwender table of one company: the actor's own, or for staff the one they chose."""
     customer = await _customer(actor, customer_id)
-    _require(actor, Action.LIST_USERS, customer.id)
-    return await fetch_page(PortalUser.filter(customer_id=customer.id), request, SORTABLE)
+    permissions.require(actor, Action.LIST_USERS, customer.id)
+    return await fetch_page(permissions.scoped(PortalUser.filter(customer_id=customer.id), actor), request, SORTABLE)
 
 
 # --- one-time links ---------------------------------------------------------------------------------------------------
@@ -199,7 +181,7 @@ def _role(value: Role | str) -> Role | None:
         role = Role(value)
     except ValueError:
         return None
-    return role if role in COMPANY_ROLES else None
+    return role if role in permissions.COMPANY_ROLES else None
 
 
 async def invitation_problems(name: str, email: str, role: Role | str = Role.CLERK, prefix: str = '') -> dict[str, str]:
@@ -250,7 +232,7 @@ async def invite(
     """Anwender einladen: creates the user without a usable password and a link valid 72 hours, mailed when SMTP is
     configured. The link is returned to be shown once to the person who invites."""
     customer = await _customer(actor, customer_id)
-    _require(actor, Action.INVITE_USER, customer.id)
+    permissions.require(actor, Action.INVITE_USER, customer.id)
     issued = await create_invitation(
         actor, customer, name=name, email=email, role=role, base_url=base_url, client=client
     )
@@ -265,10 +247,10 @@ async def _keep_an_active_admin(target: PortalUser) -> None:
     is locked first (PostgreSQL), so two administrators demoting each other at once cannot both succeed."""
     await Customer.filter(id=target.customer_id).select_for_update().first()  # type: ignore[attr-defined]
     current = await PortalUser.get(id=target.id)
-    if current.role != Role.ADMIN or current.status != 'aktiv':
+    if current.role not in MANAGERS or current.status != 'aktiv':
         return
     others = await PortalUser.filter(
-        customer_id=current.customer_id, role=Role.ADMIN, is_active=True,  # type: ignore[attr-defined]
+        customer_id=current.customer_id, role__in=list(MANAGERS), is_active=True,  # type: ignore[attr-defined]
         password_changed_at__isnull=False,
     ).exclude(id=current.id).count()
     if others == 0:
@@ -277,7 +259,7 @@ async def _keep_an_active_admin(target: PortalUser) -> None:
 
 async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, client: str = '') -> PortalUser:
     target = await get_user(actor, user_id)
-    _require(actor, Action.CHANGE_ROLE, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.CHANGE_ROLE, target.customer_id)  # type: ignore[attr-defined]
     new_role = _role(role)
     if new_role is None:
         raise ValidationError({'role': ROLE_INVALID})
@@ -285,7 +267,7 @@ async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, clie
         return target
     previous = target.role
     async with in_transaction():
-        if previous == Role.ADMIN:
+        if previous in MANAGERS:
             await _keep_an_active_admin(target)
         target.role = new_role
         await target.save(update_fields=['role'])
@@ -301,7 +283,7 @@ async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, clie
 async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> PortalUser:
     """The user can no longer log in; their sessions and open links end at once."""
     target = await get_user(actor, user_id)
-    _require(actor, Action.DEACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.DEACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
     if target.id == actor.id:
         raise ServiceError(OWN_ACCOUNT)
     if not target.is_active:
@@ -322,7 +304,7 @@ async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> Po
 
 async def reactivate(actor: PortalUser, user_id: int, *, client: str = '') -> PortalUser:
     target = await get_user(actor, user_id)
-    _require(actor, Action.REACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.REACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
     if target.is_active:
         return target
     target.is_active = True
@@ -338,7 +320,7 @@ async def send_password_link(actor: PortalUser, user_id: int, *, base_url: str, 
     """Passwort-Link senden: a one-time link (24 hours) to set a new password; for a user who has not accepted the
     invitation yet, a fresh invitation (72 hours). Earlier open links of the user stop working."""
     target = await get_user(actor, user_id)
-    _require(actor, Action.SEND_PASSWORD_LINK, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.SEND_PASSWORD_LINK, target.customer_id)  # type: ignore[attr-defined]
     if not target.is_active:
         raise ServiceError(DEACTIVATED_NO_LINK)
     purpose = InvitationPurpose.EINLADUNG if target.password_changed_at is None else InvitationPurpose.PASSWORT

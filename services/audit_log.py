@@ -10,7 +10,7 @@ from models import AuditEvent, Customer, PortalUser
 from services import permissions
 from services.audit import KIND_LABELS, AuditKind
 from services.clock import BERLIN
-from services.errors import PermissionDenied, ValidationError
+from services.errors import ValidationError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import field_length, search_term
@@ -68,14 +68,12 @@ async def list_events(
 ) -> TablePage[AuditEvent]:
     """One page of events, newest first unless asked otherwise. `since`/`until` are whole days (Europe/Berlin),
     `user` matches part of the acting user's label (the e-mail address), `kind` one kind."""
-    if not permissions.role_may(actor, Action.VIEW_AUDIT_LOG):
-        raise PermissionDenied()
+    permissions.require_role(actor, Action.VIEW_AUDIT_LOG)
     if filters.since and filters.until and filters.until < filters.since:
         raise ValidationError({'until': 'Das Bis-Datum darf nicht vor dem Von-Datum liegen.'})
-    queryset = AuditEvent.all()
-    if not actor.is_staff:
-        queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
-    elif kundennummer := search_term(filters.kundennummer, field_length(Customer, 'kundennummer')):
+    queryset = permissions.scoped(AuditEvent.all(), actor)
+    kundennummer = search_term(filters.kundennummer, field_length(Customer, 'kundennummer'))
+    if kundennummer and permissions.role_may(actor, Action.VIEW_ALL_CUSTOMERS):
         queryset = queryset.filter(customer__kundennummer=kundennummer)
     if filters.since:
         queryset = queryset.filter(created_at__gte=_start_of(filters.since))

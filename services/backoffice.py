@@ -12,7 +12,7 @@ from models import Contract, ContractStatus, Customer, PortalUser, Produktangebo
 from services import anwender, audit, contracts, customers, permissions
 from services.anwender import IssuedLink
 from services.audit import AuditKind
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.errors import NotFound, ValidationError
 from services.permissions import Action
 from services.validation import field_length, parse_euro_cents, parse_german_date, require_text, search_term
 
@@ -26,9 +26,6 @@ class NewCustomer:
     invitation: IssuedLink
 
 
-def _require(actor: PortalUser, action: Action) -> None:
-    if not permissions.may(actor, action, None):
-        raise PermissionDenied()
 
 
 def _contract_problems(beginn_text: str, zuschuss_text: str) -> tuple[dict[str, str], date | None, int | None]:
@@ -66,7 +63,7 @@ async def create_customer_with_contract(
 ) -> NewCustomer:
     """Customer, contract and the invitation of its first administrator, all or nothing. Field errors come back
     together where they can (keys: the customer's fields, the contract's, and admin_name/admin_email)."""
-    _require(actor, Action.MANAGE_CUSTOMERS)
+    permissions.require_role(actor, Action.MANAGE_CUSTOMERS)
     errors, beginn_date, zuschuss_cent = _contract_problems(beginn, arbeitgeberzuschuss)
     vertragsnummer = require_text(
         errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', field_length(Contract, 'vertragsnummer')
@@ -102,10 +99,10 @@ async def create_customer_with_contract(
 
 async def find_contract(actor: PortalUser, vertragsnummer: str) -> Contract:
     """A contract by its Vertragsnummer, for the status change (staff only)."""
-    _require(actor, Action.CHANGE_CONTRACT_STATUS)
-    contract = await Contract.get_or_none(
-        vertragsnummer=search_term(vertragsnummer, field_length(Contract, 'vertragsnummer'))
-    ).select_related('customer')
+    permissions.require_role(actor, Action.CHANGE_CONTRACT_STATUS)
+    contract = await permissions.scoped(
+        Contract.filter(vertragsnummer=search_term(vertragsnummer, field_length(Contract, 'vertragsnummer'))), actor
+    ).select_related('customer').first()
     if contract is None:
         raise NotFound(CONTRACT_NOT_FOUND)
     return contract
@@ -116,13 +113,13 @@ async def change_contract_status(
 ) -> Contract:
     """aktiv, gekündigt or beendet. A contract that is not active takes no new Anträge: its Kundencode stops
     working (services/codes.validate checks the contract's status), and works again when it is reactivated."""
-    _require(actor, Action.CHANGE_CONTRACT_STATUS)
+    permissions.require_role(actor, Action.CHANGE_CONTRACT_STATUS)
     try:
         new_status = ContractStatus(status)
     except ValueError:
         raise ValidationError({'status': 'Bitte wählen Sie einen Status: aktiv, gekündigt oder beendet.'}) from None
     async with in_transaction():
-        contract = await Contract.filter(id=contract_id).select_for_update().first()
+        contract = await permissions.scoped(Contract.filter(id=contract_id), actor).select_for_update().first()
         if contract is None:
             raise NotFound(CONTRACT_NOT_FOUND)
         previous = contract.status

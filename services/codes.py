@@ -18,10 +18,11 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Contract, ContractStatus, Kundencode, PortalUser
-from services import audit, clock, users
+from services import audit, clock, permissions
 from services.audit import AuditKind
 from services.contracts import get_contract
-from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from services.errors import NotFound, ServiceError, ValidationError
+from services.permissions import Action
 from services.settings import get_settings
 from services.validation import format_german_date
 
@@ -41,8 +42,6 @@ _ALIASES = {'O': '0', 'I': '1', 'L': '1'}
 # whitespace (including the no-break space of a PDF).
 _SEPARATORS = frozenset('-._\u2010\u2011\u2012\u2013\u2014\u2212')
 
-PERMISSION_MESSAGE = 'Nur Administratoren Ihrer Firma können einen Kundencode generieren.'
-REVOKE_PERMISSION_MESSAGE = 'Nur Administratoren Ihrer Firma können einen Kundencode widerrufen.'
 INACTIVE_CONTRACT_MESSAGE = 'Für einen nicht aktiven Vertrag kann kein Kundencode generiert werden.'
 NO_CURRENT_CODE_MESSAGE = 'Für diesen Vertrag gibt es keinen aktuellen Kundencode.'
 
@@ -304,8 +303,7 @@ async def generate_code(
     (ReplaceConfirmationNeeded, then again with replace_current=True); the old code is revoked in the same transaction,
     so there is never a moment with two current codes or with none."""
     contract = await get_contract(actor, contract_id)
-    if not users.can_generate_codes(actor, contract.customer_id):  # type: ignore[attr-defined]
-        raise PermissionDenied(PERMISSION_MESSAGE)
+    permissions.require(actor, Action.GENERATE_CODE, contract.customer_id)  # type: ignore[attr-defined]
     if contract.status != ContractStatus.AKTIV:
         raise ServiceError(INACTIVE_CONTRACT_MESSAGE)
     if problem := valid_until_problem(contract, valid_until):
@@ -339,8 +337,7 @@ async def revoke_code(actor: PortalUser, contract_id: int, *, client: str = '') 
     """Withdraw the contract's current code (e.g. it leaked). Allowed whatever the contract's status: stopping a
     code must always be possible."""
     contract = await get_contract(actor, contract_id)
-    if not users.can_generate_codes(actor, contract.customer_id):  # type: ignore[attr-defined]
-        raise PermissionDenied(REVOKE_PERMISSION_MESSAGE)
+    permissions.require(actor, Action.REVOKE_CODE, contract.customer_id)  # type: ignore[attr-defined]
     async with in_transaction():
         contract = await _lock_contract(contract.id)
         code = await _not_revoked(contract.id)

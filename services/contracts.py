@@ -9,9 +9,10 @@ from tortoise.exceptions import IntegrityError
 
 from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot
 from models.contract import SORTABLE_COLUMNS
-from services import audit, tariff
+from services import audit, permissions, tariff
 from services.audit import AuditKind
-from services.errors import NotFound, PermissionDenied, ValidationError
+from services.errors import NotFound, ValidationError
+from services.permissions import Action
 from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import field_length, format_euro, require_text, search_term
 
@@ -43,8 +44,8 @@ async def create_contract(
     client: str = '',
 ) -> Contract:
     """A contract at the customer's address. Only transit staff (or the operator, actor None) create contracts."""
-    if actor is not None and not actor.is_staff:
-        raise PermissionDenied()
+    if actor is not None:
+        permissions.require(actor, Action.CREATE_CONTRACT, customer.id)
     errors: dict[str, str] = {}
     vertragsnummer = require_text(
         errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', field_length(Contract, 'vertragsnummer')
@@ -76,9 +77,8 @@ async def list_contracts(
 ) -> TablePage[Contract]:
     """The Vertragsverwaltung table, scoped to the actor: company users see only their own company's contracts,
     and another company's Kundennummer finds nothing, exactly like an unknown one."""
-    queryset = Contract.all()
-    if not actor.is_staff:
-        queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
+    permissions.require_role(actor, Action.VIEW_CONTRACTS)
+    queryset = permissions.scoped(Contract.all(), actor)
     if kundennummer := search_term(kundennummer, field_length(Customer, 'kundennummer')):
         queryset = queryset.filter(customer__kundennummer=kundennummer)
     if only_active:
@@ -88,10 +88,7 @@ async def list_contracts(
 
 async def get_contract(actor: PortalUser, contract_id: int) -> Contract:
     """One contract with its customer, if the actor may see it; NotFound otherwise (never a hint that it exists)."""
-    queryset = Contract.filter(id=contract_id)
-    if not actor.is_staff:
-        queryset = queryset.filter(customer_id=actor.customer_id)  # type: ignore[attr-defined]
-    contract = await queryset.select_related('customer').first()
-    if contract is None:
+    contract = await permissions.scoped(Contract.filter(id=contract_id), actor).select_related('customer').first()
+    if contract is None or not permissions.may(actor, Action.VIEW_CONTRACTS, contract.customer_id):  # type: ignore[attr-defined]
         raise NotFound('Der Vertrag wurde nicht gefunden.')
     return contract

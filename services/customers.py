@@ -5,9 +5,10 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 
 from models import Customer, PortalUser
-from services import audit
+from services import audit, permissions
 from services.audit import AuditKind
-from services.errors import PermissionDenied, ValidationError
+from services.errors import ValidationError
+from services.permissions import Action
 from services.validation import field_length, is_email, is_plz, normalize_email, require_text
 
 
@@ -25,8 +26,8 @@ async def create_customer(
     client: str = '',
 ) -> Customer:
     """Only transit staff (or the operator on the command line, actor None) create customers."""
-    if actor is not None and not actor.is_staff:
-        raise PermissionDenied()
+    if actor is not None:
+        permissions.require(actor, Action.MANAGE_CUSTOMERS, None)
     errors: dict[str, str] = {}
     def text(field: str, value: str, label: str = '', *, optional: bool = False) -> str:
         return require_text(errors, field, value, label, field_length(Customer, field), optional=optional)

@@ -19,9 +19,9 @@ from models import (
     Customer,
     Kundencode,
     PortalUser,
-    Role,
 )
-from services import abo_dates, clock
+from services import abo_dates, clock, permissions
+from services.permissions import Action, scoped
 
 CODE_WARNING_DAYS = 30
 CHART_MONTHS = 12
@@ -53,14 +53,9 @@ class Overview:
     newest_customers: list[Customer]
 
 
-def _scope(actor: PortalUser, path: str) -> dict[str, int]:
-    """Company users see their own company only; staff see everything."""
-    return {} if actor.is_staff else {path: actor.customer_id}  # type: ignore[attr-defined]
-
-
 async def active_abos_per_month(actor: PortalUser, today: date) -> list[tuple[date, int]]:
     """Abos running on the 1st of each of the last 12 months, from one grouped query over (start, end) pairs."""
-    pairs = await Abo.filter(**_scope(actor, 'contract__customer_id')).group_by('startmonat', 'endmonat') \
+    pairs = await scoped(Abo.all(), actor).group_by('startmonat', 'endmonat') \
         .annotate(count=Count('id')).values('startmonat', 'endmonat', 'count')
     months = [abo_dates.first_of_month(today, offset) for offset in range(1 - CHART_MONTHS, 1)]
     return [
@@ -71,14 +66,13 @@ async def active_abos_per_month(actor: PortalUser, today: date) -> list[tuple[da
 
 
 async def _code_warnings(actor: PortalUser, today: date) -> tuple[int, list[CodeWarning]]:
-    contracts = await Contract.filter(status=ContractStatus.AKTIV, **_scope(actor, 'customer_id')) \
+    contracts = await scoped(Contract.filter(status=ContractStatus.AKTIV), actor) \
         .order_by('vertragsnummer').values('id', 'vertragsnummer')
     codes = {
         row['contract_id']: row['valid_until']
-        for row in await Kundencode.filter(
-            contract_id__in=[contract['id'] for contract in contracts], revoked_at__isnull=True,
-            valid_until__gte=today,
-        ).values('contract_id', 'valid_until')
+        for row in await scoped(Kundencode.filter(
+            contract__status=ContractStatus.AKTIV, revoked_at__isnull=True, valid_until__gte=today,
+        ), actor).values('contract_id', 'valid_until')
     }
     warnings = [
         CodeWarning(contract['vertragsnummer'], contract['id'], codes.get(contract['id']))
@@ -90,20 +84,21 @@ async def _code_warnings(actor: PortalUser, today: date) -> tuple[int, list[Code
 
 async def overview(actor: PortalUser) -> Overview:
     today = clock.today()
+    permissions.require_role(actor, Action.VIEW_DASHBOARD)
     valid_codes, warnings = await _code_warnings(actor, today)
-    sees_audit = actor.is_staff or actor.role == Role.ADMIN
-    events = await AuditEvent.filter(**_scope(actor, 'customer_id')).order_by('-created_at').limit(8) \
-        if sees_audit else []
-    open_by_contract = await Antrag.filter(status=AntragStatus.OFFEN, **_scope(actor, 'contract__customer_id')) \
+    events = await scoped(AuditEvent.all(), actor).order_by('-created_at').limit(8) \
+        if permissions.role_may(actor, Action.VIEW_AUDIT_LOG) else []
+    open_by_contract = await scoped(Antrag.filter(status=AntragStatus.OFFEN), actor) \
         .group_by('contract_id').annotate(count=Count('id')).values('contract_id', 'count')
     return Overview(
-        active_contracts=await Contract.filter(status=ContractStatus.AKTIV, **_scope(actor, 'customer_id')).count(),
-        active_abos=await Abo.filter(status=AboStatus.AKTIV, **_scope(actor, 'contract__customer_id')).count(),
+        active_contracts=await scoped(Contract.filter(status=ContractStatus.AKTIV), actor).count(),
+        active_abos=await scoped(Abo.filter(status=AboStatus.AKTIV), actor).count(),
         open_antraege=sum(row['count'] for row in open_by_contract),
         open_antraege_contract_ids=sorted(row['contract_id'] for row in open_by_contract),
         valid_codes=valid_codes,
         code_warnings=warnings[:20],
         abos_per_month=await active_abos_per_month(actor, today),
         recent_events=list(events),
-        newest_customers=list(await Customer.all().order_by('-created_at', '-id').limit(5)) if actor.is_staff else [],
+        newest_customers=list(await scoped(Customer.all(), actor).order_by('-created_at', '-id').limit(5))
+        if permissions.role_may(actor, Action.VIEW_ALL_CUSTOMERS) else [],
     )

@@ -47,12 +47,13 @@ from models import (
     Upload,
     UploadResult,
 )
-from services import abo_dates, audit, clock, users
+from services import abo_dates, audit, clock, permissions
 from services.abos import neutralise
 from services.applications import ApplicationInput, CheckedApplication, check_application, new_reference, person_key
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import PermissionDenied, ServiceError
+from services.permissions import Action
 from services.settings import get_settings
 from services.validation import format_german_date, parse_german_date
 
@@ -121,7 +122,6 @@ EXISTING_NUMBER = ('Diese Personalnummer gehört unter diesem Vertrag bereits zu
                    'aktiven Abo.')
 EXAMPLE_ROW = 'Dies ist die Beispielzeile der Vorlage. Bitte löschen Sie sie.'
 INACTIVE_CONTRACT = 'Der Vertrag ist nicht aktiv; es können keine Abos angelegt werden.'
-PERMISSION = 'Massenuploads können nur Administratoren und die Sachbearbeitung Ihrer Firma durchführen.'
 FAULTY_FILE = 'Die Datei enthält Fehler und kann nicht importiert werden. Bitte korrigieren Sie die Datei.'
 NOTHING_TO_IMPORT = 'Die Datei enthält keine Zeilen zum Importieren.'
 STALE_PREVIEW = 'Die Prüfung ist nicht mehr aktuell. Bitte laden Sie die Datei erneut hoch.'
@@ -638,11 +638,6 @@ async def _previous_import(contract_id: int, sha256: str) -> Upload | None:
     ).select_related('uploaded_by').order_by('-created_at').first()
 
 
-def _require_permission(actor: PortalUser, contract: Contract) -> None:
-    if not users.can_decide(actor, contract.customer_id):  # type: ignore[attr-defined]
-        raise PermissionDenied(PERMISSION)
-
-
 async def _database_faults(contract: Contract, preview: Preview, today: date) -> list[Fault]:
     faults = []
     if contract.status != ContractStatus.AKTIV:
@@ -667,7 +662,7 @@ async def check_against_contract(actor: PortalUser, contract_id: int, preview: P
     """The preview with the database's faults added, bound to the contract. A file with faults is recorded in the
     history ('fehlerhaft') and audited; a file without is recorded only when it is imported."""
     contract = await get_contract(actor, contract_id)
-    _require_permission(actor, contract)
+    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
     today = clock.today()
     known = set(preview.faults)
     extra = [fault for fault in await _database_faults(contract, preview, today) if fault not in known]
@@ -696,7 +691,7 @@ async def preview_upload(
     (asyncio.to_thread by default; the page passes NiceGUI's run.io_bound). `UploadError` for an unreadable file,
     which is recorded in the history, too."""
     contract = await get_contract(actor, contract_id)
-    _require_permission(actor, contract)
+    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
     runner = run_pure or asyncio.to_thread
     try:
         preview = await runner(read_upload, data, file_name, clock.today(), progress)
@@ -809,14 +804,15 @@ async def import_upload(
     the duplicate rule is checked again with the contract row locked. The history row and the audit event record
     the outcome, also when the import is refused or fails."""
     contract = await get_contract(actor, contract_id)
-    if not users.can_decide(actor, contract.customer_id):  # type: ignore[attr-defined]
+    if not permissions.may(actor, Action.MASSENUPLOAD, contract.customer_id):  # type: ignore[attr-defined]
+        refusal = permissions.denied_message(Action.MASSENUPLOAD)
         await audit.record(
             AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
             object_type='contract', object_id=contract.id,
-            details={'vertragsnummer': contract.vertragsnummer, 'datei': file_name[:255], 'grund': PERMISSION},
+            details={'vertragsnummer': contract.vertragsnummer, 'datei': file_name[:255], 'grund': refusal},
             client=client,
         )
-        raise PermissionDenied(PERMISSION)
+        raise PermissionDenied(refusal)
     today = clock.today()
     reason = ''
     if sha256_of(file_bytes) != preview.sha256 or preview.contract_id != contract.id:
@@ -890,9 +886,9 @@ async def import_upload(
 async def upload_history(actor: PortalUser, contract_id: int, limit: int = 50) -> list[Upload]:
     """The contract's uploads, newest first (readers see them, too)."""
     contract = await get_contract(actor, contract_id)
-    return await Upload.filter(contract_id=contract.id).select_related('uploaded_by').order_by(
-        '-created_at', '-id'
-    ).limit(limit)
+    permissions.require(actor, Action.VIEW_UPLOADS, contract.customer_id)  # type: ignore[attr-defined]
+    return await permissions.scoped(Upload.filter(contract_id=contract.id), actor).select_related('uploaded_by') \
+        .order_by('-created_at', '-id').limit(limit)
 
 
 def error_list_csv(preview: Preview) -> bytes:

@@ -1,4 +1,4 @@
-"""Portal users (Anwender): creating them, passwords, and the permission questions the pages ask."""
+"""Portal users (Anwender): creating them and their passwords. Who may do what: services/permissions.py."""
 
 from __future__ import annotations
 
@@ -8,18 +8,7 @@ from models import Customer, PortalUser, Role
 from services import audit, clock, passwords, permissions, sessions
 from services.audit import AuditKind
 from services.errors import NotFound, ValidationError
-from services.permissions import Action
 from services.validation import field_length, is_email, normalize_email, require_text
-
-
-def can_generate_codes(user: PortalUser, customer_id: int) -> bool:
-    """Administrators of that company and transit staff may create Kundencodes; clerks and readers may not."""
-    return permissions.may(user, Action.GENERATE_CODE, customer_id)
-
-
-def can_decide(user: PortalUser, customer_id: int) -> bool:
-    """Administrators and clerks of that company and transit staff decide Anträge and end Abos; readers only look."""
-    return permissions.may(user, Action.DECIDE_ANTRAG, customer_id)
 
 
 async def create_user(
@@ -37,7 +26,7 @@ async def create_user(
     if not is_email(email):
         errors['email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
     name = require_text(errors, 'name', name, 'einen Namen', field_length(PortalUser, 'name'))
-    if (role == Role.STAFF) != (customer is None):
+    if permissions.is_company_role(role) == (customer is None):
         errors['role'] = 'Mitarbeitende des Verkehrsunternehmens haben keine Firma, alle anderen genau eine.'
     if problem := passwords.password_problem(password, email=email, name=name):
         errors['password'] = problem

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models import AuditEvent, Contract, ContractStatus, Customer, Kundencode, PortalUser, Produktangebot, Role
-from services import codes
+from services import codes, permissions
 from services.audit import AuditKind
 from services.codes import (
     ALPHABET,
@@ -26,6 +26,7 @@ from services.codes import (
 )
 from services.contracts import create_contract
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from services.permissions import Action
 from tests.conftest import make_user
 
 TODAY = date(2026, 3, 15)
@@ -295,7 +296,7 @@ async def test_readers_and_clerks_may_not_generate_or_revoke(
 ) -> None:
     existing = await codes.generate_code(admin, contract.id, date(2026, 12, 31))
     user = await make_user(f'{role.value}@fahrradmanufaktur-kassel.de', role, company)
-    with pytest.raises(PermissionDenied, match=codes.PERMISSION_MESSAGE):
+    with pytest.raises(PermissionDenied, match=permissions.denied_message(Action.GENERATE_CODE)):
         await codes.generate_code(user, contract.id, date(2026, 12, 31), replace_current=True)
     with pytest.raises(PermissionDenied):
         await codes.revoke_code(user, contract.id)
