@@ -64,9 +64,17 @@ class Settings:
     login_max_failures: int = field(default_factory=lambda: _int('LOGIN_MAX_FAILURES', 5))
     login_base_lock: timedelta = field(default_factory=lambda: timedelta(seconds=_int('LOGIN_BASE_LOCK_SECONDS', 60)))
     login_max_lock: timedelta = field(default_factory=lambda: timedelta(hours=1))
-    client_max_failures: int = field(default_factory=lambda: _int('CLIENT_MAX_FAILURES', 20))
-    client_window: timedelta = field(default_factory=lambda: timedelta(minutes=15))
+    # Throttles (services/login_throttle.py, README "Drosselung"): per device a few typos within 15 minutes; per
+    # address (a whole office behind one NAT) many within an hour.
+    device_max_failures: int = field(default_factory=lambda: _int('DEVICE_MAX_FAILURES', 10))
+    device_window: timedelta = field(default_factory=lambda: timedelta(minutes=15))
+    client_max_failures: int = field(default_factory=lambda: _int('CLIENT_MAX_FAILURES', 200))
+    client_window: timedelta = field(default_factory=lambda: timedelta(hours=1))
     code_max_failures: int = field(default_factory=lambda: _int('CODE_MAX_FAILURES', 10))
+    code_client_max_failures: int = field(default_factory=lambda: _int('CODE_CLIENT_MAX_FAILURES', 1000))
+    # Proxies whose X-Forwarded-For names the client (comma list of addresses or networks, '*' for any); empty:
+    # the socket peer is the client, whatever a request claims.
+    forwarded_allow_ips: str = field(default_factory=lambda: os.environ.get('FORWARDED_ALLOW_IPS', '').strip())
     code_max_years_ahead: int = 3
     # Applications complete by this day of a month start on the 1st of the next month; a Kündigung received by it
     # ends the Abo at the end of the month (later: end of the next month).

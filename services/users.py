@@ -5,10 +5,11 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 
 from models import Customer, PortalUser, Role
-from services import audit, clock, passwords, permissions, sessions
+from services import audit, clock, password_check, passwords, permissions, sessions
 from services.audit import AuditKind
 from services.auth import normalize_email
 from services.errors import NotFound, ValidationError
+from services.password_check import Purpose
 from services.permissions import Action
 from services.validation import is_email, require_text
 
@@ -61,12 +62,16 @@ async def create_user(
 
 
 async def change_password(
-    user: PortalUser, *, current: str, new: str, confirmation: str, client: str = ''
+    user: PortalUser, *, current: str, new: str, confirmation: str, client: str = '', device: str = ''
 ) -> None:
-    """Passwort ändern: the current password must be right; other sessions of the user end."""
+    """Passwort ändern: the current password must be right (checked like a login: throttled and audited); other
+    sessions of the user end."""
     errors: dict[str, str] = {}
-    if not await passwords.verify_password(user.password_hash, current):
-        errors['current'] = 'Das aktuelle Passwort ist nicht richtig.'
+    check = await password_check.check_password(
+        user, current, email=user.email, purpose=Purpose.PASSWORD_CHANGE, client=client, device=device,
+    )
+    if not check.ok:
+        errors['current'] = check.message('Das aktuelle Passwort ist nicht richtig.')
     if problem := passwords.password_problem(new, email=user.email, name=user.name):
         errors['new'] = problem
     elif new == current:
