@@ -156,7 +156,7 @@ async def _account_for(email: str, password: str, client: str, device: str) -> t
     check = await password_check.check_password(
         existing, password, email=email, purpose=Purpose.APPLICATION, client=client, device=device,
     )
-    if check.locked_until is not None and not check.ok:
+    if check.refused:
         await passwords.verify_password(None, password)  # a refused check did not hash: spend the same time
     await passwords.hash_password(password)
     return (existing, '') if check.ok and existing.is_active else (None, '')

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil
 
+from tortoise import timezone
 from tortoise.expressions import F, Q
 
 from models import LoginThrottle
@@ -66,7 +67,8 @@ def minutes_until(until: datetime) -> int:
 
 
 def _expired(now: datetime) -> Q:
-    old = now - RETENTION
+    # In the time zone the rows are stored in: SQLite compares the stored text, not instants.
+    old = timezone.localtime(now - RETENTION)
     return Q(window_start__lt=old) & (Q(locked_until__isnull=True) | Q(locked_until__lt=old))
 
 

@@ -31,6 +31,7 @@ class PasswordCheck:
     ok: bool
     purpose: Purpose
     locked_until: datetime | None = None  # set when a lock refused the check or this failure caused one
+    refused: bool = False  # a lock refused it before any hashing
 
     def message(self, wrong: str) -> str:
         """The waiting message when locked, else `wrong` (each form words a wrong password its own way)."""
@@ -64,7 +65,7 @@ async def check_password(
         scope, until = lock
         await audit.record(AuditKind.LOGIN_BLOCKED, actor=_actor(account), actor_label=key,
                            details={**details, 'scope': scope}, client=client)
-        return PasswordCheck(ok=False, purpose=purpose, locked_until=until)
+        return PasswordCheck(ok=False, purpose=purpose, locked_until=until, refused=True)
     if account is not None and await passwords.verify_password(account.password_hash, password):
         await login_throttle.reset(EMAIL, key)
         return PasswordCheck(ok=True, purpose=purpose)
