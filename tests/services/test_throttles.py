@@ -74,7 +74,8 @@ async def test_the_address_limit_stops_a_machine_that_drops_its_cookies(
     monkeypatch.setenv('CLIENT_MAX_FAILURES', '25')  # the default (200) works alike, only slower
     reset_settings()
     for number in range(25):  # a new device id every time
-        await auth.login(f'person{number}@example.de', 'falsch-falsch-falsch', client=OFFICE, device=f'browser:{number}')
+        await auth.login(f'person{number}@example.de', 'falsch-falsch-falsch', client=OFFICE,
+                         device=f'browser:{number}')
     assert (await auth.login(admin.email, PASSWORD, client=OFFICE, device='browser:new')).token is None
     assert (await auth.login(admin.email, PASSWORD, client='198.51.100.1', device='browser:new')).token
 
