@@ -30,12 +30,13 @@ body { overflow-x: hidden; user-select: none; -webkit-user-select: none; }
 '''
 
 # Reports touches and keys (at most once a second), and keeps the browser from leaving the page: no back navigation,
-# no context menu, no drag-and-drop of links.
+# no context menu, no drag-and-drop of links. The address is plain /kiosk again after the first visit's redirect.
 KIOSK_JS = '''
 (() => {
   let last = 0;
   const report = () => { const now = Date.now(); if (now - last > 1000) { last = now; emitEvent('kiosk_activity'); } };
   ['pointerdown', 'keydown', 'input', 'touchstart'].forEach(name => document.addEventListener(name, report, true));
+  history.replaceState(null, '', location.pathname);
   history.pushState(null, '', location.href);
   window.addEventListener('popstate', () => history.pushState(null, '', location.href));
   document.addEventListener('contextmenu', event => event.preventDefault());

@@ -80,7 +80,8 @@ async def locked_until(scope: str, key: str) -> datetime | None:
     if row is None:
         return None
     if row.locked_until is None or row.locked_until <= now:
-        await LoginThrottle.filter(_expired(now), id=row.id).delete()  # opportunistic: it was read anyway
+        if max(row.window_start, row.locked_until or row.window_start) < now - RETENTION:
+            await row.delete()  # opportunistic: it was read anyway
         return None
     return row.locked_until
 
