@@ -22,10 +22,10 @@ from nicegui import app, ui
 import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from pages import errors, security_headers
-from services import contracts, customers, demo_data, users
+from services import contracts, customers, demo_data, login_throttle, users
 from services.database import close_database, init_database
 from services.errors import ServiceError, ValidationError
-from services.settings import PROJECT_DIR, InvalidSettings, get_settings
+from services.settings import PROJECT_DIR, InvalidSettings, Settings, get_settings
 from services.validation import parse_euro_cents, parse_german_date
 
 
@@ -48,6 +48,13 @@ async def startup() -> None:
     print(f'Firmenportal läuft auf http://{settings.host}:{settings.port}', flush=True)
 
 
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """uvicorn's options for X-Forwarded-For. uvicorn trusts the header from 127.0.0.1 unless told otherwise, so
+    anyone on the machine (or a local proxy that passes the header on) could pick the client address the throttles
+    count; only the proxies in FORWARDED_ALLOW_IPS are trusted, and none by default."""
+    return {'proxy_headers': bool(settings.forwarded_allow_ips), 'forwarded_allow_ips': settings.forwarded_allow_ips}
+
+
 def serve() -> None:
     settings = get_settings()
     # NiceGUI's own lifespan, also when serve() runs again on the same app (the simulated-user tests do): including
@@ -62,10 +69,12 @@ def serve() -> None:
     async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
         """The database is ready before the first request (NiceGUI's own on_startup runs in the background)."""
         await startup()
+        cleanup = asyncio.create_task(login_throttle.cleanup_forever())
         try:
             async with routers_lifespan(fastapi_app):
                 yield
         finally:
+            cleanup.cancel()
             await close_database()
 
     lifespan.nicegui_lifespan = nicegui_lifespan  # type: ignore[attr-defined]
@@ -86,6 +95,7 @@ def serve() -> None:
         fastapi_docs=False,
         reconnect_timeout=10,
         server_header=False,  # uvicorn's "server: uvicorn" banner
+        **proxy_options(settings),
     )
 
 

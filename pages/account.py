@@ -4,7 +4,7 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.forms import REFUSED, password_field, run_form
+from pages.forms import REFUSED, browser_device, password_field, run_form
 from pages.layout import client_address, page_heading, portal_page
 from pages.session_cookie import Area, session_token
 from services import users
@@ -16,11 +16,12 @@ router = APIRouter()
 @portal_page(router, '/passwort', 'Passwort ändern')
 async def password_page(user: PortalUser, request: Request) -> None:
     page_heading('Passwort ändern')
+    device = browser_device()
 
     async def save() -> None:
         if await run_form(fields, users.change_password(
             user, current=fields['current'].value, new=fields['new'].value,
-            confirmation=fields['confirmation'].value, client=client_address(request),
+            confirmation=fields['confirmation'].value, client=client_address(request), device=device,
             keep_token=session_token(request, Area.PORTAL),
         )) is REFUSED:
             return

@@ -25,11 +25,13 @@ PRIVACY_NOTICE = (
 
 
 class ApplicationFlow:
-    """Draws itself into the current container. `kiosk` switches off autofill and uses large touch targets."""
+    """Draws itself into the current container. `kiosk` switches off autofill and uses large touch targets.
+    `client` and `device` (the address and the browser's or kiosk's id) are what the throttles count."""
 
-    def __init__(self, client: str, *, initial_code: str = '', kiosk: bool = False,
+    def __init__(self, client: str, *, device: str = '', initial_code: str = '', kiosk: bool = False,
                  on_submitted: Callable[[Antrag], None] | None = None) -> None:
         self.client = client
+        self.device = device
         self.kiosk = kiosk
         self.on_submitted = on_submitted
         self.entry: CodeEntry | None = None
@@ -63,7 +65,7 @@ class ApplicationFlow:
             ui.timer(0, self.check_code, once=True)
 
     async def check_code(self) -> None:
-        entry = await code_entry.enter_code(self.code_input.value or '', client=self.client)
+        entry = await code_entry.enter_code(self.code_input.value or '', client=self.client, device=self.device)
         if not entry.ok:
             show_error(self.error, entry.message)
             return
@@ -140,8 +142,8 @@ class ApplicationFlow:
         self.fields['ticketart'] = ui.radio([value.value for value in Ticketart], value=Ticketart.CHIPKARTE.value) \
             .props('inline aria-label=Ticketart' + (' size=lg' if self.kiosk else ''))
         ui.label('Zugang zu „Meine Abos“').classes('text-subtitle2 q-mt-md')
-        ui.label('Mit Ihrer E-Mail-Adresse und diesem Passwort sehen Sie später den Stand Ihres Antrags.').classes(
-            'muted text-body2')
+        ui.label('Mit Ihrer E-Mail-Adresse und diesem Passwort sehen Sie später den Stand Ihres Antrags. Haben Sie '
+                 'dort schon ein Konto, geben Sie dessen Passwort ein.').classes('muted text-body2')
         new_password = 'off' if self.kiosk else 'new-password'
         self.fields['password'] = password_field('Passwort', new_password, hint='Mindestens 12 Zeichen')
         self.fields['password_confirmation'] = password_field('Passwort wiederholen', new_password)
@@ -165,7 +167,7 @@ class ApplicationFlow:
             antrag = await applications.submit_application(
                 self.entry.check, data, consent=bool(self.fields['consent'].value),  # type: ignore[attr-defined]
                 password=self._value('password'), password_confirmation=self._value('password_confirmation'),
-                client=self.client,
+                client=self.client, device=self.device,
             )
         except ValidationError as error:
             for name, message in error.errors.items():

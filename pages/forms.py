@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from typing import TypeVar
 
-from nicegui import ui
+from nicegui import app, ui
 
+from services import devices
 from services.errors import ServiceError, ValidationError
 
 T = TypeVar('T')
+
+
+def browser_device() -> str:
+    """This browser's key for the throttles; read while the page is built (event handlers have no request)."""
+    return devices.browser_device(app.storage.browser.get('id'))
 
 
 def password_field(label: str, autocomplete: str, max_length: int = 256, hint: str = '') -> ui.input:

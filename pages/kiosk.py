@@ -4,18 +4,20 @@ the screen starts over, so nothing of one person remains for the next."""
 
 from __future__ import annotations
 
-import secrets
 import time
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from pages.application_form import ApplicationFlow
 from pages.layout import client_address
 from pages.theme import SIDEBAR, apply_theme
+from services import devices
 from services.settings import get_settings
 
 router = APIRouter()
+NEW_DEVICE = 'neues_geraet'
 
 KIOSK_CSS = '''
 body { overflow-x: hidden; user-select: none; -webkit-user-select: none; }
@@ -28,12 +30,13 @@ body { overflow-x: hidden; user-select: none; -webkit-user-select: none; }
 '''
 
 # Reports touches and keys (at most once a second), and keeps the browser from leaving the page: no back navigation,
-# no context menu, no drag-and-drop of links.
+# no context menu, no drag-and-drop of links. The address is plain /kiosk again after the first visit's redirect.
 KIOSK_JS = '''
 (() => {
   let last = 0;
   const report = () => { const now = Date.now(); if (now - last > 1000) { last = now; emitEvent('kiosk_activity'); } };
   ['pointerdown', 'keydown', 'input', 'touchstart'].forEach(name => document.addEventListener(name, report, true));
+  history.replaceState(null, '', location.pathname);
   history.pushState(null, '', location.href);
   window.addEventListener('popstate', () => history.pushState(null, '', location.href));
   document.addEventListener('contextmenu', event => event.preventDefault());
@@ -43,9 +46,10 @@ KIOSK_JS = '''
 
 
 class Kiosk:
-    def __init__(self, client: str) -> None:
+    def __init__(self, client: str, device: str) -> None:
         settings = get_settings()
         self.client = client
+        self.device = device
         self.idle_seconds = settings.kiosk_idle_seconds
         self.countdown_seconds = settings.kiosk_countdown_seconds
         self.last_activity = time.monotonic()
@@ -63,8 +67,8 @@ class Kiosk:
         """A clean screen: new elements, so no value, error or state of the previous person survives."""
         self.content.clear()
         with self.content:
-            # Each visit counts wrong codes on its own: everybody at the kiosk shares one address.
-            ApplicationFlow(f'kiosk:{self.client}:{secrets.token_hex(4)}', kiosk=True)
+            # Wrong codes count for this kiosk (its device cookie) across every visit, and for its address.
+            ApplicationFlow(self.client, device=self.device, kiosk=True)
         self.last_activity = time.monotonic()
 
     def touched(self) -> None:
@@ -84,8 +88,22 @@ class Kiosk:
         self.warning.open()
 
 
+def _with_device_cookie(request: Request) -> RedirectResponse:
+    """The first visit of a kiosk: its long-lived device id (services/devices.py), then the kiosk again."""
+    response = RedirectResponse(f'/kiosk?{NEW_DEVICE}=1', status_code=303)
+    response.set_cookie(
+        devices.KIOSK_COOKIE, devices.new_kiosk_cookie(), max_age=devices.KIOSK_COOKIE_MAX_AGE, path='/kiosk',
+        httponly=True, samesite='strict', secure=request.url.scheme == 'https',
+    )
+    return response
+
+
 @router.page('/kiosk', title='D-Ticket Job – Kundenzentrum')
-async def kiosk_page(request: Request) -> None:
+async def kiosk_page(request: Request) -> RedirectResponse | None:
+    device = devices.kiosk_device(request.cookies.get(devices.KIOSK_COOKIE))
+    if device is None and NEW_DEVICE not in request.query_params:
+        return _with_device_cookie(request)
+    # A browser that refuses the cookie comes back without it: it is then counted per address only.
     apply_theme()
     ui.add_css(KIOSK_CSS)
     ui.context.client.content.classes('p-0 gap-0')
@@ -101,6 +119,7 @@ async def kiosk_page(request: Request) -> None:
             ui.space()
             restart = ui.button('Neu beginnen', icon='restart_alt').props('outline no-caps color=white size=lg')
         with ui.column().classes('w-full q-pa-xl gap-4').style('max-width: 1000px; margin: 0 auto'):
-            kiosk = Kiosk(client_address(request))
+            kiosk = Kiosk(client_address(request), device or '')
     restart.on_click(kiosk.start)
     ui.add_body_html(f'<script>{KIOSK_JS}</script>')
+    return None

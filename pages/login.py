@@ -10,7 +10,7 @@ from nicegui import APIRouter, ui
 
 from models import PortalUser
 from pages.components import public_frame, recovery_codes, second_factor_code_input, second_factor_enrolment
-from pages.forms import REFUSED, error_banner, password_field, run_form, show_error
+from pages.forms import REFUSED, browser_device, error_banner, password_field, run_form, show_error
 from pages.layout import PRODUCT_NAME
 from pages.session_cookie import Area, client_address, complete_login, safe_redirect_target, session_token
 from pages.theme import SIDEBAR, apply_theme
@@ -30,6 +30,7 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
         return RedirectResponse(target, status_code=303)
     apply_theme()
     client = client_address(request)
+    device = browser_device()
     user_agent = request.headers.get('user-agent', '')
 
     async def try_login() -> None:
@@ -37,7 +38,7 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
         button.props('loading')
         try:
             result = await auth.login(
-                (email.value or '')[:MAX_INPUT], (password.value or '')[:MAX_INPUT], client=client,
+                (email.value or '')[:MAX_INPUT], (password.value or '')[:MAX_INPUT], client=client, device=device,
                 user_agent=user_agent,
             )
         finally:

@@ -8,7 +8,7 @@ from nicegui import APIRouter, ui
 
 from models import Abo, Antrag, AntragStatus, Employee
 from pages.application_form import ApplicationFlow
-from pages.forms import REFUSED, confirm, error_banner, password_field, run_form, show_error
+from pages.forms import REFUSED, browser_device, confirm, error_banner, password_field, run_form, show_error
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address, complete_login, session_token
 from pages.session_guard import SessionGuard
@@ -32,19 +32,20 @@ async def self_service_page(request: Request, code: str = '') -> None:
             'Mit dem Kundencode Ihres Arbeitgebers beantragen Sie hier Ihr Deutschlandticket Job. Ihr Arbeitgeber '
             'bestätigt den Antrag; danach sehen Sie Ihr Abo unter „Meine Abos“.'
         ).classes('muted readable')
-        ApplicationFlow(client_address(request), initial_code=code[:40])
+        ApplicationFlow(client_address(request), device=browser_device(), initial_code=code[:40])
 
 
 @router.page('/self-service/anmelden', title='Anmeldung – Self-Service D-Ticket Job')
 async def employee_login_page(request: Request) -> RedirectResponse | None:
     if await sessions.employee_for_token(session_token(request, Area.SELF_SERVICE)):
         return RedirectResponse(Area.SELF_SERVICE.home_path, status_code=303)
+    device = browser_device()
 
     async def try_login() -> None:
         show_error(error, None)
         result = await auth.login(
             (email.value or '')[:MAX_INPUT], (password.value or '')[:MAX_INPUT], client=client_address(request),
-            user_agent=request.headers.get('user-agent', ''), account_type=Employee,
+            device=device, user_agent=request.headers.get('user-agent', ''), account_type=Employee,
         )
         if result.token is None:
             show_error(error, result.error)

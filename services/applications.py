@@ -14,19 +14,16 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Ticketart
-from services import abo_dates, audit, clock, codes, passwords
+from services import abo_dates, audit, clock, codes, password_check, passwords
 from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck
 from services.errors import ServiceError, ValidationError
+from services.password_check import Purpose
 from services.validation import field_length, is_email, is_plz, normalize_email, parse_german_date, require_text
 
 MIN_AGE = 14
 MAX_AGE = 100
 DUPLICATE_MESSAGE = 'Für diese Person gibt es unter diesem Vertrag bereits einen offenen Antrag oder ein aktives Abo.'
-ACCOUNT_EXISTS_MESSAGE = (
-    'Für diese E-Mail-Adresse gibt es schon ein Konto mit einem anderen Passwort. Bitte geben Sie Ihr bisheriges '
-    'Passwort ein.'
-)
 
 
 @dataclass
@@ -142,15 +139,26 @@ def _new_password_errors(email: str, password: str, confirmation: str) -> dict[s
     return errors
 
 
-async def _account_password_hash(email: str, password: str) -> str | None:
-    """The hash for a new account (hashing is slow, so it happens before the transaction), or None when the
-    existing account's password was given."""
+async def _account_for(email: str, password: str, client: str, device: str) -> tuple[Employee | None, str]:
+    """The account the Antrag belongs to, and the hash for a new one; the same work for every address.
+
+    Unknown address: (None, hash), and the caller creates the account. Existing account with its right password:
+    (account, ''). Any other case (wrong password, locked, deactivated): (None, ''), and the Antrag goes to the
+    employer without an account, like a Massenupload row, so nobody can attach Anträge to someone else's account
+    and the answer never tells whether an address has one. Every path verifies once and hashes once (hashing is
+    slow, so it happens before the transaction).
+    """
     existing = await Employee.get_or_none(email=email)
     if existing is None:
-        return await passwords.hash_password(password)
-    if not existing.is_active or not await passwords.verify_password(existing.password_hash, password):
-        raise ValidationError({'password': ACCOUNT_EXISTS_MESSAGE})
-    return None
+        await passwords.verify_password(None, password)
+        return None, await passwords.hash_password(password)
+    check = await password_check.check_password(
+        existing, password, email=email, purpose=Purpose.APPLICATION, client=client, device=device,
+    )
+    if check.refused:
+        await passwords.verify_password(None, password)  # a refused check did not hash: spend the same time
+    await passwords.hash_password(password)
+    return (existing, '') if check.ok and existing.is_active else (None, '')
 
 
 async def submit_application(
@@ -161,8 +169,12 @@ async def submit_application(
     password: str,
     password_confirmation: str,
     client: str = '',
+    device: str = '',
 ) -> Antrag:
     """The Self-Service Antrag: needs a valid Kundencode, valid data, consent and a password for the account.
+
+    Every address gets the same rules, the same work and the same answer (see `_account_for`): the password is a
+    new account's, or an existing account's (checked like a login, throttled and audited).
 
     The code is checked again here (the form may have been open for hours), and the duplicate rule is checked again
     with the contract row locked, so two submissions of one person at the same moment give one Antrag.
@@ -176,25 +188,21 @@ async def submit_application(
     checked, errors = check_application(data, today)
     if not consent:
         errors['consent'] = 'Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.'
-    email = normalize_email(data.email)
-    # All messages in one round, the new password's included; only a valid address is looked up (a longer one than
-    # the column would make Tortoise refuse the query).
-    if not (is_email(email) and await Employee.exists(email=email)):
-        errors.update(_new_password_errors(email, password, password_confirmation))
+    # All messages in one round, the password's included, for every address alike.
+    errors.update(_new_password_errors(normalize_email(data.email), password, password_confirmation))
     if errors or checked is None:
         raise ValidationError(errors)
     contract: Contract = check.contract
     if await has_open_application_or_abo(contract.id, checked.person_key):
         raise ValidationError({'nachname': DUPLICATE_MESSAGE})
-    new_account_hash = await _account_password_hash(checked.email, password)
+    account, new_account_hash = await _account_for(checked.email, password, client, device)
     try:
         async with in_transaction():
             await Contract.filter(id=contract.id).select_for_update().first()
             if await has_open_application_or_abo(contract.id, checked.person_key):
                 raise ValidationError({'nachname': DUPLICATE_MESSAGE})
-            if new_account_hash is None:
-                employee = await Employee.get(email=checked.email)
-            else:
+            employee = account
+            if new_account_hash:
                 employee = await Employee.create(email=checked.email, password_hash=new_account_hash)
                 await audit.record(AuditKind.EMPLOYEE_REGISTERED, actor_label=checked.email,
                                    customer_id=contract.customer_id,  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
 """Logging in: password check, throttling, session start and the audit trail of every attempt.
 
-Every failure says the same thing and takes the same time whether or not the account exists.
+Every failure says the same thing and takes the same time whether or not the account exists. A portal user with a
+second factor (services/second_factor.py) gets no session for the password alone.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from models import Employee, PortalUser
-from services import audit, clock, login_throttle, passwords, second_factor, sessions
+from services import audit, clock, login_throttle, password_check, passwords, second_factor, sessions
 from services.audit import AuditKind
-from services.login_throttle import CLIENT, EMAIL
+from services.password_check import Purpose
 from services.validation import normalize_email
 
 WRONG_CREDENTIALS = 'E-Mail-Adresse oder Passwort ist falsch.'
@@ -43,7 +44,7 @@ class LoginResult:
 
 
 async def login(
-    email: str, password: str, *, client: str = '', user_agent: str = '',
+    email: str, password: str, *, client: str = '', device: str = '', user_agent: str = '',
     account_type: type[PortalUser] | type[Employee] = PortalUser,
 ) -> LoginResult:
     """Portal users and Self-Service employees log in the same way, each against their own accounts. A portal user
@@ -52,21 +53,16 @@ async def login(
     if not email or not password:
         return LoginResult(error=MISSING_CREDENTIALS)
     key = email[:MAX_EMAIL_LENGTH]
-    if until := await login_throttle.locked_until(CLIENT, client):
-        await audit.record(AuditKind.LOGIN_BLOCKED, actor_label=key, details={'scope': CLIENT}, client=client)
-        return LoginResult(error=_wait_message(until))
-    if until := await login_throttle.locked_until(EMAIL, key):
-        await audit.record(AuditKind.LOGIN_BLOCKED, actor_label=key, details={'scope': EMAIL}, client=client)
-        return LoginResult(error=_wait_message(until))
-
     user = await account_type.get_or_none(email=key) if len(email) <= MAX_EMAIL_LENGTH else None
-    if not await passwords.verify_password(user.password_hash if user else None, password) or user is None:
-        return await _failed(key, user, client)
+    check = await password_check.check_password(
+        user, password, email=key, purpose=Purpose.LOGIN, client=client, device=device,
+    )
+    if not check.ok or user is None:
+        return LoginResult(error=check.message(WRONG_CREDENTIALS))
     if not user.is_active:
         await audit.record(AuditKind.LOGIN_INACTIVE, actor=_actor(user), actor_label=key, client=client)
         return LoginResult(error=INACTIVE)
 
-    await login_throttle.reset(EMAIL, key)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
         await user.save(update_fields=['password_hash'])
@@ -118,13 +114,3 @@ async def _start(user: PortalUser | Employee, *, client: str, user_agent: str) -
 
 def _actor(account: PortalUser | Employee | None) -> PortalUser | None:
     return account if isinstance(account, PortalUser) else None
-
-
-async def _failed(key: str, user: PortalUser | Employee | None, client: str) -> LoginResult:
-    await audit.record(AuditKind.LOGIN_FAILED, actor=_actor(user), actor_label=key, client=client)
-    await login_throttle.register_failure(CLIENT, client)
-    if until := await login_throttle.register_failure(EMAIL, key):
-        await audit.record(AuditKind.LOGIN_LOCKED, actor=_actor(user), actor_label=key, client=client,
-                           details={'locked_until': until.isoformat()})
-        return LoginResult(error=_wait_message(until))
-    return LoginResult(error=WRONG_CREDENTIALS)

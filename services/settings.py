@@ -82,8 +82,15 @@ class Settings(BaseSettings):
     session_absolute_hours: int = _env('SESSION_ABSOLUTE_HOURS', 12, ge=1)
     login_max_failures: int = _env('LOGIN_MAX_FAILURES', 5, ge=1)
     login_base_lock_seconds: int = _env('LOGIN_BASE_LOCK_SECONDS', 60, ge=1)
-    client_max_failures: int = _env('CLIENT_MAX_FAILURES', 20, ge=1)
+    # Throttles (services/login_throttle.py, README "Drosselung"): per device a few typos within 15 minutes; per
+    # address (a whole office behind one NAT) many within an hour.
+    device_max_failures: int = _env('DEVICE_MAX_FAILURES', 10, ge=1)
+    client_max_failures: int = _env('CLIENT_MAX_FAILURES', 200, ge=1)
     code_max_failures: int = _env('CODE_MAX_FAILURES', 10, ge=1)
+    code_client_max_failures: int = _env('CODE_CLIENT_MAX_FAILURES', 1000, ge=1)
+    # Proxies whose X-Forwarded-For names the client (comma list of addresses or networks, '*' for any); empty:
+    # the socket peer is the client, whatever a request claims.
+    forwarded_allow_ips: str = _env('FORWARDED_ALLOW_IPS', '')
     # Applications complete by this day of a month start on the 1st of the next month; a Kündigung received by it
     # ends the Abo at the end of the month (later: end of the next month).
     cutoff_day: int = _env('CUTOFF_DAY', 10, ge=1, le=31)
@@ -121,7 +128,7 @@ class Settings(BaseSettings):
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator('host', 'smtp_host', 'smtp_user', 'smtp_from', mode='after')
+    @field_validator('host', 'smtp_host', 'smtp_user', 'smtp_from', 'forwarded_allow_ips', mode='after')
     @classmethod
     def _stripped(cls, value: str) -> str:
         return value.strip()
@@ -219,6 +226,10 @@ class Settings(BaseSettings):
 
     @property
     def client_window(self) -> timedelta:
+        return timedelta(hours=1)
+
+    @property
+    def device_window(self) -> timedelta:
         return timedelta(minutes=15)
 
     @property

@@ -5,9 +5,10 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 
 from models import Customer, PortalUser, Role
-from services import audit, clock, passwords, permissions, sessions
+from services import audit, clock, password_check, passwords, permissions, sessions
 from services.audit import AuditKind
 from services.errors import NotFound, ValidationError
+from services.password_check import Purpose
 from services.validation import field_length, is_email, normalize_email, require_text
 
 
@@ -49,13 +50,18 @@ async def create_user(
 
 
 async def change_password(
-    user: PortalUser, *, current: str, new: str, confirmation: str, client: str = '', keep_token: str | None = None
+    user: PortalUser, *, current: str, new: str, confirmation: str, client: str = '', device: str = '',
+    keep_token: str | None = None,
 ) -> None:
-    """Passwort ändern: the current password must be right; every other session of the user ends (a thief who knew
-    the old password is out at once), the one of `keep_token` (the person's own) stays."""
+    """Passwort ändern: the current password must be right (checked like a login: throttled and audited); every
+    other session of the user ends (a thief who knew the old password is out at once), the one of `keep_token`
+    (the person's own) stays."""
     errors: dict[str, str] = {}
-    if not await passwords.verify_password(user.password_hash, current):
-        errors['current'] = 'Das aktuelle Passwort ist nicht richtig.'
+    check = await password_check.check_password(
+        user, current, email=user.email, purpose=Purpose.PASSWORD_CHANGE, client=client, device=device,
+    )
+    if not check.ok:
+        errors['current'] = check.message('Das aktuelle Passwort ist nicht richtig.')
     if problem := passwords.password_problem(new, email=user.email, name=user.name):
         errors['new'] = problem
     elif new == current:

@@ -1,4 +1,5 @@
-"""The kiosk in the simulation: the same application flow, and the reset after the idle time wipes everything."""
+"""The kiosk in the simulation: the same application flow, the reset after the idle time wipes everything, and
+wrong Kundencodes count per kiosk (its device cookie) across visits."""
 
 import asyncio
 from datetime import date, timedelta
@@ -10,9 +11,10 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 from models import Contract, PortalUser, Role
-from services import codes
-from services.settings import reset_settings
+from services import codes, devices
+from services.settings import get_settings, reset_settings
 from tests.pages.conftest import demo_login
+from tests.pages.test_self_service import click, error_text, type_into
 
 TODAY = date(2030, 6, 14)
 
@@ -92,3 +94,71 @@ async def test_neu_beginnen_clears_the_screen(user: User) -> None:
     press(user, 'Neu beginnen')
     await user.should_see('Kundencode eingeben')
     await user.should_not_see('Kundencode gültig')
+
+
+# --- wrong codes count per kiosk, across visits ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_idle_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests type many codes: the kiosk must not reset itself in between."""
+    monkeypatch.setenv('KIOSK_IDLE_SECONDS', '600')
+    reset_settings()
+
+
+async def enter(user: User, code: str) -> str:
+    """Type a code, press "Weiter", wait until the check has run; the error shown ('' when none)."""
+    type_into(user, 'Kundencode', code)
+    await click(user, 'Weiter')
+    return error_text(user)
+
+
+async def wrong_codes(user: User, count: int) -> list[str]:
+    return [await enter(user, codes.format_code(codes.new_code())) for _ in range(count)]
+
+
+async def test_wrong_codes_count_for_the_kiosk_across_visits(user: User, no_idle_reset: None) -> None:
+    """Finding: the kiosk counted per visit, so "Neu beginnen" or a reload gave a walk-in ten fresh guesses."""
+    code = await formatted_code()
+    limit = get_settings().code_max_failures
+    await user.open('/kiosk')
+    assert all(message.startswith('Diesen Kundencode gibt es nicht') for message in await wrong_codes(user, limit - 1))
+    await click(user, 'Neu beginnen')  # a new visit on the same kiosk
+    assert error_text(user) == ''
+    assert (await wrong_codes(user, 1))[0].startswith('Zu viele ungültige Eingaben')
+
+    await user.open('/kiosk')  # a reload: still the same kiosk
+    assert (await enter(user, code)).startswith('Zu viele ungültige Eingaben')
+    await user.should_not_see('Kundencode gültig')
+
+
+async def test_another_kiosk_behind_the_same_address_is_not_locked(
+    user: User, create_user, no_idle_reset: None
+) -> None:
+    code = await formatted_code()
+    await user.open('/kiosk')
+    assert (await wrong_codes(user, get_settings().code_max_failures))[-1].startswith('Zu viele ungültige Eingaben')
+
+    other: User = create_user()
+    await other.open('/kiosk')
+    assert await enter(other, code) == ''
+    await other.should_see('Kundencode gültig')
+
+
+async def test_the_kiosk_cookie_is_signed_http_only_and_long_lived(user: User) -> None:
+    first = await user.http_client.get('/kiosk', follow_redirects=False)
+    assert first.status_code == 303
+    cookie = first.headers['set-cookie']
+    assert cookie.startswith(f'{devices.KIOSK_COOKIE}=')
+    attributes = {part.strip().split('=')[0].lower() for part in cookie.split(';')[1:]}
+    assert {'httponly', 'max-age', 'path'} <= attributes
+    assert 'samesite=strict' in cookie.lower() and 'path=/kiosk' in cookie.lower()
+    value = cookie.split(';')[0].split('=', 1)[1]
+    assert devices.kiosk_device(value) is not None
+    assert devices.kiosk_device(value.split('.')[0] + '.forged') is None
+
+    # With its cookie the kiosk is shown at once; a forged cookie gets a new one.
+    user.http_client.cookies.set(devices.KIOSK_COOKIE, value, path='/kiosk')
+    assert (await user.http_client.get('/kiosk')).status_code == 200
+    user.http_client.cookies.set(devices.KIOSK_COOKIE, 'abc.def', path='/kiosk')
+    assert (await user.http_client.get('/kiosk', follow_redirects=False)).status_code == 303

@@ -440,6 +440,36 @@ async def test_a_complete_antrag_is_confirmed_with_its_reference(user: User) -> 
     await user.should_not_see(PASSWORD)
 
 
+async def test_an_existing_address_with_another_password_gets_the_same_confirmation(user: User) -> None:
+    """Finding: the form answered 'es gibt schon ein Konto' for existing addresses. Now the answer is the same; the
+    Antrag reaches the employer, but not the account whose password was not given."""
+    code = await make_code()
+    await submit_application_directly(code)  # Erika has an account now
+    await open_form(user, code)
+    other = 'Anderes-Passwort-Kassel-1'
+    fill_form(user, Vorname='Erik', Passwort=other, Passwort_wiederholen=other)
+    await submit(user)
+    await user.should_see(THANKS)
+    assert error_text(user) == ''
+    antrag = await Antrag.get(vorname='Erik')
+    assert antrag.employee_id is None  # type: ignore[attr-defined]
+    assert antrag.email == EMAIL
+
+
+async def test_another_browser_behind_the_same_address_is_not_locked(user: User, create_user) -> None:
+    """Finding: ten wrong codes from an office address locked every colleague behind the same NAT."""
+    code = await make_code()
+    await user.open('/self-service')
+    for _ in range(get_settings().code_max_failures):
+        await enter_code(user, codes.format_code(codes.new_code()))
+    assert error_text(user).startswith('Zu viele ungültige Eingaben')
+
+    colleague: User = create_user()
+    await colleague.open('/self-service')
+    await enter_code(colleague, formatted(code))
+    await colleague.should_see('Kundencode gültig')
+
+
 async def test_the_same_person_again_is_a_duplicate(user: User) -> None:
     code = await make_code()
     await open_form(user, code)

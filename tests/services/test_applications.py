@@ -34,7 +34,6 @@ from models import (
 )
 from services import abo_dates, applications, auth, clock, codes, passwords, sessions
 from services.applications import (
-    ACCOUNT_EXISTS_MESSAGE,
     DUPLICATE_MESSAGE,
     MAX_AGE,
     MIN_AGE,
@@ -550,10 +549,7 @@ async def test_an_existing_account_is_reused_with_its_password(
     first = await submit(check)
     employee = await Employee.get(email=EMAIL)
     other = await second_check(admin, company)
-    second = await applications.submit_application(
-        other, replace(VALID, email='LENA.SCHAEFER@example.de'), consent=True, password=EMPLOYEE_PASSWORD,
-        password_confirmation='',  # the confirmation is only for a new password
-    )
+    second = await submit(other, replace(VALID, email='LENA.SCHAEFER@example.de'))
     assert second.employee_id == first.employee_id == employee.id  # type: ignore[attr-defined]
     assert await Employee.all().count() == 1
     assert await AuditEvent.filter(kind=AuditKind.EMPLOYEE_REGISTERED).count() == 1
@@ -561,17 +557,107 @@ async def test_an_existing_account_is_reused_with_its_password(
     assert await passwords.verify_password(employee.password_hash, EMPLOYEE_PASSWORD)
 
 
-async def test_an_existing_account_with_another_password_is_refused(
+def person(number: int) -> ApplicationInput:
+    """Another person (the duplicate rule is per person) with Lena's e-mail address."""
+    return replace(VALID, vorname=f'Lena{ALPHABET[number % 32]}{ALPHABET[number // 32]}')
+
+
+async def test_existing_and_unknown_addresses_get_the_same_answer(
     admin: PortalUser, company: Customer, check: CodeCheck
 ) -> None:
+    """Finding: an existing address with another password got 'es gibt schon ein Konto' — an oracle for accounts.
+    Now both are received alike; the Antrag of a wrong password reaches the employer without the account."""
     await submit(check)
-    hash_before = (await Employee.get(email=EMAIL)).password_hash
+    employee = await Employee.get(email=EMAIL)
+    hash_before = employee.password_hash
     other = await second_check(admin, company)
-    with pytest.raises(ValidationError) as raised:
-        await submit(other, password='Ganz-anderes-Passwort-42')
-    assert raised.value.errors == {'password': ACCOUNT_EXISTS_MESSAGE}
-    assert await Antrag.all().count() == 1
+
+    wrong = await submit(other, person(1), password='Ganz-anderes-Passwort-42')
+    unknown = await submit(other, replace(person(2), email='neu@example.de'), password='Ganz-anderes-Passwort-42')
+    assert type(wrong) is type(unknown) is Antrag
+    assert (wrong.status, unknown.status) == (AntragStatus.OFFEN, AntragStatus.OFFEN)
+    assert wrong.employee_id is None  # type: ignore[attr-defined]  # not attached to someone else's account
+    assert unknown.employee_id is not None  # type: ignore[attr-defined]
     assert (await Employee.get(email=EMAIL)).password_hash == hash_before  # not overwritten
+    failed = await AuditEvent.filter(kind=AuditKind.LOGIN_FAILED).get()  # the wrong password, audited
+    assert (failed.actor_label, failed.client, failed.details) == (EMAIL, '192.0.2.10', {'purpose': 'application'})
+
+
+@pytest.mark.parametrize(('password', 'confirmation', 'field'), [
+    ('kurz', 'kurz', 'password'), (EMPLOYEE_PASSWORD, 'anders', 'password_confirmation'),
+])
+async def test_the_same_password_rules_for_every_address(
+    admin: PortalUser, company: Customer, check: CodeCheck, password: str, confirmation: str, field: str
+) -> None:
+    """Finding: the rules for a new password applied to unknown addresses only, so their messages told existing
+    addresses apart."""
+    await submit(check)
+    other = await second_check(admin, company)
+    answers = []
+    for email in (EMAIL, 'neu@example.de'):
+        with pytest.raises(ValidationError) as raised:
+            await submit(other, replace(person(1), email=email), password=password, confirmation=confirmation)
+        answers.append(raised.value.errors)
+    assert answers[0] == answers[1]
+    assert list(answers[0]) == [field]
+
+
+async def test_password_guesses_in_the_application_are_throttled(
+    admin: PortalUser, company: Customer, check: CodeCheck
+) -> None:
+    """Finding: 15 guesses in 5 s, and the right one created an Antrag in the account. Now the guesses count like
+    failed logins: after the lock even the right password does not attach the Antrag, and the login is locked too."""
+    await submit(check)
+    other = await second_check(admin, company)
+    for number in range(1, 16):
+        await submit(other, person(number), password=f'Falsches-Passwort-{number:02d}')
+    right = await submit(other, person(20))
+    assert right.employee_id is None  # type: ignore[attr-defined]
+    assert await Antrag.filter(employee__email=EMAIL).count() == 1  # the first one only
+    assert await AuditEvent.filter(kind=AuditKind.LOGIN_LOCKED, actor_label=EMAIL).exists()
+    assert await AuditEvent.filter(kind=AuditKind.LOGIN_BLOCKED, actor_label=EMAIL).exists()
+    login = await auth.login(EMAIL, EMPLOYEE_PASSWORD, account_type=Employee)
+    assert login.token is None and 'Zu viele fehlgeschlagene Anmeldeversuche' in (login.error or '')
+
+
+@pytest.fixture
+def hashing_work(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every argon2 operation the application does, whatever its outcome."""
+    calls: list[str] = []
+    verify, hash_ = passwords.verify_password, passwords.hash_password
+
+    async def counting_verify(password_hash: str | None, password: str) -> bool:
+        calls.append('verify')
+        return await verify(password_hash, password)
+
+    async def counting_hash(password: str) -> str:
+        calls.append('hash')
+        return await hash_(password)
+
+    monkeypatch.setattr(passwords, 'verify_password', counting_verify)
+    monkeypatch.setattr(passwords, 'hash_password', counting_hash)
+    return calls
+
+
+async def test_every_address_costs_the_same_hashing_work(
+    admin: PortalUser, company: Customer, check: CodeCheck, hashing_work: list[str]
+) -> None:
+    """Timing must not tell addresses apart either: one verification and one hash on every path."""
+    await submit(check)
+    other = await second_check(admin, company)
+
+    async def work(name: str, data: ApplicationInput, password: str = EMPLOYEE_PASSWORD) -> list[str]:
+        hashing_work.clear()
+        antrag = await submit(other, data, password=password)
+        assert antrag.reference, name
+        return sorted(hashing_work)
+
+    assert await work('unknown', replace(person(1), email='neu@example.de')) == ['hash', 'verify']
+    assert await work('right password', person(2)) == ['hash', 'verify']
+    for number in range(3, 8):
+        assert await work('wrong password', person(number), f'Falsches-Passwort-{number:02d}') == ['hash', 'verify']
+    assert await AuditEvent.filter(kind=AuditKind.LOGIN_LOCKED).exists()
+    assert await work('locked', person(9)) == ['hash', 'verify']
 
 
 async def test_the_employee_logs_in_to_the_self_service_only(admin: PortalUser, check: CodeCheck) -> None:

@@ -1,5 +1,6 @@
-"""The Kundencode as employees type it in the Self-Service: each outcome with its message, and the per-client
-throttle against walking the code space (only typos and unknown codes count), on SQLite and PostgreSQL."""
+"""The Kundencode as employees type it in the Self-Service: each outcome with its message, and the throttles per
+device and per address against walking the code space (only typos and unknown codes count), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from services.audit import AuditKind
 from services.code_entry import enter_code
 from services.codes import ALPHABET, CodeStatus, format_code
 from services.contracts import create_contract
-from services.login_throttle import CODE_CLIENT
+from services.login_throttle import CODE_CLIENT, CODE_DEVICE
 from services.settings import get_settings
 
 START = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 CLIENT = '203.0.113.7'
 OTHER_CLIENT = '198.51.100.23'
+DEVICE = 'browser:a'
+OTHER_DEVICE = 'browser:b'
 
 
 class Clock:
@@ -62,19 +65,19 @@ def wait_message(minutes: int) -> str:
 
 
 def window_minutes() -> int:
-    return math.ceil(get_settings().client_window.total_seconds() / 60)
+    return math.ceil(get_settings().device_window.total_seconds() / 60)
 
 
 def typo_of(code: str, position: int = 3) -> str:
     return code[:position] + ALPHABET[(ALPHABET.index(code[position]) + 1) % len(ALPHABET)] + code[position + 1:]
 
 
-async def fail_times(count: int, client: str = CLIENT) -> list[str]:
+async def fail_times(count: int, client: str = CLIENT, device: str = DEVICE) -> list[str]:
     """`count` wrong codes (alternating typos and unknown codes), returning the messages."""
     messages = []
     for number in range(count):
         raw = 'ABCD-EFGH' if number % 2 else codes.new_code()
-        messages.append((await enter_code(raw, client=client)).message)
+        messages.append((await enter_code(raw, client=client, device=device)).message)
     return messages
 
 
@@ -82,7 +85,7 @@ async def fail_times(count: int, client: str = CLIENT) -> list[str]:
 
 
 async def test_a_valid_code(code: Kundencode, contract: Contract) -> None:
-    entry = await enter_code(' ' + format_code(code.code).lower() + ' ', client=CLIENT)
+    entry = await enter_code(' ' + format_code(code.code).lower() + ' ', client=CLIENT, device=DEVICE)
     assert entry.ok
     assert entry.message == 'Der Kundencode ist gültig.'
     assert entry.check is not None
@@ -107,7 +110,7 @@ async def test_wrong_codes(code: Kundencode, raw: str, status: CodeStatus) -> No
         raw = typo_of(code.code)
     elif raw == 'unknown':
         raw = codes.new_code()
-    entry = await enter_code(raw, client=CLIENT)
+    entry = await enter_code(raw, client=CLIENT, device=DEVICE)
     assert not entry.ok
     assert entry.check is not None and entry.check.status is status
     assert entry.message == status.message
@@ -147,7 +150,7 @@ async def test_real_but_unusable_codes(
     spoil: Callable, status: CodeStatus, message: str,
 ) -> None:
     await spoil(admin, contract, code, clock)
-    entry = await enter_code(code.code, client=CLIENT)
+    entry = await enter_code(code.code, client=CLIENT, device=DEVICE)
     assert not entry.ok
     assert entry.check is not None and entry.check.status is status
     assert entry.message == message
@@ -160,22 +163,22 @@ async def test_real_but_unusable_codes_do_not_count_as_failures(
 ) -> None:
     await spoil(admin, contract, code, clock)
     for _ in range(max_failures() * 2):
-        entry = await enter_code(code.code, client=CLIENT)
+        entry = await enter_code(code.code, client=CLIENT, device=DEVICE)
         assert entry.message == message
-    assert not await LoginThrottle.filter(scope=CODE_CLIENT).exists()
+    assert not await LoginThrottle.all().exists()
 
     fresh_contract = await create_contract(
         customer=company, vertragsnummer='V-2026-0002', produktangebot=Produktangebot.SEPA, beginn=date(2025, 1, 1),
         arbeitgeberzuschuss_cent=2000,
     )
     fresh = await codes.generate_code(admin, fresh_contract.id, codes.default_valid_until(fresh_contract))
-    assert (await enter_code(fresh.code, client=CLIENT)).ok
+    assert (await enter_code(fresh.code, client=CLIENT, device=DEVICE)).ok
 
 
 # --- the throttle ----------------------------------------------------------------------------------------------------
 
 
-async def test_too_many_wrong_codes_lock_the_client(code: Kundencode) -> None:
+async def test_too_many_wrong_codes_lock_the_device(code: Kundencode) -> None:
     limit = max_failures()
     assert limit == 10
     messages = await fail_times(limit)
@@ -185,20 +188,20 @@ async def test_too_many_wrong_codes_lock_the_client(code: Kundencode) -> None:
     assert locked.startswith('Zu viele ungültige Eingaben')
     assert window_minutes() == 15
 
-    blocked = await enter_code(code.code, client=CLIENT)  # even the valid code is refused while locked
+    blocked = await enter_code(code.code, client=CLIENT, device=DEVICE)  # even the valid code is refused while locked
     assert not blocked.ok
     assert blocked.check is None
     assert blocked.message == locked
-    assert (await enter_code('ABCD', client=CLIENT)).message == locked
+    assert (await enter_code('ABCD', client=CLIENT, device=DEVICE)).message == locked
 
-    assert (await enter_code(code.code, client=OTHER_CLIENT)).ok  # another client is unaffected
-    assert (await enter_code('ABCD', client=OTHER_CLIENT)).message == CodeStatus.MALFORMED.message
+    assert (await enter_code(code.code, client=OTHER_CLIENT, device=OTHER_DEVICE)).ok  # another device is unaffected
+    assert (await enter_code('ABCD', client=OTHER_CLIENT, device=OTHER_DEVICE)).message == CodeStatus.MALFORMED.message
 
 
 async def test_the_lock_is_audited_once(code: Kundencode) -> None:
     await fail_times(max_failures())
-    await enter_code(code.code, client=CLIENT)
-    await enter_code('ABCD', client=CLIENT)
+    await enter_code(code.code, client=CLIENT, device=DEVICE)
+    await enter_code('ABCD', client=CLIENT, device=DEVICE)
     event = await AuditEvent.filter(kind=AuditKind.CODE_ENTRY_BLOCKED).get()
     assert event.client == CLIENT
     assert event.actor_label == 'Self-Service'
@@ -208,68 +211,68 @@ async def test_the_lock_is_audited_once(code: Kundencode) -> None:
 
 async def test_the_waiting_time_counts_down(code: Kundencode, clock: Clock) -> None:
     await fail_times(max_failures())
-    lock_end = START + get_settings().client_window
+    lock_end = START + get_settings().device_window
     clock.current = lock_end - timedelta(minutes=7, seconds=30)
-    assert (await enter_code(code.code, client=CLIENT)).message == wait_message(8)
+    assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).message == wait_message(8)
     clock.current = lock_end - timedelta(seconds=30)
-    assert (await enter_code(code.code, client=CLIENT)).message == wait_message(1)
+    assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).message == wait_message(1)
     assert 'Bitte warten Sie 1 Minute und' in wait_message(1)
 
 
 async def test_after_the_window_a_valid_code_works_again(code: Kundencode, clock: Clock) -> None:
     await fail_times(max_failures())
-    clock.advance(get_settings().client_window - timedelta(seconds=1))
-    assert not (await enter_code(code.code, client=CLIENT)).ok
+    clock.advance(get_settings().device_window - timedelta(seconds=1))
+    assert not (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
     clock.advance(timedelta(seconds=1))
-    assert (await enter_code(code.code, client=CLIENT)).ok
+    assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
     # And the count starts afresh: nine more typos do not lock again.
     clock.advance(timedelta(seconds=1))
     assert 'Zu viele' not in ' '.join(await fail_times(max_failures() - 1))
-    assert (await enter_code(code.code, client=CLIENT)).ok
+    assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
 
 
 async def test_a_typo_at_the_instant_the_lock_ends_starts_a_new_window(code: Kundencode, clock: Clock) -> None:
     await fail_times(max_failures())
-    clock.advance(get_settings().client_window)
-    assert (await enter_code(code.code, client=CLIENT)).ok  # the lock is over
+    clock.advance(get_settings().device_window)
+    assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok  # the lock is over
     assert (await fail_times(1)) == [CodeStatus.UNKNOWN.message]
 
 
 async def test_an_operator_can_lift_the_lock(code: Kundencode, clock: Clock) -> None:
     await fail_times(max_failures())
-    await LoginThrottle.filter(scope=CODE_CLIENT, key=CLIENT).update(locked_until=clock.current - timedelta(seconds=1))
-    assert (await enter_code(code.code, client=CLIENT)).ok
+    await LoginThrottle.filter(scope=CODE_DEVICE, key=DEVICE).update(locked_until=clock.current - timedelta(seconds=1))
+    assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
 
 
 async def test_failures_spread_beyond_the_window_do_not_lock(code: Kundencode, clock: Clock) -> None:
     half = max_failures() // 2 + 1
     await fail_times(half)
-    clock.advance(get_settings().client_window + timedelta(seconds=1))
+    clock.advance(get_settings().device_window + timedelta(seconds=1))
     messages = await fail_times(max_failures() - 1)
     assert 'Zu viele' not in ' '.join(messages)
-    assert (await enter_code(code.code, client=CLIENT)).ok
+    assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
 
 
 async def test_failures_within_the_window_add_up(code: Kundencode, clock: Clock) -> None:
     await fail_times(max_failures() - 1)
-    clock.advance(get_settings().client_window - timedelta(minutes=1))
+    clock.advance(get_settings().device_window - timedelta(minutes=1))
     assert (await fail_times(1)) == [wait_message(1)]
-    assert not (await enter_code(code.code, client=CLIENT)).ok
+    assert not (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
 
 
 async def test_valid_codes_do_not_reset_the_count(code: Kundencode) -> None:
     """Interleaving one's own valid code must not let a client go on guessing."""
     for _ in range(max_failures() - 1):
         await fail_times(1)
-        assert (await enter_code(code.code, client=CLIENT)).ok
+        assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
     assert (await fail_times(1)) == [wait_message(window_minutes())]
 
 
-async def test_clients_are_counted_separately(code: Kundencode) -> None:
-    await fail_times(max_failures() - 1, client=CLIENT)
-    await fail_times(max_failures() - 1, client=OTHER_CLIENT)
-    assert (await enter_code(code.code, client=CLIENT)).ok
-    assert (await enter_code(code.code, client=OTHER_CLIENT)).ok
+async def test_devices_are_counted_separately(code: Kundencode) -> None:
+    await fail_times(max_failures() - 1, client=CLIENT, device=DEVICE)
+    await fail_times(max_failures() - 1, client=OTHER_CLIENT, device=OTHER_DEVICE)
+    assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
+    assert (await enter_code(code.code, client=OTHER_CLIENT, device=OTHER_DEVICE)).ok
     assert not await AuditEvent.filter(kind=AuditKind.CODE_ENTRY_BLOCKED).exists()
 
 
@@ -278,8 +281,8 @@ async def test_code_failures_do_not_lock_logins(admin: PortalUser) -> None:
     from services import auth
     from tests.conftest import PASSWORD
 
-    await fail_times(max_failures(), client=CLIENT)
-    assert (await auth.login(admin.email, PASSWORD, client=CLIENT)).token
+    await fail_times(max_failures(), client=CLIENT, device=DEVICE)
+    assert (await auth.login(admin.email, PASSWORD, client=CLIENT, device=DEVICE)).token
 
 
 async def test_a_lower_limit_from_the_environment(code: Kundencode, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -289,3 +292,32 @@ async def test_a_lower_limit_from_the_environment(code: Kundencode, monkeypatch:
     reset_settings()
     expected = [CodeStatus.UNKNOWN.message, CodeStatus.MALFORMED.message, wait_message(window_minutes())]
     assert await fail_times(3) == expected
+
+
+# --- per address: an office behind one NAT, a machine that drops its cookies ---------------------------------------
+
+
+async def test_one_persons_typos_do_not_lock_colleagues_behind_the_same_nat(code: Kundencode) -> None:
+    """Finding: ten wrong codes from the office address refused a colleague's valid code."""
+    await fail_times(max_failures(), client=CLIENT, device=DEVICE)
+    assert not (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok  # the typist's browser waits
+    assert (await enter_code(code.code, client=CLIENT, device=OTHER_DEVICE)).ok  # the colleague's does not
+    assert (await enter_code(code.code, client=CLIENT)).ok  # nor one without a device id
+
+
+async def test_the_address_limit_stops_a_machine_that_drops_its_cookies(
+    code: Kundencode, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.settings import reset_settings
+
+    assert get_settings().code_client_max_failures == 1000
+    monkeypatch.setenv('CODE_CLIENT_MAX_FAILURES', '30')  # the default works alike, only slower
+    reset_settings()
+    for number in range(30):  # a new device id for every guess
+        await fail_times(1, client=CLIENT, device=f'browser:{number}')
+    blocked = await enter_code(code.code, client=CLIENT, device='browser:new')
+    assert not blocked.ok
+    assert blocked.message == wait_message(60)  # the address waits for the end of its hour
+    event = await AuditEvent.filter(kind=AuditKind.CODE_ENTRY_BLOCKED).get()
+    assert event.details == {'scope': CODE_CLIENT}
+    assert (await enter_code(code.code, client=OTHER_CLIENT, device='browser:new')).ok
