@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.antrag import Ticketart
-from models.searchable import Searchable
+from models.searchable import SORT_KEY_LENGTH, Searchable
 
 
 class AboStatus(StrEnum):
@@ -18,6 +18,7 @@ class Abo(Searchable, Model):
     day of the final month) when cancelled. A cancelled Abo is 'gekündigt' until its end, then 'beendet'."""
 
     SEARCH_FIELDS = ('vorname', 'nachname', 'personalnummer', 'ticketart', 'status')
+    SORT_KEYS = {'nachname': 'nachname_sort'}
 
     id = fields.IntField(primary_key=True)
     contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
@@ -44,6 +45,7 @@ class Abo(Searchable, Model):
     cancelled_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade
+    nachname_sort = fields.CharField(max_length=SORT_KEY_LENGTH, default='', db_default='')  # German order, SORT_KEYS
 
     class Meta:
         table = 'abo'

@@ -3,7 +3,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-from models.searchable import Searchable
+from models.searchable import SORT_KEY_LENGTH, Searchable
 
 
 class Anrede(StrEnum):
@@ -37,6 +37,7 @@ class Antrag(Searchable, Model):
     """
 
     SEARCH_FIELDS = ('reference', 'vorname', 'nachname', 'personalnummer', 'email', 'ticketart', 'status')
+    SORT_KEYS = {'nachname': 'nachname_sort'}
 
     id = fields.IntField(primary_key=True)
     reference = fields.CharField(max_length=20, unique=True)
@@ -73,6 +74,7 @@ class Antrag(Searchable, Model):
     decision_reason = fields.CharField(max_length=500, default='')
     created_at = fields.DatetimeField()
     search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade
+    nachname_sort = fields.CharField(max_length=SORT_KEY_LENGTH, default='', db_default='')  # German order, SORT_KEYS
 
     class Meta:
         table = 'antrag'

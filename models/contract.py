@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from models.searchable import Searchable
+from models.searchable import SORT_KEY_LENGTH, Searchable
 
 
 class Produktangebot(StrEnum):
@@ -19,6 +19,10 @@ class ContractStatus(StrEnum):
 
 
 SORTABLE_COLUMNS = ('vertragsnummer', 'firma', 'strasse', 'plz', 'ort', 'produktangebot', 'status')
+# Names sort by their German sort key (models/searchable.py). Vertragsnummer and PLZ are codes and digits,
+# Produktangebot and Status fixed values whose byte order is the German one (tests/services/test_table_sort.py).
+SORT_KEYS = {'firma': 'firma_sort', 'strasse': 'strasse_sort', 'ort': 'ort_sort'}
+ORDER_COLUMNS = tuple(SORT_KEYS.get(column, column) for column in SORTABLE_COLUMNS)
 
 
 class Contract(Searchable, Model):
@@ -29,6 +33,7 @@ class Contract(Searchable, Model):
     """
 
     SEARCH_FIELDS = SORTABLE_COLUMNS
+    SORT_KEYS = SORT_KEYS
 
     id = fields.IntField(primary_key=True)
     vertragsnummer = fields.CharField(max_length=20, unique=True)
@@ -45,16 +50,20 @@ class Contract(Searchable, Model):
     ende = fields.DateField(null=True)
     arbeitgeberzuschuss_cent = fields.IntField()
     search_text = fields.TextField(default='')
+    firma_sort = fields.CharField(max_length=SORT_KEY_LENGTH, default='', db_default='')
+    strasse_sort = fields.CharField(max_length=SORT_KEY_LENGTH, default='', db_default='')
+    ort_sort = fields.CharField(max_length=SORT_KEY_LENGTH, default='', db_default='')
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = 'contract'
+        # Every order the table offers, with 'Aktive Verträge' (status first) and without it: a page is an index walk.
         indexes = [
-            *(Index(fields=[column, 'id'], name=f'ix_contract_{column}') for column in SORTABLE_COLUMNS[1:]),
+            *(Index(fields=[column, 'id'], name=f'ix_contract_{column}') for column in ORDER_COLUMNS),
             *(
                 Index(fields=['status', column, 'id'], name=f'ix_contract_status_{column}')
-                for column in SORTABLE_COLUMNS
+                for column in ORDER_COLUMNS
                 if column != 'status'
             ),
             Index(fields=['customer_id', 'status'], name='ix_contract_customer_status'),

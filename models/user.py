@@ -3,7 +3,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
-from models.searchable import Searchable
+from models.searchable import SORT_KEY_LENGTH, Searchable
 
 
 class Role(StrEnum):
@@ -33,6 +33,7 @@ class PortalUser(Searchable, Model):
     """
 
     SEARCH_FIELDS = ('name', 'email', 'role_label', 'status')
+    SORT_KEYS = {'name': 'name_sort'}
 
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
@@ -51,6 +52,7 @@ class PortalUser(Searchable, Model):
     totp_enabled_at = fields.DatetimeField(null=True)
     totp_last_step = fields.BigIntField(null=True)
     search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade
+    name_sort = fields.CharField(max_length=SORT_KEY_LENGTH, default='', db_default='')  # German order, SORT_KEYS
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
