@@ -29,6 +29,8 @@ def sort_key(text: str) -> str:
 class Searchable:
     SEARCH_FIELDS: ClassVar[tuple[str, ...]]
     SORT_KEYS: ClassVar[dict[str, str]] = {}  # sortable column -> the column holding its sort_key
+    # True for the tables with a trigram index on search_text (pg_trgm: migration 0006, SQLite FTS5 `<table>_fts`: 0008)
+    TRIGRAM_INDEX: ClassVar[bool] = False
     search_text: str
 
     def refresh_search_text(self) -> None:

@@ -118,7 +118,9 @@ class ServerTable:
             ui.icon('search_off', size='sm')
             ui.label(empty_text)
         with ui.row().classes('w-full items-center q-px-sm gap-4'):
-            self.summary = ui.label().classes('muted text-sm').props('aria-live=polite')
+            with ui.column().classes('gap-0'):
+                self.summary = ui.label().classes('muted text-sm').props('aria-live=polite')
+                self.limit_note = ui.label().classes('muted text-xs')
             ui.space()
             self.page_size = ui.select(
                 list(PAGE_SIZES), value=request.page_size if request.page_size in PAGE_SIZES else PAGE_SIZES[0],
@@ -160,7 +162,9 @@ class ServerTable:
         self.table.pagination = self._pagination(page.total)
         self.table.visible = page.total > 0
         self.empty.visible = page.total == 0
-        self.summary.text = f'angezeigt {page.first} bis {page.last} von {page.total} Einträge'
+        self.summary.text = page.summary
+        self.limit_note.text = page.limit_note
+        self.limit_note.visible = bool(page.limit_note)
         self.pager.max = page.page_count
         self.pager.value = page.request.page
         self.page_size.value = page.request.page_size
