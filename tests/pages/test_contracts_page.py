@@ -15,6 +15,8 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 from models import Contract, Kundencode, Role
+from models.contract import SORT_KEYS
+from models.searchable import sort_key
 from services import codes
 from services.codes import CodeStatus
 from services.contracts import NOT_FOUND
@@ -73,11 +75,17 @@ def button(user: User, label: str):
 
 
 async def expected_rows(*, sort: str, descending: bool, only_active: bool) -> list[str]:
-    """Every contract of the demo data (staff view), sorted in Python with ties broken by id."""
+    """Every contract of the demo data (staff view), sorted in Python with ties broken by id: names in German order
+    (DIN 5007 variant 1, models/searchable.py), the other columns by value."""
     contracts = Contract.all()
     if only_active:
         contracts = contracts.filter(status='aktiv')
-    ordered = sorted(await contracts, key=lambda c: (str(getattr(c, sort)), c.id), reverse=descending)
+
+    def key(contract: Contract) -> tuple[str, int]:
+        value = str(getattr(contract, sort))
+        return (sort_key(value) if sort in SORT_KEYS else value), contract.id
+
+    ordered = sorted(await contracts, key=key, reverse=descending)
     return [contract.vertragsnummer for contract in ordered]
 
 
@@ -204,7 +212,7 @@ async def test_the_url_reproduces_the_view(user: User) -> None:
     assert len(expected) == 9
     assert vertragsnummern(user) == expected
     assert [row['firma'] for row in the_table(user).rows] == sorted(
-        (row['firma'] for row in the_table(user).rows), reverse=True
+        (row['firma'] for row in the_table(user).rows), key=sort_key, reverse=True
     )
     assert the_table(user).pagination['sortBy'] == 'firma'
     assert the_table(user).pagination['descending'] is True
@@ -262,6 +270,23 @@ async def test_garbage_in_the_url_falls_back_to_defaults(user: User, query: str,
     assert table.pagination['page'] == 1
     if summary.startswith('angezeigt 0'):
         await user.should_see(NOT_FOUND)
+
+
+async def test_the_footer_says_mehr_als_when_the_count_is_capped(
+    user: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the cap (10,000; 4 here) the count stops: the footer says so in German and the pager ends at the cap."""
+    monkeypatch.setattr('services.table_query.COUNT_CAP', 4)
+    await open_contracts(user, Role.STAFF, '?aktiv=0')
+    await user.should_see('angezeigt 1 bis 4 von mehr als 4 Einträge')
+    await user.should_see('Geblättert werden die ersten 4 Einträge: für die übrigen die Sortierung umkehren')
+    expected = await expected_rows(sort='vertragsnummer', descending=False, only_active=False)
+    assert vertragsnummern(user) == expected[:4]
+    (pager,) = user.find(kind=ui.pagination).elements
+    assert pager.max == 1
+
+    user.find(ui.table).trigger('request', {'pagination': {'sortBy': 'vertragsnummer', 'descending': True}})
+    await wait_until(lambda: vertragsnummern(user) == expected[::-1][:4], 'the reversed rows')  # the last rows
 
 
 # --- the Infos drawer -----------------------------------------------------------------------------------------------

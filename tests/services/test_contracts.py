@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 
 from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot, Role
-from models.contract import SORTABLE_COLUMNS
+from models.contract import SORT_KEYS, SORTABLE_COLUMNS
+from models.searchable import sort_key
 from services.contracts import create_contract, get_contract, list_contracts
 from services.customers import create_customer
 from services.errors import NotFound
@@ -72,7 +73,12 @@ def shown(contract: Contract) -> list[str]:
 
 
 def expected_order(contracts: list[Contract], column: str, descending: bool) -> list[int]:
-    ordered = sorted(contracts, key=lambda contract: (str(getattr(contract, column)), contract.id), reverse=descending)
+    """Names in German order (DIN 5007 variant 1, models/searchable.py), the other columns by value; ties by id."""
+    def key(contract: Contract) -> tuple[str, int]:
+        value = str(getattr(contract, column))
+        return (sort_key(value) if column in SORT_KEYS else value), contract.id
+
+    ordered = sorted(contracts, key=key, reverse=descending)
     return [contract.id for contract in ordered]
 
 
