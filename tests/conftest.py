@@ -102,6 +102,15 @@ async def db(database_url: str) -> AsyncIterator[str]:
 PASSWORD = 'Fulda-Ufer-im-Herbst-7'
 
 
+def order_value(row: object, column: str) -> object:
+    """What a table orders `row` by in `column`: the German sort key for names (the model's SORT_KEYS, DIN 5007
+    variant 1), the value itself for every other column."""
+    from models.searchable import sort_key
+
+    value = getattr(row, column)
+    return sort_key(str(value)) if column in getattr(row, 'SORT_KEYS', {}) else value
+
+
 @pytest.fixture
 async def company(db: str):
     from services.customers import create_customer

@@ -15,12 +15,12 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 from models import Contract, Kundencode, Role
-from models.contract import SORT_KEYS
 from models.searchable import sort_key
 from services import codes
 from services.codes import CodeStatus
 from services.contracts import NOT_FOUND
 from services.validation import format_german_date
+from tests.conftest import order_value
 from tests.pages.conftest import log_in
 
 TODAY = date(2030, 6, 14)  # far from the real date: every date rule below must follow services.clock.today
@@ -80,12 +80,7 @@ async def expected_rows(*, sort: str, descending: bool, only_active: bool) -> li
     contracts = Contract.all()
     if only_active:
         contracts = contracts.filter(status='aktiv')
-
-    def key(contract: Contract) -> tuple[str, int]:
-        value = str(getattr(contract, sort))
-        return (sort_key(value) if sort in SORT_KEYS else value), contract.id
-
-    ordered = sorted(await contracts, key=key, reverse=descending)
+    ordered = sorted(await contracts, key=lambda c: (str(order_value(c, sort)), c.id), reverse=descending)
     return [contract.vertragsnummer for contract in ordered]
 
 

@@ -33,7 +33,7 @@ from services.audit import AuditKind
 from services.codes import CodeCheck
 from services.errors import NotFound, PermissionDenied, ServiceError
 from services.table_query import TableRequest
-from tests.conftest import make_user
+from tests.conftest import make_user, order_value
 from tests.services.test_antraege import START_MONTHS, TODAY, apply, code_check, new_contract
 
 BOM = b'\xef\xbb\xbf'
@@ -185,7 +185,7 @@ async def mixed(contract: Contract) -> list[Abo]:
 async def test_every_sortable_column_sorts_with_ties_by_id(
     admin: PortalUser, contract: Contract, mixed: list[Abo], column: str, descending: bool
 ) -> None:
-    expected = [abo.id for abo in sorted(mixed, key=lambda a: (getattr(a, column), a.id), reverse=descending)]
+    expected = [abo.id for abo in sorted(mixed, key=lambda a: (order_value(a, column), a.id), reverse=descending)]
     page = await abos.list_abos(admin, contract.id, TableRequest(sort=column, descending=descending))
     assert [abo.id for abo in page.rows] == expected
     assert (page.request.sort, page.request.descending) == (column, descending)

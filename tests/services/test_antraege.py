@@ -37,7 +37,7 @@ from services.contracts import create_contract
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 from services.table_query import TableRequest
 from services.validation import format_german_date
-from tests.conftest import make_user
+from tests.conftest import make_user, order_value
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the open start months are April to September 2026
 START_MONTHS = abo_dates.open_start_months(TODAY)
@@ -256,7 +256,7 @@ async def mixed(admin: PortalUser, check: CodeCheck) -> list[Antrag]:
 async def test_every_sortable_column_sorts_with_ties_by_id(
     admin: PortalUser, contract: Contract, mixed: list[Antrag], column: str, descending: bool
 ) -> None:
-    expected = [antrag.id for antrag in sorted(mixed, key=lambda a: (getattr(a, column), a.id), reverse=descending)]
+    expected = [antrag.id for antrag in sorted(mixed, key=lambda a: (order_value(a, column), a.id), reverse=descending)]
     assert len({getattr(antrag, column) for antrag in mixed}) > 1
     page = await antraege.list_antraege(
         admin, contract.id, TableRequest(sort=column, descending=descending, page_size=25), status='alle'

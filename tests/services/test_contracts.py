@@ -10,13 +10,12 @@ from datetime import date
 import pytest
 
 from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot, Role
-from models.contract import SORT_KEYS, SORTABLE_COLUMNS
-from models.searchable import sort_key
+from models.contract import SORTABLE_COLUMNS
 from services.contracts import create_contract, get_contract, list_contracts
 from services.customers import create_customer
 from services.errors import NotFound
 from services.table_query import MAX_SEARCH_LENGTH, PAGE_SIZES, TablePage, TableRequest
-from tests.conftest import make_user
+from tests.conftest import make_user, order_value
 
 CONTRACTS_PER_COMBINATION = 2  # 3 customers x 2 Produktangebote x 3 statuses x 2 = 36 contracts
 
@@ -73,12 +72,10 @@ def shown(contract: Contract) -> list[str]:
 
 
 def expected_order(contracts: list[Contract], column: str, descending: bool) -> list[int]:
-    """Names in German order (DIN 5007 variant 1, models/searchable.py), the other columns by value; ties by id."""
-    def key(contract: Contract) -> tuple[str, int]:
-        value = str(getattr(contract, column))
-        return (sort_key(value) if column in SORT_KEYS else value), contract.id
-
-    ordered = sorted(contracts, key=key, reverse=descending)
+    """Names in German order (DIN 5007 variant 1), the other columns by their shown value; ties by id."""
+    ordered = sorted(
+        contracts, key=lambda contract: (str(order_value(contract, column)), contract.id), reverse=descending
+    )
     return [contract.id for contract in ordered]
 
 
