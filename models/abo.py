@@ -19,7 +19,6 @@ class Abo(Searchable, Model):
 
     SEARCH_FIELDS = ('vorname', 'nachname', 'personalnummer', 'ticketart', 'status')
     SORT_KEYS = {'nachname': 'nachname_sort'}
-    TRIGRAM_INDEX = True
 
     id = fields.IntField(primary_key=True)
     contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821

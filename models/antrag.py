@@ -38,7 +38,6 @@ class Antrag(Searchable, Model):
 
     SEARCH_FIELDS = ('reference', 'vorname', 'nachname', 'personalnummer', 'email', 'ticketart', 'status')
     SORT_KEYS = {'nachname': 'nachname_sort'}
-    TRIGRAM_INDEX = True
 
     id = fields.IntField(primary_key=True)
     reference = fields.CharField(max_length=20, unique=True)

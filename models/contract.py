@@ -34,7 +34,7 @@ class Contract(Searchable, Model):
 
     SEARCH_FIELDS = SORTABLE_COLUMNS
     SORT_KEYS = SORT_KEYS
-    TRIGRAM_INDEX = True
+    FTS_TABLE = 'contract_fts'
 
     id = fields.IntField(primary_key=True)
     vertragsnummer = fields.CharField(max_length=20, unique=True)

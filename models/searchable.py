@@ -29,8 +29,10 @@ def sort_key(text: str) -> str:
 class Searchable:
     SEARCH_FIELDS: ClassVar[tuple[str, ...]]
     SORT_KEYS: ClassVar[dict[str, str]] = {}  # sortable column -> the column holding its sort_key
-    # True for the tables with a trigram index on search_text (pg_trgm: migration 0006, SQLite FTS5 `<table>_fts`: 0008)
-    TRIGRAM_INDEX: ClassVar[bool] = False
+    # SQLite: the FTS5 trigram table over search_text (migration 0008), '' for none. Only the contract table, which
+    # staff search across every company, has one; the other lists are scoped to one contract or customer, whose rows
+    # a LIKE reads faster than an FTS query collects a common word's matches of every company.
+    FTS_TABLE: ClassVar[str] = ''
     search_text: str
 
     def refresh_search_text(self) -> None:

@@ -3,7 +3,7 @@
 A page asks for a `TableRequest` and gets a `TablePage`; only one page of rows ever leaves the database.
 
 - Search: every typed word must occur in the row's `search_text` (a substring, case-folded by `search_key`). Words of
-  3 or more characters go through the table's trigram index (SQLite FTS5 `<table>_fts`, PostgreSQL pg_trgm GIN);
+  3 or more characters go through a trigram index (SQLite FTS5 `contract_fts`, PostgreSQL pg_trgm GIN);
   a trigram index cannot serve 1–2 characters, so those stay a LIKE filter: on the rows the longer words found, or,
   when every word is that short, on the rows read in the page's own index order (a page of a common fragment stops
   early; a rare one reads the table once, and the count below stops at its cap).
@@ -95,12 +95,12 @@ class TablePage(Generic[M]):
 
 
 class _TrigramMatch(Term):
-    """`(SELECT rowid FROM <table>_fts WHERE <table>_fts MATCH ?)`: SQLite's FTS5 trigram index of search_text;
-    each word is an FTS phrase, which the trigram tokenizer matches as a substring (the words are ANDed)."""
+    """`(SELECT rowid FROM <fts> WHERE <fts> MATCH ?)`: SQLite's FTS5 trigram index of search_text; each word is
+    an FTS phrase, which the trigram tokenizer matches as a substring (the words are ANDed)."""
 
-    def __init__(self, table: str, words: list[str]) -> None:
+    def __init__(self, fts: str, words: list[str]) -> None:
         super().__init__()
-        self.fts = f'{table}_fts'
+        self.fts = fts
         self.query = ' '.join('"' + word.replace('"', '""') + '"' for word in words)
 
     def get_sql(self, ctx: SqlContext) -> str:
@@ -110,10 +110,10 @@ class _TrigramMatch(Term):
 def _searched(queryset: QuerySet[M], search: str, search_field: str) -> QuerySet[M]:
     """Rows whose `search_field` contains every word (see the module docstring for which index answers)."""
     words = search_key(search).split()
-    model = queryset.model
-    indexed = [word for word in words if len(word) >= TRIGRAM] if getattr(model, 'TRIGRAM_INDEX', False) else []
-    if indexed and search_field == 'search_text' and model._meta.db.capabilities.dialect == 'sqlite':
-        queryset = queryset.filter(id__in=_TrigramMatch(model._meta.db_table, indexed))
+    fts = getattr(queryset.model, 'FTS_TABLE', '') if search_field == 'search_text' else ''
+    indexed = [word for word in words if len(word) >= TRIGRAM]
+    if fts and indexed and queryset.model._meta.db.capabilities.dialect == 'sqlite':
+        queryset = queryset.filter(id__in=_TrigramMatch(fts, indexed))
         words = [word for word in words if len(word) < TRIGRAM]
     for word in words:  # PostgreSQL's GIN trigram index serves LIKE '%word%' itself
         queryset = queryset.filter(**{f'{search_field}__contains': word})

@@ -5,8 +5,8 @@
   columns collate "C", so they compare bytewise like SQLite, whatever locale the database was created with.
 - The contract's order indexes move from the raw name columns to the keys, and the Vertragsnummer gets its
   (vertragsnummer, id) index: the default order with "Aktive Verträge" off (PostgreSQL deep page 56-71 ms before).
-- SQLite: FTS5 trigram tables over search_text (external content, kept current by triggers) for the tables that 0006
-  gave pg_trgm indexes; services/table_query.py searches through them.
+- SQLite: an FTS5 trigram table over contract.search_text (external content, kept current by triggers), the
+  counterpart of 0006's pg_trgm index; services/table_query.py searches through it.
 """
 
 from tortoise import migrations
@@ -23,7 +23,7 @@ SORT_KEYS = {  # table -> ((column, key column), ...), as the models' SORT_KEYS
     'antrag': (('nachname', 'nachname_sort'),),
     'portal_user': (('name', 'name_sort'),),
 }
-FTS_TABLES = ('contract', 'abo', 'antrag')
+FTS_TABLES = ('contract',)  # see Searchable.FTS_TABLE
 BATCH = 5_000
 
 
