@@ -205,10 +205,8 @@ async def fill(n_customers: int, n_contracts: int, seed: int) -> Dataset:
         )
         contract.refresh_search_text()
         contracts.append(contract)
-    # One transaction per batch: in one huge transaction SQLite spills the FTS5 index pages it keeps merging to the
-    # WAL and reads them back (100k contracts took over 10 minutes instead of about a minute).
-    for batch in batches(contracts, BATCH_SIZE):
-        async with in_transaction():
+    async with in_transaction():
+        for batch in batches(contracts, BATCH_SIZE):
             await Contract.bulk_create(batch)
 
     # The company user's customer: the one whose contract count is closest to the average (about 10).
