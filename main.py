@@ -38,11 +38,15 @@ def print_demo_logins() -> None:
                   f'(aktueller Code: {pyotp.TOTP(login.totp_secret).now()})')
 
 
+async def load_demo_data_into_empty_database() -> None:
+    if get_settings().load_demo_data and await demo_data.database_is_empty():
+        await demo_data.load_demo_data()
+
+
 async def startup() -> None:
     settings = get_settings()
-    await init_database()
-    if settings.load_demo_data and await demo_data.database_is_empty():
-        await demo_data.load_demo_data()
+    # Under the migration lock: processes started at once would each find the database empty.
+    await init_database(once=load_demo_data_into_empty_database)
     if await PortalUser.filter(email__in=[login.email for login in demo_data.DEMO_LOGINS]).exists():
         print_demo_logins()
     print(f'Firmenportal läuft auf http://{settings.host}:{settings.port}', flush=True)
