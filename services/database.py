@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
@@ -144,8 +145,6 @@ def migration_files() -> set[str]:
 async def schema_state() -> SchemaState:
     """Applied migrations (Tortoise's own table) against the files: a process whose code is newer than the database
     (a deploy that has not migrated yet) is not ready."""
-    connection = _context.connections.get('default') if _context is not None else None
-    if connection is None:
-        raise ConnectionError('Datenbank nicht initialisiert')
-    _, rows = await connection.execute_query("SELECT name FROM tortoise_migrations WHERE app = 'models'")
+    _, rows = await get_connection('default').execute_query(
+        "SELECT name FROM tortoise_migrations WHERE app = 'models'")
     return SchemaState(pending=tuple(sorted(migration_files() - {row['name'] for row in rows})))
