@@ -13,7 +13,9 @@ Needs: PostgreSQL (SMOKE_POSTGRES_ADMIN_URL, default postgresql://postgres@127.0
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -22,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -181,6 +184,7 @@ def nginx_config(directory: Path, listen_port: int, upstream_ports: list[int]) -
     site = re.sub(r'(?m)^    server 127\.0\.0\.1:\d+[^\n]*\n', '', shipped)
     site = site.replace('upstream firmenportal {\n', 'upstream firmenportal {\n' + servers, 1)
     site = re.sub(r'(?m)^\s*listen 443 ssl[^;]*;', f'    listen 127.0.0.1:{listen_port};', site)
+    site = re.sub(r'(?m)^\s*listen \[::\]:443[^\n]*\n', '', site)
     site = re.sub(r'(?m)^\s*(ssl_|http2 |add_header Strict)[^\n]*\n', '', site)
     site = re.sub(r'(?ms)^# The plain-HTTP.*?^}\n', '', site)  # the port-80 redirect server
     site = site.replace('/var/log/nginx/', f'{directory}/')
@@ -219,3 +223,164 @@ def running_nginx(directory: Path, listen_port: int, upstream_ports: list[int]) 
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def upstreams(access_log: Path, path: str) -> list[str]:
+    """The processes (host:port) nginx sent the requests for `path` to, oldest first, from its JSON access log."""
+    entries = [json.loads(line) for line in access_log.read_text(encoding='utf-8').splitlines() if line.strip()]
+    # "a, b" when nginx had to try a second process: the last one answered
+    return [entry['upstream'].split(',')[-1].strip() for entry in entries
+            if entry['path'] == path and entry['upstream']]
+
+
+def upstream_of(access_log: Path, path: str) -> str:
+    """The process that served the latest request for `path`."""
+    served = upstreams(access_log, path)
+    if not served:
+        raise RuntimeError(f'no request for {path} in {access_log}')
+    return served[-1]
+
+
+def journey(proxy_url: str, portals: list[Portal], access_log: Path) -> dict[str, float | int]:
+    """In Chromium, through the proxy only: first visits without a reload, a login, the contract table; then the
+    process serving that browser is killed and the same open page goes on in the other process, still logged in."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from models import Role
+    from services.demo_data import DEMO_LOGINS
+
+    admin = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
+    clerk = next(login for login in DEMO_LOGINS if login.role == Role.CLERK)
+    measured: dict[str, float | int] = {}
+    expect.set_options(timeout=20_000)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+            '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'])
+
+        def new_page():  # a browser of its own: no cookie yet, a true first visit
+            context = browser.new_context(locale='de-DE')
+            context.set_default_timeout(20_000)
+            page = context.new_page()
+            page.loads = 0
+            page.on('load', lambda _: setattr(page, 'loads', page.loads + 1))
+            return page
+
+        def connected(page) -> None:
+            page.wait_for_function('window.did_handshake === true')
+
+        def log_in(page, login) -> None:
+            page.goto(f'{proxy_url}/login')
+            connected(page)
+            page.get_by_label('E-Mail-Adresse', exact=True).fill(login.email)
+            page.get_by_label('Passwort', exact=True).fill(login.password)
+            page.get_by_role('button', name='Anmelden', exact=True).click()
+            expect(page.get_by_text(f'Willkommen, {login.name}')).to_be_visible()
+
+        # First visits: the page and its websocket reach the same process, so nobody reloads.
+        first_visits = [new_page() for _ in range(6)]
+        for page in first_visits:
+            page.goto(f'{proxy_url}/login')
+            expect(page.get_by_role('heading', name='Anmeldung')).to_be_visible()
+        measured['first_visit_processes'] = len(set(upstreams(access_log, '/login')))
+        time.sleep(1.5)  # a failed handshake reloads at once; give it the chance to show
+        reloads = sum(page.loads - 1 for page in first_visits)
+        unconnected = sum(not page.evaluate('window.did_handshake === true') for page in first_visits)
+        for page in first_visits:
+            page.context.close()
+        if reloads or unconnected:
+            raise RuntimeError(f'first visits: {reloads} reloads, {unconnected} of {len(first_visits)} pages without '
+                               'a websocket: the page and its websocket reached different processes')
+        measured['first_visits'], measured['first_visit_reloads'] = len(first_visits), reloads
+
+        page = new_page()
+        log_in(page, admin)
+        page.get_by_role('navigation', name='Hauptnavigation').get_by_text('Vertragsverwaltung', exact=True).click()
+        expect(page.get_by_role('heading', name='Ihre Verträge')).to_be_visible()
+        expect(page.get_by_text('DJ-2024-0117', exact=True)).to_be_visible()
+        connected(page)
+        serving = upstream_of(access_log, '/vertragsverwaltung')
+        victim = next(portal for portal in portals if serving.endswith(f':{portal.port}'))
+        survivor = next(portal for portal in portals if portal is not victim)
+        loads_before = page.loads
+        killed = time.monotonic()
+        victim.kill()
+        # The open page loses its websocket, reconnects through nginx to the other process, which does not know this
+        # page: NiceGUI reloads it there. The login lives in PostgreSQL, the user storage in Redis: still logged in.
+        while page.loads == loads_before:
+            if time.monotonic() - killed > 30:
+                raise RuntimeError('the open page did not come back within 30 s after its process was killed')
+            page.wait_for_timeout(50)
+        connected(page)
+        expect(page.get_by_text('DJ-2024-0117', exact=True)).to_be_visible()
+        measured['recovered_seconds'] = time.monotonic() - killed
+        if upstream_of(access_log, '/vertragsverwaltung') != f'127.0.0.1:{survivor.port}':
+            raise RuntimeError('the page was not served again by the surviving process')
+        # Work goes on in the survivor: a click (a websocket event) that navigates, and the data it shows.
+        page.get_by_role('navigation', name='Hauptnavigation').get_by_text('Anwender', exact=True).click()
+        expect(page.get_by_role('heading', name='Anwender', exact=True)).to_be_visible()
+        expect(page.get_by_text(clerk.email, exact=True)).to_be_visible()
+        if upstream_of(access_log, '/anwender') != f'127.0.0.1:{survivor.port}':
+            raise RuntimeError('/anwender was not served by the surviving process')
+        # A new visitor after the kill: logs in without noticing anything.
+        newcomer = new_page()
+        log_in(newcomer, clerk)
+        browser.close()
+    return measured
+
+
+def run_journey(directory: Path) -> None:
+    import redis
+
+    prefix = unique_name('smoke', '-') + ':'
+    proxy_port = free_port()
+    with throwaway_postgres() as database_url:
+        env = portal_environment(
+            DATABASE_URL=database_url, DEMO_DATA='1', STORAGE_SECRET=secrets.token_urlsafe(32),
+            PUBLIC_URL=f'http://127.0.0.1:{proxy_port}', LOG_FORMAT='json',
+            NICEGUI_REDIS_URL=REDIS_URL, NICEGUI_REDIS_KEY_PREFIX=prefix,
+            NICEGUI_STORAGE_PATH=str(directory / 'nicegui'),
+        )
+        portals = [Portal(f'portal-{index}', free_port(), env, directory / f'portal-{index}.log') for index in (1, 2)]
+        try:
+            seconds = start_at_once(portals)
+            print(f'Zwei Prozesse gleichzeitig auf leerer PostgreSQL-Datenbank gestartet: bereit nach {seconds:.1f} s',
+                  flush=True)
+            with running_nginx(directory, proxy_port, [portal.port for portal in portals]) as access_log:
+                measured = journey(f'http://127.0.0.1:{proxy_port}', portals, access_log)
+        except Exception:
+            for portal in portals:
+                print(f'--- {portal.name} ({portal.log_path}) ---\n{portal.log_tail()}', file=sys.stderr)
+            raise
+        finally:
+            exit_codes = [portal.stop() for portal in portals]
+            client = redis.Redis.from_url(REDIS_URL)
+            keys = list(client.scan_iter(match=f'{prefix}*'))
+            if keys:
+                client.delete(*keys)
+            client.close()
+    print(f'Erstbesuche ohne Neuladen: {measured["first_visits"] - measured["first_visit_reloads"]} von '
+          f'{measured["first_visits"]} (verteilt auf {measured["first_visit_processes"]} Prozesse)')
+    print(f'Prozess der offenen Seite getötet (SIGKILL): Seite lief im anderen Prozess weiter nach '
+          f'{measured["recovered_seconds"]:.1f} s, angemeldet, Navigation und neue Anmeldung dort ok')
+    print(f'Überlebender Prozess mit SIGTERM beendet: Exit-Code {exit_codes}')
+    print('SMOKE OK')
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog='python deploy/smoke.py', description=__doc__.splitlines()[0])
+    parser.add_argument('--start-rounds', type=int, default=0, help='nur den gleichzeitigen Start N-mal messen')
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(PROJECT_DIR))
+    with tempfile.TemporaryDirectory(prefix='portal-smoke-') as name:
+        directory = Path(name)
+        if args.start_rounds:
+            durations = start_rounds(args.start_rounds, directory)
+            print(f'{len(durations)} von {args.start_rounds} Runden: beide Prozesse bereit; '
+                  f'min {min(durations):.1f} s, max {max(durations):.1f} s')
+            return 0
+        run_journey(directory)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
