@@ -21,8 +21,8 @@ from nicegui import app, ui
 
 import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
-from pages import errors, security_headers
-from services import contracts, customers, demo_data, users
+from pages import errors, request_log, security_headers
+from services import contracts, customers, demo_data, logs, users
 from services.database import close_database, init_database
 from services.errors import ServiceError, ValidationError
 from services.settings import PROJECT_DIR, InvalidSettings, get_settings
@@ -76,6 +76,7 @@ def serve() -> None:
     app.router.lifespan_context = lifespan
     errors.register()
     app.add_middleware(security_headers.SecurityHeaders)
+    app.add_middleware(request_log.RequestLog)
     security_headers.restrict_socket_origins()
     ui.run(
         host=settings.host,
@@ -90,6 +91,7 @@ def serve() -> None:
         fastapi_docs=False,
         reconnect_timeout=10,
         server_header=False,  # uvicorn's "server: uvicorn" banner
+        log_config=logs.uvicorn_log_config(settings.log_format),
     )
 
 
@@ -198,6 +200,7 @@ def main(argv: list[str]) -> None:
         get_settings()  # a wrong variable stops here, before anything starts
     except InvalidSettings as error:
         raise SystemExit(str(error)) from None
+    logs.configure_logging(get_settings().log_format)
     if args.command in (None, 'serve'):
         serve()
     elif args.command == 'migrate':

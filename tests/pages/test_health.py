@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from nicegui.testing import User
 
 from pages import health
 from services import database
+from services.logs import JsonFormatter
 
 
 async def test_healthz_and_readyz_answer_for_a_current_database(user: User) -> None:
@@ -43,3 +45,17 @@ async def test_readyz_gives_up_on_a_database_that_does_not_answer(user: User, mo
     assert response.status_code == 503
     assert response.json() == {'status': 'nicht bereit', 'datenbank': 'nicht erreichbar'}
     assert (await user.http_client.get('/healthz')).status_code == 200
+
+
+async def test_every_request_is_logged_with_its_fields_and_without_its_query(
+        user: User, caplog: pytest.LogCaptureFixture) -> None:
+    """One record per request for LOG_FORMAT=json; a query may hold a one-time ticket, so it stays out of the log."""
+    caplog.set_level(logging.INFO, logger='portal.request')
+    await user.http_client.get('/healthz?ticket=geheim-123')
+    records = [record for record in caplog.records if record.name == 'portal.request']
+    assert len(records) == 1
+    fields = records[0].fields
+    assert {key: fields[key] for key in ('method', 'path', 'status')} == {
+        'method': 'GET', 'path': '/healthz', 'status': 200}
+    assert fields['ms'] >= 0
+    assert 'geheim' not in JsonFormatter().format(records[0])
