@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 
 import pyotp
 from fastapi import FastAPI
@@ -23,7 +24,7 @@ import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from pages import errors, request_log, security_headers
 from services import contracts, customers, demo_data, logs, users
-from services.database import close_database, init_database
+from services.database import backup_sqlite, close_database, init_database
 from services.errors import ServiceError, ValidationError
 from services.settings import PROJECT_DIR, InvalidSettings, get_settings
 from services.validation import parse_euro_cents, parse_german_date
@@ -141,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser('serve', help='Portal starten (Standard)')
     commands.add_parser('migrate', help='Datenbankschema auf den neuesten Stand bringen')
     commands.add_parser('demo-data', help='Demodaten laden (nur in eine leere Datenbank)')
+    backup = commands.add_parser('backup', help='SQLite-Datenbank im laufenden Betrieb sichern (PostgreSQL: pg_dump)')
+    backup.add_argument('datei', type=Path, help='neue Datei für die Sicherung')
 
     customer = commands.add_parser('create-customer', help='Kunden (Firma) anlegen')
     customer.add_argument('--kundennummer', required=True)
@@ -205,6 +208,11 @@ def main(argv: list[str]) -> None:
         serve()
     elif args.command == 'migrate':
         run_command(lambda: asyncio.sleep(0, 'Datenbankschema ist aktuell.'))
+    elif args.command == 'backup':
+        try:
+            print(backup_sqlite(args.datei))
+        except ServiceError as error:
+            raise SystemExit(f'Fehler: {error}') from None
     elif args.command == 'demo-data':
         async def load() -> str:
             if not await demo_data.database_is_empty():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
 
+from services.errors import ServiceError
 from services.settings import get_settings
 
 SQLITE_PRAGMAS = {'journal_mode': 'WAL', 'busy_timeout': '5000', 'synchronous': 'NORMAL', 'foreign_keys': 'ON'}
@@ -148,3 +150,35 @@ async def schema_state() -> SchemaState:
     _, rows = await get_connection('default').execute_query(
         "SELECT name FROM tortoise_migrations WHERE app = 'models'")
     return SchemaState(pending=tuple(sorted(migration_files() - {row['name'] for row in rows})))
+
+
+def backup_sqlite(target: Path, database_url: str | None = None) -> str:
+    """An online copy of the SQLite database into the new file `target`, consistent while the portal runs.
+
+    SQLite's backup API copies one snapshot under a read transaction; in WAL mode the portal's writes go on meanwhile
+    (a plain file copy could catch a half-written page or miss the -wal file). The copy appears under its name only
+    when complete. PostgreSQL is backed up with pg_dump (README, „Betrieb“).
+    """
+    config = tortoise_config(database_url)
+    if not _is_sqlite(config):
+        raise ServiceError('Die Datenbank ist PostgreSQL: Sicherung mit pg_dump (siehe README, Abschnitt Betrieb).')
+    source_path = config['connections']['default']['credentials']['file_path']
+    if source_path == ':memory:' or not Path(source_path).is_file():
+        raise ServiceError(f'Die Datenbankdatei {source_path} gibt es nicht.')
+    if target.exists():
+        raise ServiceError(f'{target} gibt es schon; die Sicherung überschreibt keine Datei.')
+    partial = target.with_name(f'.{target.name}.unvollstaendig')
+    source = sqlite3.connect(f'file:{source_path}?mode=ro', uri=True)
+    try:
+        destination = sqlite3.connect(partial)
+        try:
+            source.backup(destination)
+        finally:
+            destination.close()
+    except sqlite3.Error as error:
+        partial.unlink(missing_ok=True)
+        raise ServiceError(f'Sicherung fehlgeschlagen: {error}') from error
+    finally:
+        source.close()
+    partial.rename(target)
+    return f'Sicherung geschrieben: {target} ({target.stat().st_size:,} Bytes)'.replace(',', '.')
