@@ -14,6 +14,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 
 import pyotp
 from fastapi import FastAPI
@@ -21,9 +22,9 @@ from nicegui import app, ui
 
 import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
-from pages import errors, security_headers
-from services import contracts, customers, demo_data, login_throttle, users
-from services.database import close_database, init_database
+from pages import errors, request_log, security_headers
+from services import contracts, customers, demo_data, login_throttle, logs, users
+from services.database import backup_sqlite, close_database, init_database
 from services.errors import ServiceError, ValidationError
 from services.settings import PROJECT_DIR, InvalidSettings, Settings, get_settings
 from services.validation import parse_euro_cents, parse_german_date
@@ -38,11 +39,15 @@ def print_demo_logins() -> None:
                   f'(aktueller Code: {pyotp.TOTP(login.totp_secret).now()})')
 
 
+async def load_demo_data_into_empty_database() -> None:
+    if get_settings().load_demo_data and await demo_data.database_is_empty():
+        await demo_data.load_demo_data()
+
+
 async def startup() -> None:
     settings = get_settings()
-    await init_database()
-    if settings.load_demo_data and await demo_data.database_is_empty():
-        await demo_data.load_demo_data()
+    # Under the migration lock: processes started at once would each find the database empty.
+    await init_database(once=load_demo_data_into_empty_database)
     if await PortalUser.filter(email__in=[login.email for login in demo_data.DEMO_LOGINS]).exists():
         print_demo_logins()
     print(f'Firmenportal läuft auf http://{settings.host}:{settings.port}', flush=True)
@@ -81,6 +86,7 @@ def serve() -> None:
     app.router.lifespan_context = lifespan
     errors.register()
     app.add_middleware(security_headers.SecurityHeaders)
+    app.add_middleware(request_log.RequestLog)
     security_headers.restrict_socket_origins()
     ui.run(
         host=settings.host,
@@ -96,6 +102,7 @@ def serve() -> None:
         reconnect_timeout=10,
         server_header=False,  # uvicorn's "server: uvicorn" banner
         **proxy_options(settings),
+        log_config=logs.uvicorn_log_config(settings.log_format),
     )
 
 
@@ -145,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser('serve', help='Portal starten (Standard)')
     commands.add_parser('migrate', help='Datenbankschema auf den neuesten Stand bringen')
     commands.add_parser('demo-data', help='Demodaten laden (nur in eine leere Datenbank)')
+    backup = commands.add_parser('backup', help='SQLite-Datenbank im laufenden Betrieb sichern (PostgreSQL: pg_dump)')
+    backup.add_argument('datei', type=Path, help='neue Datei für die Sicherung')
 
     customer = commands.add_parser('create-customer', help='Kunden (Firma) anlegen')
     customer.add_argument('--kundennummer', required=True)
@@ -204,10 +213,16 @@ def main(argv: list[str]) -> None:
         get_settings()  # a wrong variable stops here, before anything starts
     except InvalidSettings as error:
         raise SystemExit(str(error)) from None
+    logs.configure_logging(get_settings().log_format)
     if args.command in (None, 'serve'):
         serve()
     elif args.command == 'migrate':
         run_command(lambda: asyncio.sleep(0, 'Datenbankschema ist aktuell.'))
+    elif args.command == 'backup':
+        try:
+            print(backup_sqlite(args.datei))
+        except ServiceError as error:
+            raise SystemExit(f'Fehler: {error}') from None
     elif args.command == 'demo-data':
         async def load() -> str:
             if not await demo_data.database_is_empty():

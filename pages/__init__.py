@@ -7,6 +7,7 @@ from pages import (
     backoffice,
     contracts,
     dashboard,
+    health,
     invitation,
     kiosk,
     login,
@@ -20,5 +21,5 @@ from pages import (
 ROUTERS = [
     login.router, dashboard.router, contracts.router, antraege.router, massenupload.router, users.router,
     account.router, self_service.router, kiosk.router, invitation.router, audit_log.router, backoffice.router,
-    profile.router, session_cookie.router,
+    profile.router, session_cookie.router, health.router,
 ]

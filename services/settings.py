@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     # 'starttls' (port 587), 'ssl' (port 465) or 'none' (a relay on the local network only); nothing else.
     smtp_security: Literal['starttls', 'ssl', 'none'] = _env('SMTP_SECURITY', 'starttls')
     smtp_timeout_seconds: int = _env('SMTP_TIMEOUT_SECONDS', 15, ge=1, le=600)
+    # 'text' (default) or 'json': one JSON object per line for every request and log event (services/logs.py).
+    log_format: Literal['text', 'json'] = _env('LOG_FORMAT', 'text')
 
     @field_validator('load_demo_data', 'session_cookie_secure_setting', mode='before')
     @classmethod
@@ -123,7 +125,7 @@ class Settings(BaseSettings):
             raise ValueError('erlaubt: 1/0, true/false, ja/nein, on/off')
         return value
 
-    @field_validator('smtp_security', mode='before')
+    @field_validator('smtp_security', 'log_format', mode='before')
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
