@@ -78,6 +78,10 @@ class Settings:
     # Massenupload: the largest file (bytes) and the most data rows one upload may have.
     massenupload_max_bytes: int = field(default_factory=lambda: _int('MASSENUPLOAD_MAX_BYTES', 5 * 1024 * 1024))
     massenupload_max_rows: int = field(default_factory=lambda: _int('MASSENUPLOAD_MAX_ROWS', 10_000))
+    # Files are read in a pool of their own (never the threads of logins and pages): this many at once, this many
+    # more waiting; beyond that an upload is asked to come back later.
+    massenupload_workers: int = field(default_factory=lambda: _int('MASSENUPLOAD_WORKERS', 2))
+    massenupload_queue: int = field(default_factory=lambda: _int('MASSENUPLOAD_QUEUE', 4))
     kiosk_countdown_seconds: int = field(default_factory=lambda: _int('KIOSK_COUNTDOWN_SECONDS', 15))
     # E-mail for invitation and password links; without SMTP_HOST no mail is sent and the link is only shown.
     smtp_host: str = field(default_factory=lambda: os.environ.get('SMTP_HOST', ''))
