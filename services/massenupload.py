@@ -429,6 +429,8 @@ class _RowCollector:
         self.rows_before_header = 0
 
     def feed(self, number: int, cells: Sequence[object]) -> None:
+        if cells.count(None) == len(cells):  # the many empty rows of a sheet, at C speed
+            return
         if not any(cell is not None and str(cell).strip() for cell in cells):
             return
         if self.mapping is None:

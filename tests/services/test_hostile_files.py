@@ -100,6 +100,8 @@ def test_a_long_cell_within_the_unpacked_limit_is_refused_by_its_length() -> Non
 def test_a_size_the_zip_directory_lies_about_is_never_unpacked() -> None:
     assert refusal(hostile.claimed_size(hostile.good_xlsx(), 'xl/worksheets/sheet1.xml', 3_000_000_000)) == (
         UNPACKED_TOO_LARGE)
+    # a size claimed too small: zipfile stops there, and the checksum tells
+    assert refusal(hostile.claimed_size(hostile.empty_rows(100_000), 'xl/worksheets/sheet1.xml', 1_000)) == NOT_XLSX
 
 
 def test_the_unpacked_limit_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
