@@ -49,7 +49,7 @@ async def wait_until(condition, what: str = '', seconds: float = 5.0) -> None:
 async def open_page(user: User, role: str = Role.ADMIN, vertragsnummer: str = VERTRAGSNUMMER) -> Contract:
     contract = await Contract.get(vertragsnummer=vertragsnummer)
     await log_in(user, role)
-    await user.should_see('Willkommen')
+    await user.should_see('Willkommen', retries=50)  # the dashboard greets after its figures load; slow under load
     await user.open(f'/vertragsverwaltung/{contract.id}/massenupload')
     return contract
 
@@ -71,7 +71,7 @@ def history(user: User) -> list[dict]:
 
 async def test_the_row_menu_leads_to_the_page(user: User) -> None:
     await log_in(user)
-    await user.should_see('Willkommen')
+    await user.should_see('Willkommen', retries=50)  # the dashboard greets after its figures load; slow under load
     await user.open('/vertragsverwaltung')
     await user.should_see('Ihre Verträge')
     (table,) = user.find(ui.table).elements
