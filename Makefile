@@ -39,6 +39,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/contract_table.py
 	$(BIN)/python bench/massenupload.py
 	$(BIN)/python bench/self_service_accounts.py
+	$(BIN)/python bench/hostile_uploads.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:

@@ -23,6 +23,7 @@ from nicegui import app, ui
 import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from pages import errors, request_log, security_headers
+from pages.upload_limit import UploadLimitMiddleware
 from services import contracts, customers, demo_data, login_throttle, logs, users
 from services.database import backup_sqlite, close_database, init_database
 from services.errors import ServiceError, ValidationError
@@ -68,6 +69,7 @@ def serve() -> None:
     app.router.lifespan_context = nicegui_lifespan
     for router in pages.ROUTERS:
         app.include_router(router)
+    app.add_middleware(UploadLimitMiddleware)
     routers_lifespan = app.router.lifespan_context
 
     @asynccontextmanager

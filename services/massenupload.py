@@ -2,10 +2,12 @@
 
 Three steps, as the page shows them:
 
-1. `read_upload` (pure, no database, no event loop: the page runs it in a thread) reads the bytes as the file a real
-   spreadsheet program wrote (Excel date cells, numbers for PLZ, UTF-8 with or without BOM or Windows-1252, ';' or
-   ',', columns in any order) and checks every row with `applications.check_application`, the rules of the
-   Self-Service form, plus duplicates within the file. It returns a `Preview` or raises `UploadError` (German).
+1. `read_upload` (pure, no database, no event loop: it runs in a pool of its own, see `READING_POOL`) reads the
+   bytes as the file a real spreadsheet program wrote (Excel date cells, numbers for PLZ, UTF-8 with or without BOM
+   or Windows-1252, ';' or ',', columns in any order) and checks every row with `applications.check_application`,
+   the rules of the Self-Service form, plus duplicates within the file. It returns a `Preview` or raises
+   `UploadError` (German). Files are hostile until read: every limit counts what is actually read (bytes unpacked,
+   rows, cells, lines), never what the file claims, and an .xlsx is checked as a ZIP before openpyxl opens it.
 2. `check_against_contract` adds what only the database knows: a person who already has an open Antrag or an active
    Abo under the contract (one query per table for the whole file), a file imported before, an inactive contract.
 3. `import_upload` writes, in one transaction, an approved Antrag (source MASSENUPLOAD) and its Abo for every row;
@@ -21,10 +23,14 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import threading
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, TypeVar
+from functools import partial
+from typing import IO, Any, TypeVar
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -128,6 +134,12 @@ STALE_PREVIEW = 'Die Prüfung ist nicht mehr aktuell. Bitte laden Sie die Datei 
 WRONG_PREVIEW = 'Die Prüfung gehört nicht zu dieser Datei oder diesem Vertrag. Bitte laden Sie die Datei erneut hoch.'
 ABORTED = 'Der Import wurde abgebrochen; es wurde nichts gespeichert. Bitte versuchen Sie es erneut.'
 RUNNING = 'Import läuft …'
+BUSY = ('Zurzeit werden sehr viele Dateien gleichzeitig geprüft. Bitte laden Sie die Datei in einigen Minuten erneut '
+        'hoch.')
+SAVE_ANEW = 'Bitte speichern Sie nur die Liste in einer neuen Datei (.xlsx oder .csv) und laden Sie diese hoch.'
+ONLY_DATA_ROWS = 'Bitte kopieren Sie nur die Zeilen mit Daten in eine neue Datei.'
+TOO_MANY_PARTS = f'Die Excel-Datei besteht aus ungewöhnlich vielen Teilen und wird nicht gelesen. {SAVE_ANEW}'
+PACKED_TOO_TIGHT = f'Die Excel-Datei ist ungewöhnlich stark gepackt und wird nicht gelesen. {SAVE_ANEW}'
 # `check_application` speaks of the form's drop-downs; in a spreadsheet the same rule reads like this.
 SPREADSHEET_REASONS = {
     'Bitte wählen Sie eine Anrede.': 'Bitte geben Sie als Anrede Frau, Herr, Divers oder Keine Angabe an.',
@@ -154,6 +166,34 @@ def too_many_rows_message(max_rows: int) -> str:
             'Dateien auf.')
 
 
+def unpacked_too_large_message(max_unpacked: int) -> str:
+    return f'Die Excel-Datei ist entpackt größer als {megabytes_label(max_unpacked)}. {SAVE_ANEW}'
+
+
+def too_many_lines_message(max_lines: int) -> str:
+    return (f'Die Datei hat mehr als {_german_count(max_lines)} Zeilen (leere und formatierte Zeilen zählen mit). '
+            f'{ONLY_DATA_ROWS}')
+
+
+def too_many_cells_message(max_cells: int) -> str:
+    return (f'Die Tabelle hat mehr als {_german_count(max_cells)} Zellen (leere und formatierte Zellen zählen mit). '
+            f'{ONLY_DATA_ROWS}')
+
+
+def too_many_columns_message(max_columns: int) -> str:
+    return f'Eine Zeile der Datei hat mehr als {_german_count(max_columns)} Spalten. {ONLY_DATA_ROWS}'
+
+
+def cell_too_long_message(row: int, column: str) -> str:
+    return (f'Zeile {_german_count(row)}, Spalte „{column}“: Der Wert ist länger als '
+            f'{_german_count(MAX_CELL_CHARS)} Zeichen. Bitte korrigieren Sie die Datei.')
+
+
+def line_too_long_message(line: int) -> str:
+    return (f'Zeile {_german_count(line)} der Datei ist länger als {_german_count(MAX_LINE_CHARS)} Zeichen. '
+            'Bitte korrigieren Sie die Datei.')
+
+
 def missing_columns_message(missing: Sequence[str]) -> str:
     label = 'fehlt die Spalte' if len(missing) == 1 else 'fehlen die Spalten'
     return (f'In der Kopfzeile {label} {", ".join(f"„{name}“" for name in missing)}. '
@@ -177,6 +217,66 @@ class UploadError(ServiceError):
 
 class _MissingColumns(UploadError):
     pass
+
+
+class Busy(ServiceError):
+    """The reading pool and its queue are full: the upload is asked to come back later (not recorded as a fault)."""
+
+
+class ReadCancelled(Exception):
+    """The page that waited for the file has gone: the reading thread stops at its next row."""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Limits: counted in what is actually read, never in what a file claims (its <dimension>, its row numbers)
+
+UNPACKED_FACTOR = 4  # an .xlsx may unpack to 4 × the upload limit; 10,000 rows written by openpyxl unpack to 6 MB
+MAX_PACKING_RATIO = 100  # sheets pack 5–20 : 1; 20 million empty rows pack 660 : 1
+RATIO_FROM_BYTES = 1024 * 1024  # small parts (styles, relations) may pack better than that
+MAX_ARCHIVE_MEMBERS = 200  # an .xlsx from Excel has 10 to 40 parts
+MAX_COLUMNS = 200
+MAX_CELL_CHARS = 1_000  # the longest field of an Antrag is far shorter; longer is no employee list
+MAX_LINE_CHARS = 10_000  # a CSV line
+CELLS_PER_ROW = 20  # cells a sheet may hold per allowed data row (the template has 11 columns)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int  # the uploaded file
+    max_rows: int  # data rows
+
+    @property
+    def max_lines(self) -> int:
+        """Rows as the file has them, empty and formatted ones included: the data rows, as many again, and the rows
+        above a header."""
+        return 2 * self.max_rows + HEADER_SEARCH_ROWS
+
+    @property
+    def max_cells(self) -> int:
+        return CELLS_PER_ROW * self.max_rows
+
+    @property
+    def max_unpacked(self) -> int:
+        return UNPACKED_FACTOR * self.max_bytes
+
+
+class _Reading:
+    """One read of one file: the lines it may still read (across every sheet), and whether its page has gone."""
+
+    def __init__(self, limits: Limits, cancel: threading.Event | None) -> None:
+        self.limits = limits
+        self.cancel = cancel
+        self.lines = 0
+
+    def line(self) -> None:
+        self.lines += 1
+        if self.lines > self.limits.max_lines:
+            raise UploadError(too_many_lines_message(self.limits.max_lines))
+        self.check_cancel()
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise ReadCancelled
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -329,6 +429,8 @@ class _RowCollector:
         self.rows_before_header = 0
 
     def feed(self, number: int, cells: Sequence[object]) -> None:
+        if cells.count(None) == len(cells):  # the many empty rows of a sheet, at C speed
+            return
         if not any(cell is not None and str(cell).strip() for cell in cells):
             return
         if self.mapping is None:
@@ -340,6 +442,8 @@ class _RowCollector:
         formulas = []
         for index, column in self.mapping:
             value = cells[index] if index < len(cells) else None
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:  # before any pattern looks at it
+                raise UploadError(cell_too_long_message(number, column.name))
             text = cell_text(value, column.field)
             if text.startswith('=') and len(text) > 1:
                 formulas.append(column.name)
@@ -421,7 +525,16 @@ def _delimiter(lines: list[str]) -> str:
     return most if counts[most] else ';'
 
 
-def _read_csv(data: bytes, collector_for: Callable[[int], _RowCollector]) -> list[ParsedRow]:
+def _csv_lines(text: str, reading: _Reading) -> Iterator[str]:
+    """The lines for the csv reader, each counted and bounded before the reader splits it into fields."""
+    for number, line in enumerate(io.StringIO(text, newline=''), start=1):
+        if len(line) > MAX_LINE_CHARS + 2 and len(line.rstrip('\r\n')) > MAX_LINE_CHARS:
+            raise UploadError(line_too_long_message(number))
+        reading.line()
+        yield line
+
+
+def _read_csv(data: bytes, collector_for: Callable[[int], _RowCollector], reading: _Reading) -> list[ParsedRow]:
     text = _decode(data)
     if '\x00' in text:
         raise UploadError(NOT_CSV)
@@ -433,17 +546,116 @@ def _read_csv(data: bytes, collector_for: Callable[[int], _RowCollector]) -> lis
     collector = collector_for(text.count('\n') + 1)
     number = 0
     try:
-        reader = csv.reader(io.StringIO(text, newline=''), delimiter=delimiter)
+        reader = csv.reader(_csv_lines(text, reading), delimiter=delimiter)
         for number, record in enumerate(reader, start=1):
+            if len(record) > MAX_COLUMNS:
+                raise UploadError(too_many_columns_message(MAX_COLUMNS))
             collector.feed(number, record)
     except csv.Error:
         raise UploadError(f'Die CSV-Datei kann ab Zeile {number + 1} nicht gelesen werden.') from None
     return collector.finish()
 
 
-def _read_xlsx(data: bytes, collector_for: Callable[[int], _RowCollector]) -> list[ParsedRow]:
+# The elements that cost memory and time when openpyxl reads them (rows, cells, shared strings), with or without a
+# namespace prefix, and any DTD (no workbook needs one; entities are how XML bombs grow). Counting them in the raw
+# bytes finds at least as many as the parser will: a tag cannot be written any other way in an ASCII-compatible
+# encoding, which `_check_encoding` demands.
+XML_TOKENS = re.compile(rb'<(?:[A-Za-z_][\w.-]{0,30}:)?(row|c|si)(?=[\s/>])|<!(?:DOCTYPE|ENTITY)')
+TOKEN_SPAN = 48  # no token is longer: a chunk's last bytes are kept for the next
+SCAN_CHUNK = 1024 * 1024
+XML_ENCODING = re.compile(rb'(?:\xef\xbb\xbf)?<\?xml[^>]{0,200}?encoding\s*=\s*["\']([A-Za-z0-9._-]{1,40})["\']')
+ASCII_PROBE = '<row><c r="A1"/></row>'
+
+
+def _check_encoding(head: bytes) -> None:
+    """UTF-16/32 or a declared encoding that writes '<row' otherwise would hide the elements from the count."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)) or b'\x00' in head[:4]:
+        raise UploadError(NOT_XLSX)
+    if match := XML_ENCODING.match(head):
+        try:
+            same = ASCII_PROBE.encode(match[1].decode('ascii')) == ASCII_PROBE.encode('ascii')
+        except (LookupError, UnicodeError):
+            same = False
+        if not same:
+            raise UploadError(NOT_XLSX)
+
+
+class _TokenCount:
+    """Rows, cells and shared strings of every part of a workbook, counted while unpacking it in chunks."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.rows = self.cells = self.cells_in_row = self.strings = 0
+
+    def scan(self, stream: IO[bytes]) -> None:
+        carry = b''
+        first = True
+        while True:
+            chunk = stream.read(SCAN_CHUNK)
+            if first:
+                _check_encoding(chunk[:256])
+                first = False
+            buffer = carry + chunk
+            end = max(0, len(buffer) - TOKEN_SPAN) if chunk else len(buffer)
+            for match in XML_TOKENS.finditer(buffer):
+                if match.start() >= end:
+                    break
+                self._count(match[1])
+            carry = buffer[end:]
+            if not chunk:
+                return
+
+    def _count(self, kind: bytes | None) -> None:
+        limits = self.limits
+        if kind == b'c':
+            self.cells += 1
+            self.cells_in_row += 1
+            if self.cells_in_row > MAX_COLUMNS:
+                raise UploadError(too_many_columns_message(MAX_COLUMNS))
+            if self.cells > limits.max_cells:
+                raise UploadError(too_many_cells_message(limits.max_cells))
+        elif kind == b'row':
+            self.rows += 1
+            self.cells_in_row = 0
+            if self.rows > limits.max_lines:
+                raise UploadError(too_many_lines_message(limits.max_lines))
+        elif kind == b'si':
+            self.strings += 1
+            if self.strings > limits.max_cells:
+                raise UploadError(too_many_cells_message(limits.max_cells))
+        else:
+            raise UploadError(NOT_XLSX)
+
+
+def check_archive(data: bytes, limits: Limits) -> None:
+    """Refuse a ZIP bomb before openpyxl opens it: the parts' sizes from the ZIP directory (zipfile never unpacks
+    more than they say), their packing ratio, their number; then every part unpacked in chunks and its rows, cells
+    and shared strings counted, so that openpyxl only ever sees a workbook within the limits."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_ARCHIVE_MEMBERS:
+                raise UploadError(TOO_MANY_PARTS)
+            if sum(member.file_size for member in members) > limits.max_unpacked:
+                raise UploadError(unpacked_too_large_message(limits.max_unpacked))
+            if any(member.file_size > max(RATIO_FROM_BYTES, MAX_PACKING_RATIO * member.compress_size)
+                   for member in members):
+                raise UploadError(PACKED_TOO_TIGHT)
+            count = _TokenCount(limits)
+            for member in members:
+                with archive.open(member) as stream:
+                    count.scan(stream)
+    except UploadError:
+        raise
+    except Exception:  # any damage: not a ZIP, a bad CRC, an unknown compression, encryption
+        raise UploadError(NOT_XLSX) from None
+
+
+def _read_xlsx(data: bytes, collector_for: Callable[[int], _RowCollector], reading: _Reading) -> list[ParsedRow]:
     """The active sheet, else the first sheet with the columns. read_only streams the sheet; formulas stay text
-    (nothing is evaluated, a cached result is not trusted)."""
+    (nothing is evaluated, a cached result is not trusted). Every row openpyxl yields counts, also the empty ones it
+    makes up for a gap before a far row number; columns beyond MAX_COLUMNS are not built at all."""
+    check_archive(data, reading.limits)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception:  # any damage in a file from outside: zip, XML, missing parts
@@ -455,11 +667,12 @@ def _read_xlsx(data: bytes, collector_for: Callable[[int], _RowCollector]) -> li
         for sheet in sheets:
             if not hasattr(sheet, 'iter_rows'):  # a chart sheet
                 continue
-            estimate = sheet.max_row or 0
+            estimate = min(sheet.max_row or 0, reading.limits.max_rows)  # a claim: for the progress bar only
             sheet.reset_dimensions()  # some programs write a wrong <dimension>; read what is there
             collector = collector_for(estimate)
             try:
-                for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+                    reading.line()
                     collector.feed(number, cells)
                 return collector.finish()
             except _MissingColumns as error:
@@ -475,18 +688,19 @@ def _read_xlsx(data: bytes, collector_for: Callable[[int], _RowCollector]) -> li
 
 def parse_upload(
     data: bytes, file_name: str, *, progress: Progress | None = None, max_bytes: int | None = None,
-    max_rows: int | None = None,
+    max_rows: int | None = None, cancel: threading.Event | None = None,
 ) -> ParsedFile:
     """The rows of an uploaded .xlsx or .csv as text per column; `UploadError` with a German message otherwise.
 
     Pure and synchronous: run it off the event loop. `progress(done, total)` is called now and then (total 0 when
-    unknown).
+    unknown). Setting `cancel` stops it at the next row (`ReadCancelled`).
     """
     settings = get_settings()
     max_bytes = settings.massenupload_max_bytes if max_bytes is None else max_bytes
     max_rows = settings.massenupload_max_rows if max_rows is None else max_rows
     if len(data) > max_bytes:
         raise UploadError(too_large_message(max_bytes))
+    reading = _Reading(Limits(max_bytes, max_rows), cancel)
     if not data.strip():
         raise UploadError(EMPTY_FILE)
     extension = file_name.rsplit('.', 1)[-1].casefold() if '.' in file_name else ''
@@ -500,9 +714,9 @@ def parse_upload(
     if extension == 'xlsx' or (extension == 'csv' and is_zip):  # an Excel file saved under the wrong name
         if not is_zip:
             raise UploadError(NOT_XLSX)
-        rows = _read_xlsx(data, collector_for)
+        rows = _read_xlsx(data, collector_for, reading)
     elif extension in ('csv', 'txt'):
-        rows = _read_csv(data, collector_for)
+        rows = _read_csv(data, collector_for, reading)
     else:
         raise UploadError(WRONG_TYPE)
     return ParsedFile(file_name=file_name, sha256=sha256_of(data), rows=rows)
@@ -533,9 +747,11 @@ def _sorted(faults: Iterable[Fault]) -> list[Fault]:
     return sorted(faults, key=lambda fault: (fault.row, COLUMN_ORDER.get(fault.column, len(COLUMN_ORDER))))
 
 
-def check_rows(parsed: ParsedFile, today: date, *, progress: Progress | None = None) -> Preview:
+def check_rows(
+    parsed: ParsedFile, today: date, *, progress: Progress | None = None, cancel: threading.Event | None = None,
+) -> Preview:
     """Every row through the Self-Service rules (`check_application`), plus the same person or the same
-    Personalnummer twice in the file. Pure: no database."""
+    Personalnummer twice in the file. Pure: no database. Setting `cancel` stops it at the next row."""
     faults: list[Fault] = []
     rows: list[UploadRow] = []
     keys: list[RowKey] = []
@@ -543,6 +759,8 @@ def check_rows(parsed: ParsedFile, today: date, *, progress: Progress | None = N
     first_of_number: dict[str, int] = {}
     total = len(parsed.rows)
     for done, parsed_row in enumerate(parsed.rows, start=1):
+        if cancel is not None and cancel.is_set():
+            raise ReadCancelled
         number, data = parsed_row.row, parsed_row.data
         checked, errors = check_application(data, today)
         row_faults = {
@@ -579,7 +797,10 @@ def check_rows(parsed: ParsedFile, today: date, *, progress: Progress | None = N
     )
 
 
-def read_upload(data: bytes, file_name: str, today: date, progress: Progress | None = None) -> Preview:
+def read_upload(
+    data: bytes, file_name: str, today: date, progress: Progress | None = None, *,
+    cancel: threading.Event | None = None,
+) -> Preview:
     """`parse_upload` then `check_rows`, with one progress over both (reading is the first half). Pure."""
     def reading(done: int, total: int) -> None:
         if progress is not None:
@@ -589,8 +810,48 @@ def read_upload(data: bytes, file_name: str, today: date, progress: Progress | N
         if progress is not None:
             progress(total + done, 2 * total)
 
-    parsed = parse_upload(data, file_name, progress=reading)
-    return check_rows(parsed, today, progress=checking)
+    parsed = parse_upload(data, file_name, progress=reading, cancel=cancel)
+    return check_rows(parsed, today, progress=checking, cancel=cancel)
+
+
+class _ReadingPool:
+    """Files are read in threads of their own, a few at once with a short queue behind them: a flood of uploads
+    waits here or is asked to come back (`Busy`), and never takes the threads that logins, mails and other
+    companies' pages use. When the waiting task is cancelled (its page has gone), the read stops at its next row."""
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._workers = 0
+        self.admitted = 0  # reading or waiting
+
+    def _pool(self, workers: int) -> ThreadPoolExecutor:
+        if self._executor is None or self._workers != workers:  # the settings changed (tests)
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
+            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='massenupload')
+            self._workers = workers
+        return self._executor
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args, cancel=event)` in the pool; `Busy` when the pool and its queue are full."""
+        settings = get_settings()
+        workers = max(1, settings.massenupload_workers)
+        if self.admitted >= workers + max(0, settings.massenupload_queue):
+            raise Busy(BUSY)
+        cancel = threading.Event()
+        self.admitted += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool(workers), partial(function, *args, cancel=cancel)
+            )
+        except asyncio.CancelledError:
+            cancel.set()  # a queued read never starts (the future is cancelled), a running one stops at its next row
+            raise
+        finally:
+            self.admitted -= 1
+
+
+READING_POOL = _ReadingPool()
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -685,18 +946,15 @@ def _fault_summary(preview: Preview) -> str:
 
 async def preview_upload(
     actor: PortalUser, contract_id: int, data: bytes, file_name: str, *, progress: Progress | None = None,
-    client: str = '', run_pure: Callable[..., Awaitable[Any]] | None = None,
+    client: str = '',
 ) -> Preview:
-    """Read, check and check against the contract: the whole preview. The pure part runs through `run_pure`
-    (asyncio.to_thread by default; the page passes NiceGUI's run.io_bound). `UploadError` for an unreadable file,
-    which is recorded in the history, too."""
+    """Read, check and check against the contract: the whole preview. The pure part runs in `READING_POOL`
+    (`Busy` when it is full; cancelling this coroutine stops the read). `UploadError` for an unreadable file, which
+    is recorded in the history, too."""
     contract = await get_contract(actor, contract_id)
     permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
-    runner = run_pure or asyncio.to_thread
     try:
-        preview = await runner(read_upload, data, file_name, clock.today(), progress)
-        if preview is None:  # run.io_bound: cancelled or shutting down
-            raise UploadError('Die Prüfung wurde abgebrochen. Bitte laden Sie die Datei erneut hoch.')
+        preview = await READING_POOL.run(read_upload, data, file_name, clock.today(), progress)
     except UploadError as error:
         unreadable = Preview(file_name, sha256_of(data), clock.today(), 0, [], [Fault(0, FILE_COLUMN, str(error))])
         await _record_refusal(actor, contract, unreadable, file_name, str(error), client=client)

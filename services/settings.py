@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # Massenupload: the largest file (bytes) and the most data rows one upload may have.
     massenupload_max_bytes: int = _env('MASSENUPLOAD_MAX_BYTES', 5 * 1024 * 1024, ge=1)
     massenupload_max_rows: int = _env('MASSENUPLOAD_MAX_ROWS', 10_000, ge=1)
+    # Files are read in a pool of their own (never the threads of logins and pages): this many at once, this many
+    # more waiting; beyond that an upload is asked to come back later.
+    massenupload_workers: int = _env('MASSENUPLOAD_WORKERS', 2, ge=1, le=16)
+    massenupload_queue: int = _env('MASSENUPLOAD_QUEUE', 4, ge=0, le=100)
     kiosk_countdown_seconds: int = _env('KIOSK_COUNTDOWN_SECONDS', 15, ge=1)
     # E-mail for invitation and password links; without SMTP_HOST no mail is sent and the link is only shown.
     smtp_host: str = _env('SMTP_HOST', '')
