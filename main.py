@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pyotp
 from fastapi import FastAPI
@@ -90,7 +91,12 @@ def serve() -> None:
     app.add_middleware(security_headers.SecurityHeaders)
     app.add_middleware(request_log.RequestLog)
     security_headers.restrict_socket_origins()
-    ui.run(
+    ui.run(**run_options(settings))
+
+
+def run_options(settings: Settings) -> dict[str, Any]:
+    """What `serve` hands to ui.run (and so to uvicorn), apart from the app it builds."""
+    return dict(
         host=settings.host,
         port=settings.port,
         title='Firmenportal D-Ticket Job',
