@@ -36,6 +36,7 @@ test: $(INSTALLED) chromium nginx lint
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/login.py
+	$(BIN)/python bench/session_checks.py
 	$(BIN)/python bench/contract_table.py
 	$(BIN)/python bench/massenupload.py
 	$(BIN)/python bench/self_service_accounts.py
