@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -164,7 +164,8 @@ class _Calculator:
         ).order_by('monat')
         if not runs:
             return []
-        since: datetime = min(run.closed_at for run in runs)
+        # In UTC, as stored: SQLite compares the text, and a value read back carries the Berlin offset.
+        since: datetime = min(run.closed_at for run in runs).astimezone(UTC)
         touched = await self.abos.filter(
             Q(created_at__gt=since) | Q(cancelled_at__gt=since), startmonat__lte=runs[-1].monat,
         ).order_by('nachname', 'vorname', 'id').values(*ABO_COLUMNS)
