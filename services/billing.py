@@ -26,13 +26,13 @@ from models import Abo, BillingLine, BillingRun, Contract, LineKind, PortalUser,
 from services import abo_dates, audit, clock, permissions, tariff
 from services.audit import AuditKind
 from services.contracts import get_contract
-from services.errors import ServiceError
+from services.errors import NotFound, ServiceError
 from services.permissions import Action
 from services.settings import get_settings
 from services.spreadsheet import Cell, csv_bytes, euro, xlsx_bytes
 from services.subsidies import SubsidySchedule, changes_by_contract
 from services.tariff import Tariffs
-from services.validation import format_german_datetime
+from services.validation import field_length, format_german_datetime, search_term
 
 CORRECTION_MONTHS = 12  # closed months a new run still corrects; older ones go through customer service by hand
 INSERT_BATCH = 1000
@@ -260,6 +260,24 @@ async def closed_months(limit: int = 24) -> list[BillingRun]:
 
 
 # --- one contract's month ---------------------------------------------------------------------------------------------
+
+
+async def contract_choices(actor: PortalUser, limit: int = 200) -> list[tuple[int, str]]:
+    """The actor's contracts for the month view's picker (a company has a handful; staff search by number)."""
+    permissions.require_role(actor, Action.VIEW_BILLING)
+    rows = await permissions.scoped(Contract.all(), actor).order_by('vertragsnummer').limit(limit) \
+        .values_list('id', 'vertragsnummer', 'firma')
+    return [(contract_id, f'{number} – {firma}') for contract_id, number, firma in rows]
+
+
+async def find_contract(actor: PortalUser, vertragsnummer: str) -> int:
+    """A contract's id by its Vertragsnummer, within what the actor may see."""
+    permissions.require_role(actor, Action.VIEW_BILLING)
+    number = search_term(vertragsnummer, field_length(Contract, 'vertragsnummer'))
+    found = await permissions.scoped(Contract.filter(vertragsnummer=number), actor).first() if number else None
+    if found is None:
+        raise NotFound('Der Vertrag wurde nicht gefunden.')
+    return found.id
 
 
 async def statement(actor: PortalUser, contract_id: int, month: date) -> Statement:
