@@ -263,9 +263,10 @@ async def closed_months(limit: int = 24) -> list[BillingRun]:
 
 
 async def contract_choices(actor: PortalUser, limit: int = 200) -> list[tuple[int, str]]:
-    """The actor's contracts for the month view's picker (a company has a handful; staff search by number)."""
+    """The actor's contracts for the month view's picker (a company has a handful; staff search by number), the
+    active ones ('aktiv' sorts first) on top."""
     permissions.require_role(actor, Action.VIEW_BILLING)
-    rows = await permissions.scoped(Contract.all(), actor).order_by('vertragsnummer').limit(limit) \
+    rows = await permissions.scoped(Contract.all(), actor).order_by('status', 'vertragsnummer').limit(limit) \
         .values_list('id', 'vertragsnummer', 'firma')
     return [(contract_id, f'{number} – {firma}') for contract_id, number, firma in rows]
 

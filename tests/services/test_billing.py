@@ -427,3 +427,23 @@ async def test_statement_and_payroll_files_read_back(admin: PortalUser, staff: P
         await billing.month_file(admin, contract.id, MAY, 'rechnung', 'pdf')
     overview = read_csv((await billing.overview_csv(staff, MAY)).content)
     assert overview[1] == ['DJ-2025-0001', 'Fahrradmanufaktur Kassel GmbH', '2', '126,00', '40,00', '6,30', '79,70']
+
+
+# --- Meine Abos: the employee's share ---------------------------------------------------------------------------------
+
+
+async def test_meine_abos_shows_the_share_and_when_it_changes(
+    admin: PortalUser, staff: PortalUser, contract: Contract
+) -> None:
+    employee = await Employee.create(email='lena@example.de', password_hash='-')
+    await make_abo(contract, 'Weber', date(2026, 1, 1), employee=employee)
+    await tariff.add_block(staff, gueltig_ab=date(2027, 1, 1), preis_cent=7000, mindestzuschuss_prozent=25,
+                           rabatt_prozent=5)
+    await subsidies.change_subsidy(admin, contract.id, ab_monat=date(2026, 10, 1), zuschuss_cent=2500)
+    await subsidies.change_subsidy(admin, contract.id, ab_monat=date(2027, 3, 1), zuschuss_cent=2500)  # no change
+    (abo,) = await my_abos.my_abos(employee)
+    shares = await my_abos.monthly_shares(abo)
+    assert [(share.ab, share.eigenanteil_cent, share.preis_cent, share.zuschuss_cent) for share in shares] == [
+        (JUNE, 3985, 6300, 2000), (date(2026, 10, 1), 3485, 6300, 2500), (date(2027, 1, 1), 4150, 7000, 2500)]
+    abo.endmonat = date(2026, 12, 31)  # ends before the new price: that change does not concern it
+    assert [share.ab for share in await my_abos.monthly_shares(abo)] == [JUNE, date(2026, 10, 1)]
