@@ -25,7 +25,8 @@ import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from pages import errors, request_log, security_headers
 from pages.upload_limit import UploadLimitMiddleware
-from services import contracts, customers, demo_data, login_throttle, logs, users
+from services import billing, contracts, customers, demo_data, login_throttle, logs, tariff, users
+from services.abo_dates import month_label
 from services.database import backup_sqlite, close_database, init_database
 from services.errors import ServiceError, ValidationError
 from services.settings import PROJECT_DIR, InvalidSettings, Settings, get_settings
@@ -42,13 +43,15 @@ def print_demo_logins() -> None:
 
 
 async def load_demo_data_into_empty_database() -> None:
+    """The tariff blocks of tarife.toml into an empty table, and the demo data into an empty database."""
+    await tariff.seed_if_empty()
     if get_settings().load_demo_data and await demo_data.database_is_empty():
         await demo_data.load_demo_data()
 
 
 async def startup() -> None:
     settings = get_settings()
-    # Under the migration lock: processes started at once would each find the database empty.
+    # Under the migration lock: processes started at once would each find the tables empty.
     await init_database(once=load_demo_data_into_empty_database)
     if await PortalUser.filter(email__in=[login.email for login in demo_data.DEMO_LOGINS]).exists():
         print_demo_logins()
@@ -154,6 +157,22 @@ def euro_cents(value: str) -> int:
     return cents
 
 
+def billing_month(value: str) -> date:
+    parsed = billing.parse_month(value)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f'kein Monat (MM.JJJJ): {value}')
+    return parsed
+
+
+async def close_month_command(month: date) -> str:
+    """`abrechnung-abschliessen`: the same service as the staff button; closing a closed month changes nothing."""
+    closing = await billing.close_month(month)
+    label = month_label(closing.run.monat)
+    if not closing.created:
+        return f'{label} war bereits abgeschlossen ({closing.run.line_count} Zeilen); nichts geändert.'
+    return f'{label} abgeschlossen: {closing.run.line_count} Zeilen.'
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python main.py', description='Firmenportal D-Ticket Job')
     commands = parser.add_subparsers(dest='command', metavar='BEFEHL')
@@ -187,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument('--name', required=True)
     user.add_argument('--rolle', choices=[role.value for role in Role], required=True)
     user.add_argument('--kundennummer', help='Firma des Anwenders (nicht für Rolle staff)')
+
+    closing = commands.add_parser('abrechnung-abschliessen', help='Abrechnungsmonat abschließen (nach dem Stichtag)')
+    closing.add_argument('--monat', type=billing_month, required=True, help='MM.JJJJ, z. B. 05.2026')
 
     reset = commands.add_parser('reset-password', help='Passwort zurücksetzen (Eingabeaufforderung/stdin)')
     reset.add_argument('--email', required=True)
@@ -249,6 +271,8 @@ def main(argv: list[str]) -> None:
         run_command(create)
     elif args.command == 'create-contract':
         run_command(lambda: create_contract_command(args))
+    elif args.command == 'abrechnung-abschliessen':
+        run_command(lambda: close_month_command(args.monat))
     elif args.command == 'create-user':
         password = read_password()
         async def create() -> str:

@@ -3,6 +3,7 @@
 from models.abo import Abo, AboStatus
 from models.antrag import Anrede, Antrag, AntragSource, AntragStatus, Ticketart
 from models.audit import AuditEvent
+from models.billing import BillingLine, BillingRun, LineKind, SubsidyChange, TariffBlock
 from models.contract import Contract, ContractStatus, Produktangebot
 from models.customer import Customer
 from models.employee import Employee
@@ -22,6 +23,8 @@ __all__ = [
     'AntragSource',
     'AntragStatus',
     'AuditEvent',
+    'BillingLine',
+    'BillingRun',
     'Contract',
     'ContractStatus',
     'Customer',
@@ -29,12 +32,15 @@ __all__ = [
     'Invitation',
     'InvitationPurpose',
     'Kundencode',
+    'LineKind',
     'LoginThrottle',
     'PortalUser',
     'Produktangebot',
     'RecoveryCode',
     'Role',
     'Session',
+    'SubsidyChange',
+    'TariffBlock',
     'Ticketart',
     'Upload',
     'UploadResult',

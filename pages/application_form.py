@@ -8,12 +8,12 @@ from nicegui import ui
 
 from models import Anrede, Antrag, Ticketart
 from pages.forms import error_banner, password_field, show_error
-from services import abo_dates, applications, clock, code_entry, codes
+from services import abo_dates, applications, clock, code_entry, codes, subsidies
 from services.applications import ApplicationInput
 from services.code_entry import CodeEntry
 from services.errors import ServiceError, ValidationError
 from services.settings import get_settings
-from services.tariff import tariff_on
+from services.tariff import current as current_tariffs
 from services.validation import format_euro, format_german_date
 
 PRIVACY_NOTICE = (
@@ -70,17 +70,19 @@ class ApplicationFlow:
             show_error(self.error, entry.message)
             return
         self.entry = entry
-        self.show_form_step()
+        await self.show_form_step()
 
     # --- step 2: the Antrag ----------------------------------------------------------------------------------------
 
-    def show_form_step(self) -> None:
+    async def show_form_step(self) -> None:
         assert self.entry is not None and self.entry.check is not None
         contract = self.entry.check.contract
         code = self.entry.check.code
         assert contract is not None and code is not None
         today = clock.today()
-        tariff = tariff_on(abo_dates.first_open_start_month(today))
+        start = abo_dates.first_open_start_month(today)
+        tariff = (await current_tariffs()).on(start)
+        zuschuss = (await subsidies.schedule_of(contract)).on(start)  # the subsidy of the first possible month
         self.root.clear()
         with self.root:
             with ui.card().classes('portal-card w-full q-pa-lg bg-blue-1').props('flat'):
@@ -91,12 +93,12 @@ class ApplicationFlow:
                 ui.label(f'Produktangebot: {contract.produktangebot.value}').classes('text-body1')
                 with ui.row().classes('items-baseline gap-2 q-mt-sm'):
                     ui.label('Ihr Eigenanteil:').classes('text-body1')
-                    ui.label(format_euro(tariff.eigenanteil_cent(contract.arbeitgeberzuschuss_cent))).classes(
+                    ui.label(format_euro(tariff.eigenanteil_cent(zuschuss))).classes(
                         'text-h5 text-weight-bold').style('color: #0A3A66')
                     ui.label('monatlich').classes('text-body1')
                 ui.label(
                     f'Deutschlandticket {format_euro(tariff.preis_cent)}, abzüglich Zuschuss Ihres Arbeitgebers '
-                    f'({format_euro(contract.arbeitgeberzuschuss_cent)}) und Jobticket-Rabatt'
+                    f'({format_euro(zuschuss)}) und Jobticket-Rabatt'
                 ).classes('text-body2 muted')
                 ui.button('Anderen Kundencode eingeben', on_click=lambda: self.show_code_step()).props(
                     'flat dense no-caps'

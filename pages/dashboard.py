@@ -55,6 +55,20 @@ def _codes_card(overview: Overview) -> None:
                           on_click=lambda: ui.navigate.to('/vertragsverwaltung')).props('flat dense no-caps')
 
 
+def _subsidy_card(overview: Overview) -> None:
+    """A new price can push a subsidy below the minimum: the company's administrators see it here first."""
+    if not overview.subsidy_warnings:
+        return
+    with ui.card().classes('portal-card w-full q-pa-md gap-2'):
+        with ui.row().classes('items-center gap-2'):
+            ui.icon('euro', color='primary')
+            ui.label('Arbeitgeberzuschuss').classes('text-subtitle1 text-weight-medium')
+        for warning in overview.subsidy_warnings:
+            with ui.row().classes('items-center no-wrap gap-2 q-pa-sm rounded-borders bg-orange-1 w-full'):
+                ui.icon('warning', color='orange-10').props('aria-hidden=true')
+                ui.label(warning.message).classes('text-body2').style('color: #7A3E00').mark('zuschuss-warnung')
+
+
 def _chart(overview: Overview) -> None:
     with ui.card().classes('portal-card w-full q-pa-md'):
         ui.label('Aktive Abos je Monat').classes('text-subtitle1 text-weight-medium')
@@ -93,6 +107,7 @@ async def dashboard_page(user: PortalUser, request: Request) -> None:
         _tile('Aktive Abos', overview.active_abos, 'confirmation_number', '/vertragsverwaltung')
         _tile('Offene Anträge', overview.open_antraege, 'assignment', _antraege_target(overview))
     _codes_card(overview)
+    _subsidy_card(overview)
     _chart(overview)
     if permissions.role_may(user, Action.VIEW_ALL_CUSTOMERS):
         with ui.card().classes('portal-card w-full q-pa-md gap-1'):

@@ -20,8 +20,9 @@ from models import (
     Kundencode,
     PortalUser,
 )
-from services import abo_dates, clock, permissions
+from services import abo_dates, clock, permissions, subsidies
 from services.permissions import Action, scoped
+from services.subsidies import BelowMinimum
 
 CODE_WARNING_DAYS = 30
 CHART_MONTHS = 12
@@ -51,6 +52,7 @@ class Overview:
     abos_per_month: list[tuple[date, int]]
     recent_events: list[AuditEvent]
     newest_customers: list[Customer]
+    subsidy_warnings: list[BelowMinimum]  # for those who may change the subsidy: below a tariff's minimum
 
 
 async def active_abos_per_month(actor: PortalUser, today: date) -> list[tuple[date, int]]:
@@ -101,4 +103,6 @@ async def overview(actor: PortalUser) -> Overview:
         recent_events=list(events),
         newest_customers=list(await scoped(Customer.all(), actor).order_by('-created_at', '-id').limit(5))
         if permissions.role_may(actor, Action.VIEW_ALL_CUSTOMERS) else [],
+        subsidy_warnings=await subsidies.upcoming_shortfalls(actor)
+        if permissions.role_may(actor, Action.CHANGE_SUBSIDY) and permissions.is_company_role(actor.role) else [],
     )
