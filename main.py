@@ -24,7 +24,7 @@ import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from pages import errors, request_log, security_headers
 from pages.upload_limit import UploadLimitMiddleware
-from services import contracts, customers, demo_data, login_throttle, logs, users
+from services import contracts, customers, demo_data, login_throttle, logs, massenupload, users
 from services.database import backup_sqlite, close_database, init_database
 from services.errors import ServiceError, ValidationError
 from services.settings import PROJECT_DIR, InvalidSettings, Settings, get_settings
@@ -49,6 +49,7 @@ async def startup() -> None:
     settings = get_settings()
     # Under the migration lock: processes started at once would each find the database empty.
     await init_database(once=load_demo_data_into_empty_database)
+    await massenupload.recover_interrupted_imports()  # batches a dead process left behind (SQLite)
     if await PortalUser.filter(email__in=[login.email for login in demo_data.DEMO_LOGINS]).exists():
         print_demo_logins()
     print(f'Firmenportal läuft auf http://{settings.host}:{settings.port}', flush=True)
