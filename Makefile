@@ -41,6 +41,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/massenupload.py
 	$(BIN)/python bench/self_service_accounts.py
 	$(BIN)/python bench/hostile_uploads.py
+	$(BIN)/python bench/import_latency.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:

@@ -25,7 +25,7 @@ import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from pages import errors, request_log, security_headers
 from pages.upload_limit import UploadLimitMiddleware
-from services import billing, contracts, customers, demo_data, login_throttle, logs, tariff, users
+from services import billing, contracts, customers, demo_data, login_throttle, logs, massenupload, tariff, users
 from services.abo_dates import month_label
 from services.database import backup_sqlite, close_database, init_database
 from services.errors import ServiceError, ValidationError
@@ -53,6 +53,7 @@ async def startup() -> None:
     settings = get_settings()
     # Under the migration lock: processes started at once would each find the tables empty.
     await init_database(once=load_demo_data_into_empty_database)
+    await massenupload.recover_interrupted_imports()  # batches a dead process left behind (SQLite)
     if await PortalUser.filter(email__in=[login.email for login in demo_data.DEMO_LOGINS]).exists():
         print_demo_logins()
     print(f'Firmenportal läuft auf http://{settings.host}:{settings.port}', flush=True)
