@@ -126,7 +126,7 @@ async def test_a_clerk_opens_a_month_and_downloads_its_files(user: User) -> None
     await user.open('/abrechnung')
     await user.should_see('Abrechnung')
     await user.should_see('Vorschau', marker='status')  # May 2026 by default, still open
-    await user.should_see('1 Personen · Preis 63,00 € · Arbeitgeberzuschuss 20,00 € · Rabatt 3,15 € · '
+    await user.should_see('1 Person · Preis 63,00 € · Arbeitgeberzuschuss 20,00 € · Rabatt 3,15 € · '
                           'Eigenanteil 39,85 €', marker='summen')
     await user.should_not_see('Fremd')
     await user.should_not_see('Monat abschließen')
