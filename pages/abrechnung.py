@@ -175,7 +175,8 @@ def _statement(user: PortalUser, found: Statement, client: str) -> None:
         ui.label(f'{found.contract.firma} – {found.contract.produktangebot.value} – {found.status_text}').classes(
             'text-body2 muted')
         totals = found.totals
-        ui.label(f'{totals.personen} {"Person" if totals.personen == 1 else "Personen"} · Preis {format_euro(totals.preis_cent)} · Arbeitgeberzuschuss '
+        people = f'{totals.personen} {"Person" if totals.personen == 1 else "Personen"}'
+        ui.label(f'{people} · Preis {format_euro(totals.preis_cent)} · Arbeitgeberzuschuss '
                  f'{format_euro(totals.zuschuss_cent)} · Rabatt {format_euro(totals.rabatt_cent)} · Eigenanteil '
                  f'{format_euro(totals.eigenanteil_cent)}').classes('text-body1 text-weight-medium').mark('summen')
         with ui.row().classes('gap-2'):
