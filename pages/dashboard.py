@@ -53,6 +53,9 @@ def _codes_card(overview: Overview) -> None:
                 ui.space()
                 ui.button('Code erzeugen' if warning.valid_until is None else 'Neuen Code erzeugen',
                           on_click=lambda: ui.navigate.to('/vertragsverwaltung')).props('flat dense no-caps')
+        if (more := overview.code_warning_count - len(overview.code_warnings)) > 0:
+            ui.label(f'… und {more} weitere Verträge ohne gültigen oder mit bald ablaufendem Kundencode.').classes(
+                'text-body2 muted')
 
 
 def _chart(overview: Overview) -> None:
