@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.connection import connections
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate
 
 from models import AboStatus, AntragStatus, ContractStatus, Produktangebot, Ticketart
+from services import demo_data
+from services.database import tortoise_config
 
 CREATED = '2025-01-02 08:00:00+00:00'  # ISO with an offset: both backends read it back as an aware datetime
 
@@ -77,3 +82,15 @@ async def fill(contracts: int, customers: int, today: date, prefix: str = 'S') -
     connection = connections.get('default')
     await connection.execute_script(scale_sql(contracts, customers, today, prefix))
     await connection.execute_script('ANALYZE')
+
+
+async def prepare_portal_database(url: str, contracts: int, customers: int, today: date) -> None:
+    """A database the portal can start on as it is: migrated, the demo data (its logins), then `fill`. main.py
+    loads no demo data into it again (not empty)."""
+    EXECUTOR_CACHE.clear()  # Tortoise caches SQL per connection name, across backends
+    async with TortoiseContext() as context:
+        await migrate(config=tortoise_config(url))
+        await context.init(config=tortoise_config(url))
+        await demo_data.load_demo_data()
+        await fill(contracts, customers, today)
+    EXECUTOR_CACHE.clear()

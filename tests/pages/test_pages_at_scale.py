@@ -19,31 +19,18 @@ import asyncpg
 import pytest
 from nicegui.testing import User
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.context import TortoiseContext
-from tortoise.migrations.api import migrate
 
 from models import Contract, Role
-from services import clock, demo_data
-from services.database import tortoise_config
+from services import clock
 from services.settings import reset_settings
 from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES
 from tests.pages.conftest import log_in
 from tests.pages.test_contracts_page import open_infos
-from tests.scale_data import fill
+from tests.scale_data import prepare_portal_database
 
 CONTRACTS = 41_000
 CUSTOMERS = 4_000
 DEMO_CONTRACT = 'DJ-2024-0117'
-
-
-async def _prepare(url: str) -> None:
-    EXECUTOR_CACHE.clear()  # Tortoise caches SQL per connection name, across backends
-    async with TortoiseContext() as context:
-        await migrate(config=tortoise_config(url))
-        await context.init(config=tortoise_config(url))
-        await demo_data.load_demo_data()
-        await fill(CONTRACTS, CUSTOMERS, clock.today())
-    EXECUTOR_CACHE.clear()
 
 
 async def _admin(sql: str) -> None:
@@ -62,7 +49,7 @@ def scale_database(request: pytest.FixtureRequest, portal_database: Path, sqlite
     if request.param == 'sqlite':
         shutil.copy(sqlite_template, portal_database)
         url = f'sqlite://{portal_database}'
-        asyncio.run(_prepare(url))
+        asyncio.run(prepare_portal_database(url, CONTRACTS, CUSTOMERS, clock.today()))
         monkeypatch.setenv('DATABASE_URL', url)
         reset_settings()
         yield url
@@ -77,7 +64,7 @@ def scale_database(request: pytest.FixtureRequest, portal_database: Path, sqlite
     asyncio.run(_admin(f'CREATE DATABASE {name}'))
     url = POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + name
     try:
-        asyncio.run(_prepare(url))
+        asyncio.run(prepare_portal_database(url, CONTRACTS, CUSTOMERS, clock.today()))
         monkeypatch.setenv('DATABASE_URL', url)
         reset_settings()
         yield url
