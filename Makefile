@@ -40,6 +40,8 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/massenupload.py
 	$(BIN)/python bench/self_service_accounts.py
 	$(BIN)/python bench/hostile_uploads.py
+	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/clients.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:
