@@ -83,7 +83,7 @@ async def _code_warnings(actor: PortalUser, today: date, active: int) -> tuple[i
     ), actor)
     expiring = current.filter(valid_until__lte=today + timedelta(days=CODE_WARNING_DAYS))
     without_code = scoped(Contract.filter(status=ContractStatus.AKTIV), actor).exclude(id__in=Subquery(
-        Kundencode.filter(revoked_at__isnull=True, valid_until__gte=today).values('contract_id')))
+        scoped(Kundencode.filter(revoked_at__isnull=True, valid_until__gte=today), actor).values('contract_id')))
     shown = sorted([
         *(CodeWarning(row['vertragsnummer'], row['id'], None) for row in await without_code
           .order_by('vertragsnummer').limit(SHOWN_CODE_WARNINGS).values('id', 'vertragsnummer')),
