@@ -78,7 +78,9 @@ async def test_every_staff_page_answers_at_scale(scale_database: str, user: User
     contract = await Contract.get(vertragsnummer=DEMO_CONTRACT)
     await log_in(user, Role.STAFF)
     await user.should_see('Willkommen, Sabine Krüger')
-    await user.should_see('Kundencode läuft am')  # the warnings: 20 of many thousands, and how many more
+    (warnings,) = user.find(marker='code-warnings').elements  # 20 of many thousands, and how many more
+    assert len(warnings.rows) == 20
+    assert any('Kundencode läuft am' in row['hinweis'] for row in warnings.rows)
     await user.should_see('weitere Verträge ohne gültigen oder mit bald ablaufendem Kundencode')
 
     await user.open('/vertragsverwaltung')
