@@ -42,6 +42,8 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/self_service_accounts.py
 	$(BIN)/python bench/hostile_uploads.py
 	$(BIN)/python bench/import_latency.py
+	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/clients.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:
