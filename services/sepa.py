@@ -12,7 +12,11 @@ import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
 
+import sepaxml
+from lxml import etree
 from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidCountryCode, InvalidLength, SchwiftyException
 from sepaxml import SepaDD
@@ -160,8 +164,14 @@ async def _debits(run: BillingRun) -> tuple[list[_Debit], int, int]:
     return debits, missing, not_debited
 
 
+@cache
+def _schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(Path(sepaxml.__file__).parent / 'schemas' / f'{SCHEMA}.xsd')))
+
+
 def pain008(debits: list[_Debit], month: date, collection: date) -> bytes:
-    """The pain.008 XML, validated against sepaxml's XSD while it is exported."""
+    """The pain.008 XML, checked against the XSD sepaxml ships (with lxml: sepaxml's own check, in pure Python,
+    takes seconds for a few thousand debits)."""
     settings = get_settings()
     sepa = SepaDD({
         'name': settings.invoice_issuer_name, 'IBAN': settings.invoice_issuer_iban, 'BIC': settings.invoice_issuer_bic,
@@ -176,7 +186,11 @@ def pain008(debits: list[_Debit], month: date, collection: date) -> bytes:
             'description': f'D-Ticket Job {label}, Vertrag {debit.vertragsnummer}',
             'endtoend_id': f'{mandate.reference}-{month:%Y%m}',
         })
-    return sepa.export(validate=True)
+    content = sepa.export(validate=False)
+    schema = _schema()
+    if not schema.validate(etree.fromstring(content)):
+        raise ServiceError(f'Die Lastschriftdatei entspricht nicht dem Schema {SCHEMA}: {schema.error_log.last_error}')
+    return content
 
 
 async def direct_debit_file(actor: PortalUser, month: date, *, client: str = '') -> DirectDebitFile:
