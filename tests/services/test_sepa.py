@@ -136,3 +136,17 @@ async def test_the_closed_months_pain008_debits_each_eigenanteil_under_its_manda
     assert value(transaction + 'p:Dbtr/p:Nm') == 'Jonas Schafer'  # SEPA's character set
     assert value(transaction + 'p:DbtrAcct/p:Id/p:IBAN') == 'DE89370400440532013000'
     assert value(transaction + 'p:RmtInf/p:Ustrd') == 'D-Ticket Job April 2026, Vertrag DJ-2026-0007'
+
+
+@pytest.mark.parametrize(('name', 'value', 'message'), [
+    ('SEPA_CREDITOR_ID', 'DE97ZZZ09999999999', 'Prüfziffer der Gläubiger-Identifikationsnummer'),
+    ('INVOICE_ISSUER_IBAN', 'DE88370400440532013000', 'keine gültige IBAN'),
+])
+def test_a_wrong_creditor_id_or_issuer_iban_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str,
+) -> None:
+    from services.settings import InvalidSettings, load_settings
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InvalidSettings, match=message):
+        load_settings()
