@@ -8,9 +8,11 @@ from models.contract import Contract, ContractStatus, Produktangebot
 from models.customer import Customer
 from models.employee import Employee
 from models.invitation import Invitation, InvitationPurpose
+from models.invoice import Invoice, InvoiceCounter
 from models.kundencode import Kundencode
 from models.login_throttle import LoginThrottle
 from models.recovery_code import RecoveryCode
+from models.sepa import SepaMandate
 from models.session import Session
 from models.upload import Upload, UploadResult
 from models.user import PortalUser, Role
@@ -31,6 +33,8 @@ __all__ = [
     'Employee',
     'Invitation',
     'InvitationPurpose',
+    'Invoice',
+    'InvoiceCounter',
     'Kundencode',
     'LineKind',
     'LoginThrottle',
@@ -38,6 +42,7 @@ __all__ = [
     'Produktangebot',
     'RecoveryCode',
     'Role',
+    'SepaMandate',
     'Session',
     'SubsidyChange',
     'TariffBlock',

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 from fastapi import Request
 from nicegui import APIRouter, ui
 
-from models import LineKind, PortalUser
+from models import LineKind, PortalUser, Produktangebot
 from pages.forms import chosen_month, confirm, month_options
 from pages.layout import client_address, page_heading, portal_page
-from services import abo_dates, billing, clock, contracts, permissions
+from services import abo_dates, billing, clock, contracts, invoice_document, permissions, sepa
 from services.billing import Statement, Totals
 from services.errors import ServiceError
 from services.permissions import Action
@@ -165,6 +165,14 @@ def _statement(user: PortalUser, found: Statement, client: str) -> None:
             return
         ui.download.content(file.content, file.file_name)
 
+    async def download_invoice() -> None:
+        try:
+            file = await invoice_document.invoice_file(user, found.contract.id, found.monat, client=client)
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            return
+        ui.download.content(file.content, file.file_name, 'application/pdf')
+
     with ui.card().classes('portal-card w-full q-pa-lg gap-2'):
         with ui.row().classes('w-full items-center'):
             ui.label(f'{found.contract.vertragsnummer} · {abo_dates.month_label(found.monat)}').classes(
@@ -183,6 +191,9 @@ def _statement(user: PortalUser, found: Statement, client: str) -> None:
             for kind, file_format, label in DOWNLOADS:
                 ui.button(label, icon='download', on_click=lambda kind=kind, file_format=file_format: download(
                     kind, file_format)).props('outline no-caps')
+            if found.closed and found.contract.produktangebot == Produktangebot.RECHNUNG and found.lines:
+                ui.button('Rechnung (PDF, ZUGFeRD)', icon='receipt_long', on_click=download_invoice).props(
+                    'outline no-caps')
         rows = [{
             'id': index, 'art': line.art.value, 'leistungsmonat': abo_dates.month_label(line.leistungsmonat),
             'personalnummer': line.personalnummer, 'name': f'{line.nachname}, {line.vorname}',
@@ -208,12 +219,25 @@ async def _overview(user: PortalUser, month: date, client: str) -> None:
         file = await billing.overview_csv(user, month, client=client)
         ui.download.content(file.content, file.file_name)
 
+    async def download_debits() -> None:
+        try:
+            file = await sepa.direct_debit_file(user, month, client=client)
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            return
+        ui.download.content(file.content, file.file_name, 'application/xml')
+        missing = f'; {file.without_mandate} Abos ohne Mandat' if file.without_mandate else ''
+        ui.notify(f'{file.debits} Lastschriften über {format_euro(file.total_cent)}{missing}.', type='positive')
+
     with ui.card().classes('portal-card w-full q-pa-lg gap-2'):
         with ui.row().classes('w-full items-center'):
             ui.label(f'Monatsübersicht {abo_dates.month_label(month)}').classes('text-h6').props(
                 'role=heading aria-level=2')
             ui.space()
             ui.button('CSV herunterladen', icon='download', on_click=download).props('outline no-caps')
+            if overview.run is not None:
+                ui.button('Lastschriften (pain.008)', icon='account_balance', on_click=download_debits).props(
+                    'outline no-caps')
         ui.label(f'abgeschlossen am {format_german_date(overview.run.closed_at.date())}' if overview.run else
                  f'offen (Vorschau); abschließbar nach dem {billing.cutoff_date(month):%d.%m.%Y}').classes(
             'text-body2 muted').mark('uebersicht-status')

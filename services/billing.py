@@ -6,7 +6,8 @@ computed from today's data) until it is closed; it may be closed after its cut-o
 month), in order, once: the run stores every line as it was, and nothing changes it later. What changes afterwards
 for a closed month (an Antrag approved late with a start in it, an Abo ended back into it) appears as a correction
 line of the next month closed, holding the difference. Invoices, payroll and direct-debit files hang off a run's
-lines (`Statement.lines`), so each file of a closed month is the same whenever it is made.
+lines (`Statement.lines`), so each file of a closed month is the same whenever it is made; the invoices of
+"(Rechnung)" contracts get their numbers in the closing transaction (services/invoices.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import Abo, BillingLine, BillingRun, Contract, LineKind, PortalUser, SubsidyChange
-from services import abo_dates, audit, clock, permissions, tariff
+from services import abo_dates, audit, clock, invoices, permissions, tariff
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import NotFound, ServiceError
@@ -247,9 +248,11 @@ async def close_month(month: date, *, actor: PortalUser | None = None, client: s
             for start in range(0, len(lines), INSERT_BATCH):
                 await BillingLine.bulk_create([BillingLine(run_id=run.id, **vars(line))
                                                for line in lines[start:start + INSERT_BATCH]])
+            issued = await invoices.issue_for_run(run, lines)
             await audit.record(AuditKind.MONTH_CLOSED, actor=actor, actor_label='' if actor else run.closed_by,
                                object_type='billing_run', object_id=run.id,
-                               details={'monat': month.isoformat(), 'zeilen': len(lines)}, client=client)
+                               details={'monat': month.isoformat(), 'zeilen': len(lines), 'rechnungen': issued},
+                               client=client)
     except IntegrityError:
         return Closing(await BillingRun.get(monat=month), False)
     return Closing(run, True)
