@@ -44,6 +44,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/import_latency.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/clients.py
+	$(BIN)/python bench/sepa.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from fastapi import Request
 from nicegui import APIRouter, events, ui
 
-from models import Contract, ContractStatus, PortalUser, Upload, UploadResult
+from models import Contract, ContractStatus, PortalUser, Produktangebot, Upload, UploadResult
 from pages.forms import error_banner, show_error
 from pages.layout import client_address, page_heading, portal_page
 from services import abo_dates, clock, contracts, massenupload, permissions
@@ -133,13 +133,15 @@ def _explanation(contract: Contract) -> None:
     settings = get_settings()
     today = clock.today()
     first_month = abo_dates.first_open_start_month(today)
+    sepa_contract = contract.produktangebot == Produktangebot.SEPA
 
     def download(kind: str) -> None:
         if kind == 'xlsx':
-            ui.download.content(massenupload.template_xlsx(clock.today()), 'Vorlage_Massenupload.xlsx',
+            ui.download.content(massenupload.template_xlsx(clock.today(), sepa_contract), 'Vorlage_Massenupload.xlsx',
                                 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         else:
-            ui.download.content(massenupload.template_csv(clock.today()), 'Vorlage_Massenupload.csv', 'text/csv')
+            ui.download.content(massenupload.template_csv(clock.today(), sepa_contract), 'Vorlage_Massenupload.csv',
+                                'text/csv')
 
     steps = (
         ('download', 'Vorlage herunterladen und je Mitarbeiterin oder Mitarbeiter eine Zeile ausfüllen; die '
@@ -175,7 +177,7 @@ def _explanation(contract: Contract) -> None:
             ui.label('Kopfzeile mit diesen Spalten und eine Beispielzeile; die Personalnummer ist freiwillig:') \
                 .classes('text-body2')
             with ui.row().classes('gap-1'):
-                for name in massenupload.TEMPLATE_COLUMNS:
+                for name in massenupload.template_columns(sepa_contract):
                     ui.chip(name).props('dense outline color=primary')
             with ui.row().classes('gap-2 q-mt-xs'):
                 ui.button('Vorlage herunterladen (Excel)', icon='download', on_click=lambda: download('xlsx')) \

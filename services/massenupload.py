@@ -71,11 +71,13 @@ from models import (
     Contract,
     ContractStatus,
     PortalUser,
+    Produktangebot,
+    SepaMandate,
     Ticketart,
     Upload,
     UploadResult,
 )
-from services import abo_dates, audit, clock, permissions
+from services import abo_dates, audit, clock, permissions, sepa
 from services.abos import neutralise
 from services.applications import ApplicationInput, CheckedApplication, check_application, new_reference, person_key
 from services.audit import AuditKind
@@ -115,8 +117,18 @@ COLUMNS = (
     Column('Personalnummer', 'personalnummer', required=False, aliases=('Personalnr.', 'Pers.-Nr.')),
     Column('Startmonat', 'startmonat'),
     Column('Ticketart', 'ticketart'),
+    # "(SEPA-Lastschrift)" contracts only: the account the Eigenanteil is collected from (the employer holds the
+    # signed mandate; services/sepa.py checks IBAN and holder, check_against_contract requires them there)
+    Column('IBAN', 'iban', required=False),
+    Column('Kontoinhaber', 'kontoinhaber', required=False, aliases=('Kontoinhaberin', 'Kontoinhaber/in')),
 )
-TEMPLATE_COLUMNS = tuple(column.name for column in COLUMNS)
+SEPA_COLUMNS = ('IBAN', 'Kontoinhaber')
+TEMPLATE_COLUMNS = tuple(column.name for column in COLUMNS if column.name not in SEPA_COLUMNS)
+
+
+def template_columns(sepa_contract: bool = False) -> tuple[str, ...]:
+    """The template's header: IBAN and Kontoinhaber only for "(SEPA-Lastschrift)" contracts."""
+    return (*TEMPLATE_COLUMNS, *SEPA_COLUMNS) if sepa_contract else TEMPLATE_COLUMNS
 COLUMN_OF_FIELD = {column.field: column.name for column in COLUMNS}
 COLUMN_ORDER = {column.name: index for index, column in enumerate(COLUMNS)}
 PERSON_COLUMN = 'Vorname, Nachname, Geburtsdatum'
@@ -150,6 +162,11 @@ EXISTING_NUMBER = ('Diese Personalnummer gehört unter diesem Vertrag bereits zu
                    'aktiven Abo.')
 EXAMPLE_ROW = 'Dies ist die Beispielzeile der Vorlage. Bitte löschen Sie sie.'
 INACTIVE_CONTRACT = 'Der Vertrag ist nicht aktiv; es können keine Abos angelegt werden.'
+MANDATE_MISSING = ('Der Vertrag wird per SEPA-Lastschrift abgerechnet: Bitte geben Sie IBAN und Kontoinhaber an '
+                   '(das unterschriebene Mandat liegt Ihnen vor).')
+MANDATE_NOT_WANTED = 'Der Vertrag wird per Rechnung abgerechnet: Bitte lassen Sie IBAN und Kontoinhaber leer.'
+UPLOAD_MANDATE_NOTE = ('Per Massenupload übermittelt: Das vom Kontoinhaber unterschriebene SEPA-Lastschriftmandat '
+                       'liegt dem Arbeitgeber vor.')
 FAULTY_FILE = 'Die Datei enthält Fehler und kann nicht importiert werden. Bitte korrigieren Sie die Datei.'
 NOTHING_TO_IMPORT = 'Die Datei enthält keine Zeilen zum Importieren.'
 STALE_PREVIEW = 'Die Prüfung ist nicht mehr aktuell. Bitte laden Sie die Datei erneut hoch.'
@@ -330,6 +347,7 @@ class ParsedFile:
 class UploadRow:
     row: int
     data: CheckedApplication
+    mandate: sepa.CheckedMandate | None = None  # the row's IBAN and holder, when it has any
 
 
 @dataclass(frozen=True)
@@ -788,6 +806,10 @@ def check_rows(
         row_faults = {
             COLUMN_OF_FIELD[name]: SPREADSHEET_REASONS.get(message, message) for name, message in errors.items()
         }
+        mandate = None
+        if data.iban.strip() or data.kontoinhaber.strip():
+            mandate, mandate_errors = sepa.check_mandate(data.iban, data.kontoinhaber, consent=True)
+            row_faults.update({COLUMN_OF_FIELD[name]: message for name, message in mandate_errors.items()})
         for column in parsed_row.formulas:
             row_faults[column] = FORMULA
         key = _loose_person_key(data)
@@ -808,7 +830,7 @@ def check_rows(
         if row_faults or checked is None:
             faults.extend(Fault(number, column, reason) for column, reason in row_faults.items())
         else:
-            rows.append(UploadRow(number, checked))
+            rows.append(UploadRow(number, checked, mandate))
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done, total)
     if progress is not None:
@@ -932,6 +954,12 @@ async def _database_faults(contract: Contract, preview: Preview, today: date) ->
         [key.personalnummer for key in preview.keys if key.personalnummer], today,
     )
     already = {(fault.row, fault.column) for fault in preview.faults}
+    sepa_contract = contract.produktangebot == Produktangebot.SEPA
+    for row in preview.rows:
+        if sepa_contract and row.mandate is None:
+            faults.append(Fault(row.row, 'IBAN', MANDATE_MISSING))
+        elif not sepa_contract and row.mandate is not None:
+            faults.append(Fault(row.row, 'IBAN', MANDATE_NOT_WANTED))
     for key in preview.keys:
         if key.person_key in persons:
             if (key.row, PERSON_COLUMN) not in already:
@@ -1115,6 +1143,10 @@ async def _write_batch(contract_id: int, batch: _Batch, today: date, *, recheck:
         for antrag, abo in zip(batch.antraege, batch.abos, strict=True):
             abo.antrag_id = ids[antrag.reference]  # type: ignore[attr-defined]
         await Abo.bulk_create(batch.abos)
+        await SepaMandate.bulk_create([
+            sepa.mandate_for(ids[antrag.reference], contract_id, row.mandate, UPLOAD_MANDATE_NOTE)
+            for antrag, row in zip(batch.antraege, batch.rows, strict=True) if row.mandate is not None
+        ])
 
 
 def _commits_each_batch() -> bool:
@@ -1173,6 +1205,7 @@ async def _undo(contract_id: int, upload_id: int) -> int:
             .values_list('id', flat=True):
         async with in_transaction():
             await Abo.filter(contract_id=contract_id, antrag_id__in=list(ids)).delete()
+            await SepaMandate.filter(antrag_id__in=list(ids)).delete()
             deleted += await Antrag.filter(id__in=list(ids)).delete()
     return deleted
 
@@ -1287,17 +1320,26 @@ def template_row(today: date) -> list[object]:
             EXAMPLE.ticketart]
 
 
-def template_csv(today: date) -> bytes:
+def template_csv(today: date, sepa_contract: bool = False) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=';', lineterminator='\r\n')
-    writer.writerow(TEMPLATE_COLUMNS)
-    writer.writerow([format_german_date(value) if isinstance(value, date) else value for value in template_row(today)])
+    writer.writerow(template_columns(sepa_contract))
+    row = [format_german_date(value) if isinstance(value, date) else value for value in template_row(today)]
+    writer.writerow([*row, *SEPA_EXAMPLE] if sepa_contract else row)
     return buffer.getvalue().encode('utf-8-sig')
 
 
-def template_hints(today: date) -> tuple[tuple[str, str], ...]:
+SEPA_EXAMPLE = ('DE02120300000000202051', 'Erika Mustermann')
+SEPA_HINTS = (
+    ('IBAN', 'das Konto, von dem der Eigenanteil abgebucht wird (Prüfziffer wird geprüft)'),
+    ('Kontoinhaber', 'wie bei der Bank; darf vom Ticketinhaber abweichen. Das unterschriebene Mandat bleibt bei '
+                     'Ihnen.'),
+)
+
+
+def template_hints(today: date, sepa_contract: bool = False) -> tuple[tuple[str, str], ...]:
     start = format_german_date(abo_dates.first_open_start_month(today))
-    return (
+    return (*(SEPA_HINTS if sepa_contract else ()),
         ('Anrede', 'Frau, Herr, Divers oder Keine Angabe'),
         ('Vorname, Nachname', 'wie im Ausweis'),
         ('Geburtsdatum', 'TT.MM.JJJJ, z. B. 14.07.1988 (oder eine Datumszelle)'),
@@ -1310,20 +1352,20 @@ def template_hints(today: date) -> tuple[tuple[str, str], ...]:
     )
 
 
-def template_xlsx(today: date) -> bytes:
+def template_xlsx(today: date, sepa_contract: bool = False) -> bytes:
     """The template for Excel: PLZ and Personalnummer as text cells (Excel keeps leading zeros), dates as date cells,
     drop-downs for Anrede and Ticketart, and a sheet 'Hinweise'."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = 'Mitarbeitende'
-    sheet.append(TEMPLATE_COLUMNS)
-    sheet.append(template_row(today))
+    sheet.append(template_columns(sepa_contract))
+    sheet.append([*template_row(today), *SEPA_EXAMPLE] if sepa_contract else template_row(today))
     header_fill = PatternFill('solid', fgColor='0B4F8A')
     for cell in sheet[1]:
         cell.font = Font(bold=True, color='FFFFFF')
         cell.fill = header_fill
         cell.alignment = Alignment(vertical='center')
-    widths = (14, 16, 18, 14, 32, 30, 9, 18, 16, 13, 14)
+    widths = (14, 16, 18, 14, 32, 30, 9, 18, 16, 13, 14, 28, 24)
     for index, width in enumerate(widths):
         letter = chr(ord('A') + index)
         sheet.column_dimensions[letter].width = width
@@ -1344,7 +1386,7 @@ def template_xlsx(today: date) -> bytes:
     sheet.freeze_panes = 'A2'
     hints = workbook.create_sheet('Hinweise')
     hints.append(('Spalte', 'Hinweis'))
-    for row in template_hints(today):
+    for row in template_hints(today, sepa_contract):
         hints.append(row)
     hints['A1'].font = hints['B1'].font = Font(bold=True)
     hints.column_dimensions['A'].width = 32
