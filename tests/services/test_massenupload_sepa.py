@@ -13,7 +13,6 @@ from services import massenupload
 from services.massenupload import SEPA_COLUMNS, TEMPLATE_COLUMNS
 from tests.services.test_massenupload import (
     checked_preview,
-    contract,  # noqa: F401  (fixture: an invoice contract)
     csv_file,
     faults_of,
     new_contract,
@@ -29,6 +28,11 @@ WRONG_CHECK_DIGIT = 'DE88 3704 0044 0532 0130 00'
 @pytest.fixture
 async def sepa_contract(company: Customer) -> Contract:
     return await new_contract(company, 'V-2026-0002', produktangebot=Produktangebot.SEPA)
+
+
+@pytest.fixture
+async def invoice_contract(company: Customer) -> Contract:
+    return await new_contract(company)
 
 
 def with_accounts(count: int, **changes: str) -> list[dict[str, object]]:
@@ -81,8 +85,8 @@ async def test_a_sepa_contract_needs_an_account_on_every_row(
     assert {(fault.row, fault.column) for fault in preview.faults} == {(2, 'Kontoinhaber')}
 
 
-async def test_an_invoice_contract_refuses_accounts(db: str, admin: PortalUser, contract: Contract) -> None:
-    preview = await checked_preview(admin, contract, csv_file(with_accounts(1), COLUMNS))
+async def test_an_invoice_contract_refuses_accounts(db: str, admin: PortalUser, invoice_contract: Contract) -> None:
+    preview = await checked_preview(admin, invoice_contract, csv_file(with_accounts(1), COLUMNS))
     assert faults_of(preview) == {(2, 'IBAN', massenupload.MANDATE_NOT_WANTED)}
 
 
