@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint chromium lock bench
+.PHONY: run test lint chromium nginx lock bench
 
 $(INSTALLED): requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,17 +22,29 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 		else echo "chromium fehlt: sudo apt-get install chromium chromium-driver (Browser-Tests werden übersprungen)"; fi; }
 
+# The proxy of the multi-process test (tests/deploy/test_smoke.py with the shipped deploy/nginx configuration).
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; \
+		else echo "nginx fehlt: sudo apt-get install nginx-light (der Mehrprozess-Test wird übersprungen)"; fi; }
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
-test: $(INSTALLED) chromium lint
+test: $(INSTALLED) chromium nginx lint
 	$(BIN)/python -m pytest
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/login.py
+	$(BIN)/python bench/session_checks.py
 	$(BIN)/python bench/contract_table.py
 	$(BIN)/python bench/massenupload.py
 	$(BIN)/python bench/self_service_accounts.py
+	$(BIN)/python bench/hostile_uploads.py
+	$(BIN)/python bench/import_latency.py
+	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/clients.py
+	$(BIN)/python bench/sepa.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:

@@ -14,6 +14,8 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pyotp
 from fastapi import FastAPI
@@ -21,9 +23,11 @@ from nicegui import app, ui
 
 import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
-from pages import errors, security_headers
-from services import contracts, customers, demo_data, login_throttle, users
-from services.database import close_database, init_database
+from pages import errors, request_log, security_headers
+from pages.upload_limit import UploadLimitMiddleware
+from services import billing, contracts, customers, demo_data, login_throttle, logs, massenupload, tariff, users
+from services.abo_dates import month_label
+from services.database import backup_sqlite, close_database, init_database
 from services.errors import ServiceError, ValidationError
 from services.settings import PROJECT_DIR, InvalidSettings, Settings, get_settings
 from services.validation import parse_euro_cents, parse_german_date
@@ -38,11 +42,18 @@ def print_demo_logins() -> None:
                   f'(aktueller Code: {pyotp.TOTP(login.totp_secret).now()})')
 
 
+async def load_demo_data_into_empty_database() -> None:
+    """The tariff blocks of tarife.toml into an empty table, and the demo data into an empty database."""
+    await tariff.seed_if_empty()
+    if get_settings().load_demo_data and await demo_data.database_is_empty():
+        await demo_data.load_demo_data()
+
+
 async def startup() -> None:
     settings = get_settings()
-    await init_database()
-    if settings.load_demo_data and await demo_data.database_is_empty():
-        await demo_data.load_demo_data()
+    # Under the migration lock: processes started at once would each find the tables empty.
+    await init_database(once=load_demo_data_into_empty_database)
+    await massenupload.recover_interrupted_imports()  # batches a dead process left behind (SQLite)
     if await PortalUser.filter(email__in=[login.email for login in demo_data.DEMO_LOGINS]).exists():
         print_demo_logins()
     print(f'Firmenportal läuft auf http://{settings.host}:{settings.port}', flush=True)
@@ -63,6 +74,7 @@ def serve() -> None:
     app.router.lifespan_context = nicegui_lifespan
     for router in pages.ROUTERS:
         app.include_router(router)
+    app.add_middleware(UploadLimitMiddleware)
     routers_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
@@ -81,8 +93,14 @@ def serve() -> None:
     app.router.lifespan_context = lifespan
     errors.register()
     app.add_middleware(security_headers.SecurityHeaders)
+    app.add_middleware(request_log.RequestLog)
     security_headers.restrict_socket_origins()
-    ui.run(
+    ui.run(**run_options(settings))
+
+
+def run_options(settings: Settings) -> dict[str, Any]:
+    """What `serve` hands to ui.run (and so to uvicorn), apart from the app it builds."""
+    return dict(
         host=settings.host,
         port=settings.port,
         title='Firmenportal D-Ticket Job',
@@ -96,6 +114,7 @@ def serve() -> None:
         reconnect_timeout=10,
         server_header=False,  # uvicorn's "server: uvicorn" banner
         **proxy_options(settings),
+        log_config=logs.uvicorn_log_config(settings.log_format),
     )
 
 
@@ -139,12 +158,30 @@ def euro_cents(value: str) -> int:
     return cents
 
 
+def billing_month(value: str) -> date:
+    parsed = billing.parse_month(value)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f'kein Monat (MM.JJJJ): {value}')
+    return parsed
+
+
+async def close_month_command(month: date) -> str:
+    """`abrechnung-abschliessen`: the same service as the staff button; closing a closed month changes nothing."""
+    closing = await billing.close_month(month)
+    label = month_label(closing.run.monat)
+    if not closing.created:
+        return f'{label} war bereits abgeschlossen ({closing.run.line_count} Zeilen); nichts geändert.'
+    return f'{label} abgeschlossen: {closing.run.line_count} Zeilen.'
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python main.py', description='Firmenportal D-Ticket Job')
     commands = parser.add_subparsers(dest='command', metavar='BEFEHL')
     commands.add_parser('serve', help='Portal starten (Standard)')
     commands.add_parser('migrate', help='Datenbankschema auf den neuesten Stand bringen')
     commands.add_parser('demo-data', help='Demodaten laden (nur in eine leere Datenbank)')
+    backup = commands.add_parser('backup', help='SQLite-Datenbank im laufenden Betrieb sichern (PostgreSQL: pg_dump)')
+    backup.add_argument('datei', type=Path, help='neue Datei für die Sicherung')
 
     customer = commands.add_parser('create-customer', help='Kunden (Firma) anlegen')
     customer.add_argument('--kundennummer', required=True)
@@ -170,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument('--name', required=True)
     user.add_argument('--rolle', choices=[role.value for role in Role], required=True)
     user.add_argument('--kundennummer', help='Firma des Anwenders (nicht für Rolle staff)')
+
+    closing = commands.add_parser('abrechnung-abschliessen', help='Abrechnungsmonat abschließen (nach dem Stichtag)')
+    closing.add_argument('--monat', type=billing_month, required=True, help='MM.JJJJ, z. B. 05.2026')
 
     reset = commands.add_parser('reset-password', help='Passwort zurücksetzen (Eingabeaufforderung/stdin)')
     reset.add_argument('--email', required=True)
@@ -204,10 +244,16 @@ def main(argv: list[str]) -> None:
         get_settings()  # a wrong variable stops here, before anything starts
     except InvalidSettings as error:
         raise SystemExit(str(error)) from None
+    logs.configure_logging(get_settings().log_format)
     if args.command in (None, 'serve'):
         serve()
     elif args.command == 'migrate':
         run_command(lambda: asyncio.sleep(0, 'Datenbankschema ist aktuell.'))
+    elif args.command == 'backup':
+        try:
+            print(backup_sqlite(args.datei))
+        except ServiceError as error:
+            raise SystemExit(f'Fehler: {error}') from None
     elif args.command == 'demo-data':
         async def load() -> str:
             if not await demo_data.database_is_empty():
@@ -226,6 +272,8 @@ def main(argv: list[str]) -> None:
         run_command(create)
     elif args.command == 'create-contract':
         run_command(lambda: create_contract_command(args))
+    elif args.command == 'abrechnung-abschliessen':
+        run_command(lambda: close_month_command(args.monat))
     elif args.command == 'create-user':
         password = read_password()
         async def create() -> str:

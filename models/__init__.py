@@ -3,13 +3,16 @@
 from models.abo import Abo, AboStatus
 from models.antrag import Anrede, Antrag, AntragSource, AntragStatus, Ticketart
 from models.audit import AuditEvent
+from models.billing import BillingLine, BillingRun, LineKind, SubsidyChange, TariffBlock
 from models.contract import Contract, ContractStatus, Produktangebot
 from models.customer import Customer
 from models.employee import Employee
 from models.invitation import Invitation, InvitationPurpose
+from models.invoice import Invoice, InvoiceCounter
 from models.kundencode import Kundencode
 from models.login_throttle import LoginThrottle
 from models.recovery_code import RecoveryCode
+from models.sepa import SepaMandate
 from models.session import Session
 from models.upload import Upload, UploadResult
 from models.user import PortalUser, Role
@@ -22,19 +25,27 @@ __all__ = [
     'AntragSource',
     'AntragStatus',
     'AuditEvent',
+    'BillingLine',
+    'BillingRun',
     'Contract',
     'ContractStatus',
     'Customer',
     'Employee',
     'Invitation',
     'InvitationPurpose',
+    'Invoice',
+    'InvoiceCounter',
     'Kundencode',
+    'LineKind',
     'LoginThrottle',
     'PortalUser',
     'Produktangebot',
     'RecoveryCode',
     'Role',
+    'SepaMandate',
     'Session',
+    'SubsidyChange',
+    'TariffBlock',
     'Ticketart',
     'Upload',
     'UploadResult',

@@ -1,12 +1,14 @@
 """NiceGUI pages, one module per page; each has an APIRouter that main.py includes."""
 
 from pages import (
+    abrechnung,
     account,
     antraege,
     audit_log,
     backoffice,
     contracts,
     dashboard,
+    health,
     invitation,
     kiosk,
     login,
@@ -14,11 +16,12 @@ from pages import (
     profile,
     self_service,
     session_cookie,
+    tarife,
     users,
 )
 
 ROUTERS = [
     login.router, dashboard.router, contracts.router, antraege.router, massenupload.router, users.router,
     account.router, self_service.router, kiosk.router, invitation.router, audit_log.router, backoffice.router,
-    profile.router, session_cookie.router,
+    profile.router, session_cookie.router, health.router, abrechnung.router, tarife.router,
 ]

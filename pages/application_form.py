@@ -6,14 +6,14 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from models import Anrede, Antrag, Ticketart
+from models import Anrede, Antrag, Produktangebot, SepaMandate, Ticketart
 from pages.forms import error_banner, password_field, show_error
-from services import abo_dates, applications, clock, code_entry, codes
+from services import abo_dates, applications, clock, code_entry, codes, sepa, subsidies
 from services.applications import ApplicationInput
 from services.code_entry import CodeEntry
 from services.errors import ServiceError, ValidationError
 from services.settings import get_settings
-from services.tariff import tariff_on
+from services.tariff import current as current_tariffs
 from services.validation import format_euro, format_german_date
 
 PRIVACY_NOTICE = (
@@ -70,17 +70,19 @@ class ApplicationFlow:
             show_error(self.error, entry.message)
             return
         self.entry = entry
-        self.show_form_step()
+        await self.show_form_step()
 
     # --- step 2: the Antrag ----------------------------------------------------------------------------------------
 
-    def show_form_step(self) -> None:
+    async def show_form_step(self) -> None:
         assert self.entry is not None and self.entry.check is not None
         contract = self.entry.check.contract
         code = self.entry.check.code
         assert contract is not None and code is not None
         today = clock.today()
-        tariff = tariff_on(abo_dates.first_open_start_month(today))
+        start = abo_dates.first_open_start_month(today)
+        tariff = (await current_tariffs()).on(start)
+        zuschuss = (await subsidies.schedule_of(contract)).on(start)  # the subsidy of the first possible month
         self.root.clear()
         with self.root:
             with ui.card().classes('portal-card w-full q-pa-lg bg-blue-1').props('flat'):
@@ -91,12 +93,12 @@ class ApplicationFlow:
                 ui.label(f'Produktangebot: {contract.produktangebot.value}').classes('text-body1')
                 with ui.row().classes('items-baseline gap-2 q-mt-sm'):
                     ui.label('Ihr Eigenanteil:').classes('text-body1')
-                    ui.label(format_euro(tariff.eigenanteil_cent(contract.arbeitgeberzuschuss_cent))).classes(
+                    ui.label(format_euro(tariff.eigenanteil_cent(zuschuss))).classes(
                         'text-h5 text-weight-bold').style('color: #0A3A66')
                     ui.label('monatlich').classes('text-body1')
                 ui.label(
                     f'Deutschlandticket {format_euro(tariff.preis_cent)}, abzüglich Zuschuss Ihres Arbeitgebers '
-                    f'({format_euro(contract.arbeitgeberzuschuss_cent)}) und Jobticket-Rabatt'
+                    f'({format_euro(zuschuss)}) und Jobticket-Rabatt'
                 ).classes('text-body2 muted')
                 ui.button('Anderen Kundencode eingeben', on_click=lambda: self.show_code_step()).props(
                     'flat dense no-caps'
@@ -105,6 +107,8 @@ class ApplicationFlow:
                 ui.label('Antrag auf das D-Ticket Job').classes('text-h6').props('role=heading aria-level=2')
                 self.form_error = error_banner()
                 self._form_fields(today)
+                if contract.produktangebot == Produktangebot.SEPA:
+                    self._mandate_fields()
                 ui.button('Antrag absenden', icon='send', on_click=self.submit).props(
                     f'unelevated no-caps {"size=lg" if self.kiosk else ""}'
                 ).classes('q-mt-sm')
@@ -152,8 +156,23 @@ class ApplicationFlow:
         self.fields['consent'] = ui.checkbox('Ich habe die Datenschutzhinweise gelesen und bin einverstanden.')
         self.consent_error = ui.label().classes('text-negative text-caption').props('role=alert')
 
+    def _mandate_fields(self) -> None:
+        """The SEPA mandate: who pays (may be someone else than the ticket holder), the IBAN, the mandate text."""
+        ui.label('SEPA-Lastschriftmandat').classes('text-subtitle2 q-mt-md')
+        ui.label('Ihr Eigenanteil wird monatlich per Lastschrift eingezogen. Kontoinhaber kann auch eine andere '
+                 'Person sein, die das Mandat erteilt.').classes('muted text-body2')
+        self.fields['kontoinhaber'] = ui.input('Kontoinhaber').props(
+            self._props('maxlength=70 autocomplete=cc-name')).classes('w-full')
+        self.fields['iban'] = ui.input('IBAN').props(
+            self._props('maxlength=42 autocapitalize=characters spellcheck=false hint="z. B. DE89 3704 0044 0532 '
+                        '0130 00"')).classes('w-full font-mono')
+        ui.label(sepa.mandate_text()).classes('text-body2').mark('mandatstext')
+        self.fields[sepa.CONSENT_FIELD] = ui.checkbox('Ich erteile das SEPA-Lastschriftmandat.')
+        self.mandate_error = ui.label().classes('text-negative text-caption').props('role=alert')
+
     def _value(self, name: str) -> str:
-        return str(self.fields[name].value or '')  # type: ignore[attr-defined]
+        field = self.fields.get(name)
+        return str(field.value or '') if field is not None else ''  # type: ignore[attr-defined]
 
     async def submit(self) -> None:
         assert self.entry is not None and self.entry.check is not None
@@ -167,6 +186,7 @@ class ApplicationFlow:
             antrag = await applications.submit_application(
                 self.entry.check, data, consent=bool(self.fields['consent'].value),  # type: ignore[attr-defined]
                 password=self._value('password'), password_confirmation=self._value('password_confirmation'),
+                mandate_consent=bool(getattr(self.fields.get(sepa.CONSENT_FIELD), 'value', False)),
                 client=self.client, device=self.device,
             )
         except ValidationError as error:
@@ -175,6 +195,8 @@ class ApplicationFlow:
                 if field is not None and hasattr(field, 'error'):
                     field.error = message  # type: ignore[attr-defined]
             self.consent_error.text = error.errors.get('consent', '')
+            if sepa.CONSENT_FIELD in self.fields:
+                self.mandate_error.text = error.errors.get(sepa.CONSENT_FIELD, '')
             show_error(self.form_error, 'Bitte prüfen Sie die markierten Angaben.')
             ui.run_javascript(f'document.getElementById("c{self.form_error.id}")'
                               '.scrollIntoView({behavior: "smooth", block: "center"})')
@@ -182,13 +204,13 @@ class ApplicationFlow:
         except ServiceError as error:
             show_error(self.form_error, str(error))
             return
-        self.show_confirmation(antrag)
+        await self.show_confirmation(antrag)
         if self.on_submitted:
             self.on_submitted(antrag)
 
     # --- step 3: the confirmation ----------------------------------------------------------------------------------
 
-    def show_confirmation(self, antrag: Antrag) -> None:
+    async def show_confirmation(self, antrag: Antrag) -> None:
         assert self.entry is not None and self.entry.check is not None and self.entry.check.contract is not None
         contract = self.entry.check.contract
         self.root.clear()
@@ -210,6 +232,9 @@ class ApplicationFlow:
                 ('Startmonat', abo_dates.month_label(antrag.startmonat)), ('Ticketart', antrag.ticketart.value),
                 ('Status', antrag.status.value),
             ]
+            if mandate := await SepaMandate.get_or_none(antrag_id=antrag.id):
+                rows += [('Kontoinhaber', mandate.kontoinhaber), ('IBAN', sepa.shown_iban(None, mandate.iban)),
+                         ('Mandatsreferenz', mandate.reference)]
             with ui.grid(columns='auto 1fr').classes('w-full gap-x-6 gap-y-1 text-body2'):
                 for label, value in rows:
                     ui.label(label).classes('muted')

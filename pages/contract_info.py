@@ -9,7 +9,8 @@ from nicegui import ui
 from models import Contract, ContractStatus, Kundencode, PortalUser
 from pages.code_dialog import open_code_dialog
 from pages.layout import client_address
-from services import clock, codes, contracts, permissions
+from pages.subsidy_dialog import open_subsidy_dialog
+from services import abo_dates, clock, codes, contracts, permissions, subsidies
 from services.errors import NotFound
 from services.permissions import Action
 from services.self_service_link import self_service_link
@@ -53,6 +54,7 @@ class ContractInfoDrawer:
     async def render(self) -> None:
         contract = await contracts.get_contract(self.actor, self.contract_id or 0)
         code = await codes.current_code(self.actor, contract.id)
+        subsidy = await subsidies.history(self.actor, contract.id)
         self.content.clear()
         with self.content:
             with ui.row().classes('w-full items-center'):
@@ -72,10 +74,21 @@ class ContractInfoDrawer:
                 ('Vertragsnummer', contract.vertragsnummer), ('Produktangebot', contract.produktangebot.value),
                 ('Status', contract.status.value), ('Beginn', format_german_date(contract.beginn)),
                 ('Ende', format_german_date(contract.ende) or 'unbefristet'),
-                ('Arbeitgeberzuschuss', f'{format_euro(contract.arbeitgeberzuschuss_cent)} monatlich'),
+                ('Arbeitgeberzuschuss', f'{format_euro(subsidy.current_cent)} monatlich'),
             ])
+            _section('Arbeitgeberzuschuss', 'euro')
+            self._subsidy(contract, subsidy)
             _section('Kundencode', 'vpn_key')
             self._code(contract, code)
+
+    def _subsidy(self, contract: Contract, subsidy: subsidies.SubsidyHistory) -> None:
+        """The history „ab Monat X: Y €“ and, for administrators and staff, „Zuschuss ändern“."""
+        _facts([(f'ab {abo_dates.month_label(start)}', f'{format_euro(cents)} monatlich')
+                for start, cents in subsidy.entries])
+        if permissions.may(self.actor, Action.CHANGE_SUBSIDY, contract.customer_id):  # type: ignore[attr-defined]
+            ui.button('Zuschuss ändern', icon='edit', on_click=lambda: open_subsidy_dialog(
+                self.actor, contract, client_address(self.request), self.render
+            )).props('outline no-caps').classes('q-mt-sm')
 
     def _code(self, contract: Contract, code: Kundencode | None) -> None:
         if code is None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Mapping
+from datetime import date
 from typing import TypeVar
 
 from nicegui import app, ui
 
-from services import devices
+from services import abo_dates, devices
 from services.errors import ServiceError, ValidationError
 
 T = TypeVar('T')
@@ -90,3 +91,17 @@ async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid
     except ServiceError as error:
         ui.notify(str(error), type='negative')
     return REFUSED
+
+
+def month_options(first: date, count: int) -> dict[str, str]:
+    """`count` months from `first` for a select: ISO date of the 1st → 'Januar 2027'."""
+    months = (abo_dates.first_of_month(first, offset) for offset in range(count))
+    return {month.isoformat(): abo_dates.month_label(month) for month in months}
+
+
+def chosen_month(value: object) -> date | None:
+    """A select's month back as a date; None when nothing (or something else) was chosen."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -30,6 +30,8 @@ NAVIGATION = (
 )
 # Entries only for roles that may use them (services/permissions.py): label, path, icon, action.
 ROLE_NAVIGATION = (
+    ('Abrechnung', '/abrechnung', 'receipt_long', Action.VIEW_BILLING),
+    ('Tarife', '/tarife', 'euro', Action.MANAGE_TARIFFS),
     ('Protokoll', '/protokoll', 'history', Action.VIEW_AUDIT_LOG),
     ('Verwaltung', '/verwaltung', 'domain_add', Action.MANAGE_CUSTOMERS),
 )

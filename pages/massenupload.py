@@ -1,20 +1,21 @@
 """Massenupload of one contract (row menu "Massenupload"): template, upload, preview with the faults, Importieren,
 and the history of the contract's uploads.
 
-Reading and checking the file runs off the event loop (run.io_bound); a progress bar shows meanwhile. The page only
-renders what services/massenupload.py returns.
+Reading and checking the file runs off the event loop, in the service's own reading pool; a progress bar shows
+meanwhile, and leaving the page stops the read. The page only renders what services/massenupload.py returns.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import PurePath
 
 from fastapi import Request
-from nicegui import APIRouter, events, run, ui
+from nicegui import APIRouter, events, ui
 
-from models import Contract, ContractStatus, PortalUser, Upload, UploadResult
+from models import Contract, ContractStatus, PortalUser, Produktangebot, Upload, UploadResult
 from pages.forms import error_banner, show_error
 from pages.layout import client_address, page_heading, portal_page
 from services import abo_dates, clock, contracts, massenupload, permissions
@@ -132,13 +133,15 @@ def _explanation(contract: Contract) -> None:
     settings = get_settings()
     today = clock.today()
     first_month = abo_dates.first_open_start_month(today)
+    sepa_contract = contract.produktangebot == Produktangebot.SEPA
 
     def download(kind: str) -> None:
         if kind == 'xlsx':
-            ui.download.content(massenupload.template_xlsx(clock.today()), 'Vorlage_Massenupload.xlsx',
+            ui.download.content(massenupload.template_xlsx(clock.today(), sepa_contract), 'Vorlage_Massenupload.xlsx',
                                 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         else:
-            ui.download.content(massenupload.template_csv(clock.today()), 'Vorlage_Massenupload.csv', 'text/csv')
+            ui.download.content(massenupload.template_csv(clock.today(), sepa_contract), 'Vorlage_Massenupload.csv',
+                                'text/csv')
 
     steps = (
         ('download', 'Vorlage herunterladen und je Mitarbeiterin oder Mitarbeiter eine Zeile ausfüllen; die '
@@ -174,7 +177,7 @@ def _explanation(contract: Contract) -> None:
             ui.label('Kopfzeile mit diesen Spalten und eine Beispielzeile; die Personalnummer ist freiwillig:') \
                 .classes('text-body2')
             with ui.row().classes('gap-1'):
-                for name in massenupload.TEMPLATE_COLUMNS:
+                for name in massenupload.template_columns(sepa_contract):
                     ui.chip(name).props('dense outline color=primary')
             with ui.row().classes('gap-2 q-mt-xs'):
                 ui.button('Vorlage herunterladen (Excel)', icon='download', on_click=lambda: download('xlsx')) \
@@ -189,6 +192,8 @@ class _UploadPanel:
         self.contract = contract
         self.client = client
         self.state = _State()
+        self.reading: asyncio.Task | None = None
+        ui.context.client.on_disconnect(self._stop_reading)
         settings = get_settings()
         self.max_bytes = settings.massenupload_max_bytes
         active = contract.status == ContractStatus.AKTIV
@@ -208,6 +213,7 @@ class _UploadPanel:
                     max_file_size=self.max_bytes, on_upload=self._uploaded, on_rejected=self._rejected,
                 ).props('accept=".xlsx,.csv" flat bordered color=primary').classes('w-full').style(
                     'max-width: 640px')
+                self.upload.on('failed', self._rejected)  # the server refused the body (pages/upload_limit.py)
                 self.upload.add_slot('header', UPLOAD_HEADER.replace('{limits}', limits))
                 self.upload.add_slot('list', UPLOAD_LIST)
             with ui.column().classes('w-full gap-1') as self.busy:
@@ -241,8 +247,14 @@ class _UploadPanel:
                 break
         await self.read(event.file.name, bytes(data))
 
+    def _stop_reading(self) -> None:
+        """The browser has gone (tab closed, navigated away): stop reading its file."""
+        if self.reading is not None and not self.reading.done():
+            self.reading.cancel()
+
     async def read(self, file_name: str, data: bytes) -> None:
         """Read and check a file (the upload's handler; tests call it with bytes, too)."""
+        self.reading = asyncio.current_task()
         show_error(self.banner, None)
         self.state = _State(file_name=file_name)
         self.preview_area.clear()
@@ -250,7 +262,6 @@ class _UploadPanel:
         try:
             preview = await massenupload.preview_upload(
                 self.user, self.contract.id, data, file_name, progress=self.state.report, client=self.client,
-                run_pure=run.io_bound,
             )
         except UploadError as error:
             show_error(self.banner, str(error))
@@ -259,11 +270,16 @@ class _UploadPanel:
         except ServiceError as error:
             show_error(self.banner, str(error))
             return
+        except asyncio.CancelledError:
+            show_error(self.banner, 'Die Prüfung wurde abgebrochen, weil die Verbindung unterbrochen war. Bitte laden '
+                                    'Sie die Datei erneut hoch.')
+            raise
         except Exception:
             logger.exception('Massenupload: checking %r failed', file_name)
             show_error(self.banner, 'Die Datei konnte nicht geprüft werden. Bitte versuchen Sie es erneut.')
             return
         finally:
+            self.reading = None
             self._set_busy(None)
         self.state.preview, self.state.data = preview, data
         self._show_preview(preview)

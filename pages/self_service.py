@@ -15,7 +15,7 @@ from pages.session_guard import SessionGuard
 from services import abo_dates, auth, clock, my_abos, sessions
 from services.errors import ServiceError
 from services.settings import get_settings
-from services.validation import format_german_date
+from services.validation import format_euro, format_german_date
 
 router = APIRouter()
 
@@ -90,7 +90,7 @@ async def my_abos_page(request: Request) -> RedirectResponse | None:
             ui.label('Sie haben noch kein Abo. Sobald Ihr Arbeitgeber Ihren Antrag genehmigt, erscheint es hier.') \
                 .classes('muted')
         for abo in abos:
-            _abo_card(abo, employee, client, overview.refresh)
+            _abo_card(abo, await my_abos.monthly_shares(abo), employee, client, overview.refresh)
         ui.label('Anträge').classes('text-h6 q-mt-md').props('role=heading aria-level=2')
         if not antraege:
             ui.label('Keine Anträge.').classes('muted')
@@ -126,7 +126,27 @@ def _antrag_card(antrag: Antrag) -> None:
         _facts(rows)
 
 
-def _abo_card(abo: Abo, employee: Employee, client: str, refresh) -> None:
+def _share_rows(shares: list[my_abos.MonthlyShare]) -> list[tuple[str, str]]:
+    """'Ihr Eigenanteil': this month's amount, then 'ab Januar 2027: …' for each change ahead, with its cause."""
+    if not shares:
+        return []
+    first, *later = shares
+    rows = [('Ihr Eigenanteil', f'{format_euro(first.eigenanteil_cent)} monatlich (Preis '
+                                f'{format_euro(first.preis_cent)}, Zuschuss Ihres Arbeitgebers '
+                                f'{format_euro(first.zuschuss_cent)})')]
+    previous = first
+    for share in later:
+        causes = [text for changed, text in (
+            (share.preis_cent != previous.preis_cent, f'neuer Preis {format_euro(share.preis_cent)}'),
+            (share.zuschuss_cent != previous.zuschuss_cent, f'Zuschuss {format_euro(share.zuschuss_cent)}'),
+        ) if changed]
+        rows.append((f'ab {abo_dates.month_label(share.ab)}',
+                     f'{format_euro(share.eigenanteil_cent)} monatlich ({", ".join(causes)})'))
+        previous = share
+    return rows
+
+
+def _abo_card(abo: Abo, shares: list[my_abos.MonthlyShare], employee: Employee, client: str, refresh) -> None:
     today = clock.today()
     with ui.card().classes('portal-card w-full q-pa-md gap-2'):
         with ui.row().classes('w-full items-center'):
@@ -137,6 +157,7 @@ def _abo_card(abo: Abo, employee: Employee, client: str, refresh) -> None:
             ('Beginn', abo_dates.month_label(abo.startmonat)),
             ('Ende', format_german_date(abo.endmonat) if abo.endmonat else 'unbefristet'),
             ('Ticketart', abo.ticketart.value), ('Anschrift', f'{abo.strasse}, {abo.plz} {abo.ort}'),
+            *(_share_rows(shares) if abo.endmonat is None or abo.endmonat >= today else []),
         ])
         if abo.status.value == 'aktiv':
             with ui.row().classes('gap-2'):

@@ -229,33 +229,33 @@ async def users_page(user: PortalUser, request: Request) -> None:
         if row := event_row(event):
             await open_role_dialog(user, row, client, table.refresh)
 
-    async def deactivate(event: events.GenericEventArguments) -> None:
-        row = event_row(event)
-        if row is None or not await confirm(
-            f'Zugang von {row["label"]} deaktivieren?',
-            'Die Person kann sich danach nicht mehr anmelden; laufende Sitzungen enden sofort. Sie können den '
-            'Zugang später wieder reaktivieren.',
-            'Deaktivieren',
-        ):
+    async def act(row: dict | None, call: Callable[[int], Awaitable[object]], done: str,
+                  question: tuple[str, str, str] | None = None) -> None:
+        """A row action: ask first (if it cannot simply be undone), call the service, say what happened."""
+        if row is None or (question is not None and not await confirm(*question)):
             return
         try:
-            await anwender.deactivate(user, row['id'], client=client)
+            await call(row['id'])
         except ServiceError as error:
             ui.notify(str(error), type='negative', multi_line=True)
         else:
-            ui.notify(f'Der Zugang von {row["label"]} ist deaktiviert.', type='positive')
+            ui.notify(done, type='positive')
         await table.refresh()
 
+    async def deactivate(event: events.GenericEventArguments) -> None:
+        if (row := event_row(event)) is not None:
+            await act(row, lambda user_id: anwender.deactivate(user, user_id, client=client),
+                      f'Der Zugang von {row["label"]} ist deaktiviert.', (
+                          f'Zugang von {row["label"]} deaktivieren?',
+                          'Die Person kann sich danach nicht mehr anmelden; laufende Sitzungen enden sofort. Sie '
+                          'können den Zugang später wieder reaktivieren.',
+                          'Deaktivieren',
+                      ))
+
     async def reactivate(event: events.GenericEventArguments) -> None:
-        if (row := event_row(event)) is None:
-            return
-        try:
-            await anwender.reactivate(user, row['id'], client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
-        else:
-            ui.notify(f'Der Zugang von {row["label"]} ist wieder aktiv.', type='positive')
-        await table.refresh()
+        if (row := event_row(event)) is not None:
+            await act(row, lambda user_id: anwender.reactivate(user, user_id, client=client),
+                      f'Der Zugang von {row["label"]} ist wieder aktiv.')
 
     async def password_link(event: events.GenericEventArguments) -> None:
         if row := event_row(event):
@@ -263,21 +263,15 @@ async def users_page(user: PortalUser, request: Request) -> None:
             await table.refresh()
 
     async def reset_second_factor(event: events.GenericEventArguments) -> None:
-        row = event_row(event)
-        if row is None or not await confirm(
-            f'Zweiten Faktor von {row["label"]} zurücksetzen?',
-            'Zum Beispiel, wenn das Telefon und die Wiederherstellungscodes verloren sind. Laufende Sitzungen der '
-            'Person enden; bei der nächsten Anmeldung richtet sie den zweiten Faktor neu ein.',
-            'Zurücksetzen',
-        ):
-            return
-        try:
-            await second_factor.reset(user, row['id'], client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
-        else:
-            ui.notify(f'Der zweite Faktor von {row["label"]} ist zurückgesetzt.', type='positive')
-        await table.refresh()
+        if (row := event_row(event)) is not None:
+            await act(row, lambda user_id: second_factor.reset(user, user_id, client=client),
+                      f'Der zweite Faktor von {row["label"]} ist zurückgesetzt.', (
+                          f'Zweiten Faktor von {row["label"]} zurücksetzen?',
+                          'Zum Beispiel, wenn das Telefon und die Wiederherstellungscodes verloren sind. Laufende '
+                          'Sitzungen der Person enden; bei der nächsten Anmeldung richtet sie den zweiten Faktor neu '
+                          'ein.',
+                          'Zurücksetzen',
+                      ))
 
     with ui.card().classes('portal-card w-full gap-2'):
         with ui.row().classes('items-center w-full gap-4'):

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, PortalUser
@@ -16,12 +10,13 @@ from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import NotFound, ServiceError
 from services.permissions import Action
+from services.spreadsheet import csv_bytes, xlsx_bytes
+from services.spreadsheet import neutralise as neutralise  # the Massenupload's error list imports it from here
 from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import format_german_date
 
 SORTABLE = ('nachname', 'personalnummer', 'startmonat', 'endmonat', 'status', 'ticketart')
 EXPORT_COLUMNS = ('Nachname', 'Vorname', 'Personalnummer', 'Beginn', 'Ende', 'Status', 'Ticketart')
-FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 
 
 async def list_abos(actor: PortalUser, contract_id: int, request: TableRequest) -> TablePage[Abo]:
@@ -51,18 +46,11 @@ async def end_abo(actor: PortalUser, abo_id: int, *, client: str = '') -> Abo:
     return abo
 
 
-def neutralise(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; a leading apostrophe makes them plain text.
-    Control characters, which XLSX cannot hold, are dropped."""
-    value = ILLEGAL_CHARACTERS_RE.sub('', value)
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
-
-
 def _export_rows(abos: list[Abo]) -> list[list[str]]:
-    return [[neutralise(value) for value in (
+    return [[
         abo.nachname, abo.vorname, abo.personalnummer, format_german_date(abo.startmonat),
         format_german_date(abo.endmonat), abo.status.value, abo.ticketart.value,
-    )] for abo in abos]
+    ] for abo in abos]
 
 
 async def _abos_for_export(actor: PortalUser, contract_id: int, export_format: str, client: str) -> list[Abo]:
@@ -77,25 +65,8 @@ async def _abos_for_export(actor: PortalUser, contract_id: int, export_format: s
 
 async def export_csv(actor: PortalUser, contract_id: int, *, client: str = '') -> bytes:
     """Semicolon-separated UTF-8 with BOM: what German Excel opens correctly by double-click."""
-    abos = await _abos_for_export(actor, contract_id, 'csv', client)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=';', lineterminator='\r\n')
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(_export_rows(abos))
-    return buffer.getvalue().encode('utf-8-sig')
+    return csv_bytes(EXPORT_COLUMNS, _export_rows(await _abos_for_export(actor, contract_id, 'csv', client)))
 
 
 async def export_xlsx(actor: PortalUser, contract_id: int, *, client: str = '') -> bytes:
-    abos = await _abos_for_export(actor, contract_id, 'xlsx', client)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = 'Abos'
-    sheet.append(EXPORT_COLUMNS)
-    for row in _export_rows(abos):
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = 'A2'
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes('Abos', EXPORT_COLUMNS, _export_rows(await _abos_for_export(actor, contract_id, 'xlsx', client)))

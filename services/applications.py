@@ -13,8 +13,8 @@ from datetime import date
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Ticketart
-from services import abo_dates, audit, clock, codes, password_check, passwords
+from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Produktangebot, Ticketart
+from services import abo_dates, audit, clock, codes, password_check, passwords, sepa
 from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck
 from services.errors import ServiceError, ValidationError
@@ -41,6 +41,8 @@ class ApplicationInput:
     personalnummer: str = ''
     startmonat: str = ''
     ticketart: str = ''
+    iban: str = ''  # the SEPA mandate's, for "(SEPA-Lastschrift)" contracts only (services/sepa.py checks both)
+    kontoinhaber: str = ''
 
 
 @dataclass
@@ -168,6 +170,7 @@ async def submit_application(
     consent: bool,
     password: str,
     password_confirmation: str,
+    mandate_consent: bool = False,
     client: str = '',
     device: str = '',
 ) -> Antrag:
@@ -178,6 +181,9 @@ async def submit_application(
 
     The code is checked again here (the form may have been open for hours), and the duplicate rule is checked again
     with the contract row locked, so two submissions of one person at the same moment give one Antrag.
+
+    Under a "(SEPA-Lastschrift)" contract the Antrag carries the SEPA mandate (IBAN, account holder, consent to
+    `sepa.mandate_text()`), stored in the same transaction: no Antrag without its mandate, no mandate without it.
     """
     if check.code is None:
         raise ServiceError(check.message)
@@ -188,11 +194,15 @@ async def submit_application(
     checked, errors = check_application(data, today)
     if not consent:
         errors['consent'] = 'Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.'
+    contract: Contract = check.contract
+    mandate = None
+    if contract.produktangebot == Produktangebot.SEPA:
+        mandate, mandate_errors = sepa.check_mandate(data.iban, data.kontoinhaber, mandate_consent)
+        errors.update(mandate_errors)
     # All messages in one round, the password's included, for every address alike.
     errors.update(_new_password_errors(normalize_email(data.email), password, password_confirmation))
     if errors or checked is None:
         raise ValidationError(errors)
-    contract: Contract = check.contract
     if await has_open_application_or_abo(contract.id, checked.person_key):
         raise ValidationError({'nachname': DUPLICATE_MESSAGE})
     account, new_account_hash = await _account_for(checked.email, password, client, device)
@@ -211,6 +221,8 @@ async def submit_application(
                 reference=new_reference(today), contract=contract, code=check.code, employee=employee,
                 created_at=clock.now(), **vars(checked),
             )
+            if mandate is not None:
+                await sepa.mandate_for(antrag.id, contract.id, mandate, sepa.mandate_text()).save()
             await _audit_submission(antrag, check, checked.email, client)
     except IntegrityError:  # the same e-mail registered a moment ago, or a reference drawn twice: nothing written
         raise ServiceError('Der Antrag konnte nicht gespeichert werden. Bitte senden Sie ihn erneut.') from None

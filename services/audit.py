@@ -50,6 +50,10 @@ class AuditKind(StrEnum):
     SECOND_FACTOR_RECOVERY_USED = 'second_factor_recovery_used'
     SECOND_FACTOR_RESET = 'second_factor_reset'
     PASSWORD_RESET_REQUESTED = 'password_reset_requested'
+    TARIFF_ADDED = 'tariff_added'
+    SUBSIDY_CHANGED = 'subsidy_changed'
+    MONTH_CLOSED = 'month_closed'
+    BILLING_EXPORTED = 'billing_exported'
 
     @property
     def label(self) -> str:
@@ -97,6 +101,10 @@ KIND_LABELS = {
     AuditKind.SECOND_FACTOR_RECOVERY_USED: 'Wiederherstellungscode verwendet',
     AuditKind.SECOND_FACTOR_RESET: 'Zweiter Faktor zurückgesetzt',
     AuditKind.PASSWORD_RESET_REQUESTED: 'Passwort vergessen angefragt',
+    AuditKind.TARIFF_ADDED: 'Tarif hinzugefügt',
+    AuditKind.SUBSIDY_CHANGED: 'Arbeitgeberzuschuss geändert',
+    AuditKind.MONTH_CLOSED: 'Abrechnungsmonat abgeschlossen',
+    AuditKind.BILLING_EXPORTED: 'Abrechnung heruntergeladen',
 }
 
 

@@ -21,7 +21,7 @@ NOT_FOUND = 'Keine Verträge gefunden'
 
 def subsidy_problem(beginn: date, arbeitgeberzuschuss_cent: int) -> str | None:
     """The employer pays at least the tariff's minimum share of the price valid at the contract's start, at most the
-    whole price (services/tarife.toml); None when the amount is allowed."""
+    whole price (services/tariff.py); None when the amount is allowed."""
     rules = tariff.tariff_on(beginn)
     if arbeitgeberzuschuss_cent < rules.mindestzuschuss_cent:
         return (f'Der Arbeitgeberzuschuss beträgt mindestens {format_euro(rules.mindestzuschuss_cent)} '
@@ -50,6 +50,7 @@ async def create_contract(
     vertragsnummer = require_text(
         errors, 'vertragsnummer', vertragsnummer, 'eine Vertragsnummer', field_length(Contract, 'vertragsnummer')
     )
+    await tariff.current()  # the rule below reads the tariffs as the table holds them now
     if ende is not None and ende < beginn:
         errors['ende'] = 'Das Vertragsende darf nicht vor dem Beginn liegen.'
     if problem := subsidy_problem(beginn, arbeitgeberzuschuss_cent):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from models import Abo, AboStatus, Antrag, Employee
-from services import abo_dates, audit, clock
+from services import abo_dates, audit, clock, subsidies, tariff
 from services.audit import AuditKind
 from services.errors import NotFound, ServiceError, ValidationError
 from services.validation import field_length, format_german_date, is_plz, require_text
@@ -72,3 +73,32 @@ async def cancel_abo(employee: Employee, abo_id: int, *, client: str = '') -> Ab
                        object_type='abo', object_id=abo.id, details={'endmonat': abo.endmonat.isoformat()},
                        client=client)
     return abo
+
+
+@dataclass(frozen=True)
+class MonthlyShare:
+    """What the employee pays a month from `ab` on, and why it is what it is."""
+
+    ab: date
+    eigenanteil_cent: int
+    preis_cent: int
+    zuschuss_cent: int
+
+
+async def monthly_shares(abo: Abo) -> list[MonthlyShare]:
+    """The share of the running (or first) month, then one entry per later month in which a new price block or a
+    subsidy change alters it, up to the Abo's end. `abo.contract` must be loaded (my_abos does)."""
+    first = max(abo_dates.first_of_month(clock.today()), abo.startmonat)
+    tariffs = await tariff.current()
+    schedule = await subsidies.schedule_of(abo.contract)
+    months = sorted({first, *(rules.gueltig_ab for rules in tariffs.starting_after(first)),
+                     *(start for start, _ in schedule.changes if start > first)})
+    shares: list[MonthlyShare] = []
+    for month in months:
+        if abo.endmonat is not None and month > abo.endmonat:
+            break
+        rules, subsidy = tariffs.on(month), schedule.on(month)
+        share = MonthlyShare(month, rules.eigenanteil_cent(subsidy), rules.preis_cent, subsidy)
+        if not shares or share.eigenanteil_cent != shares[-1].eigenanteil_cent:
+            shares.append(share)
+    return shares

@@ -17,7 +17,19 @@ from typing import TypeVar
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from models import Abo, Antrag, AuditEvent, Contract, Customer, Kundencode, PortalUser, Role, Upload
+from models import (
+    Abo,
+    Antrag,
+    AuditEvent,
+    BillingLine,
+    Contract,
+    Customer,
+    Kundencode,
+    PortalUser,
+    Role,
+    SubsidyChange,
+    Upload,
+)
 from services.errors import PermissionDenied
 
 M = TypeVar('M', bound=Model)
@@ -29,7 +41,9 @@ class Action(StrEnum):
     MANAGE_CUSTOMERS = 'manage_customers'  # Verwaltung: create a customer with its contract and first administrator
     CREATE_CONTRACT = 'create_contract'
     CHANGE_CONTRACT_STATUS = 'change_contract_status'
-    MANAGE_TARIFFS = 'manage_tariffs'  # the dated Deutschlandticket prices (for later)
+    MANAGE_TARIFFS = 'manage_tariffs'  # the dated Deutschlandticket prices (page „Tarife“)
+    CLOSE_MONTH = 'close_month'  # the Abrechnungslauf: a month becomes a stored snapshot
+    VIEW_MONTH_OVERVIEW = 'view_month_overview'  # the month's figures across every customer
     RESET_SECOND_FACTOR = 'reset_second_factor'  # a person's lost phone and recovery codes
     # One company's records
     VIEW_DASHBOARD = 'view_dashboard'
@@ -50,6 +64,8 @@ class Action(StrEnum):
     REACTIVATE_USER = 'reactivate_user'
     SEND_PASSWORD_LINK = 'send_password_link'
     VIEW_AUDIT_LOG = 'view_audit_log'
+    VIEW_BILLING = 'view_billing'  # Abrechnung of a contract's month and its files (statement, payroll)
+    CHANGE_SUBSIDY = 'change_subsidy'  # the Arbeitgeberzuschuss from a future month on
 
 
 _EVERYONE = frozenset({Role.ADMIN, Role.CLERK, Role.READONLY, Role.STAFF})
@@ -63,6 +79,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CREATE_CONTRACT: _STAFF,
     Action.CHANGE_CONTRACT_STATUS: _STAFF,
     Action.MANAGE_TARIFFS: _STAFF,
+    Action.CLOSE_MONTH: _STAFF,
+    Action.VIEW_MONTH_OVERVIEW: _STAFF,
     Action.RESET_SECOND_FACTOR: _STAFF,
     Action.VIEW_DASHBOARD: _EVERYONE,
     Action.VIEW_CONTRACTS: _EVERYONE,
@@ -82,6 +100,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REACTIVATE_USER: _ADMINS,
     Action.SEND_PASSWORD_LINK: _ADMINS,
     Action.VIEW_AUDIT_LOG: _ADMINS,
+    Action.VIEW_BILLING: _DECIDERS,
+    Action.CHANGE_SUBSIDY: _ADMINS,
 }
 KNOWN_ROLES = frozenset().union(*PERMISSIONS.values())
 
@@ -98,6 +118,10 @@ DENIED_MESSAGES: dict[Action, str] = {
     Action.DEACTIVATE_USER: _MANAGE_USERS_DENIED,
     Action.REACTIVATE_USER: _MANAGE_USERS_DENIED,
     Action.SEND_PASSWORD_LINK: _MANAGE_USERS_DENIED,
+    Action.VIEW_BILLING: 'Die Abrechnung sehen nur Administratoren und die Sachbearbeitung Ihrer Firma.',
+    Action.CHANGE_SUBSIDY: 'Nur Administratoren Ihrer Firma können den Arbeitgeberzuschuss ändern.',
+    Action.MANAGE_TARIFFS: 'Tarife pflegt nur das Verkehrsunternehmen.',
+    Action.CLOSE_MONTH: 'Abrechnungsmonate schließt nur das Verkehrsunternehmen ab.',
 }
 
 # How each kind of company data reaches its company: the filter `scoped` adds for a company user.
@@ -108,6 +132,8 @@ COMPANY_PATHS: dict[type[Model], str] = {
     Antrag: 'contract__customer_id',
     Abo: 'contract__customer_id',
     Upload: 'contract__customer_id',
+    SubsidyChange: 'contract__customer_id',
+    BillingLine: 'contract__customer_id',
     PortalUser: 'customer_id',
     AuditEvent: 'customer_id',
 }

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # Massenupload: the largest file (bytes) and the most data rows one upload may have.
     massenupload_max_bytes: int = _env('MASSENUPLOAD_MAX_BYTES', 5 * 1024 * 1024, ge=1)
     massenupload_max_rows: int = _env('MASSENUPLOAD_MAX_ROWS', 10_000, ge=1)
+    # Files are read in a pool of their own (never the threads of logins and pages): this many at once, this many
+    # more waiting; beyond that an upload is asked to come back later.
+    massenupload_workers: int = _env('MASSENUPLOAD_WORKERS', 2, ge=1, le=16)
+    massenupload_queue: int = _env('MASSENUPLOAD_QUEUE', 4, ge=0, le=100)
     kiosk_countdown_seconds: int = _env('KIOSK_COUNTDOWN_SECONDS', 15, ge=1)
     # E-mail for invitation and password links; without SMTP_HOST no mail is sent and the link is only shown.
     smtp_host: str = _env('SMTP_HOST', '')
@@ -109,6 +113,25 @@ class Settings(BaseSettings):
     # 'starttls' (port 587), 'ssl' (port 465) or 'none' (a relay on the local network only); nothing else.
     smtp_security: Literal['starttls', 'ssl', 'none'] = _env('SMTP_SECURITY', 'starttls')
     smtp_timeout_seconds: int = _env('SMTP_TIMEOUT_SECONDS', 15, ge=1, le=600)
+    # The transit company as the issuer of invoices (Rechnung) and creditor of direct debits (SEPA-Lastschrift); the
+    # defaults are demo data for a local start: a real installation sets every one of them.
+    invoice_issuer_name: str = _env('INVOICE_ISSUER_NAME', 'Verkehrsbetrieb Demo GmbH', min_length=1, max_length=70)
+    invoice_issuer_street: str = _env('INVOICE_ISSUER_STREET', 'Königsplatz 59', min_length=1, max_length=70)
+    invoice_issuer_plz: str = _env('INVOICE_ISSUER_PLZ', '34117', pattern=r'^\d{5}$')
+    invoice_issuer_city: str = _env('INVOICE_ISSUER_CITY', 'Kassel', min_length=1, max_length=70)
+    invoice_issuer_vat_id: str = _env('INVOICE_ISSUER_VAT_ID', 'DE123456789', pattern=r'^[A-Z]{2}[0-9A-Z]{2,13}$')
+    invoice_issuer_iban: str = _env('INVOICE_ISSUER_IBAN', 'DE02120300000000202051')
+    invoice_issuer_bic: str = _env('INVOICE_ISSUER_BIC', 'BYLADEM1001', pattern=r'^[A-Z0-9]{8}([A-Z0-9]{3})?$')
+    invoice_issuer_email: str = _env('INVOICE_ISSUER_EMAIL', 'rechnung@verkehrsbetrieb-demo.de', min_length=3)
+    # Invoice numbers: PREFIX-YEAR-000001, one gap-free series per prefix; VAT on public transport (§ 12 Abs. 2 UStG).
+    invoice_number_prefix: str = _env('INVOICE_NUMBER_PREFIX', 'RE', pattern=r'^[A-Z]{1,6}$')
+    invoice_vat_percent: int = _env('INVOICE_VAT_PERCENT', 7, ge=0, le=100)
+    invoice_payment_days: int = _env('INVOICE_PAYMENT_DAYS', 14, ge=0, le=90)
+    # SEPA: the Gläubiger-Identifikationsnummer and how many days after the file is made the debit is due.
+    sepa_creditor_id: str = _env('SEPA_CREDITOR_ID', 'DE98ZZZ09999999999')
+    sepa_lead_days: int = _env('SEPA_LEAD_DAYS', 5, ge=1, le=30)
+    # 'text' (default) or 'json': one JSON object per line for every request and log event (services/logs.py).
+    log_format: Literal['text', 'json'] = _env('LOG_FORMAT', 'text')
 
     @field_validator('load_demo_data', 'session_cookie_secure_setting', mode='before')
     @classmethod
@@ -123,7 +146,7 @@ class Settings(BaseSettings):
             raise ValueError('erlaubt: 1/0, true/false, ja/nein, on/off')
         return value
 
-    @field_validator('smtp_security', mode='before')
+    @field_validator('smtp_security', 'log_format', mode='before')
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
@@ -150,6 +173,29 @@ class Settings(BaseSettings):
     def _tariff_file_exists(cls, value: Path) -> Path:
         if not value.is_file():
             raise ValueError('die Datei gibt es nicht')
+        return value
+
+    @field_validator('invoice_issuer_iban', mode='after')
+    @classmethod
+    def _issuer_iban(cls, value: str) -> str:
+        from schwifty import IBAN  # imported here: only this check needs it at start-up
+        from schwifty.exceptions import SchwiftyException
+
+        try:
+            return IBAN(value).compact
+        except SchwiftyException as error:
+            raise ValueError(f'keine gültige IBAN ({error})') from None
+
+    @field_validator('sepa_creditor_id', mode='after')
+    @classmethod
+    def _creditor_id(cls, value: str) -> str:
+        """DEkkZZZ0… : ISO 7064 mod 97 over the national part and the country, the business code skipped."""
+        value = value.replace(' ', '').upper()
+        if not (8 <= len(value) <= 35 and value[:2].isalpha() and value[2:4].isdigit() and value.isalnum()):
+            raise ValueError('erwartet eine Gläubiger-Identifikationsnummer wie DE98ZZZ09999999999')
+        digits = ''.join(str(int(char, 36)) for char in value[7:] + value[:4])
+        if int(digits) % 97 != 1:
+            raise ValueError('die Prüfziffer der Gläubiger-Identifikationsnummer stimmt nicht')
         return value
 
     @field_validator('database_url', mode='after')

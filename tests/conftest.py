@@ -23,7 +23,7 @@ os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0',
 from tortoise.contrib.test import truncate_all_models
 from tortoise.migrations.api import migrate
 
-from services import passwords
+from services import passwords, tariff
 from services.database import tortoise_config
 from services.settings import reset_settings
 
@@ -71,9 +71,11 @@ def postgres_url() -> Iterator[str]:
 def fresh_settings() -> Iterator[None]:
     reset_settings()
     passwords.reset_hasher()
+    tariff.forget()  # the tariffs last read belong to the previous test's database
     yield
     reset_settings()
     passwords.reset_hasher()
+    tariff.forget()
 
 
 @pytest.fixture(params=['sqlite', 'postgres'])

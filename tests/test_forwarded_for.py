@@ -11,21 +11,14 @@ from typing import Any
 
 import pytest
 import uvicorn
-from nicegui import app, ui
 
 import main
-import pages
-from services.settings import reset_settings
+from services.settings import get_settings, reset_settings
 
 
 def options_of_serve(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The keyword arguments serve() passes to ui.run (nothing is started)."""
-    captured: dict[str, Any] = {}
-    monkeypatch.setattr(ui, 'run', lambda **kwargs: captured.update(kwargs))
-    monkeypatch.setattr(pages, 'ROUTERS', ())
-    monkeypatch.setattr(app.router, 'lifespan_context', app.router.lifespan_context)  # restored afterwards
-    main.serve()
-    return captured
+    return main.run_options(get_settings())
 
 
 async def client_seen(options: dict[str, Any], peer: str, forwarded_for: str) -> str:

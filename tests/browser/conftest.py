@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.support import fresh_totp_code, totp_secret_of
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 BROWSER_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path('/usr/bin/chromium')
@@ -155,10 +157,15 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def submit_login(page: Page, email: str, password: str) -> None:
-    """Fill and send the login form on the page that is open."""
+    """Fill and send the login form on the page that is open; a demo login with a second factor (staff) then gets
+    a fresh code from its demo key."""
     page.get_by_label('E-Mail-Adresse', exact=True).fill(email)
     page.get_by_label('Passwort', exact=True).fill(password)
     page.get_by_role('button', name='Anmelden', exact=True).click()
+    if secret := totp_secret_of(email):
+        field = page.get_by_label('Bestätigungscode')
+        field.fill(fresh_totp_code(secret))
+        page.get_by_role('button', name='Bestätigen', exact=True).click()
 
 
 def log_in(page: Page, portal_url: str, email: str, password: str, path: str = '/login') -> None:

@@ -5,13 +5,13 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pyotp
 import pytest
 from nicegui import ui
 from nicegui.testing import User
 
 from services.demo_data import DEMO_LOGINS
 from services.settings import reset_settings
+from tests.support import fresh_totp_code
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +50,6 @@ async def log_in(user: User, role: str = 'admin', target: str = '/login') -> Non
     user.find('Anmelden').click()
     if login.totp_secret:  # staff: the second factor (the demo key is enrolled with the demo data)
         await user.should_see('Bestätigungscode')
-        user.find('Bestätigungscode').type(pyotp.TOTP(login.totp_secret).now())
+        user.find('Bestätigungscode').type(fresh_totp_code(login.totp_secret))
         user.find('Bestätigen').click()
     await wait_until(lambda: arrived_after_login(user), 'the page after the login')

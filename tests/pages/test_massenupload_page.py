@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import threading
 from datetime import date
 
 import pytest
@@ -48,7 +49,7 @@ async def wait_until(condition, what: str = '', seconds: float = 5.0) -> None:
 async def open_page(user: User, role: str = Role.ADMIN, vertragsnummer: str = VERTRAGSNUMMER) -> Contract:
     contract = await Contract.get(vertragsnummer=vertragsnummer)
     await log_in(user, role)
-    await user.should_see('Willkommen')
+    await user.should_see('Willkommen', retries=50)  # the dashboard greets after its figures load; slow under load
     await user.open(f'/vertragsverwaltung/{contract.id}/massenupload')
     return contract
 
@@ -70,7 +71,7 @@ def history(user: User) -> list[dict]:
 
 async def test_the_row_menu_leads_to_the_page(user: User) -> None:
     await log_in(user)
-    await user.should_see('Willkommen')
+    await user.should_see('Willkommen', retries=50)  # the dashboard greets after its figures load; slow under load
     await user.open('/vertragsverwaltung')
     await user.should_see('Ihre Verträge')
     (table,) = user.find(ui.table).elements
@@ -211,3 +212,60 @@ async def test_a_file_over_the_limit_is_refused_without_reading_it_all(user: Use
                           retries=50)
     await wait_until(lambda: len(history(user)) == 1, 'the history row')
     assert history(user)[0]['ergebnis'] == 'fehlerhaft'
+
+
+async def test_the_real_upload_route_refuses_an_oversize_body_before_the_page_reads_it(user: User) -> None:
+    """Issue 11: the route accepted a 60 MB body before refusing it; now the middleware answers 413 first."""
+    await open_page(user)
+    (element,) = user.find(ui.upload).elements
+    url = element.props['url']
+    body = b'x' * (6 * 1024 * 1024)
+    response = await user.http_client.post(url, files={'file': ('riesig.csv', body, 'text/csv')})
+    assert response.status_code == 413
+    small = csv_file(rows(1))
+    response = await user.http_client.post(url, files={'file': ('klein.csv', small, 'text/csv')})
+    assert response.status_code == 200  # the same route takes a file within the limit
+    await user.should_see('„klein.csv“', retries=50)
+    await user.should_not_see('„riesig.csv“')
+    assert await Upload.all().count() == 0
+
+
+async def test_a_body_the_server_refused_gets_a_german_message(user: User) -> None:
+    await open_page(user)
+    user.find(ui.upload).trigger('failed')
+    await user.should_see('Die Datei wurde nicht angenommen. Erlaubt sind Excel- (.xlsx) und CSV-Dateien bis 5 MB.')
+    assert await Upload.all().count() == 0
+
+
+async def test_a_full_reading_pool_asks_to_come_back_later(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    await open_page(user)
+    monkeypatch.setattr(massenupload.READING_POOL, 'admitted', 99)
+    await upload(user, 'liste.csv', csv_file(rows(1)))
+    await user.should_see(massenupload.BUSY, retries=50)
+    monkeypatch.setattr(massenupload.READING_POOL, 'admitted', 0)
+    assert await Upload.all().count() == 0
+
+
+async def test_leaving_the_page_stops_reading_its_file(user: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: closing the page did not stop a parse. The page's disconnect cancels the read in the pool."""
+    started, release = threading.Event(), threading.Event()
+    cancelled: list[bool] = []
+    original = massenupload.read_upload
+
+    def slow_read(*args, cancel: threading.Event, **kwargs):
+        started.set()
+        release.wait(10)
+        cancelled.append(cancel.is_set())
+        return original(*args, cancel=cancel, **kwargs)
+
+    monkeypatch.setattr(massenupload, 'read_upload', slow_read)
+    await open_page(user)
+    await upload(user, 'liste.csv', csv_file(rows(3)))
+    await wait_until(started.is_set, 'the read to start')
+    for handler in list(user.client.disconnect_handlers):  # what NiceGUI calls when the browser goes
+        user.client.safe_invoke(handler)
+    release.set()
+    await wait_until(lambda: cancelled, 'the read to return')
+    assert cancelled == [True]
+    await user.should_see('Die Prüfung wurde abgebrochen', retries=50)
+    assert await Upload.all().count() == 0

@@ -27,7 +27,7 @@ from models import (
     Role,
     Ticketart,
 )
-from services import abos, antraege, applications, clock, my_abos
+from services import abos, antraege, applications, clock, my_abos, spreadsheet
 from services.abos import EXPORT_COLUMNS, SORTABLE
 from services.audit import AuditKind
 from services.codes import CodeCheck
@@ -427,7 +427,7 @@ async def test_formula_cells_are_neutralised_in_the_csv(admin: PortalUser, dange
     assert rows[0] == list(EXPORT_COLUMNS)
     assert sorted((row[1], row[0], row[2]) for row in rows[1:]) == expected_dangerous()
     for row in rows[1:]:
-        assert not any(cell.startswith(abos.FORMULA_STARTS) for cell in row), row
+        assert not any(cell.startswith(spreadsheet.FORMULA_STARTS) for cell in row), row
 
 
 async def test_formula_cells_are_neutralised_in_the_xlsx(admin: PortalUser, dangerous_contract: Contract) -> None:

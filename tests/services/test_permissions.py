@@ -27,6 +27,8 @@ from models import (
     Antrag,
     AntragStatus,
     AuditEvent,
+    BillingLine,
+    BillingRun,
     Contract,
     ContractStatus,
     Customer,
@@ -34,6 +36,7 @@ from models import (
     PortalUser,
     Produktangebot,
     Role,
+    SubsidyChange,
     Ticketart,
     Upload,
     UploadResult,
@@ -69,6 +72,8 @@ EXPECTED_ROLES: dict[Action, str] = {
     Action.CREATE_CONTRACT: 'S',
     Action.CHANGE_CONTRACT_STATUS: 'S',
     Action.MANAGE_TARIFFS: 'S',
+    Action.CLOSE_MONTH: 'S',
+    Action.VIEW_MONTH_OVERVIEW: 'S',
     Action.RESET_SECOND_FACTOR: 'S',
     Action.VIEW_DASHBOARD: 'ACRS',
     Action.VIEW_CONTRACTS: 'ACRS',
@@ -88,6 +93,8 @@ EXPECTED_ROLES: dict[Action, str] = {
     Action.REACTIVATE_USER: 'AS',
     Action.SEND_PASSWORD_LINK: 'AS',
     Action.VIEW_AUDIT_LOG: 'AS',
+    Action.VIEW_BILLING: 'ACS',
+    Action.CHANGE_SUBSIDY: 'AS',
 }
 LETTER = {Role.ADMIN: 'A', Role.CLERK: 'C', Role.READONLY: 'R', Role.STAFF: 'S'}
 
@@ -110,6 +117,8 @@ class Side:
     antrag: Antrag
     abo: Abo
     upload: Upload
+    subsidy: SubsidyChange
+    line: BillingLine
 
 
 @dataclass
@@ -142,7 +151,15 @@ async def _side(customer: Customer, prefix: str, admin: PortalUser) -> Side:
         contract=contract, uploaded_by=admin, file_name='liste.csv', file_sha256='0' * 64,
         result=UploadResult.FEHLERHAFT, created_at=clock.now(),
     )
-    return Side(customer, contract, code, antrag, abo, upload)
+    subsidy = await SubsidyChange.create(contract=contract, gueltig_ab=date(2027, 1, 1), zuschuss_cent=2000,
+                                         created_at=clock.now())
+    run = await BillingRun.create(monat=date(2025, 6 if prefix == 'own' else 7, 1), closed_at=clock.now())
+    line = await BillingLine.create(
+        run=run, contract=contract, abo_id=abo.id, leistungsmonat=run.monat, vorname='Jonas', nachname=abo.nachname,
+        ticketart=abo.ticketart.value, startmonat=abo.startmonat, preis_cent=5800, zuschuss_cent=1575,
+        rabatt_cent=290, eigenanteil_cent=3935,
+    )
+    return Side(customer, contract, code, antrag, abo, upload, subsidy, line)
 
 
 async def _user(email: str, role: Role, customer: Customer | None, *, active: bool = True) -> PortalUser:
@@ -218,6 +235,8 @@ def _ids_by_side(world: World) -> dict[type[Model], tuple[set[object], set[objec
         Antrag: ({own.antrag.id}, {other.antrag.id}),
         Abo: ({own.abo.id}, {other.abo.id}),
         Upload: ({own.upload.id}, {other.upload.id}),
+        SubsidyChange: ({own.subsidy.id}, {other.subsidy.id}),
+        BillingLine: ({own.line.id}, {other.line.id}),
         PortalUser: (
             {world.users[name].id for name in ('admin', 'clerk', 'readonly', 'inactive_admin')} | {world.target.id},
             {world.users['other_admin'].id},

@@ -1,0 +1,425 @@
+"""The Abrechnung: each contract's month (every Abo running in it, with price, subsidy, discount and Eigenanteil per
+person), the Abrechnungslauf that makes a month final, and the files a month produces.
+
+An Abo belongs to a month when its start month ≤ that month ≤ its end month. A month is open (shown as a preview,
+computed from today's data) until it is closed; it may be closed after its cut-off (CUTOFF_DAY of the following
+month), in order, once: the run stores every line as it was, and nothing changes it later. What changes afterwards
+for a closed month (an Antrag approved late with a start in it, an Abo ended back into it) appears as a correction
+line of the next month closed, holding the difference. Invoices, payroll and direct-debit files hang off a run's
+lines (`Statement.lines`), so each file of a closed month is the same whenever it is made; the invoices of
+"(Rechnung)" contracts get their numbers in the closing transaction (services/invoices.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.functions import Count, Sum
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from models import Abo, BillingLine, BillingRun, Contract, LineKind, PortalUser, SubsidyChange
+from services import abo_dates, audit, clock, invoices, permissions, tariff
+from services.audit import AuditKind
+from services.contracts import get_contract
+from services.errors import NotFound, ServiceError
+from services.permissions import Action
+from services.settings import get_settings
+from services.spreadsheet import Cell, csv_bytes, euro, xlsx_bytes
+from services.subsidies import SubsidySchedule, changes_by_contract
+from services.tariff import Tariffs
+from services.validation import field_length, format_german_datetime, search_term
+
+CORRECTION_MONTHS = 12  # closed months a new run still corrects; older ones go through customer service by hand
+INSERT_BATCH = 1000
+ID_CHUNK = 5000  # ids per query: far below PostgreSQL's 32,767 parameters
+ABO_COLUMNS = ('id', 'contract_id', 'personalnummer', 'vorname', 'nachname', 'ticketart', 'startmonat', 'endmonat',
+               'contract__arbeitgeberzuschuss_cent')
+AMOUNTS = ('preis_cent', 'zuschuss_cent', 'rabatt_cent', 'eigenanteil_cent')
+
+
+@dataclass(frozen=True)
+class Line:
+    """One person's month (or a correction of an earlier month), in cents."""
+
+    abo_id: int
+    contract_id: int
+    leistungsmonat: date
+    art: LineKind
+    personalnummer: str
+    vorname: str
+    nachname: str
+    ticketart: str
+    startmonat: date
+    endmonat: date | None
+    preis_cent: int
+    zuschuss_cent: int
+    rabatt_cent: int
+    eigenanteil_cent: int
+
+
+LINE_FIELDS = tuple(item.name for item in fields(Line))
+
+
+@dataclass
+class Totals:
+    personen: int = 0
+    preis_cent: int = 0
+    zuschuss_cent: int = 0
+    rabatt_cent: int = 0
+    eigenanteil_cent: int = 0
+
+    def add(self, item: Line | Totals) -> None:
+        """A line (a person when of kind Monat) or another total."""
+        self.personen += item.personen if isinstance(item, Totals) else item.art == LineKind.MONAT
+        for name in AMOUNTS:
+            setattr(self, name, getattr(self, name) + getattr(item, name))
+
+
+def totals_of(lines: Sequence[Line]) -> Totals:
+    totals = Totals()
+    for line in lines:
+        totals.add(line)
+    return totals
+
+
+@dataclass
+class Statement:
+    """A contract's month: from the run's snapshot when closed, else a preview from today's data."""
+
+    contract: Contract
+    monat: date
+    cutoff: date
+    run: BillingRun | None
+    lines: list[Line] = field(default_factory=list)
+    totals: Totals = field(default_factory=Totals)
+
+    @property
+    def closed(self) -> bool:
+        return self.run is not None
+
+    @property
+    def status_text(self) -> str:
+        if self.run is not None:
+            return f'abgeschlossen am {format_german_datetime(self.run.closed_at)}'
+        return f'offen (Vorschau; abschließbar nach dem {self.cutoff:%d.%m.%Y})'
+
+
+# --- the month's rules ------------------------------------------------------------------------------------------------
+
+
+def cutoff_date(month: date) -> date:
+    """The cut-off of `month`: CUTOFF_DAY of the following month (its last day when the month is shorter)."""
+    following = abo_dates.first_of_month(month, 1)
+    return following.replace(day=min(get_settings().cutoff_day, abo_dates.last_of_month(following).day))
+
+
+def is_final(month: date, today: date) -> bool:
+    return today > cutoff_date(month)
+
+
+def in_month(month: date) -> Q:
+    """An Abo running in `month`: started by its end, not ended before its start."""
+    return Q(startmonat__lte=abo_dates.last_of_month(month)) & (Q(endmonat__isnull=True) | Q(endmonat__gte=month))
+
+
+def _line(row: dict[str, object], month: date, tariffs: Tariffs, schedule: SubsidySchedule) -> Line:
+    rules = tariffs.on(month)
+    subsidy = schedule.on(month)
+    return Line(
+        abo_id=row['id'], contract_id=row['contract_id'], leistungsmonat=month, art=LineKind.MONAT,  # type: ignore[arg-type]
+        personalnummer=row['personalnummer'], vorname=row['vorname'], nachname=row['nachname'],  # type: ignore[arg-type]
+        ticketart=str(row['ticketart']), startmonat=row['startmonat'], endmonat=row['endmonat'],  # type: ignore[arg-type]
+        preis_cent=rules.preis_cent, zuschuss_cent=subsidy, rabatt_cent=rules.discount_cent(subsidy),
+        eigenanteil_cent=rules.eigenanteil_cent(subsidy),
+    )
+
+
+class _Calculator:
+    """Computes a month's lines for a set of Abos (every one, or one contract's) from today's data."""
+
+    def __init__(self, month: date, abos: QuerySet[Abo], changes: QuerySet[SubsidyChange], tariffs: Tariffs) -> None:
+        self.month, self.abos, self.changes_query, self.tariffs = month, abos, changes, tariffs
+        self.changes: dict[int, tuple[tuple[date, int], ...]] = {}
+
+    def schedule(self, row: dict[str, object]) -> SubsidySchedule:
+        contract_id: int = row['contract_id']  # type: ignore[assignment]
+        return SubsidySchedule(row['contract__arbeitgeberzuschuss_cent'], self.changes.get(contract_id, ()))  # type: ignore[arg-type]
+
+    async def lines(self) -> list[Line]:
+        self.changes = await changes_by_contract(self.changes_query.filter(gueltig_ab__lte=self.month))
+        rows = await self.abos.filter(in_month(self.month)).order_by('nachname', 'vorname', 'id').values(*ABO_COLUMNS)
+        regular = [_line(row, self.month, self.tariffs, self.schedule(row)) for row in rows]
+        return regular + await self.corrections()
+
+    async def corrections(self) -> list[Line]:
+        """For the closed months within CORRECTION_MONTHS: every Abo created or cancelled after such a month was
+        closed, compared with what the runs hold for it; a difference becomes a correction line."""
+        runs = await BillingRun.filter(
+            monat__lt=self.month, monat__gte=abo_dates.first_of_month(self.month, -CORRECTION_MONTHS)
+        ).order_by('monat')
+        if not runs:
+            return []
+        # In UTC, as stored: SQLite compares the text, and a value read back carries the Berlin offset.
+        since: datetime = min(run.closed_at for run in runs).astimezone(UTC)
+        touched = await self.abos.filter(
+            Q(created_at__gt=since) | Q(cancelled_at__gt=since), startmonat__lte=runs[-1].monat,
+        ).order_by('nachname', 'vorname', 'id').values(*ABO_COLUMNS)
+        if not touched:
+            return []
+        stored: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        ids = [row['id'] for row in touched]
+        for start in range(0, len(ids), ID_CHUNK):
+            for abo_id, month, *amounts in await BillingLine.filter(
+                abo_id__in=ids[start:start + ID_CHUNK], leistungsmonat__gte=runs[0].monat,
+            ).values_list('abo_id', 'leistungsmonat', *AMOUNTS):
+                sums = stored[(abo_id, month)]
+                for index, amount in enumerate(amounts):
+                    sums[index] += amount
+        found: list[Line] = []
+        for row in touched:
+            for run in runs:
+                running = row['startmonat'] <= run.monat and (row['endmonat'] is None or row['endmonat'] >= run.monat)
+                expected = _line(row, run.monat, self.tariffs, self.schedule(row)) if running else None
+                want = [getattr(expected, name) for name in AMOUNTS] if expected else [0, 0, 0, 0]
+                have = stored.get((row['id'], run.monat), [0, 0, 0, 0])
+                if want != have:
+                    base = expected or _line(row, run.monat, self.tariffs, self.schedule(row))
+                    found.append(replace(base, art=LineKind.KORREKTUR, **{
+                        name: wanted - had for name, wanted, had in zip(AMOUNTS, want, have, strict=True)}))
+        return found
+
+
+def _from_rows(rows: Sequence[BillingLine]) -> list[Line]:
+    return [Line(**{name: getattr(row, name) for name in LINE_FIELDS if name != 'contract_id'},
+                 contract_id=row.contract_id) for row in rows]  # type: ignore[attr-defined]
+
+
+def parse_month(text: str) -> date | None:
+    """'05.2026' / '5.2026' / '2026-05' → date(2026, 5, 1); None for anything else."""
+    text = (text or '').strip()
+    for separator, year_first in (('.', False), ('-', True), ('/', False)):
+        parts = text.split(separator)
+        if len(parts) == 2 and all(part.isdecimal() and part.isascii() for part in parts):
+            year, month = (parts[0], parts[1]) if year_first else (parts[1], parts[0])
+            if len(year) == 4 and 1 <= int(month) <= 12 and 2000 <= int(year) <= 2999:
+                return date(int(year), int(month), 1)
+    return None
+
+
+# --- closing a month -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Closing:
+    run: BillingRun
+    created: bool  # False: the month was closed already, nothing changed
+
+
+async def close_month(month: date, *, actor: PortalUser | None = None, client: str = '') -> Closing:
+    """The Abrechnungslauf of `month` (staff, or the operator's command line when `actor` is None). Closing a closed
+    month again changes nothing; two processes closing at once: the unique month lets one of them store lines."""
+    if actor is not None:
+        permissions.require(actor, Action.CLOSE_MONTH, None)
+    month = abo_dates.first_of_month(month)
+    if existing := await BillingRun.get_or_none(monat=month):
+        return Closing(existing, False)
+    label, cutoff = abo_dates.month_label(month), cutoff_date(month)
+    if not is_final(month, clock.today()):
+        raise ServiceError(f'{label} lässt sich erst nach dem Stichtag ({cutoff:%d.%m.%Y}) abschließen: bis dahin '
+                           'können sich Anträge und Kündigungen noch auf ihn auswirken.')
+    latest = await BillingRun.all().order_by('-monat').first()
+    if latest is not None and latest.monat > month:
+        raise ServiceError(f'{label} liegt vor dem zuletzt abgeschlossenen Monat '
+                           f'({abo_dates.month_label(latest.monat)}); Änderungen an ihm erscheinen als Korrektur im '
+                           'nächsten offenen Monat.')
+    if latest is not None and (following := abo_dates.first_of_month(latest.monat, 1)) < month:
+        raise ServiceError(f'Bitte schließen Sie zuerst {abo_dates.month_label(following)} ab.')
+    lines = await _Calculator(month, Abo.all(), SubsidyChange.all(), await tariff.current()).lines()
+    try:
+        async with in_transaction():
+            run = await BillingRun.create(monat=month, closed_at=clock.now(), line_count=len(lines),
+                                          closed_by=actor.email if actor else 'Betrieb (Kommandozeile)')
+            for start in range(0, len(lines), INSERT_BATCH):
+                await BillingLine.bulk_create([BillingLine(run_id=run.id, **vars(line))
+                                               for line in lines[start:start + INSERT_BATCH]])
+            issued = await invoices.issue_for_run(run, lines)
+            await audit.record(AuditKind.MONTH_CLOSED, actor=actor, actor_label='' if actor else run.closed_by,
+                               object_type='billing_run', object_id=run.id,
+                               details={'monat': month.isoformat(), 'zeilen': len(lines), 'rechnungen': issued},
+                               client=client)
+    except IntegrityError:
+        return Closing(await BillingRun.get(monat=month), False)
+    return Closing(run, True)
+
+
+async def closed_months(limit: int = 24) -> list[BillingRun]:
+    return list(await BillingRun.all().order_by('-monat').limit(limit))
+
+
+# --- one contract's month ---------------------------------------------------------------------------------------------
+
+
+async def contract_choices(actor: PortalUser, limit: int = 200) -> list[tuple[int, str]]:
+    """The actor's contracts for the month view's picker (a company has a handful; staff search by number), the
+    active ones ('aktiv' sorts first) on top."""
+    permissions.require_role(actor, Action.VIEW_BILLING)
+    rows = await permissions.scoped(Contract.all(), actor).order_by('status', 'vertragsnummer').limit(limit) \
+        .values_list('id', 'vertragsnummer', 'firma')
+    return [(contract_id, f'{number} – {firma}') for contract_id, number, firma in rows]
+
+
+async def find_contract(actor: PortalUser, vertragsnummer: str) -> int:
+    """A contract's id by its Vertragsnummer, within what the actor may see."""
+    permissions.require_role(actor, Action.VIEW_BILLING)
+    number = search_term(vertragsnummer, field_length(Contract, 'vertragsnummer'))
+    found = await permissions.scoped(Contract.filter(vertragsnummer=number), actor).first() if number else None
+    if found is None:
+        raise NotFound('Der Vertrag wurde nicht gefunden.')
+    return found.id
+
+
+async def statement(actor: PortalUser, contract_id: int, month: date) -> Statement:
+    """The contract's month, if the actor may see its billing: the snapshot when closed, else the preview."""
+    contract = await get_contract(actor, contract_id)
+    permissions.require(actor, Action.VIEW_BILLING, contract.customer_id)  # type: ignore[attr-defined]
+    month = abo_dates.first_of_month(month)
+    run = await BillingRun.get_or_none(monat=month)
+    if run is not None:
+        rows = await permissions.scoped(BillingLine.filter(run_id=run.id, contract_id=contract.id), actor) \
+            .order_by('id')
+        lines = _from_rows(rows)
+    else:
+        lines = await _Calculator(month, permissions.scoped(Abo.filter(contract_id=contract.id), actor),
+                                  SubsidyChange.filter(contract_id=contract.id), await tariff.current()).lines()
+    return Statement(contract, month, cutoff_date(month), run, lines, totals_of(lines))
+
+
+STATEMENT_COLUMNS = ('Leistungsmonat', 'Art', 'Personalnummer', 'Nachname', 'Vorname', 'Ticketart', 'Beginn', 'Ende',
+                     'Preis', 'Arbeitgeberzuschuss', 'Rabatt', 'Eigenanteil')
+PAYROLL_COLUMNS = ('Personalnummer', 'Nachname', 'Vorname', 'Eigenanteil', 'Zuschuss', 'Kostenstelle')
+
+
+def statement_rows(lines: Sequence[Line]) -> list[list[Cell]]:
+    """Every line, then the totals ('Summe' in the Art column)."""
+    rows: list[list[Cell]] = [[
+        line.leistungsmonat, line.art.value, line.personalnummer, line.nachname, line.vorname, line.ticketart,
+        line.startmonat, line.endmonat, euro(line.preis_cent), euro(line.zuschuss_cent), euro(line.rabatt_cent),
+        euro(line.eigenanteil_cent),
+    ] for line in lines]
+    totals = totals_of(lines)
+    rows.append([None, 'Summe', None, None, None, None, None, None,
+                 *(euro(getattr(totals, name)) for name in AMOUNTS)])
+    return rows
+
+
+def payroll_rows(lines: Sequence[Line]) -> list[list[Cell]]:
+    """One row per person (an Abo): the month's Eigenanteil to deduct and the tax-free subsidy (§ 3 Nr. 15 EStG),
+    corrections of earlier months included; the Kostenstelle is left for payroll to fill."""
+    people: dict[int, list[Cell]] = {}
+    for line in lines:
+        row = people.setdefault(line.abo_id, [line.personalnummer, line.nachname, line.vorname, 0, 0, None])
+        row[3] += line.eigenanteil_cent  # type: ignore[operator]
+        row[4] += line.zuschuss_cent  # type: ignore[operator]
+    return [[*row[:3], euro(row[3]), euro(row[4]), row[5]] for row in people.values()]  # type: ignore[arg-type]
+
+
+FILES = {
+    'abrechnung': ('Abrechnung', STATEMENT_COLUMNS, statement_rows),
+    'lohnabrechnung': ('Lohnabrechnung', PAYROLL_COLUMNS, payroll_rows),
+}
+
+
+@dataclass(frozen=True)
+class Download:
+    content: bytes
+    file_name: str
+
+
+async def month_file(actor: PortalUser, contract_id: int, month: date, kind: str, file_format: str, *,
+                     client: str = '') -> Download:
+    """A file of the contract's month: 'abrechnung' (the statement, participant list) or 'lohnabrechnung' (payroll),
+    as 'csv' or 'xlsx'. An open month's file says 'Vorschau' in its name."""
+    if kind not in FILES or file_format not in ('csv', 'xlsx'):
+        raise ServiceError('Diese Datei gibt es nicht.')
+    found = await statement(actor, contract_id, month)
+    title, columns, to_rows = FILES[kind]
+    rows = to_rows(found.lines)
+    content = csv_bytes(columns, rows) if file_format == 'csv' else xlsx_bytes(title, columns, rows)
+    await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, customer_id=found.contract.customer_id,  # type: ignore[attr-defined]
+                       object_type='contract', object_id=found.contract.id,
+                       details={'monat': found.monat.isoformat(), 'datei': kind, 'format': file_format}, client=client)
+    suffix = '' if found.closed else '_Vorschau'
+    return Download(content, f'{title}_{found.contract.vertragsnummer}_{found.monat:%Y-%m}{suffix}.{file_format}')
+
+
+# --- every customer's month (staff) -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    contract_id: int
+    vertragsnummer: str
+    firma: str
+    totals: Totals
+
+
+@dataclass
+class MonthOverview:
+    monat: date
+    run: BillingRun | None
+    rows: list[OverviewRow]
+    totals: Totals
+
+
+OVERVIEW_COLUMNS = ('Vertragsnummer', 'Firma', 'Personen', 'Preis', 'Arbeitgeberzuschuss', 'Rabatt', 'Eigenanteil')
+
+
+async def month_overview(actor: PortalUser, month: date) -> MonthOverview:
+    """Per contract: persons and sums. Closed: one grouped query over the run's lines; open: the preview."""
+    permissions.require(actor, Action.VIEW_MONTH_OVERVIEW, None)
+    month = abo_dates.first_of_month(month)
+    run = await BillingRun.get_or_none(monat=month)
+    per_contract: dict[int, Totals] = defaultdict(Totals)
+    if run is not None:
+        sums = {f'sum_{name}': Sum(name) for name in AMOUNTS}
+        for row in await BillingLine.filter(run_id=run.id).group_by('contract_id', 'art').annotate(
+            count=Count('id'), **sums
+        ).values('contract_id', 'art', 'count', *sums):
+            totals = per_contract[row['contract_id']]
+            totals.personen += row['count'] if row['art'] == LineKind.MONAT else 0
+            for name in AMOUNTS:
+                setattr(totals, name, getattr(totals, name) + int(row[f'sum_{name}'] or 0))
+    else:
+        for line in await _Calculator(month, Abo.all(), SubsidyChange.all(), await tariff.current()).lines():
+            per_contract[line.contract_id].add(line)
+    names = {row[0]: row[1:] for row in await Contract.filter(
+        Q(billing_lines__run_id=run.id) if run is not None else in_contract_month(month)
+    ).distinct().values_list('id', 'vertragsnummer', 'firma')} if per_contract else {}
+    rows = sorted((OverviewRow(contract_id, *names.get(contract_id, ('', '')), totals)
+                   for contract_id, totals in per_contract.items()), key=lambda row: row.vertragsnummer)
+    overall = Totals()
+    for row in rows:
+        overall.add(row.totals)
+    return MonthOverview(month, run, rows, overall)
+
+
+def in_contract_month(month: date) -> Q:
+    return Q(abos__startmonat__lte=abo_dates.last_of_month(month)) & (
+        Q(abos__endmonat__isnull=True) | Q(abos__endmonat__gte=month))
+
+
+async def overview_csv(actor: PortalUser, month: date, *, client: str = '') -> Download:
+    overview = await month_overview(actor, month)
+    rows: list[list[Cell]] = [[row.vertragsnummer, row.firma, row.totals.personen,
+                               *(euro(getattr(row.totals, name)) for name in AMOUNTS)] for row in overview.rows]
+    rows.append(['Summe', None, overview.totals.personen, *(euro(getattr(overview.totals, name)) for name in AMOUNTS)])
+    await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, object_type='billing_month',
+                       object_id=overview.monat.isoformat(), details={'datei': 'monatsuebersicht'}, client=client)
+    suffix = '' if overview.run else '_Vorschau'
+    return Download(csv_bytes(OVERVIEW_COLUMNS, rows), f'Monatsuebersicht_{overview.monat:%Y-%m}{suffix}.csv')

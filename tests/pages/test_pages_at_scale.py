@@ -1,0 +1,103 @@
+"""Every staff page answers at more than 40,000 contracts, on PostgreSQL (where a query takes at most 32,767
+parameters: the start page once failed with HTTP 500 above that) and on SQLite.
+
+The database is prepared before the app starts: migrations, the demo data (the logins), then the rows of
+tests/scale_data.py in one SQL script (seconds). The staff member logs in with the second factor and opens every
+page of the sidebar and of a contract through NiceGUI's simulated user; each must show its heading.
+(tests/services/test_page_bounds.py checks that the same pages read rows bounded by what they show.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from nicegui.testing import User
+from tortoise.backends.base.executor import EXECUTOR_CACHE
+
+from models import Contract, Role
+from services import clock
+from services.settings import reset_settings
+from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES
+from tests.pages.conftest import log_in
+from tests.pages.test_contracts_page import open_infos
+from tests.scale_data import prepare_portal_database
+
+CONTRACTS = 41_000
+CUSTOMERS = 4_000
+DEMO_CONTRACT = 'DJ-2024-0117'
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=['sqlite', 'postgres'])
+def scale_database(request: pytest.FixtureRequest, portal_database: Path, sqlite_template: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The portal's database for this test, filled before main.py starts on it (after conftest's portal_database,
+    whose DATABASE_URL this one replaces)."""
+    if request.param == 'sqlite':
+        shutil.copy(sqlite_template, portal_database)
+        url = f'sqlite://{portal_database}'
+        asyncio.run(prepare_portal_database(url, CONTRACTS, CUSTOMERS, clock.today()))
+        monkeypatch.setenv('DATABASE_URL', url)
+        reset_settings()
+        yield url
+        return
+    name = f'test_scale_{os.getpid()}'
+    try:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name}'))
+    except (OSError, asyncpg.PostgresError) as error:
+        if REQUIRE_POSTGRES:
+            raise
+        pytest.skip(f'PostgreSQL not reachable ({error}); set REQUIRE_POSTGRES=1 to make this an error')
+    asyncio.run(_admin(f'CREATE DATABASE {name}'))
+    url = POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + name
+    try:
+        asyncio.run(prepare_portal_database(url, CONTRACTS, CUSTOMERS, clock.today()))
+        monkeypatch.setenv('DATABASE_URL', url)
+        reset_settings()
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
+        EXECUTOR_CACHE.clear()
+
+
+async def test_every_staff_page_answers_at_scale(scale_database: str, user: User) -> None:
+    assert await Contract.all().count() > 40_000
+    contract = await Contract.get(vertragsnummer=DEMO_CONTRACT)
+    await log_in(user, Role.STAFF)
+    await user.should_see('Willkommen, Sabine Krüger')
+    (warnings,) = user.find(marker='code-warnings').elements  # 20 of many thousands, and how many more
+    assert len(warnings.rows) == 20
+    assert any('Kundencode läuft am' in row['hinweis'] for row in warnings.rows)
+    await user.should_see('weitere Verträge ohne gültigen oder mit bald ablaufendem Kundencode')
+
+    await user.open('/vertragsverwaltung')
+    await user.should_see('Alle Kunden des Verkehrsunternehmens')
+    await open_infos(user, DEMO_CONTRACT)
+    await user.should_see('Kundennummer')
+
+    pages = {
+        f'/vertragsverwaltung/{contract.id}/antraege': f'Anträge und Abos – Vertrag {DEMO_CONTRACT}',
+        f'/vertragsverwaltung/{contract.id}/massenupload': f'Massenupload – Vertrag {DEMO_CONTRACT}',
+        '/anwender': 'Anwender eines Kunden verwalten',
+        '/anwender?kundennummer=S1': 'Masse 1 GmbH',
+        '/protokoll': 'alle Ereignisse aller Kunden',
+        '/verwaltung': 'Kunden anlegen und Verträge pflegen',
+        '/profil': 'Profil',
+        '/': 'Willkommen, Sabine Krüger',
+    }
+    for path, heading in pages.items():
+        await user.open(path)
+        await user.should_see(heading)

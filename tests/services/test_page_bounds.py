@@ -1,0 +1,118 @@
+"""Every staff page's services read rows bounded by what the page shows, not by how many contracts exist.
+
+Counted at the database client: the rows that every query of a page's services hands to Python. With a few thousand
+contracts a page that loads "all active contracts" reads thousands; a bounded one reads its page, its tiles' counts
+and its warnings. (tests/pages/test_pages_at_scale.py opens the same pages through the UI at 40,000+ contracts.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from tortoise.connection import connections
+
+from models import Contract, ContractStatus, PortalUser
+from services import (
+    abos,
+    antraege,
+    anwender,
+    audit_log,
+    backoffice,
+    codes,
+    contracts,
+    dashboard,
+    massenupload,
+    second_factor,
+)
+from services.table_query import TableRequest
+from tests.scale_data import fill
+
+TODAY = date(2026, 11, 25)
+CONTRACTS = 3_000
+CUSTOMERS = 300
+# A page shows at most a table page (≤ 100 rows), 20 warnings, 8 events, 5 customers and a few counts.
+MOST_ROWS = 160
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr('services.clock.today', lambda: TODAY)
+
+
+@contextmanager
+def rows_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """The number of rows each query returns to Python, counted at the default connection's client."""
+    client = connections.get('default')
+    counts: list[int] = []
+    execute_query, execute_query_dict = client.execute_query, client.execute_query_dict
+
+    async def counted_query(query: str, values: list | None = None):
+        result = await execute_query(query, values)
+        counts.append(len(result[1]))
+        return result
+
+    async def counted_dict(query: str, values: list | None = None):
+        result = await execute_query_dict(query, values)
+        counts.append(len(result))
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(client, 'execute_query', counted_query)
+        patch.setattr(client, 'execute_query_dict', counted_dict)
+        yield counts
+
+
+async def a_staff_page(actor: PortalUser, contract: Contract) -> dict[str, Callable[[], Awaitable[object]]]:
+    """What each staff page asks its services for when it opens (pages/*.py), one entry per page."""
+    request = TableRequest(page_size=100)
+    return {
+        'dashboard': lambda: dashboard.overview(actor),
+        'vertragsverwaltung': lambda: contracts.list_contracts(actor, request, only_active=False),
+        'infos': lambda: codes.current_code(actor, contract.id),
+        'antraege': lambda: antraege.list_antraege(actor, contract.id, request),
+        'abos': lambda: abos.list_abos(actor, contract.id, request),
+        'massenupload': lambda: massenupload.upload_history(actor, contract.id),
+        'anwender': lambda: anwender.company(actor, 'S1'),
+        'protokoll': lambda: audit_log.list_events(actor, request),
+        'verwaltung': lambda: backoffice.find_contract(actor, contract.vertragsnummer),
+        'profil': lambda: audit_log.recent_logins(actor),
+        'profil_codes': lambda: second_factor.remaining_recovery_codes(actor),
+    }
+
+
+async def test_no_staff_page_reads_rows_by_the_number_of_contracts(
+    staff: PortalUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await fill(CONTRACTS, CUSTOMERS, TODAY)
+    contract = await Contract.filter(status=ContractStatus.AKTIV).order_by('id').first()
+    assert contract is not None
+    read = {}
+    for page, call in (await a_staff_page(staff, contract)).items():
+        with rows_read(monkeypatch) as counts:
+            await call()
+        read[page] = sum(counts)
+    assert {page: rows for page, rows in read.items() if rows > MOST_ROWS} == {}
+
+
+async def test_the_dashboard_at_scale_counts_what_the_tables_count(staff: PortalUser) -> None:
+    """The bounded dashboard still counts every row: tiles, valid codes and the warnings' total."""
+    await fill(CONTRACTS, CUSTOMERS, TODAY)
+    overview = await dashboard.overview(staff)
+    active = CONTRACTS * 7 // 10
+    assert overview.active_contracts == active
+    assert overview.active_abos == active
+    assert overview.open_antraege == len([i for i in await Contract.filter(status=ContractStatus.AKTIV)
+                                          .values_list('id', flat=True) if i % 50 == 0])
+    assert len(overview.open_antraege_contract_ids) == 2  # enough to know the tile cannot link to one contract
+    with_codes = await Contract.filter(status=ContractStatus.AKTIV, codes__id__isnull=False).count()
+    expiring = await Contract.filter(status=ContractStatus.AKTIV, codes__valid_until__lte=date(2026, 12, 25)).count()
+    assert overview.valid_codes == with_codes
+    assert overview.code_warning_count == active - with_codes + expiring
+    assert len(overview.code_warnings) == dashboard.SHOWN_CODE_WARNINGS
+    numbers = [warning.vertragsnummer for warning in overview.code_warnings]
+    assert numbers == sorted(numbers)
+    assert numbers[0] == await Contract.filter(status=ContractStatus.AKTIV).order_by('vertragsnummer') \
+        .first().values_list('vertragsnummer', flat=True)

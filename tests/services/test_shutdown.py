@@ -1,0 +1,37 @@
+"""Graceful shutdown and running imports: on SIGTERM uvicorn stops accepting, then NiceGUI's teardown cancels every
+running event handler (background_tasks.teardown), a Massenupload import among them. The import writes inside one
+transaction, so the cancelled import leaves nothing behind: neither its Anträge nor their Abos."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from models import Abo, Antrag, Contract, PortalUser
+from services import massenupload
+from tests.services.test_massenupload import checked_preview, contract, people, pinned_today, xlsx_file
+
+__all__ = ['contract', 'pinned_today']  # fixtures shared with the Massenupload tests
+
+
+async def test_an_import_cancelled_by_the_shutdown_rolls_back(db: str, admin: PortalUser, contract: Contract,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    data = xlsx_file(people(30))
+    preview = await checked_preview(admin, contract, data, 'liste.xlsx')
+    writing_abos, never = asyncio.Event(), asyncio.Event()
+    bulk_create = Abo.bulk_create
+
+    async def stalled(*args: object, **kwargs: object) -> object:
+        writing_abos.set()  # the Anträge are written (inside the transaction); the shutdown comes now
+        await never.wait()
+        return await bulk_create(*args, **kwargs)
+
+    monkeypatch.setattr(Abo, 'bulk_create', stalled)
+    task = asyncio.create_task(massenupload.import_upload(admin, contract.id, preview, 'liste.xlsx', data))
+    await asyncio.wait_for(writing_abos.wait(), 10)
+    task.cancel()  # what background_tasks.teardown does to a running event handler
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await Antrag.filter(contract_id=contract.id).count() == 0
+    assert await Abo.filter(contract_id=contract.id).count() == 0

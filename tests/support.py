@@ -1,0 +1,29 @@
+"""Helpers shared by the page and the browser tests."""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+
+from services.demo_data import DEMO_LOGINS
+
+_last_step: dict[str, int] = {}
+
+
+def fresh_totp_code(secret: str) -> str:
+    """A code the portal has not seen yet: it accepts each time step once, the current one and the next (one step of
+    clock drift). Two logins in one 30-s step take the next step; a third waits for the clock (bounded: < 30 s)."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        current = int(time.time() // totp.interval)
+        step = max(current, _last_step.get(secret, -1) + 1)
+        if step <= current + 1:
+            _last_step[secret] = step
+            return totp.generate_otp(step)
+        time.sleep(0.5)
+
+
+def totp_secret_of(email: str) -> str | None:
+    """The demo login's enrolled second factor, if it has one (staff)."""
+    return next((login.totp_secret for login in DEMO_LOGINS if login.email == email), None)
