@@ -24,6 +24,11 @@ def fresh_totp_code(secret: str) -> str:
         time.sleep(0.5)
 
 
+def forget_totp_codes() -> None:
+    """A fresh database has seen no code: the page tests start each test with one."""
+    _last_step.clear()
+
+
 def totp_secret_of(email: str) -> str | None:
     """The demo login's enrolled second factor, if it has one (staff)."""
     return next((login.totp_secret for login in DEMO_LOGINS if login.email == email), None)

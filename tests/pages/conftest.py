@@ -11,7 +11,14 @@ from nicegui.testing import User
 
 from services.demo_data import DEMO_LOGINS
 from services.settings import reset_settings
-from tests.support import fresh_totp_code
+from tests.support import forget_totp_codes, fresh_totp_code
+
+
+@pytest.fixture(autouse=True)
+def codes_of_a_fresh_database() -> None:
+    """Each page test runs on a fresh copy of the database, which has accepted no TOTP step yet (without this, the
+    third staff login within 30 s would wait for the next step)."""
+    forget_totp_codes()
 
 
 @pytest.fixture(autouse=True)
