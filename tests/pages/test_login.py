@@ -6,7 +6,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 from services.auth import WRONG_CREDENTIALS
-from tests.pages.conftest import demo_login, log_in
+from tests.pages.conftest import demo_login, log_in, wait_until
 
 
 @pytest.mark.parametrize('path', ['/', '/vertragsverwaltung', '/anwender', '/passwort'])
@@ -63,6 +63,8 @@ async def test_logout_ends_the_session(user: User) -> None:
     await log_in(user)
     await user.should_see('Willkommen, Anna Dietrich')
     user.find('Abmelden').click()
+    # not only the text: the dashboard's latest events say 'Anmeldung' too
+    await wait_until(lambda: user.back_history[-1] == '/abmelden', 'the way to the login')
     await user.should_see('Anmeldung')
     await user.open('/')
     await user.should_see('E-Mail-Adresse')
