@@ -21,7 +21,7 @@ from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidCountryCode, InvalidLength, SchwiftyException
 from sepaxml import SepaDD
 
-from models import Abo, BillingLine, BillingRun, PortalUser, Produktangebot, Role, SepaMandate
+from models import Abo, BillingLine, BillingRun, PortalUser, Produktangebot, SepaMandate
 from services import abo_dates, audit, clock, permissions
 from services.audit import AuditKind
 from services.billing import Download
@@ -112,7 +112,7 @@ def masked_iban(iban: str) -> str:
 
 def shown_iban(viewer: PortalUser | None, iban: str) -> str:
     """The whole IBAN for transit staff only; everyone else (companies, the Self-Service) sees it masked."""
-    if viewer is not None and viewer.role == Role.STAFF:
+    if viewer is not None and permissions.role_may(viewer, Action.VIEW_ALL_CUSTOMERS):
         return IBAN(iban).formatted
     return masked_iban(iban)
 
