@@ -9,7 +9,7 @@ from models import Abo, Antrag, AntragStatus, Contract, PortalUser
 from pages.forms import confirm
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
-from services import abo_dates, abos, antraege, contracts, permissions
+from services import abo_dates, abo_status, abos, antraege, clock, contracts, permissions
 from services.errors import NotFound, ServiceError, ValidationError
 from services.permissions import Action
 from services.table_query import TableRequest
@@ -26,6 +26,8 @@ ABO_COLUMNS = (
     Column('endmonat', 'Ende'), Column('status', 'Status'), Column('ticketart', 'Ticketart'),
 )
 STATUS_OPTIONS = {'offen': 'offen', 'genehmigt': 'genehmigt', 'abgelehnt': 'abgelehnt', 'alle': 'alle'}
+ABO_STATUS_OPTIONS = {'alle': 'alle', 'künftig': 'künftig (ab …)', 'aktiv': 'aktiv', 'gekündigt': 'gekündigt',
+                      'beendet': 'beendet'}
 
 
 def antrag_row(antrag: Antrag) -> dict[str, object]:
@@ -41,7 +43,7 @@ def abo_row(abo: Abo) -> dict[str, object]:
     return {
         'id': abo.id, 'label': f'{abo.vorname} {abo.nachname}', 'nachname': f'{abo.nachname}, {abo.vorname}',
         'personalnummer': abo.personalnummer or '–', 'startmonat': format_german_date(abo.startmonat),
-        'endmonat': format_german_date(abo.endmonat) or '–', 'status': abo.status.value,
+        'endmonat': format_german_date(abo.endmonat) or '–', 'status': abo_status.label(abo, clock.today()),
         'ticketart': abo.ticketart.value,
     }
 
@@ -181,8 +183,14 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
 
 
 async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end: bool) -> ServerTable:
+    state = {'status': 'alle'}
+
     async def fetch(request: TableRequest):
-        return await abos.list_abos(user, contract.id, request)
+        return await abos.list_abos(user, contract.id, request, status=state['status'])
+
+    async def set_status(event: events.ValueChangeEventArguments) -> None:
+        state['status'] = event.value
+        await table.update(page=1)
 
     async def download(export_format: str) -> None:
         if export_format == 'csv':
@@ -197,6 +205,8 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end
 
     with ui.card().classes('portal-card w-full gap-2'):
         with ui.row().classes('items-center w-full gap-2'):
+            ui.select(ABO_STATUS_OPTIONS, value='alle', label='Status', on_change=set_status).props(
+                'outlined dense').classes('w-44').mark('abo-status-filter')
             ui.button('CSV herunterladen', icon='download', on_click=lambda: download('csv')).props('outline no-caps')
             ui.button('Excel herunterladen', icon='download', on_click=lambda: download('xlsx')).props(
                 'outline no-caps')
