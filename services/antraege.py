@@ -9,8 +9,9 @@ from __future__ import annotations
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from models import Abo, AboStatus, Antrag, AntragStatus, PortalUser
+from models import Abo, Antrag, AntragStatus, PortalUser
 from services import audit, clock, permissions
+from services.abos import abo_from
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -86,13 +87,9 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
 
 
 async def create_abo_from(antrag: Antrag) -> Abo:
-    return await Abo.create(
-        contract_id=antrag.contract_id, employee_id=antrag.employee_id, antrag=antrag,  # type: ignore[attr-defined]
-        vorname=antrag.vorname, nachname=antrag.nachname, geburtsdatum=antrag.geburtsdatum,
-        personalnummer=antrag.personalnummer, strasse=antrag.strasse, plz=antrag.plz, ort=antrag.ort,
-        ticketart=antrag.ticketart, startmonat=antrag.startmonat, status=AboStatus.AKTIV,
-        person_key=antrag.person_key, created_at=clock.now(),
-    )
+    abo = abo_from(antrag, clock.now())
+    await abo.save()
+    return abo
 
 
 async def approve_many(actor: PortalUser, antrag_ids: list[int], *, client: str = '') -> tuple[int, list[str]]:

@@ -20,6 +20,7 @@ from nicegui.testing import User
 
 from models import Abo, Antrag, AntragSource, Contract, Role, Upload, UploadResult
 from services import abo_dates, massenupload
+from services.massenupload import workflow
 from tests.pages.conftest import log_in
 from tests.services.test_massenupload import PNG, csv_file, person, xlsx_file
 
@@ -258,7 +259,7 @@ async def test_leaving_the_page_stops_reading_its_file(user: User, monkeypatch: 
         cancelled.append(cancel.is_set())
         return original(*args, cancel=cancel, **kwargs)
 
-    monkeypatch.setattr(massenupload, 'read_upload', slow_read)
+    monkeypatch.setattr(workflow, 'read_upload', slow_read)
     await open_page(user)
     await upload(user, 'liste.csv', csv_file(rows(3)))
     await wait_until(started.is_set, 'the read to start')
