@@ -135,6 +135,13 @@ async def preview_upload(
                              mode=mode)
         await _store_check(actor, contract, unreadable, client)
         raise
+    return await keep_check(actor, contract.id, preview, client=client)
+
+
+async def keep_check(actor: PortalUser, contract_id: int, preview: Preview, *, client: str = '') -> Preview:
+    """A read preview checked against the contract and kept in an Upload row (its id in `upload_id`): the second
+    half of `preview_upload`, for callers that read the file themselves (benchmarks)."""
+    contract = await get_contract(actor, contract_id)
     checked = await check_against_contract(actor, contract.id, preview)
     upload = await _store_check(actor, contract, checked, client)
     return replace(checked, upload_id=upload.id)
