@@ -6,7 +6,7 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import Abo, Antrag, AntragStatus, Contract, PortalUser
-from pages.forms import confirm
+from pages.forms import chosen_month, confirm
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
 from services import abo_dates, abo_status, abos, antraege, clock, contracts, permissions
@@ -246,15 +246,29 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end
 
 
 async def _end_dialog(user: PortalUser, row: dict, client: str, refresh) -> None:
+    """"Abo beenden zum …": the months the service allows, the next possible end first (and preselected)."""
+    try:
+        ends = await abos.end_choices(user, row['id'])
+    except ServiceError as error:
+        ui.notify(str(error), type='negative')
+        return
+
+    def choose() -> ui.select:
+        return ui.select({end.isoformat(): f'{format_german_date(end)} ({abo_dates.month_label(end)})'
+                          for end in ends}, value=ends[0].isoformat() if ends else None,
+                         label='Abo beenden zum').props('outlined').classes('w-full').mark('endmonat')
+
+    fields: list[ui.select] = []
     if not await confirm(
         f'Abo von {row.get("label", "")} beenden?',
-        'Zum Beispiel, weil die Person das Unternehmen verlässt. Das Abo endet nach der Stichtagsregel zum '
-        'Monatsende (bis zum Stichtag) oder zum Ende des Folgemonats.',
-        'Abo beenden',
+        'Zum Beispiel, weil die Person das Unternehmen verlässt. Frühestens nach der Stichtagsregel zum Monatsende '
+        '(bis zum Stichtag) oder zum Ende des Folgemonats, auch später.',
+        'Abo beenden', body=lambda: fields.append(choose()),
     ):
         return
+    chosen = chosen_month(fields[0].value)
     try:
-        abo = await abos.end_abo(user, row['id'], client=client)
+        abo = await abos.end_abo(user, row['id'], endmonat=chosen, client=client)
     except ServiceError as error:
         ui.notify(str(error), type='negative')
     else:

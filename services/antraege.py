@@ -15,8 +15,9 @@ from datetime import date
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from models import Abo, AboStatus, Antrag, AntragStatus, PortalUser
+from models import Abo, Antrag, AntragStatus, PortalUser
 from services import abo_dates, audit, clock, permissions
+from services.abos import abo_from
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -96,13 +97,11 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
 
 async def create_abo_from(antrag: Antrag, startmonat: date | None = None) -> Abo:
     """The Abo of an approved Antrag, from `startmonat` (default: the requested month)."""
-    return await Abo.create(
-        contract_id=antrag.contract_id, employee_id=antrag.employee_id, antrag=antrag,  # type: ignore[attr-defined]
-        vorname=antrag.vorname, nachname=antrag.nachname, geburtsdatum=antrag.geburtsdatum,
-        personalnummer=antrag.personalnummer, strasse=antrag.strasse, plz=antrag.plz, ort=antrag.ort,
-        ticketart=antrag.ticketart, startmonat=startmonat or antrag.startmonat, status=AboStatus.AKTIV,
-        person_key=antrag.person_key, created_at=clock.now(),
-    )
+    abo = abo_from(antrag, clock.now())
+    if startmonat is not None:
+        abo.startmonat = startmonat
+    await abo.save()
+    return abo
 
 
 @dataclass(frozen=True)

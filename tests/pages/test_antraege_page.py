@@ -464,6 +464,28 @@ async def test_ending_an_abo_asks_first(user: User) -> None:
     assert open_dialogs(user) == []
 
 
+async def test_the_company_picks_the_month_an_abo_ends(user: User) -> None:
+    """Issue 15: "Abo beenden zum …" offers the months the service allows, the next possible end preselected."""
+    lena, _ = await approved_abos(LENA, JONAS)
+    await open_page(user, await demo_contract(), query='?tab=abos')
+    row = next(row for row in abos_table(user).rows if row['id'] == lena.id)
+    started = await trigger(user, abos_table(user), 'end', row)
+    dialog = the_dialog(user)
+    (month,) = [element for element in dialog.descendants() if isinstance(element, ui.select)]
+    first = abo_dates.cancellation_end(TODAY, START)
+    assert month.props['label'] == 'Abo beenden zum'
+    assert month.value == first.isoformat()
+    assert month.options[first.isoformat()] == f'{format_german_date(first)} ({abo_dates.month_label(first)})'
+    assert len(month.options) == abo_dates.MAX_END_MONTHS_AHEAD + 1
+    later = abo_dates.last_of_month(abo_dates.first_of_month(first, 3))
+    month.value = later.isoformat()
+    await click(user, 'Abo beenden', dialog)
+    await settle(started)
+    await user.should_see(f'Das Abo endet am {format_german_date(later)}.')
+    stored = await Abo.get(id=lena.id)
+    assert (stored.status, stored.endmonat) == (AboStatus.GEKUENDIGT, later)
+
+
 async def download(user: User, label: str) -> bytes:
     """Click a download button; the simulation records the download (as a response) instead of saving a file."""
     before = len(user.download.http_responses)
