@@ -73,9 +73,16 @@ async def random_contracts(db: str) -> list[Contract]:
 
 
 @pytest.mark.parametrize('only_active', [False, True])
+@pytest.mark.parametrize('matches', ['few', 'many'])
 async def test_search_finds_exactly_the_substring_matches(
-    random_contracts: list[Contract], staff: PortalUser, only_active: bool
+    random_contracts: list[Contract], staff: PortalUser, only_active: bool, matches: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Both ways of table_query._searched: few matches read by id (from the trigram index), and many (probes of 0
+    rows, so every match is 'many'): a substring filter read along the order."""
+    if matches == 'many':
+        monkeypatch.setattr(table_query, 'PROBE', 0)
+        monkeypatch.setattr(table_query, 'FTS_PROBE', 0)
     for term in TERMS:
         expected = [
             contract.id for contract in sorted(random_contracts, key=lambda c: (c.vertragsnummer, c.id))
