@@ -96,6 +96,9 @@ async def test_every_staff_page_answers_at_scale(scale_database: str, user: User
         '/protokoll': 'alle Ereignisse aller Kunden',
         '/verwaltung': 'Kunden anlegen und Verträge pflegen',
         '/profil': 'Profil',
+        '/abrechnung': 'Monatsübersicht',  # the month overview across every customer (staff)
+        f'/abrechnung?vertrag={contract.id}': f'{DEMO_CONTRACT} · ',  # one contract's statement of the month
+        '/tarife': 'Tarifstufen',
         '/': 'Willkommen, Sabine Krüger',
     }
     for path, heading in pages.items():
