@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_invoices_sepa')]
+    dependencies = [('models', '0012_scale')]
 
     initial = False
 

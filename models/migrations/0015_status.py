@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0011_invoices_sepa')]
+    dependencies = [('models', '0014_upload')]
 
     initial = False
 
