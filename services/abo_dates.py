@@ -27,6 +27,19 @@ def first_open_start_month(today: date) -> date:
     return first_of_month(today, 1 if today.day <= get_settings().cutoff_day else 2)
 
 
+def approval_deadline(startmonat: date) -> date:
+    """'genehmigen bis': the cut-off day of the month before the start month (the day the Antrag must be approved by
+    to start then; CUTOFF_DAY 31 means the last day of a shorter month)."""
+    previous = first_of_month(startmonat, -1)
+    return min(previous + timedelta(days=get_settings().cutoff_day - 1), last_of_month(previous))
+
+
+def approval_start(requested: date, today: date) -> date:
+    """The start month of an Abo approved today: the requested one until its deadline, else the first month still
+    open today, never back-dated (submitted 05.11. for 01.12., approved 20.01. → 01.03.)."""
+    return requested if today <= approval_deadline(requested) else first_open_start_month(today)
+
+
 def open_start_months(today: date) -> list[date]:
     first = first_open_start_month(today)
     return [first_of_month(first, offset) for offset in range(OFFERED_START_MONTHS)]

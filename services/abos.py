@@ -7,7 +7,8 @@ from datetime import date, datetime
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, Antrag, PortalUser
-from services import abo_dates, audit, clock, permissions
+from services import abo_dates, abo_status, audit, clock, permissions
+from services.abo_status import AboState
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import NotFound, ServiceError, ValidationError
@@ -18,13 +19,21 @@ from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import format_german_date
 
 SORTABLE = ('nachname', 'personalnummer', 'startmonat', 'endmonat', 'status', 'ticketart')
+STATUS_FILTERS = ('alle', *(state.value for state in AboState))
 EXPORT_COLUMNS = ('Nachname', 'Vorname', 'Personalnummer', 'Beginn', 'Ende', 'Status', 'Ticketart')
 
 
-async def list_abos(actor: PortalUser, contract_id: int, request: TableRequest) -> TablePage[Abo]:
+async def list_abos(actor: PortalUser, contract_id: int, request: TableRequest, *, status: str = 'alle'
+                    ) -> TablePage[Abo]:
+    """The contract's Abos; `status` one of STATUS_FILTERS, filtered and sorted by the status of today
+    (services/abo_status.py), not by the stored word."""
     contract = await get_contract(actor, contract_id)
     permissions.require(actor, Action.VIEW_ABOS, contract.customer_id)  # type: ignore[attr-defined]
-    return await fetch_page(permissions.scoped(Abo.filter(contract_id=contract.id), actor), request, SORTABLE)
+    today = clock.today()
+    queryset = permissions.scoped(Abo.filter(contract_id=contract.id), actor)
+    if status in STATUS_FILTERS[1:]:
+        queryset = queryset.filter(abo_status.state_filter(AboState(status), today))
+    return await fetch_page(queryset, request, SORTABLE, computed={'status': abo_status.state_rank(today)})
 
 
 def abo_from(antrag: Antrag, created_at: datetime) -> Abo:
@@ -78,9 +87,10 @@ async def end_abo(actor: PortalUser, abo_id: int, *, endmonat: date | None = Non
 
 
 def _export_rows(abos: list[Abo]) -> list[list[str]]:
+    today = clock.today()
     return [[
         abo.nachname, abo.vorname, abo.personalnummer, format_german_date(abo.startmonat),
-        format_german_date(abo.endmonat), abo.status.value, abo.ticketart.value,
+        format_german_date(abo.endmonat), abo_status.label(abo, today), abo.ticketart.value,
     ] for abo in abos]
 
 
