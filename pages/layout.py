@@ -120,7 +120,7 @@ def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuild
             apply_theme()
             drawer = _sidebar(path, user)
             _header(user, drawer, lambda: guard.sign_out(client_address(request)))
-            with ui.column().classes('w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
+            with ui.column().classes('page-frame w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
                 await build(user, request)
             return None
 

@@ -28,6 +28,6 @@ def self_service_frame(
             ).classes('no-wrap').tooltip('Meine Abos')
         if on_logout is not None:
             ui.button('Abmelden', icon='logout', on_click=on_logout).props('flat no-caps color=white')
-    with ui.column().classes('w-full max-w-screen-md mx-auto q-pa-md gap-4'):
+    with ui.column().classes('page-frame w-full max-w-screen-md mx-auto q-pa-md gap-4'):
         ui.label(title).classes('page-title').props('role=heading aria-level=1')
         yield
