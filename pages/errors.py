@@ -16,6 +16,7 @@ from nicegui.client import Client
 from nicegui.page import page
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pages.components import legal_footer
 from pages.layout import PRODUCT_NAME
 from pages.theme import apply_theme
 
@@ -31,6 +32,7 @@ SERVER_ERROR_TEXT = ('Die Seite konnte nicht angezeigt werden. Bitte versuchen S
 def error_content(status: int, title: str, text: str) -> None:
     """The card of an error page; no detail of the cause, which is for the log only."""
     apply_theme()
+    legal_footer()
     with ui.column().classes('w-full items-center q-pa-xl'), ui.card().classes('portal-card q-pa-lg gap-3').style(
         'width: min(560px, 95vw)'
     ):

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.components import set_props
+from pages.components import legal_footer, set_props
 from pages.session_cookie import Area, session_token
 from pages.session_cookie import client_address as client_address  # the pages' one import for the shell
 from pages.session_guard import SessionGuard
@@ -122,6 +122,7 @@ def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuild
             _header(user, drawer, lambda: guard.sign_out(client_address(request)))
             with ui.column().classes('page-frame w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
                 await build(user, request)
+            legal_footer()
             return None
 
         return build

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from pages.components import legal_footer
 from pages.theme import apply_theme
 
 
@@ -31,3 +32,4 @@ def self_service_frame(
     with ui.column().classes('page-frame w-full max-w-screen-md mx-auto q-pa-md gap-4'):
         ui.label(title).classes('page-title').props('role=heading aria-level=1')
         yield
+    legal_footer()
