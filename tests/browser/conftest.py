@@ -101,7 +101,7 @@ def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.update(
         HOST='127.0.0.1', PORT=str(port), DATABASE_URL=f'sqlite://{directory / "browser.db"}', DEMO_DATA='1',
         STORAGE_SECRET='browser-tests', ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192',
-        KIOSK_IDLE_SECONDS='4', KIOSK_COUNTDOWN_SECONDS='3',  # the kiosk test waits for a reset
+        KIOSK_IDLE_SECONDS='4',  # the kiosk test waits for a reset (4 s + the 20 s countdown)
         NICEGUI_STORAGE_PATH=str(directory / 'nicegui'),  # keep the session storage out of the project
         PYTHONUNBUFFERED='1',
     )
