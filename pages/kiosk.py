@@ -22,6 +22,8 @@ router = APIRouter()
 NEW_DEVICE = 'neues_geraet'
 ANNOUNCE_AGAIN = 10  # seconds before the wipe: the countdown is announced when it appears and once more here
 
+# 16 px hints and errors need room: Quasar keeps a field's messages in a 20 px absolute box, where two lines of
+# 16 px ran into the next field; here they are in the flow and push it down.
 KIOSK_CSS = '''
 body { overflow-x: hidden; user-select: none; -webkit-user-select: none; }
 .kiosk .q-btn, .kiosk-dialog .q-btn { min-height: 56px; min-width: 56px; font-size: 1.15rem; }
@@ -33,6 +35,8 @@ body { overflow-x: hidden; user-select: none; -webkit-user-select: none; }
 .kiosk .q-field__bottom, .kiosk .text-caption, .kiosk .text-body2, .kiosk [role=alert], .kiosk-text,
 .kiosk-dialog .text-body2, .kiosk-dialog .nicegui-markdown { font-size: 16px !important; line-height: 1.5; }
 .kiosk input, .kiosk textarea { user-select: text; -webkit-user-select: text; }
+.kiosk .q-field--with-bottom { padding-bottom: 0; }
+.kiosk .q-field__bottom { position: static; transform: none; padding-top: 4px; }
 .kiosk-announcement { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 599.98px) {

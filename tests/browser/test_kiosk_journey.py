@@ -29,6 +29,12 @@ SMALL_TEXT_JS = """() => [...document.querySelectorAll(
   .filter(element => element.offsetParent !== null && element.innerText.trim())
   .map(element => [element.innerText.trim().slice(0, 40), parseFloat(getComputedStyle(element).fontSize)])
   .filter(([text, size]) => size < 16)"""
+# Messages that run out of their field into the next one (Quasar keeps them in a 20 px box).
+OVERFLOWING_MESSAGES_JS = """() => [...document.querySelectorAll('.kiosk .q-field__messages')]
+  .filter(element => element.offsetParent !== null && element.innerText.trim())
+  .filter(element => element.getBoundingClientRect().bottom
+                     > element.closest('.q-field').getBoundingClientRect().bottom + 0.5)
+  .map(element => element.innerText.trim())"""
 LANDSCAPE = {'width': 1920, 'height': 1080}
 
 
@@ -52,6 +58,7 @@ def test_kiosk_resets_after_idle_time(page: Page, browser: Browser, portal_url: 
         expect(kiosk.get_by_role('button', name='Passwort anzeigen')).to_have_count(2)
         assert kiosk.evaluate(TARGETS_JS) == []
         assert kiosk.evaluate(SMALL_TEXT_JS) == []
+        assert kiosk.evaluate(OVERFLOWING_MESSAGES_JS) == []
         assert kiosk.evaluate('document.documentElement.scrollWidth <= window.innerWidth')
         screenshot(kiosk, f'kiosk-{name}-form')
         expect(kiosk.get_by_text('Sind Sie noch da?')).to_be_visible(timeout=RESET_TIMEOUT_MS)
