@@ -119,7 +119,7 @@ class ContractInfoDrawer:
                 ui.image(segno.make(link, error='m').svg_data_uri(scale=4, border=4)).props(
                     'fit=contain no-spinner no-transition alt="QR-Code mit dem Link zum Self-Service"'
                 ).style(f'width: {QR_SIZE}; height: {QR_SIZE}; flex: none').mark('self-service-qr')
-                with ui.column().classes('gap-1 col-grow').style('min-width: 12rem'):
+                with ui.column().classes('gap-1').style('flex: 1 1 12rem; min-width: 12rem'):  # beside it if room
                     ui.label('Link zum Self-Service für Ihre Mitarbeitenden:').classes('text-body2')
                     ui.link(link, link, new_tab=True).classes('text-body2 break-all')
         if contract.status != ContractStatus.AKTIV:
