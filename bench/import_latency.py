@@ -147,7 +147,7 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace) -> Me
             start = abo_dates.first_open_start_month(clock.today())
             data = xlsx_bytes(employee_rows(args.rows, args.seed, 'imp', start))
             contract = await new_contract(setup)
-            preview = await massenupload.check_against_contract(
+            preview = await massenupload.keep_check(
                 setup.admin, contract.id, await asyncio.to_thread(massenupload.read_upload, data, 'liste.xlsx',
                                                                   clock.today()))
             assert preview.importable, preview.faults[:3]
@@ -156,7 +156,7 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace) -> Me
             with Ticker() as ticker:
                 started = time.perf_counter()
                 during, upload = await other_users(staff, pages, massenupload.import_upload(
-                    setup.admin, contract.id, preview, 'liste.xlsx', data))
+                    setup.admin, contract.id, preview.upload_id))
                 seconds = time.perf_counter() - started
             assert upload.imported_count == args.rows, upload.message  # type: ignore[attr-defined]
             measured.values = {

@@ -1,4 +1,5 @@
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 
@@ -25,4 +26,6 @@ class Kundencode(Model):
 
     class Meta:
         table = 'kundencode'
-        indexes = [('contract_id', 'revoked_at')]
+        # The current codes (not revoked, valid until today or later) with their contract: the Dashboard's counts.
+        indexes = [('contract_id', 'revoked_at'),
+                   Index(fields=['revoked_at', 'valid_until', 'contract_id'], name='ix_kundencode_current')]

@@ -5,13 +5,23 @@ from tortoise.models import Model
 
 
 class UploadResult(StrEnum):
+    GEPRUEFT = 'geprüft'  # checked without a fault: the rows wait in `checked_rows` until "Importieren"
     IMPORTIERT = 'importiert'
     FEHLERHAFT = 'fehlerhaft'
     ABGEBROCHEN = 'abgebrochen'
 
 
+class UploadMode(StrEnum):
+    """What the file's rows mean: new people, changes to their Abos, or leavers (keyed by Personalnummer)."""
+
+    NEU = 'neu'
+    AENDERUNG = 'änderung'
+    AUSTRITT = 'austritt'
+
+
 class Upload(Model):
-    """One Massenupload of an employee list for a contract: the history shown on the page."""
+    """One Massenupload of an employee list for a contract: the history shown on the page, and the checked preview
+    the import reads (by id: the browser never sends the rows back)."""
 
     id = fields.IntField(primary_key=True)
     contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
@@ -20,6 +30,7 @@ class Upload(Model):
     uploaded_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
         'models.PortalUser', related_name='uploads', null=True, on_delete=fields.SET_NULL
     )
+    mode = fields.CharEnumField(UploadMode, max_length=20, default=UploadMode.NEU, db_default=UploadMode.NEU.value)
     file_name = fields.CharField(max_length=255)
     file_sha256 = fields.CharField(max_length=64)
     row_count = fields.IntField(default=0)
@@ -28,8 +39,28 @@ class Upload(Model):
     imported_count = fields.IntField(default=0)
     result = fields.CharEnumField(UploadResult, max_length=20)
     message = fields.CharField(max_length=500, default='')
+    checked_on = fields.DateField(null=True)  # the day of the check: a preview of yesterday is not imported
+    checked_rows = fields.JSONField(null=True)  # the checked rows until they are imported (then emptied)
     created_at = fields.DatetimeField()
 
     class Meta:
         table = 'upload'
         indexes = [('contract_id', 'created_at')]
+
+
+class UploadChange(Model):
+    """An Abo as it was before a change or leaver import wrote it: what undoes an import that did not finish (on
+    SQLite each batch commits on its own), and the record of what the file changed."""
+
+    id = fields.IntField(primary_key=True)
+    upload: fields.ForeignKeyRelation[Upload] = fields.ForeignKeyField(
+        'models.Upload', related_name='changes', on_delete=fields.CASCADE
+    )
+    abo: fields.ForeignKeyRelation['Abo'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Abo', related_name='upload_changes', on_delete=fields.CASCADE
+    )
+    before = fields.JSONField()
+
+    class Meta:
+        table = 'upload_change'
+        indexes = [('upload_id', 'id')]
