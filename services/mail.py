@@ -20,7 +20,7 @@ from services import audit, clock, permissions
 from services.audit import AuditKind
 from services.permissions import Action
 from services.settings import get_settings
-from services.validation import format_german_date, format_german_datetime, format_euro
+from services.validation import format_euro, format_german_date, format_german_datetime
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / 'mail_templates'
 RECENT_LIMIT = 20

@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import aiosmtplib
+from tortoise import timezone
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -77,7 +78,8 @@ def message_of(mail: OutboxMail, settings: Settings) -> EmailMessage:
 async def _claim(batch: int) -> list[OutboxMail]:
     now = clock.now()
     async with in_transaction():
-        ids = await OutboxMail.filter(status=MailStatus.WARTEND, due_at__lte=now).order_by('due_at', 'id') \
+        # In the time zone the rows are stored in: SQLite compares the stored text, not instants.
+        ids = await OutboxMail.filter(status=MailStatus.WARTEND, due_at__lte=timezone.localtime(now)).order_by('due_at', 'id') \
             .limit(batch).select_for_update(skip_locked=True).values_list('id', flat=True)
         if not ids:
             return []
