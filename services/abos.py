@@ -5,7 +5,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, PortalUser
-from services import abo_dates, audit, clock, permissions
+from services import abo_dates, audit, clock, notifications, permissions
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import NotFound, ServiceError
@@ -42,6 +42,7 @@ async def end_abo(actor: PortalUser, abo_id: int, *, client: str = '') -> Abo:
             raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
         await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
                            object_type='abo', object_id=abo.id, details={'endmonat': end.isoformat()}, client=client)
+        await notifications.abo_cancelled(abo, end, by_company=True)
     await abo.refresh_from_db()
     return abo
 

@@ -2,6 +2,8 @@
 
 A decision is a conditional update (only while the Antrag is 'offen'), so when two people decide at once exactly
 one wins; an approval creates the Abo in the same transaction, so there is never an approved Antrag without its Abo.
+The employee's mail (approved with the Abo's start month, or rejected with the reason) is written in that transaction
+too: a decision rolled back sends nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, Antrag, AntragStatus, PortalUser
-from services import audit, clock, permissions
+from services import audit, clock, notifications, permissions
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationError
@@ -75,7 +77,10 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
         if not changed:
             raise Conflict(ALREADY_DECIDED)
         if approve:
-            await create_abo_from(antrag)
+            await notifications.antrag_approved(antrag, await create_abo_from(antrag))
+        else:
+            antrag.decision_reason = reason
+            await notifications.antrag_rejected(antrag)
         await audit.record(
             AuditKind.ANTRAG_APPROVED if approve else AuditKind.ANTRAG_REJECTED, actor=actor,
             customer_id=antrag.contract.customer_id, object_type='antrag', object_id=antrag.id,  # type: ignore[attr-defined]

@@ -76,11 +76,13 @@ def message_of(mail: OutboxMail, settings: Settings) -> EmailMessage:
 
 
 async def _claim(batch: int) -> list[OutboxMail]:
-    now = clock.now()
+    # Times in the zone the rows are stored in (also in update(), which does not convert): SQLite compares the
+    # stored text, not instants.
+    now = timezone.localtime(clock.now())
     async with in_transaction():
-        # In the time zone the rows are stored in: SQLite compares the stored text, not instants.
-        ids = await OutboxMail.filter(status=MailStatus.WARTEND, due_at__lte=timezone.localtime(now)).order_by('due_at', 'id') \
-            .limit(batch).select_for_update(skip_locked=True).values_list('id', flat=True)
+        due = OutboxMail.filter(status=MailStatus.WARTEND, due_at__lte=now)
+        locked = due.order_by('due_at', 'id').limit(batch).select_for_update(skip_locked=True)
+        ids = await locked.values_list('id', flat=True)
         if not ids:
             return []
         await OutboxMail.filter(id__in=list(ids)).update(due_at=now + LEASE)
@@ -125,7 +127,7 @@ async def _send_all(mails: list[OutboxMail], settings: Settings) -> _Results:
 
 
 async def _record(results: _Results, settings: Settings) -> None:
-    now = clock.now()
+    now = timezone.localtime(clock.now())  # see _claim
     async with in_transaction():
         if results.sent:
             await OutboxMail.filter(id__in=[mail.id for mail in results.sent]).update(

@@ -26,6 +26,7 @@ class MailCatcher:
         self.refuse_next: list[str] = []  # SMTP answers for the next DATA commands, e.g. '451 …' or '550 …'
         self.port = free_port()
         self._controller = Controller(self, hostname='127.0.0.1', port=self.port)
+        self.running = False
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse_next:
@@ -36,10 +37,14 @@ class MailCatcher:
 
     def start(self) -> MailCatcher:
         self._controller.start()
+        self.running = True
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Idempotent: a test may have stopped it already to play an outage."""
+        if self.running:
+            self._controller.stop()
+            self.running = False
 
     def to(self, address: str) -> list[EmailMessage]:
         return [message for message in self.messages if message['To'] == address]
