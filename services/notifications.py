@@ -25,14 +25,15 @@ async def abo_recipient(abo: Abo) -> str:
     return ''
 
 
-async def _to_employee(kind: str, to: str, record: Antrag | Abo, context: dict[str, object]) -> None:
+async def _to_employee(kind: str, to: str, record: Antrag | Abo, context: dict[str, object], key: str = '') -> None:
+    """`key`: what the mail is about when one record gets it more than once (share changes: Abo and month)."""
     if not to:
         return
     company = await Customer.filter(contracts__id=record.contract_id).first().values('id', 'name')  # type: ignore[attr-defined]
     assert company is not None  # a contract always has its customer (RESTRICT)
     await mail.enqueue(
         kind, to, {'name': person_name(record), 'company': company['name'], **context}, customer_id=company['id'],
-        object_type='antrag' if isinstance(record, Antrag) else 'abo', object_id=record.id, actor_label=to,
+        object_type='antrag' if isinstance(record, Antrag) else 'abo', object_id=key or record.id, actor_label=to,
     )
 
 
@@ -68,8 +69,8 @@ async def abo_starts(abo: Abo, eigenanteil_cent: int) -> None:
 
 
 async def share_changes(abo: Abo, *, ab: date, eigenanteil_cent: int, bisher_cent: int, preis_cent: int,
-                        zuschuss_cent: int) -> None:
+                        zuschuss_cent: int, key: str) -> None:
     await _to_employee('anteil_aendert_sich', await abo_recipient(abo), abo, {
         'ab': ab, 'eigenanteil_cent': eigenanteil_cent, 'bisher_cent': bisher_cent, 'preis_cent': preis_cent,
         'zuschuss_cent': zuschuss_cent,
-    })
+    }, key)
