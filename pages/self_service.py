@@ -21,6 +21,7 @@ router = APIRouter()
 
 MAX_INPUT = 1024
 STATUS_COLOURS = {
+    AntragStatus.UNBESTAETIGT: 'grey-7',
     AntragStatus.OFFEN: 'orange-9', AntragStatus.GENEHMIGT: 'positive', AntragStatus.ABGELEHNT: 'negative',
 }
 

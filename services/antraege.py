@@ -9,6 +9,7 @@ too: a decision rolled back sends nothing.
 from __future__ import annotations
 
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, Antrag, AntragStatus, PortalUser
@@ -25,12 +26,17 @@ ALREADY_DECIDED = 'Dieser Antrag wurde bereits entschieden, inzwischen vielleich
 MAX_REASON = 500
 
 
+def _visible() -> QuerySet[Antrag]:
+    """What the company sees: not the Anträge still waiting for the employee's address confirmation."""
+    return Antrag.exclude(status=AntragStatus.UNBESTAETIGT)
+
+
 async def list_antraege(
     actor: PortalUser, contract_id: int, request: TableRequest, *, status: str = 'offen'
 ) -> TablePage[Antrag]:
     contract = await get_contract(actor, contract_id)
     permissions.require(actor, Action.VIEW_ANTRAEGE, contract.customer_id)  # type: ignore[attr-defined]
-    queryset = permissions.scoped(Antrag.filter(contract_id=contract.id), actor)
+    queryset = permissions.scoped(_visible().filter(contract_id=contract.id), actor)
     if status in (value.value for value in AntragStatus):
         queryset = queryset.filter(status=status)
     if not request.sort:
@@ -40,7 +46,7 @@ async def list_antraege(
 
 async def get_antrag(actor: PortalUser, antrag_id: int) -> Antrag:
     """One Antrag of a contract the actor may see; NotFound for every other id."""
-    antrag = await permissions.scoped(Antrag.filter(id=antrag_id), actor) \
+    antrag = await permissions.scoped(_visible().filter(id=antrag_id), actor) \
         .select_related('contract__customer', 'decided_by').first()
     if antrag is None:
         raise NotFound('Der Antrag wurde nicht gefunden.')

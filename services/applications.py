@@ -10,11 +10,34 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date
 
+from tortoise import timezone
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Produktangebot, Ticketart
-from services import abo_dates, audit, clock, codes, password_check, passwords, sepa
+from models import (
+    Abo,
+    AboStatus,
+    Anrede,
+    Antrag,
+    AntragStatus,
+    Contract,
+    Customer,
+    Employee,
+    Produktangebot,
+    Ticketart,
+)
+from services import (
+    abo_dates,
+    audit,
+    clock,
+    codes,
+    employee_accounts,
+    notifications,
+    password_check,
+    passwords,
+    sepa,
+)
 from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck
 from services.errors import ServiceError, ValidationError
@@ -118,9 +141,12 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
 
 
 async def has_open_application_or_abo(contract_id: int, key: str) -> bool:
-    """The duplicate rule: an open Antrag, or an Abo that has not ended, for the same person under the contract."""
+    """The duplicate rule: an open Antrag (or one waiting for its address confirmation, while the link is valid), or
+    an Abo that has not ended, for the same person under the contract."""
     today = clock.today()
-    if await Antrag.filter(contract_id=contract_id, person_key=key, status=AntragStatus.OFFEN).exists():
+    unconfirmed_since = timezone.localtime(clock.now() - employee_accounts.CONFIRM_VALIDITY)
+    pending = Q(status=AntragStatus.OFFEN) | Q(status=AntragStatus.UNBESTAETIGT, created_at__gte=unconfirmed_since)
+    if await Antrag.filter(pending, contract_id=contract_id, person_key=key).exists():
         return True
     return await Abo.filter(contract_id=contract_id, person_key=key, status=AboStatus.AKTIV).exists() or await (
         Abo.filter(contract_id=contract_id, person_key=key, status=AboStatus.GEKUENDIGT, endmonat__gte=today).exists()
@@ -179,6 +205,10 @@ async def submit_application(
     Every address gets the same rules, the same work and the same answer (see `_account_for`): the password is a
     new account's, or an existing account's (checked like a login, throttled and audited).
 
+    The Antrag reaches the company ('offen') at once only from an account with a confirmed address and its right
+    password; every other one waits 'unbestätigt' for the link mailed to the address (services/employee_accounts.py),
+    so nobody can make Anträge, or an account, in someone else's name.
+
     The code is checked again here (the form may have been open for hours), and the duplicate rule is checked again
     with the contract row locked, so two submissions of one person at the same moment give one Antrag.
 
@@ -217,13 +247,20 @@ async def submit_application(
                 await audit.record(AuditKind.EMPLOYEE_REGISTERED, actor_label=checked.email,
                                    customer_id=contract.customer_id,  # type: ignore[attr-defined]
                                    object_type='employee', object_id=employee.id, client=client)
+            confirmed = employee is not None and employee.email_confirmed_at is not None
             antrag = await Antrag.create(
                 reference=new_reference(today), contract=contract, code=check.code, employee=employee,
-                created_at=clock.now(), **vars(checked),
+                created_at=clock.now(),
+                status=AntragStatus.OFFEN if confirmed else AntragStatus.UNBESTAETIGT, **vars(checked),
             )
             if mandate is not None:
                 await sepa.mandate_for(antrag.id, contract.id, mandate, sepa.mandate_text()).save()
             await _audit_submission(antrag, check, checked.email, client)
+            if confirmed:
+                await notifications.antrag_received(antrag)
+            else:  # a new account, or not this account's password: the mailbox's owner confirms
+                owner = employee or await Employee.get(email=checked.email)
+                await employee_accounts.send_confirmation(owner, antrag, await Customer.get(id=contract.customer_id))  # type: ignore[attr-defined]
     except IntegrityError:  # the same e-mail registered a moment ago, or a reference drawn twice: nothing written
         raise ServiceError('Der Antrag konnte nicht gespeichert werden. Bitte senden Sie ihn erneut.') from None
     return antrag
