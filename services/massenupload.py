@@ -77,7 +77,7 @@ from models import (
     Upload,
     UploadResult,
 )
-from services import abo_dates, audit, clock, permissions, sepa
+from services import abo_dates, audit, clock, employee_accounts, permissions, sepa
 from services.abos import neutralise
 from services.applications import ApplicationInput, CheckedApplication, check_application, new_reference, person_key
 from services.audit import AuditKind
@@ -1187,6 +1187,7 @@ async def _write_rows(actor: PortalUser, contract: Contract, upload: Upload, pre
             if not await Upload.filter(id=upload.id, message=RUNNING).update(
                     result=UploadResult.IMPORTIERT, imported_count=total, message=message):
                 raise ServiceError('Der Import wurde beim Start des Portals als abgebrochen erkannt.')
+            await employee_accounts.invite_imported(upload.id)  # accounts and invitations, with the final flip
             await audit.record(
                 AuditKind.UPLOAD_IMPORTED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
                 object_type='upload', object_id=upload.id,
