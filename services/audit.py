@@ -61,6 +61,7 @@ class AuditKind(StrEnum):
     EMPLOYEE_INVITED = 'employee_invited'
     EMPLOYEE_LINK_USED = 'employee_link_used'
     JOB_RUN = 'job_run'
+    MAIL_DIGEST_CHANGED = 'mail_digest_changed'
 
     @property
     def label(self) -> str:
@@ -119,6 +120,7 @@ KIND_LABELS = {
     AuditKind.EMPLOYEE_INVITED: 'Zum Self-Service eingeladen',
     AuditKind.EMPLOYEE_LINK_USED: 'Self-Service-Passwort über Link gesetzt',
     AuditKind.JOB_RUN: 'Geplanter Auftrag ausgeführt',
+    AuditKind.MAIL_DIGEST_CHANGED: 'Tagesübersicht per E-Mail geändert',
 }
 
 

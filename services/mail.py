@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from models import MailStatus, OutboxMail, PortalUser
 from services import audit, clock, permissions
 from services.audit import AuditKind
+from services.errors import PermissionDenied
 from services.permissions import Action
 from services.settings import get_settings
 from services.validation import format_euro, format_german_date, format_german_datetime
@@ -110,3 +111,18 @@ async def delivery_overview(actor: PortalUser) -> DeliveryOverview:
     recent = await OutboxMail.filter(status__in=[MailStatus.WARTEND, MailStatus.FEHLGESCHLAGEN]) \
         .order_by('-created_at', '-id').limit(RECENT_LIMIT)
     return DeliveryOverview(configured=delivery_configured(), counts=counts, recent=recent)
+
+
+async def set_digest(actor: PortalUser, enabled: bool) -> PortalUser:
+    """Profil → „Tagesübersicht per E-Mail“: company users who may decide Anträge opt in or out for themselves."""
+    if not may_get_digest(actor):
+        raise PermissionDenied('Die Tagesübersicht erhalten Administratoren und die Sachbearbeitung einer Firma.')
+    actor.mail_digest = enabled
+    await actor.save(update_fields=['mail_digest'])
+    await audit.record(AuditKind.MAIL_DIGEST_CHANGED, actor=actor, object_type='user', object_id=actor.id,
+                       details={'enabled': enabled})
+    return actor
+
+
+def may_get_digest(user: PortalUser) -> bool:
+    return user.customer_id is not None and permissions.role_may(user, Action.DECIDE_ANTRAG)  # type: ignore[attr-defined]

@@ -236,3 +236,17 @@ async def test_a_kuendigung_is_confirmed_by_mail(admin: PortalUser, contract: Co
     queued = await OutboxMail.get(kind='kuendigung_bestaetigt')
     assert queued.recipient == antrag.email
     assert f'endet am {cancelled.endmonat.strftime("%d.%m.%Y")}' in queued.subject
+
+
+async def test_deciders_opt_in_to_the_digest_and_others_cannot(admin: PortalUser, staff: PortalUser, company) -> None:
+    from models import Role
+    from tests.conftest import make_user
+
+    reader = await make_user('lesen@fahrradmanufaktur-kassel.de', Role.READONLY, company, name='Lukas Brandt')
+    await mail.set_digest(admin, True)
+    assert (await PortalUser.get(id=admin.id)).mail_digest
+    assert await AuditEvent.filter(kind=AuditKind.MAIL_DIGEST_CHANGED, object_id=str(admin.id)).exists()
+    for actor in (reader, staff):
+        with pytest.raises(PermissionDenied):
+            await mail.set_digest(actor, True)
+        assert not (await PortalUser.get(id=actor.id)).mail_digest
