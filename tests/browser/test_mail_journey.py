@@ -29,6 +29,7 @@ def test_an_employee_resets_a_forgotten_password(
     suffix = uuid.uuid4().hex[:8]
     email = f'vergesslich.{suffix}@example.org'
     log_in(page, portal_url, ADMIN.email, ADMIN.password)
+    expect(page).to_have_url(f'{portal_url}/')
     open_vertragsverwaltung(page, portal_url)
     link = generate_code_link(page, a_year_ahead(date.today()))
     context = browser.new_context(viewport=DESKTOP, locale='de-DE')
