@@ -45,6 +45,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/clients.py
 	$(BIN)/python bench/sepa.py
+	$(BIN)/python bench/mail.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:

@@ -25,7 +25,19 @@ import pages
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from pages import errors, request_log, security_headers
 from pages.upload_limit import UploadLimitMiddleware
-from services import billing, contracts, customers, demo_data, login_throttle, logs, massenupload, tariff, users
+from services import (
+    billing,
+    contracts,
+    customers,
+    demo_data,
+    jobs,
+    login_throttle,
+    logs,
+    mail_worker,
+    massenupload,
+    tariff,
+    users,
+)
 from services.abo_dates import month_label
 from services.database import backup_sqlite, close_database, init_database
 from services.errors import ServiceError, ValidationError
@@ -59,6 +71,17 @@ async def startup() -> None:
     print(f'Firmenportal läuft auf http://{settings.host}:{settings.port}', flush=True)
 
 
+def background_tasks(settings: Settings) -> list[asyncio.Task[None]]:
+    """What runs beside the pages: the throttle cleanup; the outbox worker (MAIL_WORKER, and only with SMTP_HOST:
+    without it mails wait in the outbox); the job scheduler (JOBS)."""
+    tasks = [asyncio.create_task(login_throttle.cleanup_forever())]
+    if settings.mail_worker and settings.smtp_host:
+        tasks.append(asyncio.create_task(mail_worker.run_forever()))
+    if settings.jobs:
+        tasks.append(asyncio.create_task(jobs.scheduler_forever()))
+    return tasks
+
+
 def proxy_options(settings: Settings) -> dict[str, object]:
     """uvicorn's options for X-Forwarded-For. uvicorn trusts the header from 127.0.0.1 unless told otherwise, so
     anyone on the machine (or a local proxy that passes the header on) could pick the client address the throttles
@@ -81,12 +104,13 @@ def serve() -> None:
     async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[None]:
         """The database is ready before the first request (NiceGUI's own on_startup runs in the background)."""
         await startup()
-        cleanup = asyncio.create_task(login_throttle.cleanup_forever())
+        tasks = background_tasks(get_settings())
         try:
             async with routers_lifespan(fastapi_app):
                 yield
         finally:
-            cleanup.cancel()
+            for task in tasks:
+                task.cancel()
             await close_database()
 
     lifespan.nicegui_lifespan = nicegui_lifespan  # type: ignore[attr-defined]
@@ -213,6 +237,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     reset = commands.add_parser('reset-password', help='Passwort zurücksetzen (Eingabeaufforderung/stdin)')
     reset.add_argument('--email', required=True)
+
+    job = commands.add_parser('job', help='Geplanten Auftrag jetzt ausführen (auch wenn er heute schon lief)')
+    job.add_argument('name', choices=list(jobs.JOBS), help='; '.join(
+        f'{name}: {entry.description}' for name, entry in jobs.JOBS.items()))
     return parser
 
 
@@ -289,6 +317,8 @@ def main(argv: list[str]) -> None:
             user = await users.reset_password(args.email, password)
             return f'Passwort von {user.email} gesetzt; alle Sitzungen beendet.'
         run_command(reset)
+    elif args.command == 'job':
+        run_command(lambda: jobs.run_by_hand(args.name))
 
 
 if __name__ in {'__main__', '__mp_main__'}:

@@ -11,6 +11,7 @@ from models.invitation import Invitation, InvitationPurpose
 from models.invoice import Invoice, InvoiceCounter
 from models.kundencode import Kundencode
 from models.login_throttle import LoginThrottle
+from models.outbox import JobRun, MailStatus, OutboxMail
 from models.recovery_code import RecoveryCode
 from models.sepa import SepaMandate
 from models.session import Session
@@ -35,9 +36,12 @@ __all__ = [
     'InvitationPurpose',
     'Invoice',
     'InvoiceCounter',
+    'JobRun',
     'Kundencode',
     'LineKind',
     'LoginThrottle',
+    'MailStatus',
+    'OutboxMail',
     'PortalUser',
     'Produktangebot',
     'RecoveryCode',

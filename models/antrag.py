@@ -19,6 +19,7 @@ class Ticketart(StrEnum):
 
 
 class AntragStatus(StrEnum):
+    UNBESTAETIGT = 'unbestätigt'  # waits for the employee's address confirmation; the company does not see it yet
     OFFEN = 'offen'
     GENEHMIGT = 'genehmigt'
     ABGELEHNT = 'abgelehnt'

@@ -7,18 +7,26 @@ from tortoise.models import Model
 class InvitationPurpose(StrEnum):
     EINLADUNG = 'einladung'
     PASSWORT = 'passwort'
+    # Self-Service accounts (Employee): claim an account made by Massenupload, a forgotten password, confirm the address
+    KONTO_EINLADUNG = 'konto_einladung'
+    KONTO_PASSWORT = 'konto_passwort'
+    KONTO_BESTAETIGUNG = 'konto_bestaetigung'
 
 
 class Invitation(Model):
-    """A one-time link that lets a portal user set a password: the invitation of a new Anwender or a password reset.
+    """A one-time link that lets a portal user set a password: the invitation of a new Anwender or a password reset;
+    or the same for an employee's Self-Service account (`employee` set instead of `user`), and its address confirmation.
 
     Only a SHA-256 of the link's token is stored, so a database copy opens no account. A link is used once; a newer
     link for the same user, a deactivation or the use of another link revokes it.
     """
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
-        'models.PortalUser', related_name='invitations', on_delete=fields.CASCADE
+    user: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+        'models.PortalUser', related_name='invitations', null=True, on_delete=fields.CASCADE
+    )
+    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
+        'models.Employee', related_name='links', null=True, on_delete=fields.CASCADE
     )
     token_hash = fields.CharField(max_length=64, unique=True)
     purpose = fields.CharEnumField(InvitationPurpose, max_length=20)
@@ -32,4 +40,4 @@ class Invitation(Model):
 
     class Meta:
         table = 'invitation'
-        indexes = [('user_id', 'used_at')]
+        indexes = [('user_id', 'used_at'), ('employee_id', 'used_at')]

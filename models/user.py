@@ -51,6 +51,8 @@ class PortalUser(Searchable, Model):
     totp_secret = fields.CharField(max_length=64, null=True)
     totp_enabled_at = fields.DatetimeField(null=True)
     totp_last_step = fields.BigIntField(null=True)
+    # Company users who opt in (Profil) get the daily digest of new Anträge and deadlines due.
+    mail_digest = fields.BooleanField(default=False, db_default=False)
     search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade
     name_sort = fields.CharField(max_length=SORT_KEY_LENGTH, default='', db_default='')  # German order, SORT_KEYS
     created_at = fields.DatetimeField(auto_now_add=True)

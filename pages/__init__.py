@@ -16,6 +16,7 @@ from pages import (
     massenupload,
     profile,
     self_service,
+    self_service_account,
     session_cookie,
     tarife,
     users,
@@ -25,4 +26,5 @@ ROUTERS = [
     login.router, dashboard.router, contracts.router, antraege.router, massenupload.router, users.router,
     account.router, self_service.router, kiosk.router, invitation.router, audit_log.router, backoffice.router,
     profile.router, session_cookie.router, health.router, abrechnung.router, tarife.router, legal.router,
+    self_service_account.router,
 ]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from nicegui import ui
 
-from models import Anrede, Antrag, Produktangebot, SepaMandate, Ticketart
+from models import Anrede, Antrag, AntragStatus, Produktangebot, SepaMandate, Ticketart
 from pages.forms import error_banner, password_field, show_error
 from services import abo_dates, applications, clock, code_entry, codes, sepa, subsidies
 from services.applications import ApplicationInput
@@ -230,8 +230,13 @@ class ApplicationFlow:
                     'role=heading aria-level=2')
             ui.label(f'Ihre Antragsnummer: {antrag.reference}').classes('text-subtitle1 text-weight-medium') \
                 .mark('reference')
-            ui.label(f'{contract.customer.name} prüft Ihren Antrag. Den Stand sehen Sie unter „Meine Abos“.').classes(
-                'muted')
+            if antrag.status == AntragStatus.UNBESTAETIGT:
+                ui.label(f'Bitte bestätigen Sie Ihre E-Mail-Adresse: Wir haben Ihnen einen Link an {antrag.email} '
+                         f'geschickt. Erst dann geht Ihr Antrag an {contract.customer.name}.').classes(
+                    'text-body2 q-pa-sm rounded-borders bg-blue-1').props('role=status')
+            else:
+                ui.label(f'{contract.customer.name} prüft Ihren Antrag. Den Stand sehen Sie unter „Meine Abos“.') \
+                    .classes('muted')
             rows = [
                 ('Arbeitgeber', contract.customer.name), ('Produktangebot', contract.produktangebot.value),
                 ('Name', f'{antrag.anrede.value} {antrag.vorname} {antrag.nachname}'),

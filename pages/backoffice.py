@@ -1,5 +1,5 @@
 """Verwaltung, for the transit company's staff only: a new customer with its contract and first administrator in one
-form, and the status of a contract."""
+form, the status of a contract, and the E-Mail-Versand (the outbox's state)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from pages.code_dialog import german_date_input
 from pages.forms import REFUSED, confirm, run_form
 from pages.layout import client_address, page_heading, portal_page
 from pages.users import show_link
-from services import backoffice, clock, permissions
+from services import backoffice, clock, mail, permissions
 from services.errors import ServiceError
 from services.permissions import Action
-from services.validation import format_euro, format_german_date
+from services.validation import format_euro, format_german_date, format_german_datetime
 
 router = APIRouter()
 
@@ -45,6 +45,28 @@ async def backoffice_page(user: PortalUser, request: Request) -> None:
     client = client_address(request)
     _new_customer_card(user, str(request.base_url), client)
     _status_card(user, client)
+    await _mail_card(user)
+
+
+async def _mail_card(user: PortalUser) -> None:
+    """E-Mail-Versand: the outbox's counts and the newest mails not delivered (services/mail.py)."""
+    overview = await mail.delivery_overview(user)
+    with ui.card().classes('portal-card w-full q-pa-lg gap-2'):
+        ui.label('E-Mail-Versand').classes('text-h6').props('role=heading aria-level=2')
+        if not overview.configured:
+            ui.label('Es ist kein E-Mail-Versand eingerichtet (SMTP_HOST): die E-Mails warten.').classes(
+                'text-body2 text-negative')
+        ui.label(', '.join(f'{status.value}: {count}' for status, count in overview.counts.items())).classes(
+            'text-body2').mark('mail-counts')
+        ui.table(
+            columns=[{'name': name, 'label': label, 'field': name, 'align': 'left'} for name, label in (
+                ('created', 'Erstellt'), ('recipient', 'Empfänger'), ('subject', 'Betreff'), ('status', 'Status'),
+                ('attempts', 'Versuche'), ('error', 'Letzter Fehler'))],
+            rows=[{'id': row.id, 'created': format_german_datetime(row.created_at), 'recipient': row.recipient,
+                   'subject': row.subject, 'status': row.status.value, 'attempts': row.attempts,
+                   'error': row.last_error or '–'} for row in overview.recent],
+            row_key='id',
+        ).props('flat dense hide-bottom no-data-label="Keine offenen oder gescheiterten E-Mails."').classes('w-full')
 
 
 def _new_customer_card(user: PortalUser, base_url: str, client: str) -> None:

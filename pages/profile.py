@@ -2,11 +2,12 @@
 
 from fastapi import Request
 from nicegui import APIRouter, ui
+from nicegui.events import ValueChangeEventArguments
 
 from models import PortalUser
 from pages.components import recovery_codes, second_factor_enrolment
 from pages.layout import client_address, page_heading, portal_page
-from services import audit_log, second_factor
+from services import audit_log, mail, second_factor
 from services.validation import format_german_datetime
 
 router = APIRouter()
@@ -35,6 +36,13 @@ async def profile_page(user: PortalUser, request: Request) -> None:
             ui.button('Passwort ändern', icon='key', on_click=lambda: ui.navigate.to('/passwort')).props(
                 'outline no-caps')
             await _second_factor_section(user, client_address(request))
+            if mail.may_get_digest(user):
+                async def toggle(event: ValueChangeEventArguments) -> None:
+                    await mail.set_digest(user, bool(event.value))
+                    ui.notify('Gespeichert.', type='positive')
+
+                ui.checkbox('Tagesübersicht per E-Mail (neue Anträge und fällige Fristen)', value=user.mail_digest,
+                            on_change=toggle)
         with ui.card().classes('portal-card q-pa-lg gap-2 col-grow').style('min-width: 300px'):
             ui.label('Ihre letzten Anmeldungen').classes('text-h6').props('role=heading aria-level=2')
             if not logins:

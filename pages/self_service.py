@@ -21,6 +21,7 @@ router = APIRouter()
 
 MAX_INPUT = 1024
 STATUS_COLOURS = {
+    AntragStatus.UNBESTAETIGT: 'grey-7',
     AntragStatus.OFFEN: 'orange-9', AntragStatus.GENEHMIGT: 'positive', AntragStatus.ABGELEHNT: 'negative',
 }
 
@@ -64,6 +65,7 @@ async def employee_login_page(request: Request) -> RedirectResponse | None:
         ui.button('Anmelden', on_click=try_login).props('unelevated no-caps size=lg').classes('w-full')
         email.on('keydown.enter', try_login)
         password.on('keydown.enter', try_login)
+        ui.link('Passwort vergessen?', '/self-service/passwort-vergessen').classes('text-body2')
         ui.link('Noch kein Antrag? Hier mit dem Kundencode beantragen.', '/self-service').classes('text-body2')
     return None
 

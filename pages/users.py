@@ -17,7 +17,6 @@ from pages.server_table import Column, RowAction, ServerTable, event_row
 from services import anwender, permissions, second_factor
 from services.anwender import IssuedLink
 from services.errors import NotFound, ServiceError, ValidationError
-from services.mail import MailResult
 from services.permissions import Action
 from services.table_query import TableRequest
 from services.validation import format_german_datetime
@@ -85,11 +84,8 @@ def show_link(issued: IssuedLink, on_close: Callable[[], None]) -> None:
         ui.notify('Link kopiert.', type='positive')
 
     ui.button('Link kopieren', icon='content_copy', on_click=copy).props('unelevated no-caps')
-    if issued.mail == MailResult.SENT:
-        note, icon, colour = f'Der Link wurde außerdem per E-Mail an {user.email} gesendet.', 'mail', 'bg-green-1'
-    elif issued.mail == MailResult.FAILED:
-        note, icon, colour = ('Die E-Mail konnte nicht gesendet werden. Bitte geben Sie den Link selbst weiter.',
-                              'warning', 'bg-orange-1')
+    if issued.mailed:
+        note, icon, colour = f'Der Link wird außerdem per E-Mail an {user.email} gesendet.', 'mail', 'bg-green-1'
     else:
         note, icon, colour = ('Es ist kein E-Mail-Versand eingerichtet: Bitte geben Sie den Link selbst weiter, '
                               'zum Beispiel per E-Mail oder Chat.', 'info', 'bg-blue-1')

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, Antrag, PortalUser
-from services import abo_dates, abo_status, audit, clock, permissions
+from services import abo_dates, abo_status, audit, clock, notifications, permissions
 from services.abo_status import AboState
 from services.audit import AuditKind
 from services.contracts import get_contract
@@ -82,6 +82,7 @@ async def end_abo(actor: PortalUser, abo_id: int, *, endmonat: date | None = Non
             raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
         await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
                            object_type='abo', object_id=abo.id, details={'endmonat': end.isoformat()}, client=client)
+        await notifications.abo_cancelled(abo, end, by_company=True)
     await abo.refresh_from_db()
     return abo
 

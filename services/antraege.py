@@ -5,6 +5,9 @@ one wins; an approval creates the Abo in the same transaction, so there is never
 
 Nothing is back-dated: an open Antrag must be approved by its deadline ("genehmigen bis", the cut-off day before its
 start month); approved later, the Abo starts in the first month still open that day, and the clerk is told so.
+
+The employee's mail (approved with the Abo's start month, or rejected with the reason) is written in that transaction
+too: a decision rolled back sends nothing.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import Abo, Antrag, AntragStatus, PortalUser
-from services import abo_dates, audit, clock, permissions
+from services import abo_dates, audit, clock, notifications, permissions
 from services.abos import abo_from
 from services.audit import AuditKind
 from services.contracts import get_contract
@@ -31,12 +35,17 @@ ALREADY_DECIDED = 'Dieser Antrag wurde bereits entschieden, inzwischen vielleich
 MAX_REASON = 500
 
 
+def _visible() -> QuerySet[Antrag]:
+    """What the company sees: not the Anträge still waiting for the employee's address confirmation."""
+    return Antrag.exclude(status=AntragStatus.UNBESTAETIGT)
+
+
 async def list_antraege(
     actor: PortalUser, contract_id: int, request: TableRequest, *, status: str = 'offen'
 ) -> TablePage[Antrag]:
     contract = await get_contract(actor, contract_id)
     permissions.require(actor, Action.VIEW_ANTRAEGE, contract.customer_id)  # type: ignore[attr-defined]
-    queryset = permissions.scoped(Antrag.filter(contract_id=contract.id), actor)
+    queryset = permissions.scoped(_visible().filter(contract_id=contract.id), actor)
     if status in (value.value for value in AntragStatus):
         queryset = queryset.filter(status=status)
     if not request.sort:
@@ -46,7 +55,7 @@ async def list_antraege(
 
 async def get_antrag(actor: PortalUser, antrag_id: int) -> Antrag:
     """One Antrag of a contract the actor may see; NotFound for every other id."""
-    antrag = await permissions.scoped(Antrag.filter(id=antrag_id), actor) \
+    antrag = await permissions.scoped(_visible().filter(id=antrag_id), actor) \
         .select_related('contract__customer', 'decided_by').first()
     if antrag is None:
         raise NotFound('Der Antrag wurde nicht gefunden.')
@@ -85,7 +94,10 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
         if not changed:
             raise Conflict(ALREADY_DECIDED)
         if approve:
-            await create_abo_from(antrag, start)
+            await notifications.antrag_approved(antrag, await create_abo_from(antrag, start))
+        else:
+            antrag.decision_reason = reason
+            await notifications.antrag_rejected(antrag)
         await audit.record(
             AuditKind.ANTRAG_APPROVED if approve else AuditKind.ANTRAG_REJECTED, actor=actor,
             customer_id=antrag.contract.customer_id, object_type='antrag', object_id=antrag.id,  # type: ignore[attr-defined]

@@ -7,7 +7,6 @@ until they open the one-time link (`Invitation`) and set one; the same mechanism
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import secrets
@@ -17,19 +16,17 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Customer, Invitation, InvitationPurpose, PortalUser, Role
+from models import Customer, Employee, Invitation, InvitationPurpose, PortalUser, Role
 from services import audit, clock, login_throttle, mail, passwords, permissions, sessions
 from services.audit import AuditKind
 from services.auth import INACTIVE
 from services.errors import NotFound, ServiceError, ValidationError
 from services.login_throttle import CLIENT, EMAIL
-from services.mail import MailResult
 from services.permissions import Action
 from services.settings import get_settings
 from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import (
     field_length,
-    format_german_datetime,
     is_email,
     normalize_email,
     require_text,
@@ -70,7 +67,7 @@ class IssuedLink:
     link: str
     purpose: InvitationPurpose
     expires_at: datetime
-    mail: MailResult = MailResult.NOT_CONFIGURED
+    mailed: bool = False  # the mail is in the outbox and SMTP is configured (else the link is only shown)
 
 
 @dataclass(frozen=True)
@@ -87,10 +84,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def link_for(base_url: str, token: str) -> str:
-    """PUBLIC_URL when configured (behind a proxy), else the address the page was requested on."""
-    base = get_settings().public_url or base_url
-    return f'{base.rstrip("/")}{LINK_PATH}{token}'
+def link_for(base_url: str, token: str, path: str = LINK_PATH) -> str:
+    """PUBLIC_URL when configured (behind a proxy), else the address the page was requested on; without a request
+    (a Massenupload import, a job) the portal's own HOST and PORT."""
+    settings = get_settings()
+    base = settings.public_url or base_url or f'http://{settings.host}:{settings.port}'
+    return f'{base.rstrip("/")}{path}{token}'
 
 
 async def _customer(actor: PortalUser, customer_id: int | None = None, kundennummer: str = '') -> Customer:
@@ -135,42 +134,44 @@ async def list_users(
 # --- one-time links ---------------------------------------------------------------------------------------------------
 
 
-async def _issue(
-    user: PortalUser, purpose: InvitationPurpose, actor: PortalUser | None, base_url: str,
-    validity: timedelta | None = None,
-) -> IssuedLink:
-    """A new link for the user; every earlier open link of the user stops working."""
+@dataclass(frozen=True)
+class NewLink:
+    link: str
+    expires_at: datetime
+
+
+async def issue_link(
+    purpose: InvitationPurpose, validity: timedelta, *, user: PortalUser | None = None,
+    employee: Employee | None = None, actor: PortalUser | None = None, base_url: str = '', path: str = LINK_PATH,
+) -> NewLink:
+    """A new one-time link for a portal user or an employee's account; every earlier open link of theirs stops
+    working. Only the token's digest is stored."""
     now = clock.now()
-    await Invitation.filter(user_id=user.id, used_at=None, revoked_at=None).update(revoked_at=now)
+    owner = {'user_id': user.id} if user is not None else {'employee_id': employee.id}  # type: ignore[union-attr]
+    await Invitation.filter(**owner, used_at=None, revoked_at=None).update(revoked_at=now)
     token = secrets.token_urlsafe(32)
-    if validity is None:
-        validity = INVITATION_VALIDITY if purpose == InvitationPurpose.EINLADUNG else PASSWORD_LINK_VALIDITY
-    invitation = await Invitation.create(
-        user=user, token_hash=_digest(token), purpose=purpose, created_at=now, expires_at=now + validity,
+    await Invitation.create(
+        **owner, token_hash=_digest(token), purpose=purpose, created_at=now, expires_at=now + validity,
         created_by=actor,
     )
-    return IssuedLink(user=user, link=link_for(base_url, token), purpose=purpose, expires_at=invitation.expires_at)
+    return NewLink(link=link_for(base_url, token, path), expires_at=now + validity)
 
 
-async def send_link_mail(issued: IssuedLink, actor: PortalUser, company_name: str) -> IssuedLink:
-    """Mail the link (after the transaction that created it); the result says whether it went out."""
-    user = issued.user
-    if issued.purpose == InvitationPurpose.EINLADUNG:
-        subject = 'Ihre Einladung zum Firmenportal D-Ticket Job'
-        intro = (f'{actor.name} hat Sie als {user.role_label} für {company_name} in das Firmenportal '
-                 'D-Ticket Job eingeladen. Über diesen Link legen Sie Ihr Passwort fest:')
-    else:
-        subject = 'Neues Passwort für das Firmenportal D-Ticket Job'
-        intro = (f'{actor.name} hat für Ihren Zugang ({company_name}) einen Link zum Festlegen eines neuen '
-                 'Passworts erstellt:')
-    body = (
-        f'Guten Tag {user.name},\n\n{intro}\n\n{issued.link}\n\n'
-        f'Der Link gilt bis {format_german_datetime(issued.expires_at)} Uhr und nur einmal. Danach melden Sie sich '
-        f'mit Ihrer E-Mail-Adresse {user.email} und Ihrem Passwort an.\n\n'
-        'Wenn Sie diese Nachricht nicht erwartet haben, können Sie sie ignorieren.\n'
+async def _issue(
+    user: PortalUser, purpose: InvitationPurpose, actor: PortalUser | None, base_url: str, company_name: str,
+) -> IssuedLink:
+    """The portal user's link (72 hours for an invitation, 24 for a password link) and its mail, in the outbox of
+    the caller's transaction: if the change is rolled back, no link and no mail remain."""
+    validity = INVITATION_VALIDITY if purpose == InvitationPurpose.EINLADUNG else PASSWORD_LINK_VALIDITY
+    new = await issue_link(purpose, validity, user=user, actor=actor, base_url=base_url)
+    await mail.enqueue(
+        'einladung' if purpose == InvitationPurpose.EINLADUNG else 'passwort_link', user.email,
+        {'name': user.name, 'inviter': actor.name if actor else '', 'role': user.role_label,
+         'company': company_name, 'link': new.link, 'expires_at': new.expires_at, 'email': user.email},
+        customer_id=user.customer_id, object_type='user', object_id=user.id, actor=actor,  # type: ignore[attr-defined]
     )
-    result = await mail.send_mail(user.email, subject, body)
-    return IssuedLink(user=user, link=issued.link, purpose=issued.purpose, expires_at=issued.expires_at, mail=result)
+    return IssuedLink(user=user, link=new.link, purpose=purpose, expires_at=new.expires_at,
+                      mailed=mail.delivery_configured())
 
 
 # --- inviting -------------------------------------------------------------------------------------------------------
@@ -201,8 +202,8 @@ async def invitation_problems(name: str, email: str, role: Role | str = Role.CLE
 async def create_invitation(
     actor: PortalUser, customer: Customer, *, name: str, email: str, role: Role | str, base_url: str, client: str,
 ) -> IssuedLink:
-    """The invited user and their link, without mail (for callers that run it inside their own transaction).
-    The caller has checked the permission; use `invite` everywhere else."""
+    """The invited user, their link and its mail in the outbox, in one transaction (nested in the caller's, when
+    there is one). The caller has checked the permission; use `invite` everywhere else."""
     if errors := await invitation_problems(name, email, role):
         raise ValidationError(errors)
     # The hash of a random secret nobody knows: no password works before the link is used, and a login attempt takes
@@ -216,7 +217,7 @@ async def create_invitation(
             )
         except IntegrityError:
             raise ValidationError({'email': EMAIL_TAKEN}) from None
-        issued = await _issue(user, InvitationPurpose.EINLADUNG, actor, base_url)
+        issued = await _issue(user, InvitationPurpose.EINLADUNG, actor, base_url, customer.name)
         await audit.record(
             AuditKind.USER_INVITED, actor=actor, customer_id=customer.id, object_type='user', object_id=user.id,
             details={'email': user.email, 'role': user.role.value, 'expires_at': issued.expires_at.isoformat()},
@@ -229,14 +230,11 @@ async def invite(
     actor: PortalUser, *, name: str, email: str, role: Role | str, base_url: str, customer_id: int | None = None,
     client: str = '',
 ) -> IssuedLink:
-    """Anwender einladen: creates the user without a usable password and a link valid 72 hours, mailed when SMTP is
-    configured. The link is returned to be shown once to the person who invites."""
+    """Anwender einladen: creates the user without a usable password and a link valid 72 hours, mailed through the
+    outbox. The link is returned to be shown once to the person who invites."""
     customer = await _customer(actor, customer_id)
     permissions.require(actor, Action.INVITE_USER, customer.id)
-    issued = await create_invitation(
-        actor, customer, name=name, email=email, role=role, base_url=base_url, client=client
-    )
-    return await send_link_mail(issued, actor, customer.name)
+    return await create_invitation(actor, customer, name=name, email=email, role=role, base_url=base_url, client=client)
 
 
 # --- changing users -------------------------------------------------------------------------------------------------
@@ -324,16 +322,16 @@ async def send_password_link(actor: PortalUser, user_id: int, *, base_url: str, 
     if not target.is_active:
         raise ServiceError(DEACTIVATED_NO_LINK)
     purpose = InvitationPurpose.EINLADUNG if target.password_changed_at is None else InvitationPurpose.PASSWORT
+    customer = await Customer.get(id=target.customer_id)  # type: ignore[attr-defined]
     async with in_transaction():
-        issued = await _issue(target, purpose, actor, base_url)
+        issued = await _issue(target, purpose, actor, base_url, customer.name)
         await audit.record(
             AuditKind.PASSWORD_LINK_SENT, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
             object_type='user', object_id=target.id,
             details={'email': target.email, 'purpose': purpose.value, 'expires_at': issued.expires_at.isoformat()},
             client=client,
         )
-    customer = await Customer.get(id=target.customer_id)  # type: ignore[attr-defined]
-    return await send_link_mail(issued, actor, customer.name)
+    return issued
 
 
 # --- Passwort vergessen ---------------------------------------------------------------------------------------------
@@ -343,48 +341,64 @@ FORGOTTEN_ANSWER = (
     'Wenn es zu dieser Adresse einen aktiven Zugang gibt, ist eine E-Mail mit einem Link zum Festlegen eines neuen '
     'Passworts unterwegs. Der Link gilt eine Stunde und nur einmal. Prüfen Sie auch den Spam-Ordner.'
 )
-_pending_mails: set[asyncio.Task[MailResult]] = set()
 
 
-async def request_password_reset(email: str, *, base_url: str, client: str = '') -> str:
-    """Passwort vergessen: mail a one-hour link to an active portal user. The answer, and the time until it comes, are
-    the same whether or not the address has a login (the mail goes out after the answer); requests count against the
-    address and the client like failed logins, so the form cannot flood anyone's mailbox."""
+async def reset_request_allowed(key: str, client: str) -> bool:
+    """Count a „Passwort vergessen“ request against the address and the client like a failed login; False while
+    either is locked (then nothing is sent, and the answer is the same)."""
+    throttle_key = f'reset:{key}'
+    if await login_throttle.locked_until(CLIENT, client) or await login_throttle.locked_until(EMAIL, throttle_key):
+        return False
+    await login_throttle.register_failure(CLIENT, client)
+    await login_throttle.register_failure(EMAIL, throttle_key)
+    return True
+
+
+def reset_address(email: str) -> str:
+    """The typed address, normalised; a German message at the field when it is no address at all."""
     key = normalize_email(email)[:254]
     if not is_email(key):
         raise ValidationError({'email': 'Bitte geben Sie eine gültige E-Mail-Adresse ein.'})
-    throttle_key = f'reset:{key}'
-    if await login_throttle.locked_until(CLIENT, client) or await login_throttle.locked_until(EMAIL, throttle_key):
+    return key
+
+
+async def request_password_reset(email: str, *, base_url: str, client: str = '') -> str:
+    """Passwort vergessen: mail a one-hour link to an active portal user. The answer is the same whether or not the
+    address has a login; requests count against the address and the client like failed logins, so the form cannot
+    flood anyone's mailbox. The link and its mail are written in one transaction (the outbox delivers it)."""
+    key = reset_address(email)
+    if not await reset_request_allowed(key, client):
         return FORGOTTEN_ANSWER
-    await login_throttle.register_failure(CLIENT, client)
-    await login_throttle.register_failure(EMAIL, throttle_key)
     user = await PortalUser.get_or_none(email=key, is_active=True, password_changed_at__isnull=False)
-    await audit.record(AuditKind.PASSWORD_RESET_REQUESTED, actor=user, actor_label=key,
-                       object_type='user' if user else '', object_id=user.id if user else '', client=client)
-    if user is None:
-        return FORGOTTEN_ANSWER
-    issued = await _issue(user, InvitationPurpose.PASSWORT, None, base_url, FORGOTTEN_LINK_VALIDITY)
-    body = (
-        f'Guten Tag {user.name},\n\nfür Ihren Zugang zum Firmenportal D-Ticket Job wurde ein neues Passwort '
-        f'angefordert. Über diesen Link legen Sie es fest:\n\n{issued.link}\n\n'
-        f'Der Link gilt bis {format_german_datetime(issued.expires_at)} Uhr und nur einmal.\n\n'
-        'Haben Sie das nicht angefordert, ignorieren Sie diese Nachricht; Ihr bisheriges Passwort bleibt gültig.\n'
-    )
-    if not get_settings().smtp_host:
-        log.info('Passwort vergessen für %s: kein SMTP_HOST gesetzt, Link nur im Log: %s', key, issued.link)
-    task = asyncio.create_task(mail.send_mail(user.email, 'Neues Passwort für das Firmenportal D-Ticket Job', body))
-    _pending_mails.add(task)
-    task.add_done_callback(_pending_mails.discard)
+    async with in_transaction():
+        await audit.record(AuditKind.PASSWORD_RESET_REQUESTED, actor=user, actor_label=key,
+                           object_type='user' if user else '', object_id=user.id if user else '', client=client)
+        if user is None:
+            return FORGOTTEN_ANSWER
+        new = await issue_link(InvitationPurpose.PASSWORT, FORGOTTEN_LINK_VALIDITY, user=user, base_url=base_url)
+        await mail.enqueue('passwort_vergessen', user.email,
+                           {'name': user.name, 'place': 'Firmenportal D-Ticket Job', 'link': new.link,
+                            'expires_at': new.expires_at},
+                           customer_id=user.customer_id, object_type='user', object_id=user.id,  # type: ignore[attr-defined]
+                           actor=user, client=client)
+    if not mail.delivery_configured():
+        log.info('Passwort vergessen für %s: kein SMTP_HOST gesetzt, Link nur im Log: %s', key, new.link)
     return FORGOTTEN_ANSWER
 
 
 # --- the public link page -------------------------------------------------------------------------------------------
 
 
-async def _open_invitation(token: str) -> Invitation:
+PORTAL_PURPOSES = (InvitationPurpose.EINLADUNG, InvitationPurpose.PASSWORT)
+
+
+async def open_link(token: str, purposes: tuple[InvitationPurpose, ...], related: str) -> Invitation:
+    """The open link of one of these purposes (the portal's or the Self-Service's; another's is unknown here), or
+    the German reason why it cannot be used."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise NotFound(LINK_UNKNOWN)
-    invitation = await Invitation.get_or_none(token_hash=_digest(token)).select_related('user__customer')
+    invitation = await Invitation.get_or_none(token_hash=_digest(token), purpose__in=list(purposes)) \
+        .select_related(related)
     if invitation is None:
         raise NotFound(LINK_UNKNOWN)
     if invitation.used_at is not None:
@@ -393,6 +407,24 @@ async def _open_invitation(token: str) -> Invitation:
         raise ServiceError(LINK_REVOKED)
     if clock.now() >= invitation.expires_at:
         raise ServiceError(LINK_EXPIRED)
+    return invitation
+
+
+async def claim_link(invitation: Invitation) -> datetime:
+    """Mark the link used, inside the caller's transaction; a second use, even at the same moment, is refused. The
+    owner's other open links end too."""
+    now = clock.now()
+    claimed = await Invitation.filter(id=invitation.id, used_at=None, revoked_at=None).update(used_at=now)
+    if not claimed:
+        raise ServiceError(LINK_USED)
+    owner = ({'user_id': invitation.user_id} if invitation.user_id is not None  # type: ignore[attr-defined]
+             else {'employee_id': invitation.employee_id})  # type: ignore[attr-defined]
+    await Invitation.filter(**owner, used_at=None, revoked_at=None).update(revoked_at=now)
+    return now
+
+
+async def _open_invitation(token: str) -> Invitation:
+    invitation = await open_link(token, PORTAL_PURPOSES, 'user__customer')
     if not invitation.user.is_active:
         raise ServiceError(INACTIVE)
     return invitation
@@ -419,12 +451,8 @@ async def use_link(token: str, *, password: str, confirmation: str, client: str 
     if errors:
         raise ValidationError(errors)
     password_hash = await passwords.hash_password(password)
-    now = clock.now()
     async with in_transaction():
-        claimed = await Invitation.filter(id=invitation.id, used_at=None, revoked_at=None).update(used_at=now)
-        if not claimed:
-            raise ServiceError(LINK_USED)
-        await Invitation.filter(user_id=user.id, used_at=None, revoked_at=None).update(revoked_at=now)
+        now = await claim_link(invitation)
         user.password_hash = password_hash
         user.password_changed_at = now
         await user.save(update_fields=['password_hash', 'password_changed_at'])

@@ -11,12 +11,34 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Produktangebot, Ticketart
-from services import abo_dates, audit, clock, codes, password_check, passwords, sepa
+from models import (
+    Abo,
+    AboStatus,
+    Anrede,
+    Antrag,
+    AntragStatus,
+    Contract,
+    Customer,
+    Employee,
+    Produktangebot,
+    Ticketart,
+)
+from services import (
+    abo_dates,
+    audit,
+    clock,
+    codes,
+    employee_accounts,
+    notifications,
+    password_check,
+    passwords,
+    sepa,
+)
 from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck
 from services.errors import ServiceError, ValidationError
@@ -133,20 +155,24 @@ async def taken_persons(contract_id: int, person_keys: Sequence[str], personalnu
                         today: date | None = None, *, chunk: int = 30_000) -> tuple[set[str], set[str]]:
     """The duplicate rule, for one Self-Service Antrag and for a whole Massenupload file alike: which of these
     persons (`person_key`) and Personalnummern already have an open Antrag or an Abo that has not ended under the
-    contract. Four queries per `chunk` keys (SQLite allows 32,766 parameters, PostgreSQL 32,767)."""
+    contract. An Antrag still waiting for its address confirmation counts as open while its link is valid, so an
+    upload cannot add the same person beside it. Four queries per `chunk` keys (SQLite allows 32,766 parameters,
+    PostgreSQL 32,767)."""
     today = today or clock.today()
+    unconfirmed_since = timezone.localtime(clock.now() - employee_accounts.CONFIRM_VALIDITY)
+    pending = Q(status=AntragStatus.OFFEN) | Q(status=AntragStatus.UNBESTAETIGT, created_at__gte=unconfirmed_since)
     persons: set[str] = set()
     numbers: set[str] = set()
     for keys in _chunks(sorted(set(person_keys)), chunk):
         persons.update(await Antrag.filter(
-            contract_id=contract_id, status=AntragStatus.OFFEN, person_key__in=keys
+            pending, contract_id=contract_id, person_key__in=keys
         ).values_list('person_key', flat=True))  # type: ignore[arg-type]
         persons.update(await Abo.filter(
             running_abo(today), contract_id=contract_id, person_key__in=keys
         ).values_list('person_key', flat=True))  # type: ignore[arg-type]
     for keys in _chunks(sorted(set(filter(None, personalnummern))), chunk):
         numbers.update(await Antrag.filter(
-            contract_id=contract_id, status=AntragStatus.OFFEN, personalnummer__in=keys
+            pending, contract_id=contract_id, personalnummer__in=keys
         ).values_list('personalnummer', flat=True))  # type: ignore[arg-type]
         numbers.update(await Abo.filter(
             running_abo(today), contract_id=contract_id, personalnummer__in=keys
@@ -212,6 +238,10 @@ async def submit_application(
     Every address gets the same rules, the same work and the same answer (see `_account_for`): the password is a
     new account's, or an existing account's (checked like a login, throttled and audited).
 
+    The Antrag reaches the company ('offen') at once only from an account with a confirmed address and its right
+    password; every other one waits 'unbestätigt' for the link mailed to the address (services/employee_accounts.py),
+    so nobody can make Anträge, or an account, in someone else's name.
+
     The code is checked again here (the form may have been open for hours), and the duplicate rule is checked again
     with the contract row locked, so two submissions of one person at the same moment give one Antrag.
 
@@ -250,13 +280,20 @@ async def submit_application(
                 await audit.record(AuditKind.EMPLOYEE_REGISTERED, actor_label=checked.email,
                                    customer_id=contract.customer_id,  # type: ignore[attr-defined]
                                    object_type='employee', object_id=employee.id, client=client)
+            confirmed = employee is not None and employee.email_confirmed_at is not None
             antrag = await Antrag.create(
                 reference=new_reference(today), contract=contract, code=check.code, employee=employee,
-                created_at=clock.now(), **vars(checked),
+                created_at=clock.now(),
+                status=AntragStatus.OFFEN if confirmed else AntragStatus.UNBESTAETIGT, **vars(checked),
             )
             if mandate is not None:
                 await sepa.mandate_for(antrag.id, contract.id, mandate, sepa.mandate_text()).save()
             await _audit_submission(antrag, check, checked.email, client)
+            if confirmed:
+                await notifications.antrag_received(antrag)
+            else:  # a new account, or not this account's password: the mailbox's owner confirms
+                owner = employee or await Employee.get(email=checked.email)
+                await employee_accounts.send_confirmation(owner, antrag, await Customer.get(id=contract.customer_id))  # type: ignore[attr-defined]
     except IntegrityError:  # the same e-mail registered a moment ago, or a reference drawn twice: nothing written
         raise ServiceError('Der Antrag konnte nicht gespeichert werden. Bitte senden Sie ihn erneut.') from None
     return antrag

@@ -54,6 +54,14 @@ class AuditKind(StrEnum):
     SUBSIDY_CHANGED = 'subsidy_changed'
     MONTH_CLOSED = 'month_closed'
     BILLING_EXPORTED = 'billing_exported'
+    MAIL_QUEUED = 'mail_queued'
+    MAIL_SENT = 'mail_sent'
+    MAIL_FAILED = 'mail_failed'
+    EMAIL_CONFIRMED = 'email_confirmed'
+    EMPLOYEE_INVITED = 'employee_invited'
+    EMPLOYEE_LINK_USED = 'employee_link_used'
+    JOB_RUN = 'job_run'
+    MAIL_DIGEST_CHANGED = 'mail_digest_changed'
 
     @property
     def label(self) -> str:
@@ -105,6 +113,14 @@ KIND_LABELS = {
     AuditKind.SUBSIDY_CHANGED: 'Arbeitgeberzuschuss geändert',
     AuditKind.MONTH_CLOSED: 'Abrechnungsmonat abgeschlossen',
     AuditKind.BILLING_EXPORTED: 'Abrechnung heruntergeladen',
+    AuditKind.MAIL_QUEUED: 'E-Mail vorgemerkt',
+    AuditKind.MAIL_SENT: 'E-Mail versendet',
+    AuditKind.MAIL_FAILED: 'E-Mail nicht zustellbar',
+    AuditKind.EMAIL_CONFIRMED: 'E-Mail-Adresse bestätigt',
+    AuditKind.EMPLOYEE_INVITED: 'Zum Self-Service eingeladen',
+    AuditKind.EMPLOYEE_LINK_USED: 'Self-Service-Passwort über Link gesetzt',
+    AuditKind.JOB_RUN: 'Geplanter Auftrag ausgeführt',
+    AuditKind.MAIL_DIGEST_CHANGED: 'Tagesübersicht per E-Mail geändert',
 }
 
 

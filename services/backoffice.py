@@ -93,7 +93,6 @@ async def create_customer_with_contract(
         issued = await anwender.create_invitation(
             actor, customer, name=admin_name, email=admin_email, role=Role.ADMIN, base_url=base_url, client=client,
         )
-    issued = await anwender.send_link_mail(issued, actor, customer.name)
     return NewCustomer(customer=customer, contract=contract, invitation=issued)
 
 

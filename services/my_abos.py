@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from tortoise.transactions import in_transaction
+
 from models import Abo, AboStatus, Antrag, Employee
-from services import abo_dates, audit, clock, subsidies, tariff
+from services import abo_dates, audit, clock, notifications, subsidies, tariff
 from services.audit import AuditKind
 from services.errors import NotFound, ServiceError, ValidationError
 from services.validation import field_length, is_plz, require_text
@@ -60,11 +62,13 @@ async def cancel_abo(employee: Employee, abo_id: int, *, client: str = '') -> Ab
     abo.endmonat = cancellation_date(abo)
     abo.status = AboStatus.GEKUENDIGT
     abo.cancelled_at = clock.now()
-    await abo.save(update_fields=['endmonat', 'status', 'cancelled_at'])
-    await audit.record(AuditKind.ABO_CANCELLED, actor_label=employee.email,
-                       customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
-                       object_type='abo', object_id=abo.id, details={'endmonat': abo.endmonat.isoformat()},
-                       client=client)
+    async with in_transaction():  # the Kündigung and its confirmation mail, or neither
+        await abo.save(update_fields=['endmonat', 'status', 'cancelled_at'])
+        await audit.record(AuditKind.ABO_CANCELLED, actor_label=employee.email,
+                           customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                           object_type='abo', object_id=abo.id, details={'endmonat': abo.endmonat.isoformat()},
+                           client=client)
+        await notifications.abo_cancelled(abo, abo.endmonat, by_company=False)
     return abo
 
 

@@ -58,8 +58,10 @@ async def hash_password(password: str) -> str:
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
+    """No hash (no account) and an empty one (a Self-Service account not claimed yet) verify against the dummy: the
+    same time, and never True."""
     try:
-        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        return _hasher().verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

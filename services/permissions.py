@@ -45,6 +45,7 @@ class Action(StrEnum):
     CLOSE_MONTH = 'close_month'  # the Abrechnungslauf: a month becomes a stored snapshot
     VIEW_MONTH_OVERVIEW = 'view_month_overview'  # the month's figures across every customer
     RESET_SECOND_FACTOR = 'reset_second_factor'  # a person's lost phone and recovery codes
+    VIEW_MAIL_STATUS = 'view_mail_status'  # the outbox: mails waiting, sent, given up (Verwaltung)
     # One company's records
     VIEW_DASHBOARD = 'view_dashboard'
     VIEW_CONTRACTS = 'view_contracts'  # Vertragsverwaltung, Infos and the current Kundencode
@@ -82,6 +83,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.CLOSE_MONTH: _STAFF,
     Action.VIEW_MONTH_OVERVIEW: _STAFF,
     Action.RESET_SECOND_FACTOR: _STAFF,
+    Action.VIEW_MAIL_STATUS: _STAFF,
     Action.VIEW_DASHBOARD: _EVERYONE,
     Action.VIEW_CONTRACTS: _EVERYONE,
     Action.GENERATE_CODE: _ADMINS,

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     kiosk_countdown_seconds: int = _env('KIOSK_COUNTDOWN_SECONDS', 20, ge=20, le=300)
     # After a sent Antrag the kiosk shows only its reference, and wipes even that after this many seconds (≤ 30).
     kiosk_done_seconds: int = _env('KIOSK_DONE_SECONDS', 30, ge=5, le=30)
-    # E-mail for invitation and password links; without SMTP_HOST no mail is sent and the link is only shown.
+    # E-mail (services/mail.py, the outbox); without SMTP_HOST mails wait in the outbox and links are only shown.
     smtp_host: str = _env('SMTP_HOST', '')
     smtp_port: int = _env('SMTP_PORT', 587, ge=1, le=65535)
     smtp_user: str = _env('SMTP_USER', '')
@@ -122,6 +122,16 @@ class Settings(BaseSettings):
     # 'starttls' (port 587), 'ssl' (port 465) or 'none' (a relay on the local network only); nothing else.
     smtp_security: Literal['starttls', 'ssl', 'none'] = _env('SMTP_SECURITY', 'starttls')
     smtp_timeout_seconds: int = _env('SMTP_TIMEOUT_SECONDS', 15, ge=1, le=600)
+    # The outbox worker (services/mail_worker.py): a failed delivery is retried after MAIL_RETRY_SECONDS, doubling per
+    # attempt (at most 6 hours), and given up after MAIL_MAX_ATTEMPTS (8 attempts span about 2 hours with 60 s).
+    # MAIL_WORKER=0 keeps a process from delivering (on SQLite exactly one process may run the worker).
+    mail_max_attempts: int = _env('MAIL_MAX_ATTEMPTS', 8, ge=1, le=50)
+    mail_retry_seconds: int = _env('MAIL_RETRY_SECONDS', 60, ge=1, le=86400)
+    mail_worker: bool = _env('MAIL_WORKER', True)
+    # Scheduled jobs (services/jobs.py): the hour (Europe/Berlin) from which each day's jobs run; JOBS=0 turns the
+    # scheduler off in a process (they still run once across processes when on everywhere).
+    jobs_hour: int = _env('JOBS_HOUR', 6, ge=0, le=23)
+    jobs: bool = _env('JOBS', True)
     # The transit company as the issuer of invoices (Rechnung) and creditor of direct debits (SEPA-Lastschrift); the
     # defaults are demo data for a local start: a real installation sets every one of them.
     invoice_issuer_name: str = _env('INVOICE_ISSUER_NAME', 'Verkehrsbetrieb Demo GmbH', min_length=1, max_length=70)
@@ -142,7 +152,7 @@ class Settings(BaseSettings):
     # 'text' (default) or 'json': one JSON object per line for every request and log event (services/logs.py).
     log_format: Literal['text', 'json'] = _env('LOG_FORMAT', 'text')
 
-    @field_validator('load_demo_data', 'session_cookie_secure_setting', mode='before')
+    @field_validator('load_demo_data', 'session_cookie_secure_setting', 'mail_worker', 'jobs', mode='before')
     @classmethod
     def _yes_or_no(cls, value: Any) -> Any:
         """The German words too; anything else is refused (pydantic would refuse it anyway, but 'ja' is common)."""

@@ -26,6 +26,7 @@ from tortoise.migrations.api import migrate
 from services import passwords, tariff
 from services.database import tortoise_config
 from services.settings import reset_settings
+from tests.smtp_server import MailCatcher
 
 POSTGRES_ADMIN_URL = os.environ.get('TEST_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 POSTGRES_DB = f'test_portal_{os.getpid()}'
@@ -151,3 +152,18 @@ async def staff(db: str):
     from models import Role
 
     return await make_user('kundenservice@verkehrsbetrieb.de', Role.STAFF, None, name='Sabine Krüger')
+
+
+@pytest.fixture
+def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MailCatcher]:
+    """A real local SMTP server (aiosmtpd), and the settings pointing the outbox worker at it."""
+    server = MailCatcher().start()
+    monkeypatch.setenv('SMTP_HOST', '127.0.0.1')
+    monkeypatch.setenv('SMTP_PORT', str(server.port))
+    monkeypatch.setenv('SMTP_SECURITY', 'none')
+    monkeypatch.setenv('SMTP_FROM', 'portal@verkehrsbetrieb.de')
+    reset_settings()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pyotp
@@ -32,3 +33,21 @@ def forget_totp_codes() -> None:
 def totp_secret_of(email: str) -> str | None:
     """The demo login's enrolled second factor, if it has one (staff)."""
     return next((login.totp_secret for login in DEMO_LOGINS if login.email == email), None)
+
+
+def link_token(text: str, path: str) -> str:
+    """The token of the first one-time link to `path` in a mail's text."""
+    match = re.search(re.escape(path) + r'([A-Za-z0-9_-]+)', text)
+    assert match, f'no link to {path} in the mail'
+    return match.group(1)
+
+
+async def confirm_by_mail(email: str) -> None:
+    """What the employee does after applying: open the confirmation link of the newest mail to `email` (read from the
+    outbox, where it waits for the worker) — the Antrag then reaches the company."""
+    from models import OutboxMail
+    from services import employee_accounts
+
+    mail = await OutboxMail.filter(kind='konto_bestaetigung', recipient=email).order_by('-id').first()
+    assert mail is not None, f'no confirmation mail to {email}'
+    await employee_accounts.confirm_email(link_token(mail.body_text, employee_accounts.LINK_PATH))

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_scale')]
+    dependencies = [('models', '0013_mail')]
 
     initial = False
 

@@ -57,7 +57,7 @@ from models import (
     UploadMode,
     UploadResult,
 )
-from services import audit, clock, permissions, sepa
+from services import audit, clock, employee_accounts, permissions, sepa
 from services.abos import abo_from
 from services.applications import new_reference, running_abo, taken_persons
 from services.audit import AuditKind
@@ -380,6 +380,8 @@ async def _write_rows(actor: PortalUser, contract: Contract, upload: Upload, row
             if not await Upload.filter(id=upload.id, message=RUNNING).update(
                     result=UploadResult.IMPORTIERT, imported_count=total, message=message, checked_rows=None):
                 raise ServiceError('Der Import wurde beim Start des Portals als abgebrochen erkannt.')
+            if new_people:
+                await employee_accounts.invite_imported(upload.id)  # accounts and invitations, with the final flip
             await audit.record(
                 AuditKind.UPLOAD_IMPORTED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
                 object_type='upload', object_id=upload.id,

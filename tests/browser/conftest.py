@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.smtp_server import MailCatcher
 from tests.support import fresh_totp_code, totp_secret_of
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -99,8 +100,19 @@ def portal_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope='session')
-def portal_url(portal_directory: Path) -> Iterator[str]:
-    """The base URL of a real portal process on a free port, with a fresh SQLite file holding the demo data."""
+def mail_server() -> Iterator[MailCatcher]:
+    """The real local SMTP server (aiosmtpd) the portal process delivers its mails to; journeys read them here."""
+    server = MailCatcher().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope='session')
+def portal_url(portal_directory: Path, mail_server: MailCatcher) -> Iterator[str]:
+    """The base URL of a real portal process on a free port, with a fresh SQLite file holding the demo data, mailing
+    to `mail_server`."""
     directory = portal_directory
     port = _free_port()
     log_path = directory / 'server.log'
@@ -110,7 +122,7 @@ def portal_url(portal_directory: Path) -> Iterator[str]:
         STORAGE_SECRET='browser-tests', ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192',
         KIOSK_IDLE_SECONDS='4',  # the kiosk test waits for a reset (4 s + the 20 s countdown)
         NICEGUI_STORAGE_PATH=str(directory / 'nicegui'),  # keep the session storage out of the project
-        PYTHONUNBUFFERED='1',
+        PYTHONUNBUFFERED='1', SMTP_HOST='127.0.0.1', SMTP_PORT=str(mail_server.port), SMTP_SECURITY='none',
     )
     url = f'http://127.0.0.1:{port}'
     with log_path.open('wb') as log:
@@ -179,6 +191,16 @@ def log_in(page: Page, portal_url: str, email: str, password: str, path: str = '
     """Open `path` (a logged-in page sends the browser to the login first) and log in through the form."""
     page.goto(portal_url + path)
     submit_login(page, email, password)
+
+
+def open_mailed_link(page: Page, mail_server: MailCatcher, email: str, path: str, count: int = 1) -> None:
+    """Wait for the `count`-th mail to `email` (the portal's worker delivers it) and open its link to `path`."""
+    from tests.smtp_server import text_of
+    from tests.support import link_token
+
+    message = mail_server.wait_for(email, count)[count - 1]
+    base = page.url.split('/', 3)[:3]
+    page.goto('/'.join(base) + path + link_token(text_of(message), path))
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -18,7 +18,8 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from models import Role
 from services.abo_dates import first_open_start_month
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, screenshot, submit_login
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, open_mailed_link, screenshot, submit_login
+from tests.smtp_server import MailCatcher
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
 VERTRAGSNUMMER = 'DJ-2024-0117'
@@ -126,8 +127,15 @@ def apply(employee: Page, link: str, vorname: str, nachname: str, email: str) ->
     return match.group(1)
 
 
+def confirm_address(employee: Page, mail_server: MailCatcher, email: str) -> None:
+    """The employee opens the confirmation mail's link (delivered to the local SMTP server) and confirms."""
+    open_mailed_link(employee, mail_server, email, '/self-service/konto/')
+    employee.get_by_role('button', name='E-Mail-Adresse bestätigen').click()
+    expect(employee.get_by_text('E-Mail-Adresse bestätigt')).to_be_visible()
+
+
 def test_an_approved_antrag_becomes_an_abo_in_meine_abos(
-    page: Page, browser: Browser, portal_url: str
+    page: Page, browser: Browser, portal_url: str, mail_server: MailCatcher
 ) -> None:
     suffix = uuid.uuid4().hex[:8]
     vorname, nachname = f'Greta{suffix}', 'Genehmigt'
@@ -146,6 +154,7 @@ def test_an_approved_antrag_becomes_an_abo_in_meine_abos(
     try:
         employee = context.new_page()
         reference = apply(employee, link, vorname, nachname, email)
+        confirm_address(employee, mail_server, email)  # only then the Antrag reaches the company
 
         # the administrator: the open count on the row, row menu → Anträge → the Antrag → Genehmigen
         open_vertragsverwaltung(page, portal_url)
@@ -174,6 +183,8 @@ def test_an_approved_antrag_becomes_an_abo_in_meine_abos(
         expect(page.get_by_text('Antrag genehmigt; das Abo ist angelegt.')).to_be_visible()
         expect(dialog).to_be_hidden()
         expect(page.get_by_text('Keine Anträge gefunden')).to_be_visible()  # no longer open
+        approval = mail_server.wait_for(email, 3)[2]  # confirmation, received, approved
+        assert approval['Subject'].startswith('Ihr D-Ticket Job ist genehmigt: ab ')
 
         page.get_by_role('tab', name=re.compile('Abos')).click()
         page.get_by_label('In Abos suchen').fill(vorname)

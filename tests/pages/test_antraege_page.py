@@ -27,6 +27,7 @@ from services.applications import ApplicationInput
 from services.audit import AuditKind
 from services.validation import format_german_date
 from tests.pages.conftest import demo_login, log_in
+from tests.support import confirm_by_mail
 
 TODAY = date(2030, 6, 14)  # after the cut-off day: Anträge start in August 2030
 START = abo_dates.first_open_start_month(TODAY)
@@ -65,13 +66,17 @@ async def make_antraege(*people: tuple[str, str, str], vertragsnummer: str = VER
     check = await codes.validate(code.code)
     made = []
     for index, (vorname, nachname, personalnummer) in enumerate(people):
-        made.append(await applications.submit_application(
+        antrag = await applications.submit_application(
             check, ApplicationInput(
                 anrede='Frau', vorname=vorname, nachname=nachname, geburtsdatum=f'{index + 1:02d}.03.1990',
                 email=f'person{index}.{contract.id}@example.org', strasse='Königstor 12', plz='34117', ort='Kassel',
                 personalnummer=personalnummer, startmonat=format_german_date(START), ticketart='Handyticket',
             ), consent=True, password=EMPLOYEE_PASSWORD, password_confirmation=EMPLOYEE_PASSWORD,
-        ))
+        )
+        if antrag.status == AntragStatus.UNBESTAETIGT:  # a new account confirms its address; then it is 'offen'
+            await confirm_by_mail(antrag.email)
+            await antrag.refresh_from_db()
+        made.append(antrag)
     return made
 
 

@@ -36,6 +36,7 @@ from services.table_query import TableRequest
 from services.validation import format_german_date
 from tests.conftest import make_user, order_value
 from tests.services.test_antraege import START_MONTHS, TODAY, apply, code_check, new_contract
+from tests.support import confirm_by_mail
 
 BOM = b'\xef\xbb\xbf'
 ABO_NOT_FOUND = 'Das Abo wurde nicht gefunden.'
@@ -416,6 +417,7 @@ async def dangerous_contract(admin: PortalUser, contract: Contract, check: CodeC
             password_confirmation='Herkules-Bergpark-Kaskaden-9',
         )
         assert (antrag.vorname, antrag.nachname, antrag.personalnummer) == (vorname, nachname, personalnummer)
+        await confirm_by_mail(antrag.email)
         await antraege.decide(admin, antrag.id, approve=True)
     for index, value in enumerate(DANGEROUS):
         await written(contract, value, f'Zz{index}{value}', value)

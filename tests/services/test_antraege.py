@@ -38,6 +38,7 @@ from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, 
 from services.table_query import TableRequest
 from services.validation import format_german_date
 from tests.conftest import make_user, order_value
+from tests.support import confirm_by_mail
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the open start months are April to September 2026
 START_MONTHS = abo_dates.open_start_months(TODAY)
@@ -119,16 +120,21 @@ async def apply(
     check: CodeCheck, vorname: str = 'Lena', nachname: str = 'Schaefer', *, personalnummer: str = '',
     ticketart: Ticketart = Ticketart.HANDYTICKET, startmonat: date = START_MONTHS[0], geburtsdatum: str = '14.07.1988',
 ) -> Antrag:
-    """An employee's Antrag through the Self-Service service, with an account of their own."""
+    """An employee's Antrag through the Self-Service service, with an account of their own, the address confirmed
+    through the mailed link (so the Antrag is with the company)."""
     data = ApplicationInput(
         anrede='Frau', vorname=vorname, nachname=nachname, geburtsdatum=geburtsdatum,
         email=f'{vorname}.{nachname}.{geburtsdatum}@example.de'.lower().replace('ä', 'ae').replace('ü', 'ue'),
         strasse='Friedrich-Ebert-Straße 12', plz='34117', ort='Kassel', personalnummer=personalnummer,
         startmonat=format_german_date(startmonat), ticketart=ticketart.value,
     )
-    return await applications.submit_application(
+    antrag = await applications.submit_application(
         check, data, consent=True, password=EMPLOYEE_PASSWORD, password_confirmation=EMPLOYEE_PASSWORD,
     )
+    if antrag.status == AntragStatus.UNBESTAETIGT:  # a new account; a confirmed one's Antrag goes on at once
+        await confirm_by_mail(antrag.email)
+        await antrag.refresh_from_db()
+    return antrag
 
 
 async def listed(actor: PortalUser, contract: Contract, status: str = 'offen', **request: object) -> list[int]:

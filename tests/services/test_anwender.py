@@ -5,21 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 
-from models import AuditEvent, Customer, Invitation, InvitationPurpose, PortalUser, Role, Session
-from services import anwender, auth, clock, permissions, sessions
+from models import (
+    AuditEvent,
+    Customer,
+    Invitation,
+    InvitationPurpose,
+    MailStatus,
+    OutboxMail,
+    PortalUser,
+    Role,
+    Session,
+)
+from services import anwender, auth, clock, mail_worker, permissions, sessions
 from services.audit import AuditKind
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
-from services.mail import MailResult
 from services.permissions import Action
 from services.table_query import TableRequest
 from tests.conftest import PASSWORD, make_user
+from tests.smtp_server import MailCatcher, html_of, text_of
 
 BASE_URL = 'http://portal.test/'
 NEW_PASSWORD = 'Auepark-Sommer-Abend-31'
@@ -176,7 +185,7 @@ async def test_an_invited_user_cannot_log_in_until_the_link_is_used(admin: Porta
     assert user.status == 'eingeladen'
     assert issued.link.startswith('http://portal.test/einladung/')
     assert issued.purpose == InvitationPurpose.EINLADUNG
-    assert issued.mail == MailResult.NOT_CONFIGURED
+    assert not issued.mailed
     assert timedelta(hours=72) <= issued.expires_at - before <= timedelta(hours=72, seconds=5)
 
     token = token_of(issued.link)
@@ -495,73 +504,38 @@ async def test_the_list_searches_sorts_and_pages(admin: PortalUser, company: Cus
 # --- mail -----------------------------------------------------------------------------------------------------------
 
 
-class FakeSMTP:
-    sent: list = []
-    threads: list = []
-    fail = False
-
-    def __init__(self, host: str, port: int, timeout: int) -> None:
-        self.host, self.port = host, port
-
-    def __enter__(self) -> FakeSMTP:
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        return None
-
-    def starttls(self, context: object) -> None:
-        self.tls = True
-
-    def login(self, user: str, password: str) -> None:
-        self.credentials = (user, password)
-
-    def send_message(self, message) -> None:
-        FakeSMTP.threads.append(threading.get_ident())
-        if FakeSMTP.fail:
-            raise OSError('connection refused')
-        FakeSMTP.sent.append((self.host, self.port, message))
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> type[FakeSMTP]:
-    from services.settings import reset_settings
-
-    FakeSMTP.sent, FakeSMTP.threads, FakeSMTP.fail = [], [], False
-    monkeypatch.setattr('smtplib.SMTP', FakeSMTP)
-    monkeypatch.setenv('SMTP_HOST', 'mail.example.de')
-    monkeypatch.setenv('SMTP_FROM', 'portal@verkehrsbetrieb.de')
-    reset_settings()
-    return FakeSMTP
-
-
-async def test_the_invitation_is_mailed_off_the_event_loop(admin: PortalUser, smtp: type[FakeSMTP]) -> None:
+async def test_the_invitation_is_mailed_through_the_outbox(admin: PortalUser, smtp_server: MailCatcher) -> None:
     issued = await anwender.invite(admin, name='Eva Kollegin', email='eva@fahrradmanufaktur-kassel.de',
                                    role=Role.CLERK, base_url=BASE_URL)
-    assert issued.mail == MailResult.SENT
-    ((host, port, message),) = smtp.sent
-    assert (host, port) == ('mail.example.de', 587)
+    assert issued.mailed
+    assert smtp_server.messages == []  # written with the invitation, delivered by the worker
+    assert await mail_worker.deliver_due() == 1
+    (message,) = smtp_server.messages
     assert message['To'] == 'eva@fahrradmanufaktur-kassel.de'
     assert message['From'] == 'portal@verkehrsbetrieb.de'
     assert message['Subject'] == 'Ihre Einladung zum Firmenportal D-Ticket Job'
-    body = message.get_content()
+    body = text_of(message)
     assert issued.link in body
     assert 'Anna Dietrich hat Sie als Sachbearbeitung für Fahrradmanufaktur Kassel GmbH' in body
-    assert smtp.threads != [threading.get_ident()]
+    assert issued.link in html_of(message)
 
 
-async def test_a_failing_mail_server_does_not_undo_the_invitation(admin: PortalUser, smtp: type[FakeSMTP]) -> None:
-    smtp.fail = True
+async def test_a_failing_mail_server_does_not_undo_the_invitation(
+    admin: PortalUser, smtp_server: MailCatcher
+) -> None:
+    smtp_server.refuse_next = ['451 4.3.0 Bitte später erneut']
     issued = await anwender.invite(admin, name='Eva Kollegin', email='eva@fahrradmanufaktur-kassel.de',
                                    role=Role.CLERK, base_url=BASE_URL)
-    assert issued.mail == MailResult.FAILED
+    assert await mail_worker.deliver_due() == 1
+    assert smtp_server.messages == []
     await anwender.check_link(token_of(issued.link))
+    queued = await OutboxMail.get(recipient='eva@fahrradmanufaktur-kassel.de')
+    assert (queued.status, queued.attempts) == (MailStatus.WARTEND, 1)
 
 
-async def test_without_smtp_nothing_is_sent(admin: PortalUser, monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError('no SMTP connection without SMTP_HOST')
-
-    monkeypatch.setattr('smtplib.SMTP', refuse)
+async def test_without_smtp_the_mail_waits_in_the_outbox(admin: PortalUser) -> None:
     issued = await anwender.send_password_link(admin, admin.id, base_url=BASE_URL)
-    assert issued.mail == MailResult.NOT_CONFIGURED
+    assert not issued.mailed
     assert isinstance(issued.expires_at, datetime)
+    assert await mail_worker.deliver_due() == 0
+    assert await OutboxMail.filter(status=MailStatus.WARTEND, recipient=admin.email).count() == 1

@@ -27,12 +27,13 @@ from models import (
     Customer,
     Employee,
     Kundencode,
+    OutboxMail,
     PortalUser,
     Produktangebot,
     Role,
     Ticketart,
 )
-from services import abo_dates, applications, auth, clock, codes, passwords, sessions
+from services import abo_dates, antraege, applications, auth, clock, codes, employee_accounts, passwords, sessions
 from services.applications import (
     DUPLICATE_MESSAGE,
     MAX_AGE,
@@ -44,8 +45,10 @@ from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck, CodeStatus
 from services.contracts import create_contract
 from services.errors import ServiceError, ValidationError
+from services.table_query import TableRequest
 from services.validation import format_german_date
 from tests.conftest import PASSWORD, make_user
+from tests.support import confirm_by_mail
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the first open start month is April 2026
 EMPLOYEE_PASSWORD = 'Herkules-Bergpark-Kaskaden-9'
@@ -311,7 +314,7 @@ async def test_a_valid_application_creates_antrag_account_and_audit(
 ) -> None:
     antrag = await submit(check)
     stored = await Antrag.get(id=antrag.id)
-    assert stored.status is AntragStatus.OFFEN
+    assert stored.status is AntragStatus.UNBESTAETIGT  # a new account: the address is confirmed first
     assert stored.source is AntragSource.SELF_SERVICE
     assert re.fullmatch(rf'A-{TODAY.year}-[{ALPHABET}]{{6}}', stored.reference)
     assert stored.contract_id == contract.id  # type: ignore[attr-defined]
@@ -351,6 +354,37 @@ async def test_a_valid_application_creates_antrag_account_and_audit(
     assert EMPLOYEE_PASSWORD not in everything
     assert employee.password_hash not in everything
     assert code.code not in everything
+
+
+async def test_the_antrag_reaches_the_company_once_the_address_is_confirmed(
+    admin: PortalUser, company: Customer, contract: Contract, check: CodeCheck
+) -> None:
+    antrag = await submit(check)
+    assert (await antraege.list_antraege(admin, contract.id, TableRequest(), status='alle')).total == 0
+    (confirmation,) = await OutboxMail.filter(recipient=EMAIL)
+    assert (confirmation.kind, confirmation.customer_id) == ('konto_bestaetigung', company.id)
+    await confirm_by_mail(EMAIL)
+    await antrag.refresh_from_db()
+    assert antrag.status is AntragStatus.OFFEN
+    assert [row.id for row in (await antraege.list_antraege(admin, contract.id, TableRequest())).rows] == [antrag.id]
+    assert (await Employee.get(email=EMAIL)).email_confirmed_at is not None
+    assert await OutboxMail.filter(recipient=EMAIL, kind='antrag_eingegangen').count() == 1
+    # a confirmed account's next Antrag (its right password) goes to the company at once
+    other = await second_check(admin, company)
+    second = await submit(other)
+    assert second.status is AntragStatus.OFFEN
+    assert await OutboxMail.filter(recipient=EMAIL, kind='antrag_eingegangen').count() == 2
+
+
+async def test_an_unconfirmed_antrag_blocks_a_second_one_only_while_its_link_is_valid(
+    check: CodeCheck, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await submit(check)
+    with pytest.raises(ValidationError):
+        await submit(check, SAME_PERSON)
+    moment = clock.now() + employee_accounts.CONFIRM_VALIDITY + timedelta(minutes=1)
+    monkeypatch.setattr('services.clock.now', lambda: moment)
+    assert (await submit(check, SAME_PERSON)).status is AntragStatus.UNBESTAETIGT
 
 
 async def test_references_differ(admin: PortalUser, company: Customer, check: CodeCheck) -> None:
@@ -566,7 +600,8 @@ async def test_existing_and_unknown_addresses_get_the_same_answer(
     admin: PortalUser, company: Customer, check: CodeCheck
 ) -> None:
     """Finding: an existing address with another password got 'es gibt schon ein Konto' — an oracle for accounts.
-    Now both are received alike; the Antrag of a wrong password reaches the employer without the account."""
+    Now both are received alike: each waits for the confirmation link mailed to its address (the Antrag of a wrong
+    password is attached to no account until the address's owner confirms it)."""
     await submit(check)
     employee = await Employee.get(email=EMAIL)
     hash_before = employee.password_hash
@@ -575,7 +610,7 @@ async def test_existing_and_unknown_addresses_get_the_same_answer(
     wrong = await submit(other, person(1), password='Ganz-anderes-Passwort-42')
     unknown = await submit(other, replace(person(2), email='neu@example.de'), password='Ganz-anderes-Passwort-42')
     assert type(wrong) is type(unknown) is Antrag
-    assert (wrong.status, unknown.status) == (AntragStatus.OFFEN, AntragStatus.OFFEN)
+    assert (wrong.status, unknown.status) == (AntragStatus.UNBESTAETIGT, AntragStatus.UNBESTAETIGT)
     assert wrong.employee_id is None  # type: ignore[attr-defined]  # not attached to someone else's account
     assert unknown.employee_id is not None  # type: ignore[attr-defined]
     assert (await Employee.get(email=EMAIL)).password_hash == hash_before  # not overwritten

@@ -13,7 +13,6 @@ from services.audit import AuditKind
 from services.codes import CodeStatus
 from services.contracts import create_contract
 from services.errors import NotFound, PermissionDenied, ValidationError
-from services.mail import MailResult
 from tests.conftest import make_user
 
 BASE_URL = 'http://portal.test'
@@ -42,7 +41,7 @@ async def test_staff_create_customer_contract_and_first_admin(staff: PortalUser)
     assert (admin.email, admin.role, admin.customer_id, admin.status) == (  # type: ignore[attr-defined]
         'petra@muster.de', Role.ADMIN, customer.id, 'eingeladen')
     assert invitation.link.startswith('http://portal.test/einladung/')
-    assert invitation.mail == MailResult.NOT_CONFIGURED
+    assert not invitation.mailed
     kinds = await AuditEvent.filter(customer_id=customer.id).order_by('id').values_list('kind', flat=True)
     assert kinds == [AuditKind.CUSTOMER_CREATED, AuditKind.CONTRACT_CREATED, AuditKind.USER_INVITED]
     assert await AuditEvent.filter(actor_id=staff.id, client='10.9.9.9').count() == 3

@@ -68,6 +68,7 @@ ROLES = (Role.ADMIN, Role.CLERK, Role.READONLY, Role.STAFF)
 # A = Administrator, C = Sachbearbeitung, R = Nur lesen, S = Verkehrsunternehmen.
 EXPECTED_ROLES: dict[Action, str] = {
     Action.VIEW_ALL_CUSTOMERS: 'S',
+    Action.VIEW_MAIL_STATUS: 'S',
     Action.MANAGE_CUSTOMERS: 'S',
     Action.CREATE_CONTRACT: 'S',
     Action.CHANGE_CONTRACT_STATUS: 'S',

@@ -20,6 +20,7 @@ from services.contracts import create_contract
 from services.errors import PermissionDenied, ServiceError, ValidationError
 from tests.services.test_applications import EMPLOYEE_PASSWORD, TODAY, VALID
 from tests.services.test_billing import make_abo, new_contract
+from tests.support import confirm_by_mail
 
 GOOD_IBAN = 'DE89 3704 0044 0532 0130 00'
 APRIL = date(2026, 4, 1)
@@ -46,9 +47,11 @@ async def check(admin: PortalUser, contract: Contract) -> CodeCheck:
 
 async def apply(check: CodeCheck, iban: str = GOOD_IBAN, holder: str = 'Jonas Schäfer',
                 mandate_consent: bool = True) -> Antrag:
-    return await applications.submit_application(
+    antrag = await applications.submit_application(
         check, replace(VALID, iban=iban, kontoinhaber=holder), consent=True, password=EMPLOYEE_PASSWORD,
         password_confirmation=EMPLOYEE_PASSWORD, mandate_consent=mandate_consent)
+    await confirm_by_mail(antrag.email)  # the Antrag reaches the company
+    return antrag
 
 
 @pytest.mark.parametrize(('text', 'message'), [

@@ -3,12 +3,9 @@ STORAGE_SECRET is required outside local development, and an unknown SMTP_SECURI
 
 from __future__ import annotations
 
-import smtplib
-from email.message import EmailMessage
-
 import pytest
 
-from services import mail
+from services import mail_worker
 from services.settings import InvalidSettings, Settings, get_settings, reset_settings
 
 
@@ -99,40 +96,6 @@ def test_local_development_generates_the_secret_once(monkeypatch: pytest.MonkeyP
     assert settings_with(monkeypatch, HOST=host).storage_secret == first.storage_secret
 
 
-class RecordingSMTP:
-    """Stands in for smtplib.SMTP and records what the mail code asked of it."""
-
-    calls: list[str]
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        RecordingSMTP.calls.append('connect')
-
-    def starttls(self, **kwargs: object) -> None:
-        RecordingSMTP.calls.append('starttls')
-
-    def login(self, user: str, password: str) -> None:
-        RecordingSMTP.calls.append('login')
-
-    def send_message(self, message: EmailMessage) -> None:
-        RecordingSMTP.calls.append('send')
-
-    def close(self) -> None:
-        RecordingSMTP.calls.append('close')
-
-    def __enter__(self) -> RecordingSMTP:
-        return self
-
-    def __exit__(self, *args: object) -> None:
-        self.close()
-
-
-@pytest.fixture
-def recording_smtp(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    RecordingSMTP.calls = []
-    monkeypatch.setattr(smtplib, 'SMTP', RecordingSMTP)
-    return RecordingSMTP.calls
-
-
 def smtp_settings(security: str) -> Settings:
     """Settings as if the environment had passed a value the validation would refuse (model_construct skips it)."""
     return Settings.model_construct(
@@ -141,18 +104,14 @@ def smtp_settings(security: str) -> Settings:
     )
 
 
-def test_an_unknown_smtp_security_never_logs_in_without_tls(recording_smtp: list[str]) -> None:
-    with pytest.raises(smtplib.SMTPException):
-        mail._send(smtp_settings('tls'), EmailMessage())
-    assert 'login' not in recording_smtp
-    assert 'send' not in recording_smtp
+def test_an_unknown_smtp_security_never_makes_a_client() -> None:
+    with pytest.raises(mail_worker.UnsafeSmtpSettings):
+        mail_worker.smtp_client(smtp_settings('tls'))
 
 
-def test_starttls_comes_before_the_login(recording_smtp: list[str]) -> None:
-    mail._send(smtp_settings('starttls'), EmailMessage())
-    assert recording_smtp == ['connect', 'starttls', 'login', 'send', 'close']
-
-
-def test_none_sends_without_tls_only_when_asked(recording_smtp: list[str]) -> None:
-    mail._send(smtp_settings('none'), EmailMessage())
-    assert recording_smtp == ['connect', 'login', 'send', 'close']
+@pytest.mark.parametrize(('security', 'implicit_tls', 'starttls'),
+                         [('starttls', False, True), ('ssl', True, False), ('none', False, False)])
+def test_tls_is_required_unless_none_is_asked(security: str, implicit_tls: bool, starttls: bool) -> None:
+    """starttls means required (not aiosmtplib's default 'if offered'): a server without it gets nothing."""
+    client = mail_worker.smtp_client(smtp_settings(security))
+    assert (client.use_tls, client._start_tls_on_connect) == (implicit_tls, starttls)

@@ -1,0 +1,115 @@
+"""The Self-Service account's public pages: „Passwort vergessen“ and the mailed one-time links
+(/self-service/konto/<token>: confirm the address, claim an imported person's account, set a forgotten password).
+Thin: services/employee_accounts.py holds every rule."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from nicegui import APIRouter, ui
+
+from models import InvitationPurpose
+from pages.forms import REFUSED, error_banner, password_field, run_form, show_error
+from pages.self_service_layout import self_service_frame
+from pages.session_cookie import Area, client_address
+from services import employee_accounts
+from services.errors import ServiceError
+from services.passwords import MAX_LENGTH, MIN_LENGTH
+
+router = APIRouter()
+MAX_INPUT = 1024
+PAGE_WIDTH = 'max-width: 460px'
+
+
+def _to_login(label: str = 'Zur Anmeldung') -> None:
+    ui.button(label, icon='login', on_click=lambda: ui.navigate.to(Area.SELF_SERVICE.login_path)).props(
+        'unelevated no-caps size=lg').classes('w-full')
+
+
+@router.page('/self-service/passwort-vergessen', title='Passwort vergessen – Self-Service D-Ticket Job')
+async def forgotten_password_page(request: Request) -> None:
+    async def send() -> None:
+        answer = await run_form({'email': email}, employee_accounts.request_password_reset(
+            email.value or '', base_url=str(request.base_url), client=client_address(request)))
+        if answer is REFUSED:
+            return
+        email.value = ''
+        result.text = str(answer)
+        result.visible = True
+
+    with self_service_frame('Passwort vergessen', show_login_link=False), ui.card().classes(
+        'portal-card w-full q-pa-lg gap-3').style(PAGE_WIDTH):
+        ui.label('Geben Sie die E-Mail-Adresse aus Ihrem Antrag ein. Wir schicken Ihnen einen Link, mit dem Sie ein '
+                 'neues Passwort festlegen.').classes('text-body2')
+        email = ui.input('E-Mail-Adresse').props(
+            f'outlined autofocus type=email autocomplete=username maxlength={MAX_INPUT}').classes('w-full')
+        email.on('keydown.enter', send)
+        ui.button('Link anfordern', on_click=send).props('unelevated size=lg no-caps').classes('w-full')
+        result = ui.label().classes('text-body2 q-pa-sm rounded-borders bg-blue-1').props('role=status')
+        result.visible = False
+        ui.link('Zurück zur Anmeldung', Area.SELF_SERVICE.login_path).classes('text-body2')
+
+
+def _done(card: ui.card, heading: str, text: str) -> None:
+    card.clear()
+    with card:
+        with ui.row().classes('items-center no-wrap gap-2'):
+            ui.icon('check_circle', color='positive', size='md').props('aria-hidden=true')
+            ui.label(heading).classes('text-h6 text-weight-medium').props('role=heading aria-level=2')
+        ui.label(text).classes('text-body2')
+        _to_login('Zu Meine Abos')
+
+
+@router.page('/self-service/konto/{token}', title='Ihr Zugang – Self-Service D-Ticket Job')
+async def account_link_page(request: Request, token: str) -> None:
+    client = client_address(request)
+    with self_service_frame('Ihr Zugang', show_login_link=False), ui.card().classes(
+        'portal-card w-full q-pa-lg gap-3').style(PAGE_WIDTH) as card:
+        try:
+            link = await employee_accounts.check_link(token)
+        except ServiceError as error:
+            ui.label('Link nicht gültig').classes('text-h6 text-weight-medium').props('role=heading aria-level=2')
+            ui.label(str(error)).classes('text-body2 text-negative').props('role=alert')
+            ui.link('Neuen Link anfordern (Passwort vergessen)', '/self-service/passwort-vergessen') \
+                .classes('text-body2')
+            _to_login()
+            return
+        ui.label(f'E-Mail-Adresse: {link.email}').classes('text-body2 break-all')
+        banner = error_banner()
+
+        if link.purpose == InvitationPurpose.KONTO_BESTAETIGUNG:
+            async def confirm() -> None:
+                show_error(banner, None)
+                try:
+                    await employee_accounts.confirm_email(token, client=client)
+                except ServiceError as error:
+                    show_error(banner, str(error))
+                    return
+                _done(card, 'E-Mail-Adresse bestätigt',
+                      'Ihr Antrag liegt jetzt Ihrem Arbeitgeber zur Entscheidung vor. Sie erhalten eine E-Mail, '
+                      'sobald er entschieden ist.')
+
+            ui.label('Bitte bestätigen Sie, dass dies Ihre E-Mail-Adresse ist. Danach geht Ihr Antrag an Ihren '
+                     'Arbeitgeber.').classes('text-body2')
+            ui.button('E-Mail-Adresse bestätigen', on_click=confirm).props('unelevated no-caps size=lg') \
+                .classes('w-full')
+            return
+
+        async def save() -> None:
+            show_error(banner, None)
+            done = await run_form(fields, employee_accounts.set_password(
+                token, password=fields['password'].value or '', confirmation=fields['confirmation'].value or '',
+                client=client))
+            if done is not REFUSED:
+                _done(card, 'Ihr Passwort ist gespeichert.',
+                      f'Melden Sie sich jetzt mit {link.email} und dem neuen Passwort an.')
+
+        ui.label('Legen Sie Ihr Passwort für den Self-Service fest.' if link.purpose ==
+                 InvitationPurpose.KONTO_EINLADUNG else 'Legen Sie hier Ihr neues Passwort fest.').classes('text-body2')
+        fields = {
+            'password': password_field('Neues Passwort', 'new-password', MAX_LENGTH,
+                                       hint=f'Mindestens {MIN_LENGTH} Zeichen; kein verbreitetes Passwort.'),
+            'confirmation': password_field('Neues Passwort wiederholen', 'new-password', MAX_LENGTH),
+        }
+        for field in fields.values():
+            field.on('keydown.enter', save)
+        ui.button('Passwort speichern', on_click=save).props('unelevated no-caps size=lg').classes('w-full')
