@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from services import anwender, login_throttle
+from services import anwender, employee_accounts, login_throttle
 from services.settings import PROJECT_DIR, get_settings
 
 DEFAULT_DIR = PROJECT_DIR / 'legal'
@@ -58,6 +58,9 @@ def values() -> dict[str, str]:
         'invitation_hours': str(int(anwender.INVITATION_VALIDITY.total_seconds() // 3600)),
         'password_link_hours': str(int(anwender.PASSWORD_LINK_VALIDITY.total_seconds() // 3600)),
         'kiosk_done_seconds': str(settings.kiosk_done_seconds),
+        'forgotten_link_minutes': str(int(anwender.FORGOTTEN_LINK_VALIDITY.total_seconds() // 60)),
+        'claim_days': str(employee_accounts.CLAIM_VALIDITY.days),
+        'confirm_days': str(employee_accounts.CONFIRM_VALIDITY.days),
     }
 
 
