@@ -9,7 +9,7 @@ import segno
 from nicegui import ui
 
 from models import PortalUser
-from pages.theme import SIDEBAR
+from pages.theme import MAIN_ID, SIDEBAR
 from services import second_factor
 from services.errors import ValidationError
 
@@ -87,3 +87,13 @@ def public_frame() -> ui.column:
         ui.label('D-Ticket Job · Firmenportal').classes('text-h6 text-white')
     with ui.column().classes('w-full items-center q-pa-lg'):
         return ui.column().classes('w-full gap-4').style('max-width: 480px')
+
+
+def skip_link() -> None:
+    """The first tab stop of a page with navigation before its content: „Zum Inhalt springen“."""
+    ui.link('Zum Inhalt springen', f'#{MAIN_ID}').classes('skip-link')
+
+
+def main_anchor() -> None:
+    """Where the skip link lands: focusable by script only, so the next Tab goes on into the content."""
+    ui.element('span').props(f'id={MAIN_ID} tabindex=-1')
