@@ -18,7 +18,9 @@
   const LAYERS = '.q-dialog, .q-menu';
 
   function nameDialogs() {
-    document.querySelectorAll('[role=dialog]:not([aria-label]):not([aria-labelledby])').forEach((dialog) => {
+    document.querySelectorAll('[role=dialog]:not([aria-label])').forEach((dialog) => {
+      const named = dialog.getAttribute('aria-labelledby');
+      if (named && document.getElementById(named)) return;  // a redraw of the content replaces the heading
       const heading = dialog.querySelector('[role=heading], h1, h2, h3, .text-h6, .text-h5');
       if (heading) dialog.setAttribute('aria-labelledby', ensureId(heading));
     });

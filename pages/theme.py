@@ -5,6 +5,8 @@ on the page background 7.8:1; field borders #6B7A8C 4.4:1 on white (≥ 3:1 for 
 chip #A84300 under white text 6.1:1 (Quasar's orange-9 had 3.8:1). The focus ring is two-tone (WCAG technique C40):
 a dark ring #12263F (15.3:1 on white) inside a white one (11.6:1 on the sidebar's #0A3A66), so one of them stands
 out on every background; Quasar's own focus tint is faint, and the old amber outline had 2:1 on white.
+The ring's rules sit in the cascade layer `theme`, the first of NiceGUI's layers: an !important rule of an earlier
+layer wins over Quasar's `.no-outline { outline: 0 !important }` in its later layer (unlayered rules would lose).
 A dialog's backdrop sits at z-index 0 under its content at 1 (Quasar: -1 and auto, which paints the same but makes
 axe-core measure the dialog's buttons against the grey backdrop).
 """
@@ -49,14 +51,17 @@ a.nicegui-link.no-underline {{ text-decoration: none; }}
 .q-date__calendar-weekdays > div {{ color: #4A5B70; opacity: 1; }}
 .sort-header {{ font: inherit; color: inherit; background: none; border: 0; padding: 0; cursor: pointer;
   text-align: inherit; }}
-:focus-visible, .q-field--focused .q-field__control {{
+@layer theme {{
+html body :focus-visible, html body .q-field--focused .q-field__control {{
   outline: 3px solid {FOCUS_DARK} !important; outline-offset: 0 !important;
   box-shadow: 0 0 0 6px {FOCUS_LIGHT} !important; }}
-.q-field__native:focus-visible, .q-field input:focus-visible, .q-field textarea:focus-visible,
-.q-menu:focus-visible, .q-dialog__inner > div:focus-visible, [tabindex="-1"]:focus-visible {{
+html body .q-field__native:focus-visible, html body .q-field input:focus-visible,
+html body .q-field textarea:focus-visible, html body .q-menu:focus-visible,
+html body .q-dialog__inner > div:focus-visible, html body [tabindex="-1"]:focus-visible {{
   outline: none !important; box-shadow: none !important; }}
-.q-menu .q-item:focus-visible, .q-menu .q-btn:focus-visible, .q-date :focus-visible {{
+html body .q-menu .q-item:focus-visible, html body .q-menu .q-btn:focus-visible, html body .q-date :focus-visible {{
   outline-offset: -3px !important; box-shadow: inset 0 0 0 6px {FOCUS_LIGHT} !important; }}
+}}
 '''
 
 SCRIPT = (Path(__file__).with_name('a11y.js')).read_text(encoding='utf-8')
