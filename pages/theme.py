@@ -5,8 +5,9 @@ on the page background 7.8:1; field borders #6B7A8C 4.4:1 on white (≥ 3:1 for 
 chip #A84300 under white text 6.1:1 (Quasar's orange-9 had 3.8:1). The focus ring is two-tone (WCAG technique C40):
 a dark ring #12263F (15.3:1 on white) inside a white one (11.6:1 on the sidebar's #0A3A66), so one of them stands
 out on every background; Quasar's own focus tint is faint, and the old amber outline had 2:1 on white.
-The ring's rules sit in the cascade layer `theme`, the first of NiceGUI's layers: an !important rule of an earlier
-layer wins over Quasar's `.no-outline { outline: 0 !important }` in its later layer (unlayered rules would lose).
+The ring's and the orange's rules sit in the cascade layer `theme`, the first of NiceGUI's layers: an !important rule
+of an earlier layer wins over Quasar's `.no-outline { outline: 0 !important }` and `.bg-orange-9 {…!important}` in
+its later layer (unlayered rules would lose).
 A dialog's backdrop sits at z-index 0 under its content at 1 (Quasar: -1 and auto, which paints the same but makes
 axe-core measure the dialog's buttons against the grey backdrop).
 """
@@ -36,8 +37,6 @@ body {{ background: #F3F6FA; }}
 .readable {{ max-width: 70ch; }}
 a.nicegui-link {{ color: {PRIMARY}; text-decoration: underline; }}
 a.nicegui-link.no-underline {{ text-decoration: none; }}
-.bg-orange-9 {{ background: #A84300 !important; }}
-.text-orange-9 {{ color: #A84300 !important; }}
 .q-field--outlined .q-field__control:before {{ border-color: #6B7A8C; }}
 .q-field--standard .q-field__control:before {{ border-bottom-color: #6B7A8C; }}
 .sr-only {{ position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
@@ -49,9 +48,12 @@ a.nicegui-link.no-underline {{ text-decoration: none; }}
 .q-dialog__backdrop {{ z-index: 0; }}
 .q-dialog__inner {{ z-index: 1; }}
 .q-date__calendar-weekdays > div {{ color: #4A5B70; opacity: 1; }}
+.q-table th.sortable {{ white-space: nowrap; }}
 .sort-header {{ font: inherit; color: inherit; background: none; border: 0; padding: 0; cursor: pointer;
   text-align: inherit; }}
 @layer theme {{
+.bg-orange-9 {{ background: #A84300 !important; }}
+.text-orange-9 {{ color: #A84300 !important; }}
 html body :focus-visible, html body .q-field--focused .q-field__control {{
   outline: 3px solid {FOCUS_DARK} !important; outline-offset: 0 !important;
   box-shadow: 0 0 0 6px {FOCUS_LIGHT} !important; }}
