@@ -182,7 +182,7 @@ def _kiosk_code_error(page: Page, url: str) -> None:
 
 def _goto(path: str, heading: str) -> Callable[[Page, str], None]:
     def reach(page: Page, url: str) -> None:
-        page.goto(url + path)
+        page.goto(url + path, wait_until='domcontentloaded')  # the heading below is what counts
         expect(page.get_by_role('heading', name=heading).first).to_be_visible()
     return reach
 
@@ -312,7 +312,7 @@ def _antraege(page: Page, url: str) -> None:
 
 def _antraege_selected(page: Page, url: str) -> None:
     _antraege(page, url)
-    box = page.get_by_role('checkbox', name=re.compile('^Antrag .* auswählen$')).first
+    box = page.get_by_role('checkbox', name=re.compile('^Barrierefrei .* auswählen$')).first
     box.click()
     expect(box).to_have_attribute('aria-checked', 'true')
 
