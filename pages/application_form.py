@@ -7,7 +7,7 @@ from collections.abc import Callable
 from nicegui import ui
 
 from models import Anrede, Antrag, AntragStatus, Produktangebot, SepaMandate, Ticketart
-from pages.forms import error_banner, password_field, show_error
+from pages.forms import error_banner, password_field, show_error, show_field_errors
 from services import abo_dates, applications, clock, code_entry, codes, sepa, subsidies
 from services.applications import ApplicationInput
 from services.code_entry import CodeEntry
@@ -196,16 +196,11 @@ class ApplicationFlow:
                 client=self.client, device=self.device,
             )
         except ValidationError as error:
-            for name, message in error.errors.items():
-                field = self.fields.get(name)
-                if field is not None and hasattr(field, 'error'):
-                    field.error = message  # type: ignore[attr-defined]
+            show_field_errors(self.fields, error.errors)
             self.consent_error.text = error.errors.get('consent', '')
             if sepa.CONSENT_FIELD in self.fields:
                 self.mandate_error.text = error.errors.get(sepa.CONSENT_FIELD, '')
             show_error(self.form_error, 'Bitte prüfen Sie die markierten Angaben.')
-            ui.run_javascript(f'document.getElementById("c{self.form_error.id}")'
-                              '.scrollIntoView({behavior: "smooth", block: "center"})')
             return
         except ServiceError as error:
             show_error(self.form_error, str(error))

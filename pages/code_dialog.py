@@ -8,7 +8,8 @@ from datetime import date
 from nicegui import ui
 
 from models import Contract, PortalUser
-from pages.forms import confirm
+from pages.components import set_props
+from pages.forms import confirm, show_field_errors
 from services import codes
 from services.codes import ReplaceConfirmationNeeded
 from services.errors import ServiceError, ValidationError
@@ -21,15 +22,13 @@ def german_date_input(label: str, value: date, hint: str) -> ui.input:
         f'outlined mask="##.##.####" hint="{hint}" aria-label="{label} (TT.MM.JJJJ)"'
     ).classes('w-full') as field:
         with field.add_slot('append'):
-            picker_button = ui.icon('event', color='primary').classes('cursor-pointer').props(
-                'role=button tabindex=0 aria-label="Kalender öffnen"'
-            )
-        with ui.menu().props('no-parent-event') as menu:
+            # a real button (Quasar hides icons from screen readers with aria-hidden, a focusable one included)
+            picker_button = ui.button(icon='event').props('flat round dense color=primary aria-label="Kalender öffnen"')
+        with set_props(ui.menu(), role='dialog', aria_label=f'Kalender: {label}').props('no-parent-event') as menu:
             ui.date(mask='DD.MM.YYYY').bind_value(field).props('first-day-of-week=1 today-btn').on(
                 'update:model-value', menu.close
             )
-        picker_button.on('click', menu.open)
-        picker_button.on('keydown.enter', menu.open)
+        picker_button.on_click(menu.open)
     return field
 
 
@@ -53,7 +52,8 @@ async def open_code_dialog(
                 client=client,
             )
         except ValidationError as error:
-            valid_until.error = error.errors.get('valid_until', str(error))
+            message = error.errors.get('valid_until', str(error))
+            show_field_errors({'valid_until': valid_until}, {'valid_until': message})
             return
         except ReplaceConfirmationNeeded as error:
             if await confirm_replacement(error):

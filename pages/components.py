@@ -9,7 +9,7 @@ import segno
 from nicegui import ui
 
 from models import PortalUser
-from pages.theme import SIDEBAR
+from pages.theme import MAIN_ID, SIDEBAR
 from services import legal, second_factor
 from services.errors import ValidationError
 
@@ -125,3 +125,13 @@ def _legal_dialog(entry: legal.LegalPage) -> None:
         ui.button('Schließen', on_click=dialog.close).props('unelevated no-caps').classes('self-end')
     dialog.on('hide', dialog.delete)
     dialog.open()
+
+
+def skip_link() -> None:
+    """The first tab stop of a page with navigation before its content: „Zum Inhalt springen“."""
+    ui.link('Zum Inhalt springen', f'#{MAIN_ID}').classes('skip-link')
+
+
+def main_anchor() -> None:
+    """Where the skip link lands: focusable by script only, so the next Tab goes on into the content."""
+    ui.element('span').props(f'id={MAIN_ID} tabindex=-1')

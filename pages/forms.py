@@ -75,20 +75,31 @@ REFUSED = object()
 """What `run_form` returns when the service refused the input (a service may itself return None)."""
 
 
+def show_field_errors(fields: Mapping[str, ui.element], errors: Mapping[str, str]) -> list[str]:
+    """Put each message at its field and move the focus to the first invalid field, in the form's order, so a
+    keyboard or screen-reader user lands where the first correction is due (the field's aria-invalid and the
+    aria-describedby of its message come from pages/a11y.js). Returns the messages that have no field."""
+    first: ui.element | None = None
+    for name, field in fields.items():
+        if name in errors and hasattr(field, 'error'):
+            field.error = errors[name]  # type: ignore[attr-defined]
+            first = first or field
+    if first is not None:
+        first.run_method('focus')
+    return [message for name, message in errors.items() if name not in fields or not hasattr(fields[name], 'error')]
+
+
 async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '') -> T | object:
     """One way for every form to call its service: clear the field messages, run the call, put a ValidationError's
-    messages at their fields (any without a field, and `invalid_notice`, as notifications) and show any other refusal
-    as a notification. Returns the call's result, or REFUSED."""
+    messages at their fields (focus on the first; any without a field, and `invalid_notice`, as notifications) and
+    show any other refusal as a notification. Returns the call's result, or REFUSED."""
     for field in fields.values():
         field.error = None  # type: ignore[attr-defined]
     try:
         return await call
     except ValidationError as error:
-        for name, message in error.errors.items():
-            if name in fields:
-                fields[name].error = message  # type: ignore[attr-defined]
-            else:
-                ui.notify(message, type='negative')
+        for message in show_field_errors(fields, error.errors):
+            ui.notify(message, type='negative')
         if invalid_notice:
             ui.notify(invalid_notice, type='warning')
     except ServiceError as error:

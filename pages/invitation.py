@@ -8,7 +8,7 @@ from nicegui import APIRouter, ui
 
 from models import InvitationPurpose
 from pages.components import public_frame
-from pages.forms import error_banner, password_field, show_error
+from pages.forms import error_banner, password_field, show_error, show_field_errors
 from pages.layout import PRODUCT_NAME, client_address
 from pages.theme import apply_theme
 from services import anwender
@@ -49,8 +49,7 @@ async def invitation_page(request: Request, token: str) -> None:
                     client=client_address(request),
                 )
             except ValidationError as error:
-                for name, message in error.errors.items():
-                    fields[name].error = message
+                show_field_errors(fields, error.errors)
                 return
             except ServiceError as error:
                 show_error(banner, str(error))

@@ -165,7 +165,8 @@ async def kiosk_page(request: Request) -> RedirectResponse | None:
         ):
             ui.icon('directions_bus', size='48px')
             with ui.column().classes('gap-0 col').style('min-width: 12rem'):
-                ui.label('D-Ticket Job beantragen').classes('text-h4 text-weight-medium')
+                ui.label('D-Ticket Job beantragen').classes('text-h4 text-weight-medium').props(
+                    'role=heading aria-level=1')
                 ui.label('Mit dem Kundencode Ihres Arbeitgebers – in wenigen Minuten erledigt.').classes(
                     'text-h6 text-blue-2')
             restart = ui.button('Neu beginnen', icon='restart_alt').props('outline no-caps color=white size=lg')

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.components import legal_footer, set_props
+from pages.components import legal_footer, main_anchor, set_props, skip_link
 from pages.session_cookie import Area, session_token
 from pages.session_cookie import client_address as client_address  # the pages' one import for the shell
 from pages.session_guard import SessionGuard
@@ -49,6 +49,7 @@ def _header(user: PortalUser, drawer: ui.left_drawer, sign_out: Callable[[], Awa
     with ui.header(elevated=False).classes('items-center no-wrap bg-white q-px-md q-py-sm').style(
         'border-bottom: 1px solid #DDE4EE; color: #12263F'
     ):
+        skip_link()
         ui.button(icon='menu', on_click=drawer.toggle).props(
             'flat round dense color=primary aria-label="Navigation ein- oder ausblenden"'
         ).classes('lt-md')
@@ -59,15 +60,15 @@ def _header(user: PortalUser, drawer: ui.left_drawer, sign_out: Callable[[], Awa
         with set_props(
             ui.button(user.initials).props('round unelevated color=primary aria-haspopup=menu'),
             aria_label=f'Benutzermenü {user.name}',
-        ), ui.menu().props('anchor="bottom right" self="top right" :offset="[0, 8]"').style(
-            'min-width: 280px; max-width: calc(100vw - 24px)'
-        ):
+        ), set_props(ui.menu(), role='dialog', aria_label=f'Benutzermenü {user.name}').props(
+            'anchor="bottom right" self="top right" :offset="[0, 8]"'
+        ).style('min-width: 280px; max-width: calc(100vw - 24px)'):
             with ui.column().classes('q-px-md q-pt-md q-pb-sm gap-0'):
                 ui.label(user.name).classes('text-subtitle1 text-weight-medium')
                 set_props(ui.label(user.email).classes('text-body2 muted ellipsis full-width'), title=user.email)
                 ui.label(f'Rolle: {user.role.label}').classes('text-body2 muted')
             ui.separator()
-            with ui.column().classes('w-full gap-0 q-py-xs'):
+            with set_props(ui.column(), role='menu', aria_label='Benutzermenü').classes('w-full gap-0 q-py-xs'):
                 for label, icon, action in (
                     ('Profil', 'person', lambda: ui.navigate.to('/profil')),
                     ('Passwort ändern', 'key', lambda: ui.navigate.to('/passwort')),
@@ -89,17 +90,15 @@ def _sidebar(current_path: str, user: PortalUser) -> ui.left_drawer:
             with ui.column().classes('gap-0'):
                 ui.label('D-Ticket Job').classes('text-white text-base font-bold')
                 ui.label('Firmenportal').classes('text-blue-2 text-xs')
-        with ui.list().props('role=navigation aria-label="Hauptnavigation"').classes('w-full'):
+        with ui.element('nav').props('aria-label=Hauptnavigation').classes('portal-nav w-full'):
             entries = [*NAVIGATION, *((label, path, icon) for label, path, icon, action in ROLE_NAVIGATION
                                       if permissions.role_may(user, action))]
             for label, path, icon in entries:
-                active = current_path == path
-                with ui.item(on_click=lambda path=path: ui.navigate.to(path)).classes(
-                    'nav-active' if active else ''
-                ).props('clickable aria-current=page' if active else 'clickable'):
-                    with ui.item_section().props('avatar'):
-                        ui.icon(icon)
-                    ui.item_section(label)
+                with ui.link(target=path) as link:
+                    ui.icon(icon, size='24px')
+                    ui.label(label)
+                if current_path == path:
+                    link.props['aria-current'] = 'page'
     return drawer
 
 
@@ -126,6 +125,7 @@ def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuild
             # _sidebar/_header, the Dashboard's first cards and NiceGUI's build_response. Other users' events run here.
             await asyncio.sleep(0)
             with ui.column().classes('page-frame w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
+                main_anchor()
                 await build(user, request)
             legal_footer()
             return None

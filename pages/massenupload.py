@@ -61,6 +61,8 @@ CONFIRM_TITLE = {UploadMode.NEU: '{count} Mitarbeitende importieren?',
                  UploadMode.AENDERUNG: '{count} Abos ändern?', UploadMode.AUSTRITT: '{count} Abos beenden?'}
 IMPORT_DONE = {UploadMode.NEU: 'angelegt', UploadMode.AENDERUNG: 'geändert', UploadMode.AUSTRITT: 'beendet'}
 # Quasar's uploader, in German and with a drop zone instead of the empty file list (the page shows its own progress).
+# The button opens the file dialog through pickFiles, by mouse and by keyboard alike; the add trigger's file input is
+# hidden (laid over the button, as Quasar does, it took the mouse's click only and nested a control in a control).
 UPLOAD_HEADER = '''
 <div class="row no-wrap items-center q-pa-sm q-gutter-sm">
   <q-spinner v-if="props.isUploading" size="sm" />
@@ -69,9 +71,8 @@ UPLOAD_HEADER = '''
     <div class="q-uploader__subtitle">{limits}</div>
   </div>
   <q-btn v-if="props.canAddFiles" unelevated no-caps color="white" text-color="primary" icon="upload_file"
-         label="Datei auswählen">
-    <q-uploader-add-trigger />
-  </q-btn>
+         label="Datei auswählen" @click="props.pickFiles" />
+  <div class="hidden"><q-uploader-add-trigger /></div>
 </div>
 '''
 UPLOAD_LIST = '''

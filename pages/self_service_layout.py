@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
-from pages.components import legal_footer
+from pages.components import legal_footer, main_anchor, skip_link
 from pages.theme import apply_theme
 
 
@@ -17,6 +17,7 @@ def self_service_frame(
 ) -> Iterator[None]:
     apply_theme()
     with ui.header(elevated=False).classes('items-center no-wrap bg-primary text-white q-px-md q-py-sm'):
+        skip_link()
         with ui.link(target='/self-service').classes('row no-wrap items-center gap-2 no-underline text-white').props(
             'aria-label="Zum Self-Service"'
         ):
@@ -30,6 +31,7 @@ def self_service_frame(
         if on_logout is not None:
             ui.button('Abmelden', icon='logout', on_click=on_logout).props('flat no-caps color=white')
     with ui.column().classes('page-frame w-full max-w-screen-md mx-auto q-pa-md gap-4'):
+        main_anchor()
         ui.label(title).classes('page-title').props('role=heading aria-level=1')
         yield
     legal_footer()

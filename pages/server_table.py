@@ -81,8 +81,10 @@ def _condition(action: RowAction) -> str:
 
 
 def _actions_template(actions: tuple[RowAction, ...]) -> str:
+    """The row's drop-down: a menu of menuitems (arrow keys and focus in pages/a11y.js). Quasar teleports the popup
+    to <body>, outside every landmark, so the popup is a non-modal dialog named like its button, holding the menu."""
     items = ''.join(
-        f'<q-item {_condition(action)}clickable v-close-popup '
+        f'<q-item {_condition(action)}clickable v-close-popup role="menuitem" '
         f'@click="() => $parent.$emit(\'{action.event}\', props.row)">'
         f'<q-item-section avatar><q-icon name="{action.icon}" color="primary" /></q-item-section>'
         f'<q-item-section>{action.label}</q-item-section>'
@@ -92,11 +94,30 @@ def _actions_template(actions: tuple[RowAction, ...]) -> str:
     return (
         '<q-td :props="props" auto-width><div class="row no-wrap items-center justify-end">'
         + ''.join(_badge(action, 'q-mr-xs') for action in actions)
-        + '<q-btn flat round dense icon="arrow_drop_down_circle" color="primary" '
+        + '<q-btn flat round dense icon="arrow_drop_down_circle" color="primary" aria-haspopup="menu" '
         ':aria-label="\'Aktionen für \' + props.row.label">'
-        f'<q-menu anchor="bottom right" self="top right"><q-list style="min-width: 200px">{items}</q-list></q-menu>'
-        '</q-btn></div></q-td>'
+        '<q-menu anchor="bottom right" self="top right" role="dialog" '
+        ':aria-label="\'Aktionen für \' + props.row.label">'
+        '<q-list role="menu" style="min-width: 200px" :aria-label="\'Aktionen für \' + props.row.label">'
+        f'{items}</q-list></q-menu></q-btn></div></q-td>'
     )
+
+
+HEADER_CELL = '''
+<q-th :props="props" :aria-sort="props.col.ariaSort">
+  <button v-if="props.col.sortable" type="button" class="sort-header">{{ props.col.label }}</button>
+  <span v-else-if="props.col.label">{{ props.col.label }}</span>
+  <span v-else class="sr-only">{{ props.col.hiddenLabel }}</span>
+</q-th>
+'''
+"""Sortable headers are buttons (Tab, Enter, Space; the click reaches Quasar's header, which sorts) and the sorted
+one says aria-sort; a column without a visible label (the row menu) still has a name for screen readers."""
+HEADER_SELECTION = '''
+<q-checkbox v-model="props.selected" dense aria-label="Alle Zeilen dieser Seite auswählen" />
+'''
+BODY_SELECTION = '''
+<q-checkbox v-model="props.selected" dense :aria-label="props.row.label + ' auswählen'" />
+'''
 
 
 class ServerTable:
@@ -118,7 +139,9 @@ class ServerTable:
         self.request = request
         quasar_columns = [column.as_quasar() for column in columns]
         if actions:
-            quasar_columns.append({'name': 'aktionen', 'label': '', 'field': 'id', 'align': 'right'})
+            quasar_columns.append({'name': 'aktionen', 'label': '', 'hiddenLabel': 'Aktionen', 'field': 'id',
+                                   'align': 'right'})
+        self._columns = quasar_columns
         self.table = ui.table(
             rows=[], columns=quasar_columns, row_key='id', pagination=self._pagination(0),
             selection='multiple' if selectable else None,
@@ -127,6 +150,10 @@ class ServerTable:
         ).classes('w-full server-table')
         ui.add_css(PHONE_CSS)
         self.table.on('request', self._on_request)
+        self.table.add_slot('header-cell', HEADER_CELL)
+        if selectable:
+            self.table.add_slot('header-selection', HEADER_SELECTION)
+            self.table.add_slot('body-selection', BODY_SELECTION)
         if actions:
             self.table.add_slot('body-cell-aktionen', _actions_template(actions))
         self.empty = ui.row().classes('w-full justify-center items-center q-pa-lg muted gap-2')
@@ -153,6 +180,11 @@ class ServerTable:
             'descending': self.request.descending, 'rowsNumber': total,
         }
 
+    def _sorted(self, column: dict[str, Any]) -> dict[str, Any]:
+        if column['name'] != self.request.sort:
+            return {**column, 'ariaSort': None}
+        return {**column, 'ariaSort': 'descending' if self.request.descending else 'ascending'}
+
     async def _on_request(self, event: events.GenericEventArguments) -> None:
         """Quasar asks for data when a header is clicked; only a new sort order needs a new page (paging is ours)."""
         pagination = event.args.get('pagination', {}) if isinstance(event.args, dict) else {}
@@ -176,6 +208,7 @@ class ServerTable:
         self.table.rows = [self._to_row(row) for row in page.rows]
         self.table.selected = []
         self.table.pagination = self._pagination(page.total)
+        self.table.columns = [self._sorted(column) for column in self._columns]
         self.table.visible = page.total > 0
         self.empty.visible = page.total == 0
         self.summary.text = page.summary

@@ -279,7 +279,7 @@ async def test_the_protocol_for_admins_not_for_clerks(user: User) -> None:
 async def test_clerks_have_no_protocol(user: User) -> None:
     await log_in(user, Role.CLERK)
     await user.should_see('Willkommen', retries=50)
-    await user.should_not_see(kind=ui.item, content='Protokoll')
+    await user.should_not_see(kind=ui.label, content='Protokoll')  # the sidebar's entry
     await user.open('/protokoll')
     await user.should_see('Dazu fehlt Ihnen die Berechtigung.')
     await user.should_not_see('Filtern')
@@ -288,7 +288,7 @@ async def test_clerks_have_no_protocol(user: User) -> None:
 async def test_verwaltung_is_for_staff_only(user: User) -> None:
     await log_in(user, Role.ADMIN)
     await user.should_see('Willkommen', retries=50)
-    await user.should_not_see(kind=ui.item, content='Verwaltung')
+    await user.should_not_see(kind=ui.label, content='Verwaltung')  # the sidebar's entry
     await user.open('/verwaltung')
     await user.should_see('Dazu fehlt Ihnen die Berechtigung.')
     await user.should_not_see('Neuer Kunde')
