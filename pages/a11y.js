@@ -1,6 +1,7 @@
 // Accessibility of Quasar's own parts, for every page (pages/theme.py adds this script once per page).
 // Quasar renders these in the browser, out of reach of the pages' Python code:
 // - a dialog gets its name from its heading (aria-labelledby), as Quasar leaves role=dialog unnamed;
+// - the loading bar is hidden from assistive technology (an unnamed progressbar outside the landmarks);
 // - q-badge (status chips, counts) says role=status: a live region that re-announces every chip of a table redraw;
 // - a field in error gets aria-invalid and aria-describedby pointing at its message (Quasar shows it, links neither);
 // - menus: focus goes to the first item when a menu opens, arrow keys, Home and End move between the items;
@@ -24,6 +25,12 @@
       const heading = dialog.querySelector('[role=heading], h1, h2, h3, .text-h6, .text-h5');
       if (heading) dialog.setAttribute('aria-labelledby', ensureId(heading));
     });
+  }
+
+  // Quasar's loading bar (a thin line at the top while an upload or request runs) repeats what the page says in
+  // words; as an unnamed progressbar outside every landmark it only adds noise, so assistive technology skips it.
+  function hideLoadingBar() {
+    document.querySelectorAll('.q-loading-bar:not([aria-hidden])').forEach((bar) => bar.setAttribute('aria-hidden', 'true'));
   }
 
   function quietBadges() {
@@ -148,6 +155,7 @@
     requestAnimationFrame(() => {
       scheduled = false;
       nameDialogs();
+      hideLoadingBar();
       quietBadges();
       describeFields();
       inertBehindModal();

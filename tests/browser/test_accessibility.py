@@ -26,12 +26,14 @@ from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, screensh
 from tests.browser.test_approval_journey import (
     PASSWORD,
     apply,
+    confirm_address,
     contract_row,
     generate_code_link,
     open_row_menu,
     open_vertragsverwaltung,
 )
 from tests.browser.test_massenupload_journey import employee_csv
+from tests.smtp_server import MailCatcher
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
 STAFF = next(login for login in DEMO_LOGINS if login.role == Role.STAFF)
@@ -116,12 +118,14 @@ def code_link(admin: BrowserContext, portal_url: str) -> str:
 
 
 @pytest.fixture(scope='module')
-def employee(browser: Browser, code_link: str) -> Iterator[BrowserContext]:
-    """An employee who has applied with the code (so 'Meine Abos' shows an Antrag, the Anträge table a row)."""
+def employee(browser: Browser, code_link: str, mail_server: MailCatcher) -> Iterator[BrowserContext]:
+    """An employee who has applied with the code and confirmed the address (so 'Meine Abos' shows an Antrag, the
+    Anträge table a row)."""
     context = _context(browser)
     page = context.new_page()
     suffix = uuid.uuid4().hex[:8]
     apply(page, code_link, 'Barrierefrei', f'Tester-{suffix}', f'a11y-{suffix}@example.org')
+    confirm_address(page, mail_server, f'a11y-{suffix}@example.org')
     context.email = f'a11y-{suffix}@example.org'  # type: ignore[attr-defined]
     page.close()
     try:

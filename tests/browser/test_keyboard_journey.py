@@ -112,6 +112,7 @@ def test_sorting_by_keyboard_says_aria_sort(page: Page, portal_url: str) -> None
     page.keyboard.press('Enter')
     expect(header).to_have_attribute('aria-sort', 'ascending')
     expect(page).to_have_url(re.compile('sort=firma'))
+    expect(header.get_by_role('button', name='Firma')).to_be_focused()  # the redraw keeps the keyboard's place
     page.keyboard.press('Enter')
     expect(header).to_have_attribute('aria-sort', 'descending')
     expect(page.get_by_role('columnheader', name='Ort')).not_to_have_attribute('aria-sort', re.compile('.'))

@@ -25,11 +25,13 @@ from tests.browser.test_approval_journey import (
     PASSWORD,
     a_year_ahead,
     apply,
+    confirm_address,
     generate_code_link,
     german,
     open_row_menu,
     open_vertragsverwaltung,
 )
+from tests.smtp_server import MailCatcher
 
 BUSY_TIMEOUT_SECONDS = 10
 
@@ -43,7 +45,7 @@ def left_lying(database: Path, reference: str, startmonat: date) -> None:
 
 
 def test_a_late_approval_shows_the_moved_start(
-    page: Page, browser: Browser, portal_url: str, portal_directory: Path
+    page: Page, browser: Browser, portal_url: str, portal_directory: Path, mail_server: MailCatcher
 ) -> None:
     today = date.today()
     requested = first_of_month(today)  # its deadline passed last month
@@ -61,6 +63,7 @@ def test_a_late_approval_shows_the_moved_start(
     try:
         employee = context.new_page()
         reference = apply(employee, link, vorname, nachname, email)
+        confirm_address(employee, mail_server, email)
         left_lying(portal_directory / 'browser.db', reference, requested)
 
         page.goto(f'{portal_url}/vertragsverwaltung')

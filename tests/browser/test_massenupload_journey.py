@@ -12,16 +12,18 @@ import secrets
 from datetime import date, datetime
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from models import Role
 from services import abo_dates, clock
 from services.demo_data import DEMO_LOGINS
 from services.massenupload import TEMPLATE_COLUMNS
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, open_mailed_link, screenshot, submit_login
 from tests.browser.test_self_service_journey import VERTRAGSNUMMER, open_row_menu
+from tests.smtp_server import MailCatcher
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
+CLAIMED_PASSWORD = 'Drahtesel-am-Fuldaufer-9'
 
 
 def server_today() -> date:
@@ -170,3 +172,42 @@ def test_leavers_end_their_abos_by_file(page: Page, portal_url: str, tmp_path: P
     for name in (f'Weiß-{suffix}, Jörg-Marie', f'Großmann-{suffix}, Sören'):
         expect(page.get_by_role('row').filter(has_text=name)).to_contain_text(f'{end:%d.%m.%Y}')
     expect(page.get_by_role('row').filter(has_text=f'Öztürk-{suffix}, Kim')).not_to_contain_text(f'{end:%d.%m.%Y}')
+
+
+def test_an_imported_person_claims_the_account_by_mail_and_cancels(
+    page: Page, browser: Browser, portal_url: str, mail_server: MailCatcher, tmp_path: Path
+) -> None:
+    """Issue 15: a person on an imported list gets the invitation mail (from the local SMTP server), sets a password
+    through its link, finds the Abo in Meine Abos, cancels it and gets the Kündigung confirmed by mail."""
+    open_massenupload(page, portal_url)
+    suffix = secrets.token_hex(3)
+    file = employee_csv(tmp_path / f'Eingeladen-{suffix}.csv', suffix)
+    page.locator('input[type=file]').set_input_files(file)
+    page.get_by_role('button', name='Importieren', exact=True).click()
+    page.get_by_role('button', name='Jetzt importieren').click()
+    expect(page.get_by_text('Import abgeschlossen: „', exact=False)).to_be_visible()
+
+    email = f'mu.{suffix}.0@example.org'
+    context = browser.new_context(viewport=DESKTOP, locale='de-DE')
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        employee = context.new_page()
+        employee.goto(f'{portal_url}/self-service/anmelden')
+        open_mailed_link(employee, mail_server, email, '/self-service/konto/')
+        expect(employee.get_by_text('Legen Sie Ihr Passwort für den Self-Service fest.')).to_be_visible()
+        employee.get_by_label('Neues Passwort', exact=True).fill(CLAIMED_PASSWORD)
+        employee.get_by_label('Neues Passwort wiederholen', exact=True).fill(CLAIMED_PASSWORD)
+        employee.get_by_role('button', name='Passwort speichern').click()
+        expect(employee.get_by_text('Ihr Passwort ist gespeichert.')).to_be_visible()
+
+        employee.goto(f'{portal_url}/self-service/anmelden')
+        submit_login(employee, email, CLAIMED_PASSWORD)
+        expect(employee).to_have_url(f'{portal_url}/self-service/meine-abos')
+        expect(employee.get_by_text(f'Weiß-{suffix}', exact=False).first).to_be_visible()
+        employee.get_by_role('button', name='Kündigen').click()
+        employee.get_by_role('dialog').get_by_role('button', name='Kündigen').click()
+        expect(employee.get_by_text('Ihr Abo ist zum', exact=False)).to_be_visible()
+        confirmation = mail_server.wait_for(email, 2)[1]
+        assert 'Kündigung' in str(confirmation['Subject'])
+    finally:
+        context.close()

@@ -82,6 +82,10 @@ def test_the_contract_table_and_the_infos_drawer_fit_a_phone(phone: Page, portal
     open_contract_infos(phone, portal_url)
     screenshot(phone, f'phone-{width}-vertragsverwaltung-infos')
     drawer = phone.locator('.q-dialog .q-card').first
+    # The drawer slides in from the right: wait until it has come to rest inside the viewport (bounded by the timeout).
+    phone.wait_for_function(
+        '() => { const r = document.querySelector(".q-dialog .q-card").getBoundingClientRect();'
+        ' return r.left >= 0 && r.right <= window.innerWidth + 0.5; }', timeout=DEFAULT_TIMEOUT_MS)
     box = drawer.bounding_box()
     assert box is not None and inside_viewport(phone, box), box
     assert drawer.evaluate('element => element.scrollWidth <= element.clientWidth'), 'the drawer scrolls sideways'
