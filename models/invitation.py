@@ -1,7 +1,11 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.user import PortalUser
 
 
 class InvitationPurpose(StrEnum):
@@ -17,18 +21,20 @@ class Invitation(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    user: fields.ForeignKeyRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='invitations', on_delete=fields.CASCADE
     )
+    user_id: int
     token_hash = fields.CharField(max_length=64, unique=True)
     purpose = fields.CharEnumField(InvitationPurpose, max_length=20)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
-    created_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    created_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='invitations_created', null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
 
     class Meta:
         table = 'invitation'

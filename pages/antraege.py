@@ -55,8 +55,8 @@ async def antraege_page(user: PortalUser, request: Request) -> None:
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
         return
     client = client_address(request)
-    may_decide = permissions.may(user, Action.DECIDE_ANTRAG, contract.customer_id)  # type: ignore[attr-defined]
-    may_end = permissions.may(user, Action.END_ABO, contract.customer_id)  # type: ignore[attr-defined]
+    may_decide = permissions.may(user, Action.DECIDE_ANTRAG, contract.customer_id)
+    may_end = permissions.may(user, Action.END_ABO, contract.customer_id)
     page_heading(f'Anträge und Abos – Vertrag {contract.vertragsnummer}',
                  f'{contract.firma} · {contract.produktangebot.value}')
     ui.link('← Zurück zur Vertragsverwaltung', '/vertragsverwaltung').classes('text-body2')

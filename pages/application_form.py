@@ -178,7 +178,7 @@ class ApplicationFlow:
         assert self.entry is not None and self.entry.check is not None
         for element in self.fields.values():
             if hasattr(element, 'error'):
-                element.error = None  # type: ignore[attr-defined]
+                element.error = None
         show_error(self.form_error, None)
         self.consent_error.text = ''
         data = ApplicationInput(**{name: self._value(name) for name in ApplicationInput.__dataclass_fields__})
@@ -193,7 +193,7 @@ class ApplicationFlow:
             for name, message in error.errors.items():
                 field = self.fields.get(name)
                 if field is not None and hasattr(field, 'error'):
-                    field.error = message  # type: ignore[attr-defined]
+                    field.error = message
             self.consent_error.text = error.errors.get('consent', '')
             if sepa.CONSENT_FIELD in self.fields:
                 self.mandate_error.text = error.errors.get(sepa.CONSENT_FIELD, '')

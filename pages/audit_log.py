@@ -37,7 +37,7 @@ def event_row(event: AuditEvent, kundennummern: dict[int, str]) -> dict[str, obj
         'created_at': format_german_datetime(event.created_at), 'actor_label': event.actor_label or '–',
         'kind': audit_log.kind_label(event.kind), 'object': audit_log.object_label(event, kundennummern) or '–',
         'client': event.client or '–',
-        'kunde': kundennummern.get(event.customer_id, '–') if event.customer_id else '–',  # type: ignore[attr-defined]
+        'kunde': kundennummern.get(event.customer_id, '–') if event.customer_id else '–',
     }
 
 

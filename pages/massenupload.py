@@ -117,7 +117,7 @@ async def massenupload_page(user: PortalUser, request: Request) -> None:
         page_heading('Massenupload')
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
         return
-    may_upload = permissions.may(user, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
+    may_upload = permissions.may(user, Action.MASSENUPLOAD, contract.customer_id)
     page_heading(f'Massenupload – Vertrag {contract.vertragsnummer}',
                  f'{contract.firma} · {contract.produktangebot.value}')
     with ui.row().classes('gap-4'):

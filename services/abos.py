@@ -21,7 +21,7 @@ EXPORT_COLUMNS = ('Nachname', 'Vorname', 'Personalnummer', 'Beginn', 'Ende', 'St
 
 async def list_abos(actor: PortalUser, contract_id: int, request: TableRequest) -> TablePage[Abo]:
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.VIEW_ABOS, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_ABOS, contract.customer_id)
     return await fetch_page(permissions.scoped(Abo.filter(contract_id=contract.id), actor), request, SORTABLE)
 
 
@@ -30,7 +30,7 @@ async def end_abo(actor: PortalUser, abo_id: int, *, client: str = '') -> Abo:
     abo = await permissions.scoped(Abo.filter(id=abo_id), actor).select_related('contract').first()
     if abo is None:
         raise NotFound('Das Abo wurde nicht gefunden.')
-    permissions.require(actor, Action.END_ABO, abo.contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.END_ABO, abo.contract.customer_id)
     end = abo_dates.cancellation_end(clock.today(), abo.startmonat)
     abo.status = AboStatus.GEKUENDIGT
     abo.refresh_search_text()  # update() bypasses save(), which keeps the search column current
@@ -40,7 +40,7 @@ async def end_abo(actor: PortalUser, abo_id: int, *, client: str = '') -> Abo:
         )
         if not changed:
             raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
-        await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+        await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,
                            object_type='abo', object_id=abo.id, details={'endmonat': end.isoformat()}, client=client)
     await abo.refresh_from_db()
     return abo
@@ -55,9 +55,9 @@ def _export_rows(abos: list[Abo]) -> list[list[str]]:
 
 async def _abos_for_export(actor: PortalUser, contract_id: int, export_format: str, client: str) -> list[Abo]:
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.EXPORT_ABOS, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.EXPORT_ABOS, contract.customer_id)
     abos = await permissions.scoped(Abo.filter(contract_id=contract.id), actor).order_by('nachname', 'vorname', 'id')
-    await audit.record(AuditKind.ABOS_EXPORTED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+    await audit.record(AuditKind.ABOS_EXPORTED, actor=actor, customer_id=contract.customer_id,
                        object_type='contract', object_id=contract.id,
                        details={'format': export_format, 'rows': len(abos)}, client=client)
     return abos

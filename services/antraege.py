@@ -27,7 +27,7 @@ async def list_antraege(
     actor: PortalUser, contract_id: int, request: TableRequest, *, status: str = 'offen'
 ) -> TablePage[Antrag]:
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.VIEW_ANTRAEGE, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_ANTRAEGE, contract.customer_id)
     queryset = permissions.scoped(Antrag.filter(contract_id=contract.id), actor)
     if status in (value.value for value in AntragStatus):
         queryset = queryset.filter(status=status)
@@ -42,7 +42,7 @@ async def get_antrag(actor: PortalUser, antrag_id: int) -> Antrag:
         .select_related('contract__customer', 'decided_by').first()
     if antrag is None:
         raise NotFound('Der Antrag wurde nicht gefunden.')
-    permissions.require(actor, Action.VIEW_ANTRAEGE, antrag.contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_ANTRAEGE, antrag.contract.customer_id)
     return antrag
 
 
@@ -58,7 +58,7 @@ async def open_counts(contract_ids: list[int]) -> dict[int, int]:
 
 async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: str = '', client: str = '') -> Antrag:
     antrag = await get_antrag(actor, antrag_id)
-    permissions.require(actor, Action.DECIDE_ANTRAG, antrag.contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.DECIDE_ANTRAG, antrag.contract.customer_id)
     reason = ' '.join(reason.split())
     if not approve and not reason:
         raise ValidationError({'reason': 'Bitte geben Sie einen Grund für die Ablehnung an.'})
@@ -78,7 +78,7 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
             await create_abo_from(antrag)
         await audit.record(
             AuditKind.ANTRAG_APPROVED if approve else AuditKind.ANTRAG_REJECTED, actor=actor,
-            customer_id=antrag.contract.customer_id, object_type='antrag', object_id=antrag.id,  # type: ignore[attr-defined]
+            customer_id=antrag.contract.customer_id, object_type='antrag', object_id=antrag.id,
             details={'reference': antrag.reference, **({'reason': reason} if reason else {})}, client=client,
         )
     await antrag.refresh_from_db()
@@ -87,7 +87,7 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
 
 async def create_abo_from(antrag: Antrag) -> Abo:
     return await Abo.create(
-        contract_id=antrag.contract_id, employee_id=antrag.employee_id, antrag=antrag,  # type: ignore[attr-defined]
+        contract_id=antrag.contract_id, employee_id=antrag.employee_id, antrag=antrag,
         vorname=antrag.vorname, nachname=antrag.nachname, geburtsdatum=antrag.geburtsdatum,
         personalnummer=antrag.personalnummer, strasse=antrag.strasse, plz=antrag.plz, ort=antrag.ort,
         ticketart=antrag.ticketart, startmonat=antrag.startmonat, status=AboStatus.AKTIV,

@@ -245,12 +245,12 @@ async def invite(
 async def _keep_an_active_admin(target: PortalUser) -> None:
     """Refuse when `target` is the company's last active administrator. Runs inside a transaction: the company row
     is locked first (PostgreSQL), so two administrators demoting each other at once cannot both succeed."""
-    await Customer.filter(id=target.customer_id).select_for_update().first()  # type: ignore[attr-defined]
+    await Customer.filter(id=target.customer_id).select_for_update().first()
     current = await PortalUser.get(id=target.id)
     if current.role not in MANAGERS or current.status != 'aktiv':
         return
     others = await PortalUser.filter(
-        customer_id=current.customer_id, role__in=list(MANAGERS), is_active=True,  # type: ignore[attr-defined]
+        customer_id=current.customer_id, role__in=list(MANAGERS), is_active=True,
         password_changed_at__isnull=False,
     ).exclude(id=current.id).count()
     if others == 0:
@@ -259,7 +259,7 @@ async def _keep_an_active_admin(target: PortalUser) -> None:
 
 async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, client: str = '') -> PortalUser:
     target = await get_user(actor, user_id)
-    permissions.require(actor, Action.CHANGE_ROLE, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.CHANGE_ROLE, target.customer_id)
     new_role = _role(role)
     if new_role is None:
         raise ValidationError({'role': ROLE_INVALID})
@@ -273,7 +273,7 @@ async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, clie
         await target.save(update_fields=['role'])
         await sessions.end_sessions_of_user(target.id, 'role_changed')  # open pages go to the login at once
         await audit.record(
-            AuditKind.USER_ROLE_CHANGED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            AuditKind.USER_ROLE_CHANGED, actor=actor, customer_id=target.customer_id,
             object_type='user', object_id=target.id,
             details={'email': target.email, 'from': previous.value, 'to': new_role.value}, client=client,
         )
@@ -283,7 +283,7 @@ async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, clie
 async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> PortalUser:
     """The user can no longer log in; their sessions and open links end at once."""
     target = await get_user(actor, user_id)
-    permissions.require(actor, Action.DEACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.DEACTIVATE_USER, target.customer_id)
     if target.id == actor.id:
         raise ServiceError(OWN_ACCOUNT)
     if not target.is_active:
@@ -295,7 +295,7 @@ async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> Po
         ended = await sessions.end_sessions_of_user(target.id, 'deactivated')
         await Invitation.filter(user_id=target.id, used_at=None, revoked_at=None).update(revoked_at=clock.now())
         await audit.record(
-            AuditKind.USER_DEACTIVATED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            AuditKind.USER_DEACTIVATED, actor=actor, customer_id=target.customer_id,
             object_type='user', object_id=target.id, details={'email': target.email, 'sessions_ended': ended},
             client=client,
         )
@@ -304,13 +304,13 @@ async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> Po
 
 async def reactivate(actor: PortalUser, user_id: int, *, client: str = '') -> PortalUser:
     target = await get_user(actor, user_id)
-    permissions.require(actor, Action.REACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.REACTIVATE_USER, target.customer_id)
     if target.is_active:
         return target
     target.is_active = True
     await target.save(update_fields=['is_active'])
     await audit.record(
-        AuditKind.USER_REACTIVATED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+        AuditKind.USER_REACTIVATED, actor=actor, customer_id=target.customer_id,
         object_type='user', object_id=target.id, details={'email': target.email}, client=client,
     )
     return target
@@ -320,19 +320,19 @@ async def send_password_link(actor: PortalUser, user_id: int, *, base_url: str, 
     """Passwort-Link senden: a one-time link (24 hours) to set a new password; for a user who has not accepted the
     invitation yet, a fresh invitation (72 hours). Earlier open links of the user stop working."""
     target = await get_user(actor, user_id)
-    permissions.require(actor, Action.SEND_PASSWORD_LINK, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.SEND_PASSWORD_LINK, target.customer_id)
     if not target.is_active:
         raise ServiceError(DEACTIVATED_NO_LINK)
     purpose = InvitationPurpose.EINLADUNG if target.password_changed_at is None else InvitationPurpose.PASSWORT
     async with in_transaction():
         issued = await _issue(target, purpose, actor, base_url)
         await audit.record(
-            AuditKind.PASSWORD_LINK_SENT, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            AuditKind.PASSWORD_LINK_SENT, actor=actor, customer_id=target.customer_id,
             object_type='user', object_id=target.id,
             details={'email': target.email, 'purpose': purpose.value, 'expires_at': issued.expires_at.isoformat()},
             client=client,
         )
-    customer = await Customer.get(id=target.customer_id)  # type: ignore[attr-defined]
+    customer = await Customer.get(id=target.customer_id)
     return await send_link_mail(issued, actor, customer.name)
 
 

@@ -215,7 +215,7 @@ async def submit_application(
             if new_account_hash:
                 employee = await Employee.create(email=checked.email, password_hash=new_account_hash)
                 await audit.record(AuditKind.EMPLOYEE_REGISTERED, actor_label=checked.email,
-                                   customer_id=contract.customer_id,  # type: ignore[attr-defined]
+                                   customer_id=contract.customer_id,
                                    object_type='employee', object_id=employee.id, client=client)
             antrag = await Antrag.create(
                 reference=new_reference(today), contract=contract, code=check.code, employee=employee,
@@ -234,7 +234,7 @@ async def _audit_submission(antrag: Antrag, check: CodeCheck, email: str, client
     assert contract is not None and check.code is not None
     for kind in (AuditKind.CODE_USED, AuditKind.ANTRAG_SUBMITTED):
         await audit.record(
-            kind, actor_label=email, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+            kind, actor_label=email, customer_id=contract.customer_id,
             object_type='antrag', object_id=antrag.id,
             details={'reference': antrag.reference, 'kundencode_id': check.code.id,
                      'vertragsnummer': contract.vertragsnummer},

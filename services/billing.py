@@ -197,7 +197,7 @@ class _Calculator:
 
 def _from_rows(rows: Sequence[BillingLine]) -> list[Line]:
     return [Line(**{name: getattr(row, name) for name in LINE_FIELDS if name != 'contract_id'},
-                 contract_id=row.contract_id) for row in rows]  # type: ignore[attr-defined]
+                 contract_id=row.contract_id) for row in rows]
 
 
 def parse_month(text: str) -> date | None:
@@ -287,7 +287,7 @@ async def find_contract(actor: PortalUser, vertragsnummer: str) -> int:
 async def statement(actor: PortalUser, contract_id: int, month: date) -> Statement:
     """The contract's month, if the actor may see its billing: the snapshot when closed, else the preview."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.VIEW_BILLING, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_BILLING, contract.customer_id)
     month = abo_dates.first_of_month(month)
     run = await BillingRun.get_or_none(monat=month)
     if run is not None:
@@ -351,7 +351,7 @@ async def month_file(actor: PortalUser, contract_id: int, month: date, kind: str
     title, columns, to_rows = FILES[kind]
     rows = to_rows(found.lines)
     content = csv_bytes(columns, rows) if file_format == 'csv' else xlsx_bytes(title, columns, rows)
-    await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, customer_id=found.contract.customer_id,  # type: ignore[attr-defined]
+    await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, customer_id=found.contract.customer_id,
                        object_type='contract', object_id=found.contract.id,
                        details={'monat': found.monat.isoformat(), 'datei': kind, 'format': file_format}, client=client)
     suffix = '' if found.closed else '_Vorschau'

@@ -934,7 +934,7 @@ async def taken_persons(contract_id: int, person_keys: Sequence[str], personalnu
         numbers.update(await Abo.filter(
             running_abo, contract_id=contract_id, personalnummer__in=list(chunk)
         ).values_list('personalnummer', flat=True))
-    return persons, numbers  # type: ignore[return-value]
+    return persons, numbers
 
 
 async def _previous_import(contract_id: int, sha256: str) -> Upload | None:
@@ -973,7 +973,7 @@ async def check_against_contract(actor: PortalUser, contract_id: int, preview: P
     """The preview with the database's faults added, bound to the contract. A file with faults is recorded in the
     history ('fehlerhaft') and audited; a file without is recorded only when it is imported."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)
     today = clock.today()
     known = set(preview.faults)
     extra = [fault for fault in await _database_faults(contract, preview, today) if fault not in known]
@@ -1002,7 +1002,7 @@ async def preview_upload(
     (`Busy` when it is full; cancelling this coroutine stops the read). `UploadError` for an unreadable file, which
     is recorded in the history, too."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)
     try:
         preview = await READING_POOL.run(read_upload, data, file_name, clock.today(), progress)
     except UploadError as error:
@@ -1041,7 +1041,7 @@ async def _record_refusal(
     else:
         await Upload.filter(id=upload.id).update(**values)
     await audit.record(
-        AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+        AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,
         object_type='upload', object_id=upload.id,
         details={'vertragsnummer': contract.vertragsnummer, 'datei': file_name[:255], 'zeilen': preview.row_count,
                  'ergebnis': result.value, 'grund': reason[:500]},
@@ -1071,7 +1071,7 @@ def abo_for(antrag: Antrag) -> Abo:
     """The Abo of an approved Antrag, unsaved (for bulk_create; its antrag_id is set once the Antrag has its id):
     the same fields as `antraege.create_abo_from`."""
     abo = Abo(
-        contract_id=antrag.contract_id, employee_id=antrag.employee_id,  # type: ignore[attr-defined]
+        contract_id=antrag.contract_id, employee_id=antrag.employee_id,
         vorname=antrag.vorname, nachname=antrag.nachname, geburtsdatum=antrag.geburtsdatum,
         personalnummer=antrag.personalnummer, strasse=antrag.strasse, plz=antrag.plz, ort=antrag.ort,
         ticketart=antrag.ticketart, startmonat=antrag.startmonat, status=AboStatus.AKTIV,
@@ -1141,7 +1141,7 @@ async def _write_batch(contract_id: int, batch: _Batch, today: date, *, recheck:
         if len(ids) != len(batch.antraege):
             raise ServiceError('Die Anträge wurden nicht vollständig gespeichert.')
         for antrag, abo in zip(batch.antraege, batch.abos, strict=True):
-            abo.antrag_id = ids[antrag.reference]  # type: ignore[attr-defined]
+            abo.antrag_id = ids[antrag.reference]
         await Abo.bulk_create(batch.abos)
         await SepaMandate.bulk_create([
             sepa.mandate_for(ids[antrag.reference], contract_id, row.mandate, UPLOAD_MANDATE_NOTE)
@@ -1188,7 +1188,7 @@ async def _write_rows(actor: PortalUser, contract: Contract, upload: Upload, pre
                     result=UploadResult.IMPORTIERT, imported_count=total, message=message):
                 raise ServiceError('Der Import wurde beim Start des Portals als abgebrochen erkannt.')
             await audit.record(
-                AuditKind.UPLOAD_IMPORTED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+                AuditKind.UPLOAD_IMPORTED, actor=actor, customer_id=contract.customer_id,
                 object_type='upload', object_id=upload.id,
                 details={'vertragsnummer': contract.vertragsnummer, 'datei': upload.file_name,
                          'zeilen': preview.row_count, 'importiert': total, 'sha256': preview.sha256},
@@ -1220,10 +1220,10 @@ async def import_upload(
     row and the audit event record the outcome, also when the import is refused or fails. `after_batch(done, total)`
     is awaited after each written batch."""
     contract = await get_contract(actor, contract_id)
-    if not permissions.may(actor, Action.MASSENUPLOAD, contract.customer_id):  # type: ignore[attr-defined]
+    if not permissions.may(actor, Action.MASSENUPLOAD, contract.customer_id):
         refusal = permissions.denied_message(Action.MASSENUPLOAD)
         await audit.record(
-            AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+            AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,
             object_type='contract', object_id=contract.id,
             details={'vertragsnummer': contract.vertragsnummer, 'datei': file_name[:255], 'grund': refusal},
             client=client,
@@ -1282,7 +1282,7 @@ async def recover_interrupted_imports() -> int:
         return 0
     interrupted = await Upload.filter(result=UploadResult.ABGEBROCHEN, message=RUNNING)
     for upload in interrupted:
-        deleted = await _undo(upload.contract_id, upload.id)  # type: ignore[attr-defined]
+        deleted = await _undo(upload.contract_id, upload.id)
         await Upload.filter(id=upload.id).update(message=ABORTED)
         logger.warning('Massenupload %s was interrupted; %s Anträge and their Abos taken back', upload.id, deleted)
     return len(interrupted)
@@ -1295,7 +1295,7 @@ async def recover_interrupted_imports() -> int:
 async def upload_history(actor: PortalUser, contract_id: int, limit: int = 50) -> list[Upload]:
     """The contract's uploads, newest first (readers see them, too)."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.VIEW_UPLOADS, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_UPLOADS, contract.customer_id)
     return await permissions.scoped(Upload.filter(contract_id=contract.id), actor).select_related('uploaded_by') \
         .order_by('-created_at', '-id').limit(limit)
 

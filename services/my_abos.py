@@ -50,7 +50,7 @@ async def change_address(employee: Employee, abo_id: int, *, strasse: str, plz: 
     abo.strasse, abo.plz, abo.ort = strasse, plz, ort
     await abo.save(update_fields=['strasse', 'plz', 'ort'])
     await audit.record(AuditKind.ABO_ADDRESS_CHANGED, actor_label=employee.email,
-                       customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                       customer_id=abo.contract.customer_id,
                        object_type='abo', object_id=abo.id, client=client)
     return abo
 
@@ -69,7 +69,7 @@ async def cancel_abo(employee: Employee, abo_id: int, *, client: str = '') -> Ab
     abo.cancelled_at = clock.now()
     await abo.save(update_fields=['endmonat', 'status', 'cancelled_at'])
     await audit.record(AuditKind.ABO_CANCELLED, actor_label=employee.email,
-                       customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                       customer_id=abo.contract.customer_id,
                        object_type='abo', object_id=abo.id, details={'endmonat': abo.endmonat.isoformat()},
                        client=client)
     return abo

@@ -332,7 +332,7 @@ async def test_rejecting_needs_a_reason_then_shows_it(user: User) -> None:
     stored = await Antrag.get(id=lena.id)
     assert stored.status == AntragStatus.ABGELEHNT
     assert stored.decision_reason == 'Frau Schäfer ist nicht mehr bei uns beschäftigt.'
-    assert stored.decided_by_id == (await demo_user(Role.ADMIN)).id  # type: ignore[attr-defined]
+    assert stored.decided_by_id == (await demo_user(Role.ADMIN)).id
     assert not await Abo.exists()
     await wait_until(lambda: names(antraege_table(user)) == ['Becker, Jonas'], 'the refreshed table')
 
@@ -358,7 +358,7 @@ async def test_approving_shows_the_abo_in_the_abos_tab(user: User) -> None:
     await user.should_see('Antrag genehmigt; das Abo ist angelegt.')
     await wait_until(lambda: not open_dialogs(user), 'the dialog to close')
     (abo,) = await Abo.all()
-    assert (abo.antrag_id, abo.status, abo.startmonat) == (lena.id, AboStatus.AKTIV, START)  # type: ignore[attr-defined]
+    assert (abo.antrag_id, abo.status, abo.startmonat) == (lena.id, AboStatus.AKTIV, START)
     assert names(antraege_table(user)) == ['Becker, Jonas']
 
     await show_abos(user)
@@ -398,7 +398,7 @@ async def test_approving_a_selection(user: User) -> None:
     table.selected = [row for row in table.rows if row['id'] in (lena.id, mia.id)]
     await click(user, 'Auswahl genehmigen')
     await user.should_see('2 Anträge genehmigt.')
-    assert sorted(abo.antrag_id for abo in await Abo.all()) == sorted([lena.id, mia.id])  # type: ignore[attr-defined]
+    assert sorted(abo.antrag_id for abo in await Abo.all()) == sorted([lena.id, mia.id])
     assert (await Antrag.get(id=jonas.id)).status == AntragStatus.OFFEN
     await wait_until(lambda: names(antraege_table(user)) == ['Becker, Jonas'], 'the refreshed table')
     assert antraege_table(user).selected == []
@@ -525,7 +525,7 @@ async def test_admins_and_clerks_may_decide(user: User, role: Role) -> None:
     dialog = await open_antrag(user, lena)
     await click(user, 'Genehmigen', dialog)
     await user.should_see('Antrag genehmigt; das Abo ist angelegt.')
-    assert (await Antrag.get(id=lena.id)).decided_by_id == (await demo_user(role)).id  # type: ignore[attr-defined]
+    assert (await Antrag.get(id=lena.id)).decided_by_id == (await demo_user(role)).id
 
 
 @pytest.mark.parametrize('role', [Role.ADMIN, Role.CLERK, Role.READONLY])

@@ -75,7 +75,7 @@ async def test_the_row_menu_leads_to_the_page(user: User) -> None:
     await user.open('/vertragsverwaltung')
     await user.should_see('Ihre Verträge')
     (table,) = user.find(ui.table).elements
-    assert 'Massenupload' in table.slots['body-cell-aktionen'].template  # type: ignore[union-attr]
+    assert 'Massenupload' in table.slots['body-cell-aktionen'].template
     row = next(row for row in table.rows if row['vertragsnummer'] == VERTRAGSNUMMER)
     user.find(ui.table).trigger('massenupload', row)
     await user.should_see(f'Massenupload – Vertrag {VERTRAGSNUMMER}')

@@ -452,7 +452,7 @@ async def test_an_existing_address_with_another_password_gets_the_same_confirmat
     await user.should_see(THANKS)
     assert error_text(user) == ''
     antrag = await Antrag.get(vorname='Erik')
-    assert antrag.employee_id is None  # type: ignore[attr-defined]
+    assert antrag.employee_id is None
     assert antrag.email == EMAIL
 
 

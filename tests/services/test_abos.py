@@ -242,13 +242,13 @@ async def test_ending_an_abo_follows_the_cut_off_rule(
     assert (stored.status, stored.endmonat) == (AboStatus.GEKUENDIGT, expected_end)
 
     (event,) = await AuditEvent.filter(kind=AuditKind.ABO_ENDED)
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
-    assert event.customer_id == contract.customer_id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
+    assert event.customer_id == contract.customer_id
     assert (event.object_type, event.object_id) == ('abo', str(abo.id))
     assert event.details == {'endmonat': expected_end.isoformat()}
     assert event.client == '192.0.2.11'
 
-    employee = await Employee.get(id=abo.employee_id)  # type: ignore[attr-defined]
+    employee = await Employee.get(id=abo.employee_id)
     (mine,) = await my_abos.my_abos(employee)
     assert my_abos.status_label(mine, today).startswith('gekündigt zum')
 
@@ -268,7 +268,7 @@ async def test_an_abo_is_ended_only_once(admin: PortalUser, check: CodeCheck, se
 
 async def test_an_abo_the_employee_cancelled_cannot_be_ended(admin: PortalUser, check: CodeCheck) -> None:
     abo = await approved(admin, check)
-    employee = await Employee.get(id=abo.employee_id)  # type: ignore[attr-defined]
+    employee = await Employee.get(id=abo.employee_id)
     cancelled = await my_abos.cancel_abo(employee, abo.id)
     with pytest.raises(ServiceError, match=re.escape(ALREADY_ENDED)):
         await abos.end_abo(admin, abo.id)
@@ -288,7 +288,7 @@ async def test_who_may_end_an_abo(
         ended = await abos.end_abo(actor, abo.id)
         assert ended.status == AboStatus.GEKUENDIGT
         (event,) = await AuditEvent.filter(kind=AuditKind.ABO_ENDED)
-        assert event.actor_id == actor.id  # type: ignore[attr-defined]
+        assert event.actor_id == actor.id
         return
     with pytest.raises(refused_with) as raised:
         await abos.end_abo(actor, abo.id)
@@ -347,8 +347,8 @@ async def test_the_csv_export_opens_in_german_excel(admin: PortalUser, exported_
     assert 'Anderswo' not in text and 'Fremd' not in text and 'Offen' not in text
 
     (event,) = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
-    assert event.customer_id == exported_contract.customer_id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
+    assert event.customer_id == exported_contract.customer_id
     assert (event.object_type, event.object_id) == ('contract', str(exported_contract.id))
     assert event.details == {'format': 'csv', 'rows': 2}
     assert event.client == '192.0.2.12'
@@ -365,7 +365,7 @@ async def test_the_xlsx_export_has_the_same_rows(admin: PortalUser, exported_con
     assert all(cell.data_type != 'f' for cell in xlsx_cells(content))
     (event,) = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
     assert event.details == {'format': 'xlsx', 'rows': 2}
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
 
 
 @pytest.mark.parametrize('role', ['admin', 'clerk', 'readonly', 'staff'])
@@ -375,7 +375,7 @@ async def test_everyone_who_sees_the_contract_may_export(
     assert csv_rows(await abos.export_csv(actors[role], exported_contract.id)) == EXPECTED_ROWS
     assert xlsx_rows(await abos.export_xlsx(actors[role], exported_contract.id)) == EXPECTED_ROWS
     events = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
-    assert [event.actor_id for event in events] == [actors[role].id] * 2  # type: ignore[attr-defined]
+    assert [event.actor_id for event in events] == [actors[role].id] * 2
 
 
 async def test_an_empty_export_has_the_header(admin: PortalUser, contract: Contract) -> None:

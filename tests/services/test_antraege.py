@@ -144,7 +144,7 @@ async def unchanged(antrag: Antrag) -> bool:
     """Still open, undecided, without an Abo or a decision in the audit trail."""
     await antrag.refresh_from_db()
     return (
-        antrag.status == AntragStatus.OFFEN and antrag.decided_at is None and antrag.decided_by_id is None  # type: ignore[attr-defined]
+        antrag.status == AntragStatus.OFFEN and antrag.decided_at is None and antrag.decided_by_id is None
         and antrag.decision_reason == '' and not await Abo.filter(antrag_id=antrag.id).exists()
         and not await AuditEvent.filter(kind__in=DECISIONS, object_id=str(antrag.id)).exists()
     )
@@ -358,16 +358,16 @@ async def test_approving_creates_exactly_one_abo_from_the_antrag(
 
     assert decided.status == AntragStatus.GENEHMIGT
     assert decided.decided_at is not None
-    assert decided.decided_by_id == admin.id  # type: ignore[attr-defined]
+    assert decided.decided_by_id == admin.id
     assert decided.decision_reason == ''
     (abo,) = await Abo.all()
     for name in ('vorname', 'nachname', 'geburtsdatum', 'personalnummer', 'strasse', 'plz', 'ort', 'ticketart',
                  'startmonat', 'person_key'):
         assert getattr(abo, name) == getattr(antrag, name), name
-    assert (abo.contract_id, abo.employee_id, abo.antrag_id) == (  # type: ignore[attr-defined]
-        contract.id, antrag.employee_id, antrag.id,  # type: ignore[attr-defined]
+    assert (abo.contract_id, abo.employee_id, abo.antrag_id) == (
+        contract.id, antrag.employee_id, antrag.id,
     )
-    assert abo.employee_id is not None  # type: ignore[attr-defined]
+    assert abo.employee_id is not None
     assert abo.status == AboStatus.AKTIV
     assert abo.startmonat == START_MONTHS[3]
     assert abo.endmonat is None and abo.cancelled_at is None
@@ -375,14 +375,14 @@ async def test_approving_creates_exactly_one_abo_from_the_antrag(
 
     (event,) = await decision_events()
     assert event.kind == AuditKind.ANTRAG_APPROVED.value
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
     assert event.actor_label == admin.email
-    assert event.customer_id == contract.customer_id  # type: ignore[attr-defined]
+    assert event.customer_id == contract.customer_id
     assert (event.object_type, event.object_id) == ('antrag', str(antrag.id))
     assert event.details == {'reference': antrag.reference}
     assert event.client == '192.0.2.7'
 
-    employee = await Employee.get(id=antrag.employee_id)  # type: ignore[attr-defined]
+    employee = await Employee.get(id=antrag.employee_id)
     assert [mine.id for mine in await my_abos.my_abos(employee)] == [abo.id]  # the employee sees it
 
 
@@ -413,20 +413,20 @@ async def test_rejecting_keeps_the_reason_for_the_employee(
     reason = 'Sie sind bei uns nicht mehr beschäftigt.'
     assert decided.status == AntragStatus.ABGELEHNT
     assert decided.decision_reason == reason
-    assert decided.decided_by_id == admin.id  # type: ignore[attr-defined]
+    assert decided.decided_by_id == admin.id
     assert decided.decided_at is not None
     assert not await Abo.exists()
 
     shown = await antraege.get_antrag(admin, antrag.id)  # the dialog shows it later
     assert (shown.decision_reason, shown.decided_by.name) == (reason, admin.name)
-    employee = await Employee.get(id=antrag.employee_id)  # type: ignore[attr-defined]
+    employee = await Employee.get(id=antrag.employee_id)
     (mine,) = await my_abos.my_applications(employee)  # and so does Meine Abos
     assert (mine.status, mine.decision_reason) == (AntragStatus.ABGELEHNT, reason)
 
     (event,) = await decision_events()
     assert event.kind == AuditKind.ANTRAG_REJECTED.value
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
-    assert event.customer_id == contract.customer_id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
+    assert event.customer_id == contract.customer_id
     assert event.details == {'reference': antrag.reference, 'reason': reason}
     assert event.client == '192.0.2.8'
 
@@ -458,7 +458,7 @@ async def test_a_decided_antrag_cannot_be_decided_again(
         await antraege.decide(clerk, antrag.id, approve=second, reason='Doch nicht.')
     assert str(raised.value) == ALREADY_DECIDED
     again = await Antrag.get(id=antrag.id)
-    assert (again.status, again.decided_at, again.decided_by_id, again.decision_reason) == (  # type: ignore[attr-defined]
+    assert (again.status, again.decided_at, again.decided_by_id, again.decision_reason) == (
         decided.status, decided.decided_at, admin.id, decided.decision_reason,
     )
     assert await Abo.all().count() == (1 if first else 0)
@@ -513,7 +513,7 @@ async def test_two_people_deciding_at_once_one_wins(
     stored = await Antrag.get(id=antrag.id)
     approve_won = (first, second)[results.index(winners[0])]
     assert stored.status == (AntragStatus.GENEHMIGT if approve_won else AntragStatus.ABGELEHNT)
-    assert stored.decided_by_id == (admin, clerk)[results.index(winners[0])].id  # type: ignore[attr-defined]
+    assert stored.decided_by_id == (admin, clerk)[results.index(winners[0])].id
     assert await Abo.filter(antrag_id=antrag.id).count() == (1 if approve_won else 0)
     assert await Abo.all().count() in (0, 1)
     assert len(await decision_events()) == 1
@@ -581,11 +581,11 @@ async def test_who_may_decide(
     if refused_with is None:
         decided = await antraege.decide(actor, antrag.id, approve=approve, reason='' if approve else 'Nein.')
         assert decided.status == (AntragStatus.GENEHMIGT if approve else AntragStatus.ABGELEHNT)
-        assert decided.decided_by_id == actor.id  # type: ignore[attr-defined]
+        assert decided.decided_by_id == actor.id
         assert await Abo.all().count() == (1 if approve else 0)
         (event,) = await decision_events()
-        assert event.actor_id == actor.id  # type: ignore[attr-defined]
-        assert event.customer_id == contract.customer_id  # type: ignore[attr-defined]  # also for staff
+        assert event.actor_id == actor.id
+        assert event.customer_id == contract.customer_id  # also for staff
         return
     with pytest.raises(refused_with) as raised:
         await antraege.decide(actor, antrag.id, approve=approve, reason='' if approve else 'Nein.')
@@ -618,7 +618,7 @@ async def test_approve_many_counts_and_names_the_problems(
     )
     assert approved == 2
     assert problems == [ALREADY_DECIDED, NOT_FOUND, NOT_FOUND, ALREADY_DECIDED]
-    assert sorted(abo.antrag_id for abo in await Abo.all()) == [first.id, second.id]  # type: ignore[attr-defined]
+    assert sorted(abo.antrag_id for abo in await Abo.all()) == [first.id, second.id]
     assert await unchanged(foreign_antrag)
     events = await AuditEvent.filter(kind=AuditKind.ANTRAG_APPROVED).order_by('id')
     assert [event.object_id for event in events] == [str(first.id), str(second.id)]
@@ -695,5 +695,5 @@ async def test_a_rejected_person_may_apply_again_and_be_approved(admin: PortalUs
     with pytest.raises(ValidationError):
         await apply(check)
     (abo,) = await Abo.all()
-    assert (abo.antrag_id, abo.personalnummer) == (second.id, 'P-4711')  # type: ignore[attr-defined]
+    assert (abo.antrag_id, abo.personalnummer) == (second.id, 'P-4711')
 

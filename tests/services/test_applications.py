@@ -314,8 +314,8 @@ async def test_a_valid_application_creates_antrag_account_and_audit(
     assert stored.status is AntragStatus.OFFEN
     assert stored.source is AntragSource.SELF_SERVICE
     assert re.fullmatch(rf'A-{TODAY.year}-[{ALPHABET}]{{6}}', stored.reference)
-    assert stored.contract_id == contract.id  # type: ignore[attr-defined]
-    assert stored.code_id == code.id  # type: ignore[attr-defined]
+    assert stored.contract_id == contract.id
+    assert stored.code_id == code.id
     assert (stored.vorname, stored.nachname, stored.email) == ('Lena', 'Schäfer', EMAIL)
     assert stored.geburtsdatum == date(1988, 7, 14)
     assert stored.startmonat == FIRST_MONTH
@@ -327,7 +327,7 @@ async def test_a_valid_application_creates_antrag_account_and_audit(
     assert stored.person_key == 'lena|schäfer|1988-07-14'
 
     employee = await Employee.get(email=EMAIL)
-    assert stored.employee_id == employee.id  # type: ignore[attr-defined]
+    assert stored.employee_id == employee.id
     assert employee.is_active
     assert employee.password_hash.startswith('$argon2id$')
     assert EMPLOYEE_PASSWORD not in employee.password_hash
@@ -336,10 +336,10 @@ async def test_a_valid_application_creates_antrag_account_and_audit(
     events = {event.kind: event for event in await AuditEvent.all()}
     for kind in (AuditKind.CODE_USED, AuditKind.ANTRAG_SUBMITTED):
         event = events[kind]
-        assert event.customer_id == company.id  # type: ignore[attr-defined]
+        assert event.customer_id == company.id
         assert (event.object_type, event.object_id) == ('antrag', str(antrag.id))
         assert event.actor_label == EMAIL
-        assert event.actor_id is None  # type: ignore[attr-defined]
+        assert event.actor_id is None
         assert event.client == '192.0.2.10'
         assert event.details == {
             'reference': stored.reference, 'kundencode_id': code.id, 'vertragsnummer': contract.vertragsnummer,
@@ -550,7 +550,7 @@ async def test_an_existing_account_is_reused_with_its_password(
     employee = await Employee.get(email=EMAIL)
     other = await second_check(admin, company)
     second = await submit(other, replace(VALID, email='LENA.SCHAEFER@example.de'))
-    assert second.employee_id == first.employee_id == employee.id  # type: ignore[attr-defined]
+    assert second.employee_id == first.employee_id == employee.id
     assert await Employee.all().count() == 1
     assert await AuditEvent.filter(kind=AuditKind.EMPLOYEE_REGISTERED).count() == 1
     await employee.refresh_from_db()
@@ -576,8 +576,8 @@ async def test_existing_and_unknown_addresses_get_the_same_answer(
     unknown = await submit(other, replace(person(2), email='neu@example.de'), password='Ganz-anderes-Passwort-42')
     assert type(wrong) is type(unknown) is Antrag
     assert (wrong.status, unknown.status) == (AntragStatus.OFFEN, AntragStatus.OFFEN)
-    assert wrong.employee_id is None  # type: ignore[attr-defined]  # not attached to someone else's account
-    assert unknown.employee_id is not None  # type: ignore[attr-defined]
+    assert wrong.employee_id is None  # not attached to someone else's account
+    assert unknown.employee_id is not None
     assert (await Employee.get(email=EMAIL)).password_hash == hash_before  # not overwritten
     failed = await AuditEvent.filter(kind=AuditKind.LOGIN_FAILED).get()  # the wrong password, audited
     assert (failed.actor_label, failed.client, failed.details) == (EMAIL, '192.0.2.10', {'purpose': 'application'})
@@ -612,7 +612,7 @@ async def test_password_guesses_in_the_application_are_throttled(
     for number in range(1, 16):
         await submit(other, person(number), password=f'Falsches-Passwort-{number:02d}')
     right = await submit(other, person(20))
-    assert right.employee_id is None  # type: ignore[attr-defined]
+    assert right.employee_id is None
     assert await Antrag.filter(employee__email=EMAIL).count() == 1  # the first one only
     assert await AuditEvent.filter(kind=AuditKind.LOGIN_LOCKED, actor_label=EMAIL).exists()
     assert await AuditEvent.filter(kind=AuditKind.LOGIN_BLOCKED, actor_label=EMAIL).exists()

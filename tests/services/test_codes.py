@@ -265,7 +265,7 @@ async def test_admin_generates_a_code(admin: PortalUser, contract: Contract) -> 
     code = await codes.generate_code(admin, contract.id, date(2026, 12, 31), client='10.0.0.1')
     assert normalize(code.code) == code.code
     assert code.valid_until == date(2026, 12, 31)
-    assert code.created_by_id == admin.id  # type: ignore[attr-defined]
+    assert code.created_by_id == admin.id
     assert code.revoked_at is None
     current = await codes.current_code(admin, contract.id)
     assert current is not None
@@ -365,7 +365,7 @@ async def test_replacing_needs_a_confirmation(admin: PortalUser, contract: Contr
     assert [code.id for code in await current_codes(contract)] == [new.id]
     await old.refresh_from_db()
     assert old.revoked_at is not None
-    assert old.revoked_by_id == admin.id  # type: ignore[attr-defined]
+    assert old.revoked_by_id == admin.id
     assert (await codes.validate(old.code)).status is CodeStatus.REVOKED
     assert (await codes.validate(new.code)).status is CodeStatus.VALID
     assert (await codes.current_code(admin, contract.id)).id == new.id  # type: ignore[union-attr]
@@ -394,7 +394,7 @@ async def test_revoking(admin: PortalUser, contract: Contract) -> None:
     with pytest.raises(NotFound):
         await codes.revoke_code(admin, contract.id)
     event = await AuditEvent.filter(kind=AuditKind.CODE_REVOKED).get()
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
     assert event.client == '10.0.0.2'
     assert code.code not in json.dumps(event.details)
     fresh = await codes.generate_code(admin, contract.id, date(2026, 12, 31))  # no confirmation needed now
@@ -420,9 +420,9 @@ async def test_generation_and_replacement_are_audited_without_the_code(
         (AuditKind.CODE_GENERATED, str(new.id)),
     ]
     for event in events:
-        assert event.actor_id == admin.id  # type: ignore[attr-defined]
+        assert event.actor_id == admin.id
         assert event.actor_label == admin.email
-        assert event.customer_id == company.id  # type: ignore[attr-defined]
+        assert event.customer_id == company.id
         assert event.client == '10.0.0.1'
         assert event.object_type == 'kundencode'
         assert event.details['contract_id'] == contract.id
@@ -444,8 +444,8 @@ async def test_staff_generation_is_audited_for_the_company(
 ) -> None:
     await codes.generate_code(staff, contract.id, date(2026, 12, 31))
     event = await AuditEvent.filter(kind=AuditKind.CODE_GENERATED).get()
-    assert event.customer_id == company.id  # type: ignore[attr-defined]
-    assert event.actor_id == staff.id  # type: ignore[attr-defined]
+    assert event.customer_id == company.id
+    assert event.actor_id == staff.id
 
 
 async def test_refusals_write_nothing(admin: PortalUser, company: Customer, contract: Contract) -> None:

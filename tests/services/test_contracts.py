@@ -26,7 +26,7 @@ class Dataset:
     contracts: list[Contract]
 
     def of(self, customer: Customer) -> list[Contract]:
-        return [contract for contract in self.contracts if contract.customer_id == customer.id]  # type: ignore[attr-defined]
+        return [contract for contract in self.contracts if contract.customer_id == customer.id]
 
 
 @pytest.fixture

@@ -672,12 +672,12 @@ async def test_import_creates_approved_antraege_with_their_abos(
         UploadResult.IMPORTIERT, 25, 25, 0, 25)
     assert upload.file_name == 'Neue Mitarbeitende.xlsx'
     assert upload.file_sha256 == massenupload.sha256_of(data)
-    assert upload.uploaded_by_id == admin.id  # type: ignore[attr-defined]
+    assert upload.uploaded_by_id == admin.id
     assert upload.message == '25 Abos angelegt.'
 
     antraege_ = await Antrag.filter(contract_id=contract.id).order_by('nachname')
     assert len(antraege_) == 25
-    assert {(a.source, a.status, a.decided_by_id, a.upload_id) for a in antraege_} == {  # type: ignore[attr-defined]
+    assert {(a.source, a.status, a.decided_by_id, a.upload_id) for a in antraege_} == {
         (AntragSource.MASSENUPLOAD, AntragStatus.GENEHMIGT, admin.id, upload.id)}
     assert all(a.reference.startswith('A-2026-') and len(a.reference) == 13 for a in antraege_)
     assert len({a.reference for a in antraege_}) == 25
@@ -688,13 +688,13 @@ async def test_import_creates_approved_antraege_with_their_abos(
 
     abos = await Abo.filter(contract_id=contract.id)
     assert len(abos) == 25
-    assert {abo.antrag_id for abo in abos} == {a.id for a in antraege_}  # type: ignore[attr-defined]
+    assert {abo.antrag_id for abo in abos} == {a.id for a in antraege_}
     assert {abo.status for abo in abos} == {AboStatus.AKTIV}
     assert all(abo.search_text for abo in abos)
 
     event = await AuditEvent.get(kind=AuditKind.UPLOAD_IMPORTED)
-    assert (event.actor_id, event.customer_id, event.object_type, event.object_id, event.client) == (  # type: ignore[attr-defined]
-        admin.id, contract.customer_id, 'upload', str(upload.id), '192.0.2.7')  # type: ignore[attr-defined]
+    assert (event.actor_id, event.customer_id, event.object_type, event.object_id, event.client) == (
+        admin.id, contract.customer_id, 'upload', str(upload.id), '192.0.2.7')
     assert event.details['importiert'] == 25
     assert AuditKind.UPLOAD_IMPORTED.label == 'Massenupload importiert'
 

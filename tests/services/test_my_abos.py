@@ -131,7 +131,7 @@ async def test_change_address(company: Customer, contract: Contract, lena: Emplo
     await abo.refresh_from_db()
     assert (abo.strasse, abo.plz, abo.ort) == ('Königsplatz 1', '34117', 'Kassel-Mitte')
     event = await AuditEvent.filter(kind=AuditKind.ABO_ADDRESS_CHANGED).get()
-    assert event.customer_id == company.id  # type: ignore[attr-defined]
+    assert event.customer_id == company.id
     assert (event.object_type, event.object_id) == ('abo', str(abo.id))
     assert event.actor_label == lena.email
     assert event.client == '192.0.2.5'
@@ -225,7 +225,7 @@ async def test_cancel_abo(
     assert abo.cancelled_at is not None and abo.cancelled_at >= before - timedelta(seconds=1)
     event = await AuditEvent.filter(kind=AuditKind.ABO_CANCELLED).get()
     assert event.details == {'endmonat': endmonat.isoformat()}
-    assert event.customer_id == company.id  # type: ignore[attr-defined]
+    assert event.customer_id == company.id
     assert (event.object_type, event.object_id) == ('abo', str(abo.id))
     assert event.actor_label == lena.email
     assert event.client == '192.0.2.5'
