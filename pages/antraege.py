@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import Request
 from nicegui import APIRouter, events, ui
 
@@ -12,7 +14,7 @@ from pages.server_table import Column, RowAction, ServerTable, event_row, select
 from services import abo_dates, abos, antraege, contracts, permissions
 from services.errors import NotFound, ServiceError, ValidationError
 from services.permissions import Action
-from services.table_query import TableRequest
+from services.table_query import TablePage, TableRequest
 from services.validation import format_german_date, parse_id
 
 router = APIRouter()
@@ -81,7 +83,7 @@ async def antraege_page(user: PortalUser, request: Request) -> None:
 async def _antraege_panel(user: PortalUser, contract: Contract, client: str, may_decide: bool) -> ServerTable:
     state = {'status': 'offen'}
 
-    async def fetch(request: TableRequest):
+    async def fetch(request: TableRequest) -> TablePage[Antrag]:
         return await antraege.list_antraege(user, contract.id, request, status=state['status'])
 
     async def set_status(event: events.ValueChangeEventArguments) -> None:
@@ -125,7 +127,8 @@ async def _antraege_panel(user: PortalUser, contract: Contract, client: str, may
     return table
 
 
-async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_decide: bool, refresh) -> None:
+async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_decide: bool,
+                        refresh: Callable[[], Awaitable[None]]) -> None:
     try:
         antrag = await antraege.get_antrag(user, antrag_id)
     except NotFound as error:
@@ -148,7 +151,7 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
         dialog.close()
         await refresh()
 
-    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
+    with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
         'width: min(560px, 95vw)'
     ):
         ui.label(f'Antrag {antrag.reference}').classes('text-h6')
@@ -181,7 +184,7 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
 
 
 async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end: bool) -> ServerTable:
-    async def fetch(request: TableRequest):
+    async def fetch(request: TableRequest) -> TablePage[Abo]:
         return await abos.list_abos(user, contract.id, request)
 
     async def download(export_format: str) -> None:
@@ -214,7 +217,7 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end
     return table
 
 
-async def _end_dialog(user: PortalUser, row: dict, client: str, refresh) -> None:
+async def _end_dialog(user: PortalUser, row: dict, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
     if not await confirm(
         f'Abo von {row.get("label", "")} beenden?',
         'Zum Beispiel, weil die Person das Unternehmen verlässt. Das Abo endet nach der Stichtagsregel zum '

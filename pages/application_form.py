@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from nicegui import ui
 
@@ -113,7 +114,7 @@ class ApplicationFlow:
                     f'unelevated no-caps {"size=lg" if self.kiosk else ""}'
                 ).classes('q-mt-sm')
 
-    def _form_fields(self, today) -> None:
+    def _form_fields(self, today: date) -> None:
         months = {format_german_date(month): abo_dates.month_label(month)
                   for month in abo_dates.open_start_months(today)}
         text = 'w-full'

@@ -29,7 +29,7 @@ router = APIRouter()
 logger = logging.getLogger(__name__)
 
 MAX_FAULTS_SHOWN = 500
-FAULT_COLUMNS = [
+FAULT_COLUMNS: list[dict] = [
     {'name': 'zeile', 'label': 'Zeile', 'field': 'zeile', 'align': 'right', 'sortable': True,
      'style': 'width: 80px'},
     {'name': 'spalte', 'label': 'Spalte', 'field': 'spalte', 'align': 'left', 'sortable': True},
@@ -350,7 +350,7 @@ class _UploadPanel:
         if preview is None or not preview.importable:
             return
         count = german_number(preview.valid_count)
-        with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
+        with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
             'width: min(520px, 95vw)'
         ):
             ui.label(f'{count} Mitarbeitende importieren?').classes('text-h6')
