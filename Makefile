@@ -30,6 +30,7 @@ nginx:
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(INSTALLED) chromium nginx lint
 	$(BIN)/python -m pytest

@@ -1,4 +1,4 @@
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -25,7 +25,7 @@ class AuditEvent(Model):
     customer_id: int | None
     object_type = fields.CharField(max_length=50, default='')
     object_id = fields.CharField(max_length=50, default='')
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     client = fields.CharField(max_length=100, default='')
 
     class Meta:

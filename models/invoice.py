@@ -1,4 +1,4 @@
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -36,8 +36,8 @@ class Invoice(Model):
     )
     contract_id: int
     issued_on = fields.DateField()
-    issuer = fields.JSONField()
-    recipient = fields.JSONField()
+    issuer: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    recipient: fields.JSONField[dict[str, Any]] = fields.JSONField()
     vat_percent = fields.IntField()
     net_cent = fields.IntField()
     vat_cent = fields.IntField()

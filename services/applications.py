@@ -110,9 +110,10 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
         errors['ticketart'] = 'Bitte wählen Sie Chipkarte oder Handyticket.'
     if errors:
         return None, errors
+    assert anrede and geburtsdatum and startmonat and ticketart  # each one unset has an entry in `errors`
     return CheckedApplication(
-        anrede=anrede, vorname=vorname, nachname=nachname, geburtsdatum=geburtsdatum, email=email,  # type: ignore[arg-type]
-        strasse=strasse, plz=plz, ort=ort, personalnummer=personalnummer, startmonat=startmonat,  # type: ignore[arg-type]
+        anrede=anrede, vorname=vorname, nachname=nachname, geburtsdatum=geburtsdatum, email=email,
+        strasse=strasse, plz=plz, ort=ort, personalnummer=personalnummer, startmonat=startmonat,
         ticketart=ticketart,
     ), {}
 

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -190,8 +191,9 @@ class _Calculator:
                 have = stored.get((row['id'], run.monat), [0, 0, 0, 0])
                 if want != have:
                     base = expected or _line(row, run.monat, self.tariffs, self.schedule(row))
-                    found.append(replace(base, art=LineKind.KORREKTUR, **{
-                        name: wanted - had for name, wanted, had in zip(AMOUNTS, want, have, strict=True)}))
+                    deltas: dict[str, Any] = {
+                        name: wanted - had for name, wanted, had in zip(AMOUNTS, want, have, strict=True)}
+                    found.append(replace(base, art=LineKind.KORREKTUR, **deltas))
         return found
 
 
@@ -398,14 +400,14 @@ async def month_overview(actor: PortalUser, month: date) -> MonthOverview:
     else:
         for line in await _Calculator(month, Abo.all(), SubsidyChange.all(), await tariff.current()).lines():
             per_contract[line.contract_id].add(line)
-    names = {row[0]: row[1:] for row in await Contract.filter(
+    names = {contract_id: (nummer, firma) for contract_id, nummer, firma in await Contract.filter(
         Q(billing_lines__run_id=run.id) if run is not None else in_contract_month(month)
     ).distinct().values_list('id', 'vertragsnummer', 'firma')} if per_contract else {}
     rows = sorted((OverviewRow(contract_id, *names.get(contract_id, ('', '')), totals)
                    for contract_id, totals in per_contract.items()), key=lambda row: row.vertragsnummer)
     overall = Totals()
-    for row in rows:
-        overall.add(row.totals)
+    for overview_row in rows:
+        overall.add(overview_row.totals)
     return MonthOverview(month, run, rows, overall)
 
 

@@ -252,4 +252,5 @@ async def invoice_file(actor: PortalUser, contract_id: int, month: date, *, clie
                        object_type='invoice', object_id=invoice.id,
                        details={'monat': found.monat.isoformat(), 'datei': 'rechnung', 'nummer': invoice.number},
                        client=client)
+    assert invoice.pdf is not None  # written just above when it was missing
     return Download(bytes(invoice.pdf), f'Rechnung_{invoice.number}_{found.contract.vertragsnummer}.pdf')

@@ -82,6 +82,7 @@ from services.abos import neutralise
 from services.applications import ApplicationInput, CheckedApplication, check_application, new_reference, person_key
 from services.audit import AuditKind
 from services.contracts import get_contract
+from services.database import flat_values
 from services.errors import PermissionDenied, ServiceError
 from services.permissions import Action
 from services.settings import get_settings
@@ -445,8 +446,8 @@ def cell_text(value: object, field_name: str) -> str:
 def _start_month_text(text: str) -> str:
     """'05.2026', '5/2026' and 'Mai 2026' (how the portal names months) mean the 1st of that month."""
     if match := MONTH_YEAR.fullmatch(text):
-        month, year = int(match[1]), match[2]
-        return f'01.{month:02d}.{year}' if 1 <= month <= 12 else text
+        number, year = int(match[1]), match[2]
+        return f'01.{number:02d}.{year}' if 1 <= number <= 12 else text
     if (match := MONTH_NAME_YEAR.fullmatch(text)) and (month := MONTH_NUMBER.get(match[1].casefold())):
         return f'01.{month:02d}.{match[2]}'
     return text
@@ -921,19 +922,19 @@ async def taken_persons(contract_id: int, person_keys: Sequence[str], personalnu
     numbers: set[str] = set()
     size = _in_chunk_size()
     for chunk in _chunks(sorted(set(person_keys)), size):
-        persons.update(await Antrag.filter(
+        persons.update(await flat_values(Antrag.filter(
             contract_id=contract_id, status=AntragStatus.OFFEN, person_key__in=list(chunk)
-        ).values_list('person_key', flat=True))
-        persons.update(await Abo.filter(
+        ), 'person_key'))
+        persons.update(await flat_values(Abo.filter(
             running_abo, contract_id=contract_id, person_key__in=list(chunk)
-        ).values_list('person_key', flat=True))
+        ), 'person_key'))
     for chunk in _chunks(sorted(set(personalnummern)), size):
-        numbers.update(await Antrag.filter(
+        numbers.update(await flat_values(Antrag.filter(
             contract_id=contract_id, status=AntragStatus.OFFEN, personalnummer__in=list(chunk)
-        ).values_list('personalnummer', flat=True))
-        numbers.update(await Abo.filter(
+        ), 'personalnummer'))
+        numbers.update(await flat_values(Abo.filter(
             running_abo, contract_id=contract_id, personalnummer__in=list(chunk)
-        ).values_list('personalnummer', flat=True))
+        ), 'personalnummer'))
     return persons, numbers
 
 
@@ -1029,7 +1030,7 @@ async def _record_refusal(
     result: UploadResult = UploadResult.FEHLERHAFT, upload: Upload | None = None, client: str = '',
 ) -> Upload:
     """A refused or failed upload in the history and the audit trail (outside any import transaction)."""
-    values = {
+    values: dict[str, Any] = {
         'row_count': preview.row_count, 'valid_count': preview.valid_count, 'faulty_count': preview.faulty_count,
         'imported_count': 0, 'result': result, 'message': reason[:500],
     }
@@ -1062,7 +1063,7 @@ async def _unused_references(today: date, count: int) -> list[str]:
         candidates = await asyncio.to_thread(_draw_references, today, count - len(references)) - references
         taken: set[str] = set()
         for chunk in _chunks(sorted(candidates), BATCH_SIZE):
-            taken.update(await Antrag.filter(reference__in=list(chunk)).values_list('reference', flat=True))
+            taken.update(await flat_values(Antrag.filter(reference__in=list(chunk)), 'reference'))
         references |= candidates - taken
     return sorted(references)
 
@@ -1386,8 +1387,8 @@ def template_xlsx(today: date, sepa_contract: bool = False) -> bytes:
     sheet.freeze_panes = 'A2'
     hints = workbook.create_sheet('Hinweise')
     hints.append(('Spalte', 'Hinweis'))
-    for row in template_hints(today, sepa_contract):
-        hints.append(row)
+    for hint in template_hints(today, sepa_contract):
+        hints.append(hint)
     hints['A1'].font = hints['B1'].font = Font(bold=True)
     hints.column_dimensions['A'].width = 32
     hints.column_dimensions['B'].width = 80

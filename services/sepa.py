@@ -150,8 +150,8 @@ async def _debits(run: BillingRun) -> tuple[list[_Debit], int, int]:
         rows = await Abo.filter(id__in=abo_ids[start:start + ID_CHUNK], antrag_id__isnull=False) \
             .values_list('id', 'antrag_id')
         antrag_of.update(rows)
-        for mandate in await SepaMandate.filter(antrag_id__in=[antrag for _, antrag in rows]):
-            mandates[mandate.antrag_id] = mandate
+        for known in await SepaMandate.filter(antrag_id__in=[antrag for _, antrag in rows]):
+            mandates[known.antrag_id] = known
     debits, missing, not_debited = [], 0, 0
     for abo_id, amount in sums.items():
         mandate = mandates.get(antrag_of.get(abo_id, 0))
