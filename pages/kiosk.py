@@ -4,8 +4,6 @@ the screen starts over, so nothing of one person remains for the next."""
 
 from __future__ import annotations
 
-import time
-
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
@@ -13,7 +11,7 @@ from nicegui import APIRouter, ui
 from pages.application_form import ApplicationFlow
 from pages.layout import client_address
 from pages.theme import SIDEBAR, apply_theme
-from services import devices
+from services import clock, devices
 from services.settings import get_settings
 
 router = APIRouter()
@@ -52,7 +50,7 @@ class Kiosk:
         self.device = device
         self.idle_seconds = settings.kiosk_idle_seconds
         self.countdown_seconds = settings.kiosk_countdown_seconds
-        self.last_activity = time.monotonic()
+        self.last_activity = clock.monotonic()
         self.content = ui.column().classes('w-full gap-4')
         with ui.dialog().props('persistent') as self.warning, ui.card().classes('q-pa-xl items-center gap-4'):
             ui.icon('hourglass_bottom', size='64px', color='primary')
@@ -69,14 +67,14 @@ class Kiosk:
         with self.content:
             # Wrong codes count for this kiosk (its device cookie) across every visit, and for its address.
             ApplicationFlow(self.client, device=self.device, kiosk=True)
-        self.last_activity = time.monotonic()
+        self.last_activity = clock.monotonic()
 
     def touched(self) -> None:
-        self.last_activity = time.monotonic()
+        self.last_activity = clock.monotonic()
         self.warning.close()
 
     def tick(self) -> None:
-        idle = time.monotonic() - self.last_activity
+        idle = clock.monotonic() - self.last_activity
         if idle < self.idle_seconds:
             return
         remaining = int(self.idle_seconds + self.countdown_seconds - idle)

@@ -1,8 +1,6 @@
 """Simulated-UI tests (NiceGUI's `user` fixture) run main.py against a fresh SQLite file with the demo data."""
 
-import asyncio
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +9,7 @@ from nicegui.testing import User
 
 from services.demo_data import DEMO_LOGINS
 from services.settings import reset_settings
-from tests.support import forget_totp_codes, fresh_totp_code
+from tests.support import forget_totp_codes, fresh_totp_code, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -33,15 +31,6 @@ def portal_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_temp
 
 def demo_login(role: str):
     return next(login for login in DEMO_LOGINS if login.role == role)
-
-
-async def wait_until(condition: Callable[[], object], what: str = '', seconds: float = 5.0) -> None:
-    """Events run as background tasks in the simulation: wait (bounded) for their outcome, not for a fixed time."""
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f'timed out waiting for {what or condition}')
 
 
 def arrived_after_login(user: User) -> bool:

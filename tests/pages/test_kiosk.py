@@ -19,12 +19,33 @@ from tests.pages.test_self_service import click, error_text, type_into
 TODAY = date(2030, 6, 14)
 
 
+IDLE_SECONDS = 60
+COUNTDOWN_SECONDS = 10
+TICK_SECONDS = 1.0  # the kiosk looks at its clock once a second (ui.timer)
+
+
+class SteadyClock:
+    """services.clock.monotonic for the kiosk tests: time passes only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+
+
 @pytest.fixture(autouse=True)
-def short_idle_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv('KIOSK_IDLE_SECONDS', '2')
-    monkeypatch.setenv('KIOSK_COUNTDOWN_SECONDS', '2')
+def steady_clock(monkeypatch: pytest.MonkeyPatch) -> SteadyClock:
+    monkeypatch.setenv('KIOSK_IDLE_SECONDS', str(IDLE_SECONDS))
+    monkeypatch.setenv('KIOSK_COUNTDOWN_SECONDS', str(COUNTDOWN_SECONDS))
     monkeypatch.setattr('services.clock.today', lambda: TODAY)
     reset_settings()
+    clock = SteadyClock()
+    monkeypatch.setattr('services.clock.monotonic', clock)
+    return clock
 
 
 async def formatted_code() -> str:
@@ -57,7 +78,7 @@ async def test_kiosk_has_no_navigation_and_no_autofill(user: User) -> None:
     assert field(user, 'Kundencode').props['autocomplete'] == 'off'
 
 
-async def test_the_kiosk_resets_after_the_idle_time(user: User) -> None:
+async def test_the_kiosk_resets_after_the_idle_time(user: User, steady_clock: SteadyClock) -> None:
     code = await formatted_code()
     await user.open('/kiosk')
     user.find(marker='kundencode-eingabe').type(code)
@@ -65,23 +86,27 @@ async def test_the_kiosk_resets_after_the_idle_time(user: User) -> None:
     await user.should_see('Kundencode gültig', retries=30)
     user.find('Vorname').type('Max')
     assert field(user, 'Vorname').props['autocomplete'] == 'off'
-    await user.should_see('Ihre Eingaben werden in', retries=60)
-    await asyncio.sleep(3.0)
+    steady_clock.advance(IDLE_SECONDS)
+    await user.should_see(f'Ihre Eingaben werden in {COUNTDOWN_SECONDS} Sekunden gelöscht.', retries=30)
+    steady_clock.advance(COUNTDOWN_SECONDS)
+    await user.should_not_see('Kundencode gültig', retries=30)
     await user.should_see('Kundencode eingeben')
     await user.should_not_see('Kundencode gültig')
     assert field(user, 'Kundencode').value == ''
     assert not [element for element in user.find(ui.input).elements if element.value == 'Max']
 
 
-async def test_a_touch_keeps_the_kiosk_from_resetting(user: User) -> None:
+async def test_a_touch_keeps_the_kiosk_from_resetting(user: User, steady_clock: SteadyClock) -> None:
     code = await formatted_code()
     await user.open('/kiosk')
     user.find(marker='kundencode-eingabe').type(code)
     press(user, 'Weiter')
     await user.should_see('Kundencode gültig', retries=30)
-    await user.should_see('Ihre Eingaben werden in', retries=60)
+    steady_clock.advance(IDLE_SECONDS)
+    await user.should_see('Ihre Eingaben werden in', retries=30)
     press(user, 'Weiter ausfüllen')
-    await asyncio.sleep(1.0)
+    steady_clock.advance(COUNTDOWN_SECONDS)  # when the kiosk would have reset without the touch
+    await asyncio.sleep(2 * TICK_SECONDS)  # nothing changes on the page to wait for: give the timer two looks
     await user.should_see('Kundencode gültig', retries=30)
 
 
@@ -99,13 +124,6 @@ async def test_neu_beginnen_clears_the_screen(user: User) -> None:
 # --- wrong codes count per kiosk, across visits ----------------------------------------------------------------------
 
 
-@pytest.fixture
-def no_idle_reset(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests type many codes: the kiosk must not reset itself in between."""
-    monkeypatch.setenv('KIOSK_IDLE_SECONDS', '600')
-    reset_settings()
-
-
 async def enter(user: User, code: str) -> str:
     """Type a code, press "Weiter", wait until the check has run; the error shown ('' when none)."""
     type_into(user, 'Kundencode', code)
@@ -117,7 +135,7 @@ async def wrong_codes(user: User, count: int) -> list[str]:
     return [await enter(user, codes.format_code(codes.new_code())) for _ in range(count)]
 
 
-async def test_wrong_codes_count_for_the_kiosk_across_visits(user: User, no_idle_reset: None) -> None:
+async def test_wrong_codes_count_for_the_kiosk_across_visits(user: User) -> None:
     """Finding: the kiosk counted per visit, so "Neu beginnen" or a reload gave a walk-in ten fresh guesses."""
     code = await formatted_code()
     limit = get_settings().code_max_failures
@@ -133,7 +151,7 @@ async def test_wrong_codes_count_for_the_kiosk_across_visits(user: User, no_idle
 
 
 async def test_another_kiosk_behind_the_same_address_is_not_locked(
-    user: User, create_user, no_idle_reset: None
+    user: User, create_user
 ) -> None:
     code = await formatted_code()
     await user.open('/kiosk')

@@ -7,7 +7,6 @@ files); the page reads and checks it off the event loop exactly as for a browser
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import threading
@@ -22,6 +21,7 @@ from models import Abo, Antrag, AntragSource, Contract, Role, Upload, UploadResu
 from services import abo_dates, massenupload
 from tests.pages.conftest import log_in
 from tests.services.test_massenupload import PNG, csv_file, person, xlsx_file
+from tests.support import wait_until
 
 TODAY = date(2030, 6, 14)  # after the cut-off: the first open start month is August 2030
 START = abo_dates.first_open_start_month(TODAY)
@@ -36,14 +36,6 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> date:
 
 def rows(count: int, **changes: object) -> list[dict[str, object]]:
     return [person(index, Startmonat=START, **changes) for index in range(count)]
-
-
-async def wait_until(condition, what: str = '', seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f'timed out waiting for {what or condition}')
 
 
 async def open_page(user: User, role: str = Role.ADMIN, vertragsnummer: str = VERTRAGSNUMMER) -> Contract:

@@ -33,38 +33,20 @@ from services.audit import AuditKind
 from services.codes import CodeCheck
 from services.errors import NotFound, PermissionDenied, ServiceError
 from services.table_query import TableRequest
-from tests.conftest import make_user, order_value
-from tests.services.test_antraege import START_MONTHS, TODAY, apply, code_check, new_contract
+from tests.conftest import make_user, new_contract, order_value
+from tests.services.test_antraege import START_MONTHS, TODAY, apply, code_check
 
 BOM = b'\xef\xbb\xbf'
 ABO_NOT_FOUND = 'Das Abo wurde nicht gefunden.'
 END_DENIED = 'Nur Administratoren und Sachbearbeitung Ihrer Firma können Abos beenden.'
 ALREADY_ENDED = 'Dieses Abo ist bereits gekündigt oder beendet.'
 CONTRACT_NOT_FOUND = 'Der Vertrag wurde nicht gefunden.'
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company, 'V-2026-0001')
+pytestmark = pytest.mark.today(TODAY)
 
 
 @pytest.fixture
 async def check(admin: PortalUser, contract: Contract) -> CodeCheck:
     return await code_check(admin, contract)
-
-
-@pytest.fixture
-async def other_admin(other_company: Customer) -> PortalUser:
-    return await make_user('admin@kaufunger-holzbau.de', Role.ADMIN, other_company, name='Martin Lange')
 
 
 @pytest.fixture

@@ -24,8 +24,6 @@ from models import (
     Customer,
     Employee,
     PortalUser,
-    Produktangebot,
-    Role,
     Ticketart,
 )
 from services import abo_dates, antraege, applications, audit, codes, my_abos
@@ -33,13 +31,13 @@ from services.antraege import ALREADY_DECIDED, MAX_REASON, SORTABLE
 from services.applications import ApplicationInput
 from services.audit import AuditKind
 from services.codes import CodeCheck
-from services.contracts import create_contract
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 from services.table_query import TableRequest
 from services.validation import format_german_date
-from tests.conftest import make_user, order_value
+from tests.conftest import new_contract, order_value
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the open start months are April to September 2026
+pytestmark = pytest.mark.today(TODAY)
 START_MONTHS = abo_dates.open_start_months(TODAY)
 EMPLOYEE_PASSWORD = 'Herkules-Bergpark-Kaskaden-9'
 NOT_FOUND = 'Der Antrag wurde nicht gefunden.'
@@ -47,22 +45,6 @@ DECIDE_DENIED = 'Nur Administratoren und Sachbearbeitung Ihrer Firma können Ant
 REASON_MISSING = 'Bitte geben Sie einen Grund für die Ablehnung an.'
 REASON_TOO_LONG = f'Der Grund darf höchstens {MAX_REASON} Zeichen lang sein.'
 DECISIONS = (AuditKind.ANTRAG_APPROVED, AuditKind.ANTRAG_REJECTED)
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
-
-
-async def new_contract(customer: Customer, number: str) -> Contract:
-    return await create_contract(
-        customer=customer, vertragsnummer=number, produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
-        arbeitgeberzuschuss_cent=1575,
-    )
 
 
 async def code_check(actor: PortalUser, contract: Contract) -> CodeCheck:
@@ -73,28 +55,8 @@ async def code_check(actor: PortalUser, contract: Contract) -> CodeCheck:
 
 
 @pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company, 'V-2026-0001')
-
-
-@pytest.fixture
 async def check(admin: PortalUser, contract: Contract) -> CodeCheck:
     return await code_check(admin, contract)
-
-
-@pytest.fixture
-async def clerk(company: Customer) -> PortalUser:
-    return await make_user('sachbearbeitung@fahrradmanufaktur-kassel.de', Role.CLERK, company, name='Jonas Weber')
-
-
-@pytest.fixture
-async def reader(company: Customer) -> PortalUser:
-    return await make_user('lesen@fahrradmanufaktur-kassel.de', Role.READONLY, company, name='Lukas Brandt')
-
-
-@pytest.fixture
-async def other_admin(other_company: Customer) -> PortalUser:
-    return await make_user('admin@kaufunger-holzbau.de', Role.ADMIN, other_company, name='Martin Lange')
 
 
 @pytest.fixture

@@ -26,21 +26,6 @@ NEW_PASSWORD = 'Auepark-Sommer-Abend-31'
 CLIENT = '10.1.2.3'
 
 
-@pytest.fixture
-async def clerk(company: Customer) -> PortalUser:
-    return await make_user('sachbearbeitung@fahrradmanufaktur-kassel.de', Role.CLERK, company, name='Jonas Weber')
-
-
-@pytest.fixture
-async def reader(company: Customer) -> PortalUser:
-    return await make_user('lesen@fahrradmanufaktur-kassel.de', Role.READONLY, company, name='Lukas Brandt')
-
-
-@pytest.fixture
-async def other_admin(other_company: Customer) -> PortalUser:
-    return await make_user('chef@kaufunger-holzbau.de', Role.ADMIN, other_company, name='Martin Lange')
-
-
 def token_of(link: str) -> str:
     path = urlsplit(link).path
     assert path.startswith(anwender.LINK_PATH), link

@@ -28,7 +28,6 @@ from models import (
     Employee,
     Kundencode,
     PortalUser,
-    Produktangebot,
     Role,
     Ticketart,
 )
@@ -42,12 +41,12 @@ from services.applications import (
 )
 from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck, CodeStatus
-from services.contracts import create_contract
 from services.errors import ServiceError, ValidationError
 from services.validation import format_german_date
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, new_contract
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the first open start month is April 2026
+pytestmark = pytest.mark.today(TODAY)
 EMPLOYEE_PASSWORD = 'Herkules-Bergpark-Kaskaden-9'
 FIRST_MONTH = abo_dates.first_open_start_month(TODAY)
 LAST_MONTH = abo_dates.open_start_months(TODAY)[-1]
@@ -58,27 +57,6 @@ VALID = ApplicationInput(
     startmonat=format_german_date(FIRST_MONTH), ticketart='Handyticket',
 )
 EMAIL = 'lena.schaefer@example.de'
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
-
-
-async def new_contract(customer: Customer, number: str = 'V-2026-0001') -> Contract:
-    return await create_contract(
-        customer=customer, vertragsnummer=number, produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
-        arbeitgeberzuschuss_cent=1575,
-    )
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company)
 
 
 @pytest.fixture

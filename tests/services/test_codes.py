@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import AuditEvent, Contract, ContractStatus, Customer, Kundencode, PortalUser, Produktangebot, Role
+from models import AuditEvent, Contract, ContractStatus, Customer, Kundencode, PortalUser, Role
 from services import codes, permissions
 from services.audit import AuditKind
 from services.codes import (
@@ -24,28 +24,17 @@ from services.codes import (
     format_code,
     normalize,
 )
-from services.contracts import create_contract
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from services.permissions import Action
-from tests.conftest import make_user
+from tests.conftest import make_user, new_contract
 
 TODAY = date(2026, 3, 15)
+pytestmark = pytest.mark.today(TODAY)
 # The autouse fixtures (settings, clock) are function-scoped; they hold no state a Hypothesis example could spoil.
 no_db = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 
 payloads = st.text(alphabet=ALPHABET, min_size=15, max_size=15)
 valid_codes = payloads.map(lambda payload: payload + check_character(payload))
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    """Pins the portal's 'today' (services call clock.today(), so patching the module attribute moves them all)."""
-
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
 
 
 def reference_luhn_ok(code: str) -> bool:
@@ -240,21 +229,6 @@ def test_three_years_from_29_february_end_on_28_february(set_today: Callable[[da
 
 
 # --- database: generating, replacing, revoking, checking ------------------------------------------------------------
-
-
-async def new_contract(
-    customer: Customer, number: str = 'V-2026-0001', *, status: ContractStatus = ContractStatus.AKTIV,
-    ende: date | None = None,
-) -> Contract:
-    return await create_contract(
-        customer=customer, vertragsnummer=number, produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
-        arbeitgeberzuschuss_cent=1575, status=status, ende=ende,
-    )
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company)
 
 
 async def current_codes(contract: Contract) -> list[Kundencode]:

@@ -32,14 +32,12 @@ from models import (
     ContractStatus,
     Customer,
     PortalUser,
-    Produktangebot,
     Role,
     Upload,
     UploadResult,
 )
 from services import abo_dates, antraege, massenupload
 from services.audit import AuditKind
-from services.contracts import create_contract
 from services.errors import NotFound, PermissionDenied, ServiceError
 from services.massenupload import (
     EXISTING_NUMBER,
@@ -55,7 +53,7 @@ from services.massenupload import (
 )
 from services.settings import reset_settings
 from services.validation import format_german_date
-from tests.conftest import make_user
+from tests.conftest import make_user, new_contract
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the first open start month is April 2026
 START = abo_dates.first_open_start_month(TODAY)
@@ -572,18 +570,6 @@ def test_the_error_list_is_excel_csv_and_safe_from_formulas() -> None:
 
 
 # --- against the contract: database duplicates ----------------------------------------------------------------------
-
-
-async def new_contract(customer: Customer, number: str = 'V-2026-0001', **changes) -> Contract:
-    return await create_contract(**{
-        'customer': customer, 'vertragsnummer': number, 'produktangebot': Produktangebot.RECHNUNG,
-        'beginn': date(2025, 1, 1), 'arbeitgeberzuschuss_cent': 1575, **changes,
-    })
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company)
 
 
 async def existing(contract: Contract, row: dict[str, object], kind: str, **changes) -> None:

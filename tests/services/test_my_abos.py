@@ -18,39 +18,18 @@ from models import (
     Contract,
     Customer,
     Employee,
-    Produktangebot,
     Ticketart,
 )
 from services import abo_dates, clock, my_abos
 from services.applications import person_key
 from services.audit import AuditKind
-from services.contracts import create_contract
 from services.errors import NotFound, ServiceError, ValidationError
 from services.validation import format_german_date
+from tests.conftest import new_contract
 
 TODAY = date(2026, 3, 5)
+pytestmark = pytest.mark.today(TODAY)
 NOT_FOUND = 'Dieses Abo wurde nicht gefunden.'
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
-
-
-async def new_contract(customer: Customer, number: str) -> Contract:
-    return await create_contract(
-        customer=customer, vertragsnummer=number, produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
-        arbeitgeberzuschuss_cent=1575,
-    )
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company, 'V-2026-0001')
 
 
 @pytest.fixture
