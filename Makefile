@@ -33,7 +33,7 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 test: $(INSTALLED) chromium nginx lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/login.py

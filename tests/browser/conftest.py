@@ -4,7 +4,9 @@ The fixtures are synchronous (Playwright's sync API). They work under pytest-asy
 loop runs during a plain `def` test. Between two sync calls, though, Playwright leaves its own loop marked as the
 running loop of the main thread; an async test run while the `browser` fixture is alive would fail with
 "Cannot run the event loop while another loop is running". So the browser tests are moved to the end of the run,
-after every async test, and their session fixtures end with the session.
+after every async test, and their session fixtures end with the session. Under pytest-xdist (`make test` runs
+`pytest -n auto --dist loadgroup`) they form one group, the last unit of work handed out: the worker that runs them
+runs no async test after them.
 
 Set SCREENSHOT_DIR to keep full-page screenshots of the journeys; REQUIRE_BROWSER=1 makes a missing Chromium an error.
 """
@@ -53,6 +55,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if BROWSER_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group('browser'))
             browser_items.append(item)
         else:
             other_items.append(item)
