@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from tests.support import fresh_totp_code, totp_secret_of
 
@@ -38,8 +38,8 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT = 30.0
 SHUTDOWN_TIMEOUT = 10.0
 DEFAULT_TIMEOUT_MS = 10_000
-DESKTOP = {'width': 1366, 'height': 900}
-MOBILE = {'width': 390, 'height': 844}
+DESKTOP: ViewportSize = {'width': 1366, 'height': 900}
+MOBILE: ViewportSize = {'width': 390, 'height': 844}
 # Set by pytest or by NiceGUI's test plugins in this process; in the server they would switch NiceGUI to test mode
 # (is_pytest() takes the port from NICEGUI_SCREEN_TEST_PORT) or make it ignore host and port.
 TEST_ONLY_VARIABLES = (

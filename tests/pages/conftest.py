@@ -7,7 +7,7 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from services.demo_data import DEMO_LOGINS
+from services.demo_data import DEMO_LOGINS, DemoLogin
 from services.settings import reset_settings
 from tests.support import forget_totp_codes, fresh_totp_code, wait_until
 
@@ -29,7 +29,7 @@ def portal_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_temp
     return path
 
 
-def demo_login(role: str):
+def demo_login(role: str) -> DemoLogin:
     return next(login for login in DEMO_LOGINS if login.role == role)
 
 
