@@ -1,7 +1,7 @@
 """Shared fixtures. Service tests take `db`, which runs each test on SQLite and on PostgreSQL.
 
 Both databases get their schema from the project's migrations once per test session; each test then starts from
-empty tables (a fresh copy of the migrated SQLite file, a TRUNCATE on PostgreSQL).
+empty tables (a fresh copy of the migrated SQLite file, a DELETE of every table's rows on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from tortoise.context import TortoiseContext
 # Cheap hashing and no demo data unless a test asks: set before any settings are read.
 os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0', STORAGE_SECRET='test-secret')
 
-from tortoise.contrib.test import truncate_all_models
+from tortoise import Tortoise
+from tortoise.contrib.test import _topological_sort_models
 from tortoise.migrations.api import migrate
 
 from models import Contract, Customer, PortalUser, Produktangebot, Role
@@ -100,8 +101,16 @@ async def db(database_url: str) -> AsyncIterator[str]:
     async with ctx:
         await ctx.init(config=tortoise_config(database_url))
         if backend == 'postgres':
-            await truncate_all_models()
+            await empty_tables()
         yield backend
+
+
+async def empty_tables() -> None:
+    """Every model's rows deleted, children first, in one round trip. Not TRUNCATE (tortoise's truncate_all_models):
+    PostgreSQL gives each truncated table new files, 0.8–1.2 s a test for the 20 tables against 5 ms for the DELETEs
+    (measured on this 2-core machine under load, 2026-11-30). Sequences go on counting either way."""
+    models = _topological_sort_models(list(Tortoise.apps.get_models_iterable()))
+    await models[0]._meta.db.execute_script(' '.join(f'DELETE FROM "{model._meta.db_table}";' for model in models))
 
 
 PASSWORD = 'Fulda-Ufer-im-Herbst-7'
