@@ -52,6 +52,7 @@ from bench.massenupload import Setup, employee_rows, fill, new_contract, postgre
 from models import Contract, Customer, PortalUser, Produktangebot, Role  # noqa: E402
 from services import abo_dates, clock, contracts, massenupload  # noqa: E402
 from services.database import init_database  # noqa: E402
+from services.massenupload import workflow  # noqa: E402
 from services.table_query import TableRequest  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
@@ -147,7 +148,7 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace) -> Me
             start = abo_dates.first_open_start_month(clock.today())
             data = xlsx_bytes(employee_rows(args.rows, args.seed, 'imp', start))
             contract = await new_contract(setup)
-            preview = await massenupload.check_against_contract(
+            preview = await massenupload.keep_check(
                 setup.admin, contract.id, await asyncio.to_thread(massenupload.read_upload, data, 'liste.xlsx',
                                                                   clock.today()))
             assert preview.importable, preview.faults[:3]
@@ -156,7 +157,7 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace) -> Me
             with Ticker() as ticker:
                 started = time.perf_counter()
                 during, upload = await other_users(staff, pages, massenupload.import_upload(
-                    setup.admin, contract.id, preview, 'liste.xlsx', data))
+                    setup.admin, contract.id, preview.upload_id))
                 seconds = time.perf_counter() - started
             assert upload.imported_count == args.rows, upload.message  # type: ignore[attr-defined]
             measured.values = {
@@ -229,8 +230,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def main(args: argparse.Namespace) -> None:
     if args.batch_size:
-        massenupload.BATCH_SIZE = args.batch_size
-    print(f'batch size {massenupload.BATCH_SIZE}', flush=True)
+        workflow.BATCH_SIZE = args.batch_size  # where the import reads it
+    print(f'batch size {workflow.BATCH_SIZE}', flush=True)
     results = []
     for backend in ('sqlite', 'postgres') if args.backend == 'both' else (args.backend,):
         result = await bench_backend(backend, args)

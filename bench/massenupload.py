@@ -206,12 +206,12 @@ async def one_upload(setup: Setup, contract: Contract, data: bytes, name: str, r
     seconds['check'] = time.perf_counter() - started
 
     started = time.perf_counter()
-    preview = await massenupload.check_against_contract(setup.admin, contract.id, preview)
+    preview = await massenupload.keep_check(setup.admin, contract.id, preview)
     seconds['database'] = time.perf_counter() - started
     assert preview.importable, preview.faults[:5]
 
     started = time.perf_counter()
-    upload = await massenupload.import_upload(setup.admin, contract.id, preview, name, data)
+    upload = await massenupload.import_upload(setup.admin, contract.id, preview.upload_id)
     seconds['import'] = time.perf_counter() - started
     assert upload.result == UploadResult.IMPORTIERT and upload.imported_count == rows, upload.message
     assert await Antrag.filter(contract_id=contract.id).count() == rows

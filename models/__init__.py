@@ -14,7 +14,7 @@ from models.login_throttle import LoginThrottle
 from models.recovery_code import RecoveryCode
 from models.sepa import SepaMandate
 from models.session import Session
-from models.upload import Upload, UploadResult
+from models.upload import Upload, UploadChange, UploadMode, UploadResult
 from models.user import PortalUser, Role
 
 __all__ = [
@@ -48,5 +48,7 @@ __all__ = [
     'TariffBlock',
     'Ticketart',
     'Upload',
+    'UploadChange',
+    'UploadMode',
     'UploadResult',
 ]

@@ -2,6 +2,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 from models.antrag import Ticketart
@@ -58,4 +59,6 @@ class Abo(Searchable, Model):
 
     class Meta:
         table = 'abo'
-        indexes = [('contract_id', 'status'), ('contract_id', 'person_key', 'status'), ('employee_id', 'status')]
+        # (startmonat, endmonat): the Dashboard's grouped (start, end) pairs read this index alone, not the table.
+        indexes = [('contract_id', 'status'), ('contract_id', 'person_key', 'status'), ('employee_id', 'status'),
+                   Index(fields=['startmonat', 'endmonat'], name='ix_abo_start_end')]

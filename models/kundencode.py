@@ -1,6 +1,7 @@
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.indexes import Index
 from tortoise.models import Model
 
 if TYPE_CHECKING:
@@ -34,4 +35,6 @@ class Kundencode(Model):
 
     class Meta:
         table = 'kundencode'
-        indexes = [('contract_id', 'revoked_at')]
+        # The current codes (not revoked, valid until today or later) with their contract: the Dashboard's counts.
+        indexes = [('contract_id', 'revoked_at'),
+                   Index(fields=['revoked_at', 'valid_until', 'contract_id'], name='ix_kundencode_current')]

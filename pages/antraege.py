@@ -8,10 +8,10 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import Abo, Antrag, AntragStatus, Contract, PortalUser
-from pages.forms import confirm
+from pages.forms import chosen_month, confirm
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
-from services import abo_dates, abos, antraege, contracts, permissions
+from services import abo_dates, abo_status, abos, antraege, clock, contracts, permissions
 from services.errors import NotFound, ServiceError, ValidationError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest
@@ -21,13 +21,16 @@ router = APIRouter()
 
 ANTRAG_COLUMNS = (
     Column('created_at', 'Eingang'), Column('nachname', 'Name'), Column('personalnummer', 'Personalnummer'),
-    Column('startmonat', 'Startmonat'), Column('ticketart', 'Ticketart'), Column('status', 'Status'),
+    Column('startmonat', 'Startmonat'), Column('deadline', 'genehmigen bis', sortable=False),
+    Column('ticketart', 'Ticketart'), Column('status', 'Status'),
 )
 ABO_COLUMNS = (
     Column('nachname', 'Name'), Column('personalnummer', 'Personalnummer'), Column('startmonat', 'Beginn'),
     Column('endmonat', 'Ende'), Column('status', 'Status'), Column('ticketart', 'Ticketart'),
 )
 STATUS_OPTIONS = {'offen': 'offen', 'genehmigt': 'genehmigt', 'abgelehnt': 'abgelehnt', 'alle': 'alle'}
+ABO_STATUS_OPTIONS = {'alle': 'alle', 'künftig': 'künftig (ab …)', 'aktiv': 'aktiv', 'gekündigt': 'gekündigt',
+                      'beendet': 'beendet'}
 
 
 def antrag_row(antrag: Antrag) -> dict[str, object]:
@@ -35,15 +38,25 @@ def antrag_row(antrag: Antrag) -> dict[str, object]:
         'id': antrag.id, 'label': f'{antrag.vorname} {antrag.nachname}',
         'created_at': format_german_date(antrag.created_at.date()), 'nachname': f'{antrag.nachname}, {antrag.vorname}',
         'personalnummer': antrag.personalnummer or '–', 'startmonat': abo_dates.month_label(antrag.startmonat),
-        'ticketart': antrag.ticketart.value, 'status': antrag.status.value,
+        'deadline': _deadline(antrag), 'ticketart': antrag.ticketart.value, 'status': antrag.status.value,
     }
+
+
+def _deadline(antrag: Antrag) -> str:
+    """'genehmigen bis 10.11.2026' of an open Antrag; past it, when its Abo would start if approved today."""
+    if antrag.status != AntragStatus.OFFEN:
+        return '–'
+    deadline = format_german_date(abo_dates.approval_deadline(antrag.startmonat))
+    start = abo_dates.approval_start(antrag.startmonat, clock.today())
+    return deadline if start == antrag.startmonat else f'{deadline} – verstrichen, Beginn jetzt {start:%m/%Y}'
+
 
 
 def abo_row(abo: Abo) -> dict[str, object]:
     return {
         'id': abo.id, 'label': f'{abo.vorname} {abo.nachname}', 'nachname': f'{abo.nachname}, {abo.vorname}',
         'personalnummer': abo.personalnummer or '–', 'startmonat': format_german_date(abo.startmonat),
-        'endmonat': format_german_date(abo.endmonat) or '–', 'status': abo.status.value,
+        'endmonat': format_german_date(abo.endmonat) or '–', 'status': abo_status.label(abo, clock.today()),
         'ticketart': abo.ticketart.value,
     }
 
@@ -95,11 +108,11 @@ async def _antraege_panel(user: PortalUser, contract: Contract, client: str, may
         if not ids:
             ui.notify('Bitte wählen Sie zuerst Anträge aus.', type='warning')
             return
-        approved, problems = await antraege.approve_many(user, ids, client=client)
+        approved, notes = await antraege.approve_many(user, ids, client=client)
         ui.notify(f'{approved} Antrag genehmigt.' if approved == 1 else f'{approved} Anträge genehmigt.',
                   type='positive' if approved else 'warning')
-        for problem in sorted(set(problems)):
-            ui.notify(problem, type='negative')
+        for note in sorted(set(notes)):
+            ui.notify(note, type='warning', multi_line=True, timeout=0, close_button='OK')
         await table.refresh()
 
     async def open_antrag(event: events.GenericEventArguments) -> None:
@@ -138,7 +151,10 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
     async def decide(approve: bool) -> None:
         reason.error = None
         try:
-            await antraege.decide(user, antrag.id, approve=approve, reason=reason.value or '', client=client)
+            if approve:
+                approval = await antraege.approve(user, antrag.id, client=client)
+            else:
+                await antraege.decide(user, antrag.id, approve=False, reason=reason.value or '', client=client)
         except ValidationError as error:
             reason.error = error.errors.get('reason', str(error))
             return
@@ -147,7 +163,12 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
             dialog.close()
             await refresh()
             return
-        ui.notify('Antrag genehmigt; das Abo ist angelegt.' if approve else 'Antrag abgelehnt.', type='positive')
+        if not approve:
+            ui.notify('Antrag abgelehnt.', type='positive')
+        elif approval.moved:  # the clerk must see it: no timeout
+            ui.notify(approval.message, type='warning', multi_line=True, timeout=0, close_button='OK')
+        else:
+            ui.notify(approval.message, type='positive')
         dialog.close()
         await refresh()
 
@@ -163,6 +184,8 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
             ('Personalnummer', antrag.personalnummer or '–'),
             ('Startmonat', abo_dates.month_label(antrag.startmonat)), ('Ticketart', antrag.ticketart.value),
         ]
+        if antrag.status == AntragStatus.OFFEN:
+            rows.append(('genehmigen bis', _deadline(antrag)))
         if antrag.decided_at:
             rows.append(('Entschieden', f'{format_german_date(antrag.decided_at.date())} von '
                                         f'{antrag.decided_by.name if antrag.decided_by else "–"}'))
@@ -184,8 +207,14 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
 
 
 async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end: bool) -> ServerTable:
+    state: dict[str, str] = {'status': 'alle'}
+
     async def fetch(request: TableRequest) -> TablePage[Abo]:
-        return await abos.list_abos(user, contract.id, request)
+        return await abos.list_abos(user, contract.id, request, status=state['status'])
+
+    async def set_status(event: events.ValueChangeEventArguments) -> None:
+        state['status'] = event.value
+        await table.update(page=1)
 
     async def download(export_format: str) -> None:
         if export_format == 'csv':
@@ -200,6 +229,8 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end
 
     with ui.card().classes('portal-card w-full gap-2'):
         with ui.row().classes('items-center w-full gap-2'):
+            ui.select(ABO_STATUS_OPTIONS, value='alle', label='Abo-Status', on_change=set_status).props(
+                'outlined dense').classes('w-44').mark('abo-status-filter')
             ui.button('CSV herunterladen', icon='download', on_click=lambda: download('csv')).props('outline no-caps')
             ui.button('Excel herunterladen', icon='download', on_click=lambda: download('xlsx')).props(
                 'outline no-caps')
@@ -218,15 +249,29 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end
 
 
 async def _end_dialog(user: PortalUser, row: dict, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
+    """"Abo beenden zum …": the months the service allows, the next possible end first (and preselected)."""
+    try:
+        ends = await abos.end_choices(user, row['id'])
+    except ServiceError as error:
+        ui.notify(str(error), type='negative')
+        return
+
+    def choose() -> ui.select:
+        return ui.select({end.isoformat(): f'{format_german_date(end)} ({abo_dates.month_label(end)})'
+                          for end in ends}, value=ends[0].isoformat() if ends else None,
+                         label='Abo beenden zum').props('outlined').classes('w-full').mark('endmonat')
+
+    fields: list[ui.select] = []
     if not await confirm(
         f'Abo von {row.get("label", "")} beenden?',
-        'Zum Beispiel, weil die Person das Unternehmen verlässt. Das Abo endet nach der Stichtagsregel zum '
-        'Monatsende (bis zum Stichtag) oder zum Ende des Folgemonats.',
-        'Abo beenden',
+        'Zum Beispiel, weil die Person das Unternehmen verlässt. Frühestens nach der Stichtagsregel zum Monatsende '
+        '(bis zum Stichtag) oder zum Ende des Folgemonats, auch später.',
+        'Abo beenden', body=lambda: fields.append(choose()),
     ):
         return
+    chosen = chosen_month(fields[0].value)
     try:
-        abo = await abos.end_abo(user, row['id'], client=client)
+        abo = await abos.end_abo(user, row['id'], endmonat=chosen, client=client)
     except ServiceError as error:
         ui.notify(str(error), type='negative')
     else:

@@ -8,10 +8,11 @@ from nicegui import ui
 
 from models import Contract, ContractStatus, Kundencode, PortalUser
 from pages.code_dialog import open_code_dialog
+from pages.forms import confirm
 from pages.layout import client_address
 from pages.subsidy_dialog import open_subsidy_dialog
-from services import abo_dates, clock, codes, contracts, permissions, subsidies
-from services.errors import NotFound
+from services import abo_dates, clock, code_notice, codes, contracts, permissions, subsidies
+from services.errors import NotFound, ServiceError
 from services.permissions import Action
 from services.self_service_link import self_service_link
 from services.validation import format_euro, format_german_date
@@ -117,12 +118,45 @@ class ContractInfoDrawer:
                 with ui.column().classes('gap-1'):
                     ui.label('Link zum Self-Service für Ihre Mitarbeitenden:').classes('text-body2')
                     ui.link(link, link, new_tab=True).classes('text-body2 break-all')
+            with ui.row().classes('gap-2 q-mt-sm'):
+                if not expired:
+                    ui.button('Aushang (PDF)', icon='print', on_click=lambda: self._notice(contract)).props(
+                        'outline no-caps')
+                if permissions.may(self.actor, Action.REVOKE_CODE, contract.customer_id):
+                    ui.button('Code widerrufen', icon='block', on_click=lambda: self._revoke(contract, formatted)
+                              ).props('outline no-caps color=negative')
         if contract.status != ContractStatus.AKTIV:
             ui.label('Kundencodes gibt es nur für aktive Verträge.').classes('muted text-body2 q-mt-sm')
         elif permissions.may(self.actor, Action.GENERATE_CODE, contract.customer_id):
             ui.button('Code', icon='vpn_key', on_click=lambda: open_code_dialog(
                 self.actor, contract, client_address(self.request), self.render
             )).props('unelevated no-caps').classes('q-mt-md')
+
+    async def _notice(self, contract: Contract) -> None:
+        """The printable A4 notice for the staff room."""
+        try:
+            content = await code_notice.code_notice_pdf(self.actor, contract.id, str(self.request.base_url))
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+            return
+        ui.download.content(content, code_notice.notice_filename(contract.vertragsnummer), 'application/pdf')
+
+    async def _revoke(self, contract: Contract, formatted: str) -> None:
+        if not await confirm(
+            'Kundencode widerrufen?',
+            f'Der Kundencode {formatted} funktioniert danach sofort nicht mehr: Mitarbeitende können mit ihm keine '
+            'Anträge mehr stellen. Bereits gestellte Anträge und bestehende Abos bleiben. Einen neuen Code erzeugen '
+            'Sie mit „Code“.',
+            'Code widerrufen',
+        ):
+            return
+        try:
+            await codes.revoke_code(self.actor, contract.id, client=client_address(self.request))
+        except ServiceError as error:
+            ui.notify(str(error), type='negative')
+        else:
+            ui.notify('Der Kundencode wurde widerrufen.', type='positive')
+        await self.render()
 
     @staticmethod
     def _copy(text: str) -> None:

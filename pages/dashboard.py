@@ -11,6 +11,7 @@ from models import PortalUser
 from pages.contracts import state_url
 from pages.layout import page_heading, portal_page
 from services import abo_dates, dashboard, permissions
+from services.abo_status import AboState
 from services.audit import KIND_LABELS
 from services.clock import BERLIN
 from services.dashboard import Overview
@@ -119,7 +120,9 @@ async def dashboard_page(user: PortalUser, request: Request) -> None:
     page_heading(f'Willkommen, {user.name}', user.customer.name if user.customer else 'Verkehrsunternehmen')
     with ui.row().classes('w-full gap-4'):
         _tile('Aktive Verträge', overview.active_contracts, 'description', '/vertragsverwaltung')
-        _tile('Aktive Abos', overview.active_abos, 'confirmation_number', '/vertragsverwaltung')
+        _tile('Aktive Abos', overview.active_abos, 'confirmation_number', '/vertragsverwaltung',
+              f'davon {overview.abo_states[AboState.GEKUENDIGT]} gekündigt · '
+              f'{overview.abo_states[AboState.KUENFTIG]} künftig')
         _tile('Offene Anträge', overview.open_antraege, 'assignment', _antraege_target(overview))
     await asyncio.sleep(0)
     _codes_card(overview)

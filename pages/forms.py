@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from enum import Enum
 from typing import Final, TypeVar
@@ -56,11 +56,14 @@ def show_error(banner: ui.row, message: str | None) -> None:
     banner.visible = bool(message)
 
 
-async def confirm(title: str, text: str, confirm_label: str) -> bool:
-    """Ask before an action that cannot be undone; True when the person chose `confirm_label`."""
+async def confirm(title: str, text: str, confirm_label: str, body: Callable[[], object] | None = None) -> bool:
+    """Ask before an action that cannot be undone; True when the person chose `confirm_label`. `body` adds fields
+    below the text (their values stay readable after the dialog has gone)."""
     with ui.dialog() as dialog, ui.card().classes('q-pa-md gap-3').style('width: min(460px, 95vw)'):
         ui.label(title).classes('text-h6')
         ui.label(text).classes('text-body2')
+        if body is not None:
+            body()
         with ui.row().classes('w-full justify-end'):
             ui.button('Abbrechen', on_click=lambda: dialog.submit(False)).props('flat no-caps')
             ui.button(confirm_label, on_click=lambda: dialog.submit(True)).props('unelevated no-caps color=negative')

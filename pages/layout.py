@@ -6,6 +6,7 @@ the login, which brings it back to the requested address afterwards. After that,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
@@ -120,6 +121,10 @@ def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuild
             apply_theme()
             drawer = _sidebar(path, user)
             _header(user, drawer, lambda: guard.sign_out(client_address(request)))
+            # The shell (theme, sidebar, header) and the page's first part were one step of the event loop: stack
+            # samples of the staff login's longest steps (up to 50 ms CPU at load 15, bench/dashboard.py) were in
+            # _sidebar/_header, the Dashboard's first cards and NiceGUI's build_response. Other users' events run here.
+            await asyncio.sleep(0)
             with ui.column().classes('w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
                 await build(user, request)
             return None

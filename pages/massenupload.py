@@ -1,8 +1,9 @@
-"""Massenupload of one contract (row menu "Massenupload"): template, upload, preview with the faults, Importieren,
-and the history of the contract's uploads.
+"""Massenupload of one contract (row menu "Massenupload"): the kind of list (new people, changes, leavers), its
+template, upload, preview with the faults, Importieren, and the history of the contract's uploads.
 
 Reading and checking the file runs off the event loop, in the service's own reading pool; a progress bar shows
-meanwhile, and leaving the page stops the read. The page only renders what services/massenupload.py returns.
+meanwhile, and leaving the page stops the read. The checked rows stay on the server (an Upload row 'geprüft'): the
+page keeps only its id for "Importieren". The page only renders what services/massenupload returns.
 """
 
 from __future__ import annotations
@@ -10,20 +11,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import date
 from pathlib import PurePath
 
 from fastapi import Request
 from nicegui import APIRouter, events, ui
 
-from models import Contract, ContractStatus, PortalUser, Produktangebot, Upload, UploadResult
+from models import Contract, ContractStatus, PortalUser, Produktangebot, UploadMode, UploadResult
 from pages.forms import error_banner, show_error
 from pages.layout import client_address, page_heading, portal_page
 from services import abo_dates, clock, contracts, massenupload, permissions
 from services.errors import NotFound, ServiceError
-from services.massenupload import Preview, UploadError
+from services.massenupload import MODE_LABELS, HistoryEntry, Preview, UploadError
 from services.permissions import Action
 from services.settings import get_settings
-from services.validation import format_german_date, parse_id
+from services.table_query import format_count
+from services.validation import format_german_date, format_german_datetime, parse_id
 
 router = APIRouter()
 logger = logging.getLogger(__name__)
@@ -37,13 +40,26 @@ FAULT_COLUMNS: list[dict] = [
 ]
 HISTORY_COLUMNS = [
     {'name': 'datei', 'label': 'Datei', 'field': 'datei', 'align': 'left'},
+    {'name': 'art', 'label': 'Art', 'field': 'art', 'align': 'left'},
     {'name': 'zeilen', 'label': 'Zeilen', 'field': 'zeilen', 'align': 'right'},
     {'name': 'ergebnis', 'label': 'Ergebnis', 'field': 'ergebnis', 'align': 'left'},
     {'name': 'von', 'label': 'von', 'field': 'von', 'align': 'left'},
     {'name': 'am', 'label': 'am', 'field': 'am', 'align': 'left'},
 ]
 RESULT_COLORS = {UploadResult.IMPORTIERT: 'positive', UploadResult.FEHLERHAFT: 'negative',
-                 UploadResult.ABGEBROCHEN: 'orange-9'}
+                 UploadResult.ABGEBROCHEN: 'orange-9', UploadResult.GEPRUEFT: 'primary'}
+MODE_SHORT = {UploadMode.NEU: 'Neue', UploadMode.AENDERUNG: 'Änderungen', UploadMode.AUSTRITT: 'Austritte'}
+# What "Importieren" does, per kind of list: in the steps, the preview and the confirmation.
+IMPORT_EFFECT = {
+    UploadMode.NEU: 'Jede Zeile wird ein genehmigter Antrag mit Abo ab dem Startmonat – ganz oder gar nicht. Eine '
+                    'Genehmigung ist nicht mehr nötig.',
+    UploadMode.AENDERUNG: 'Das laufende Abo jeder Personalnummer erhält die neue Anschrift oder Ticketart – ganz oder '
+                          'gar nicht.',
+    UploadMode.AUSTRITT: 'Das laufende Abo jeder Personalnummer endet zum Ende des Endmonats – ganz oder gar nicht.',
+}
+CONFIRM_TITLE = {UploadMode.NEU: '{count} Mitarbeitende importieren?',
+                 UploadMode.AENDERUNG: '{count} Abos ändern?', UploadMode.AUSTRITT: '{count} Abos beenden?'}
+IMPORT_DONE = {UploadMode.NEU: 'angelegt', UploadMode.AENDERUNG: 'geändert', UploadMode.AUSTRITT: 'beendet'}
 # Quasar's uploader, in German and with a drop zone instead of the empty file list (the page shows its own progress).
 UPLOAD_HEADER = '''
 <div class="row no-wrap items-center q-pa-sm q-gutter-sm">
@@ -76,16 +92,12 @@ RESULT_CELL = '''
 '''
 
 
-def german_number(number: int) -> str:
-    return f'{number:,}'.replace(',', '.')
-
-
-def history_row(upload: Upload) -> dict[str, object]:
+def history_row(upload: HistoryEntry) -> dict[str, object]:
     return {
-        'id': upload.id, 'datei': upload.file_name, 'zeilen': german_number(upload.row_count),
-        'ergebnis': upload.result.value, 'farbe': RESULT_COLORS.get(upload.result, 'grey-7'),
-        'hinweis': upload.message, 'von': upload.uploaded_by.name if upload.uploaded_by else '–',
-        'am': upload.created_at.astimezone(clock.BERLIN).strftime('%d.%m.%Y %H:%M'),
+        'id': upload.id, 'datei': upload.file_name, 'art': MODE_SHORT[upload.mode],
+        'zeilen': format_count(upload.row_count), 'ergebnis': upload.result.value,
+        'farbe': RESULT_COLORS.get(upload.result, 'grey-7'), 'hinweis': upload.message,
+        'von': upload.uploaded_by or '–', 'am': format_german_datetime(upload.created_at),
     }
 
 
@@ -98,8 +110,7 @@ def fault_rows(preview: Preview) -> list[dict[str, object]]:
 
 @dataclass
 class _State:
-    preview: Preview | None = None
-    data: bytes = b''
+    preview: Preview | None = None  # what the page shows; "Importieren" names its Upload row by id
     file_name: str = ''
     done: int = 0
     total: int = 0
@@ -124,36 +135,51 @@ async def massenupload_page(user: PortalUser, request: Request) -> None:
         ui.link('← Zurück zur Vertragsverwaltung', '/vertragsverwaltung').classes('text-body2')
         ui.link('Anträge und Abos dieses Vertrags', f'/vertragsverwaltung/{contract.id}/antraege?tab=abos').classes(
             'text-body2')
-    _explanation(contract)
+    with ui.card().classes('portal-card w-full q-pa-md gap-1'):
+        ui.label('Art der Liste').classes('text-subtitle1 text-weight-medium').props('id=art-der-liste')
+        choice = ui.radio({mode: label for mode, label in MODE_LABELS.items()}, value=UploadMode.NEU) \
+            .props('inline aria-labelledby=art-der-liste').mark('art-der-liste')
+    explanation = ui.column().classes('w-full')
     page = _UploadPanel(user, contract, client_address(request), may_upload)
+
+    def show(mode: UploadMode) -> None:
+        explanation.clear()
+        with explanation:
+            _explanation(contract, mode)
+        page.set_mode(mode)
+
+    choice.on_value_change(lambda event: show(UploadMode(event.value)))
+    show(UploadMode.NEU)
     await page.refresh_history()
 
 
-def _explanation(contract: Contract) -> None:
+def _explanation(contract: Contract, mode: UploadMode) -> None:
     settings = get_settings()
     today = clock.today()
     first_month = abo_dates.first_open_start_month(today)
     sepa_contract = contract.produktangebot == Produktangebot.SEPA
+    name = {UploadMode.NEU: 'Vorlage_Massenupload', UploadMode.AENDERUNG: 'Vorlage_Massenupload_Aenderungen',
+            UploadMode.AUSTRITT: 'Vorlage_Massenupload_Austritte'}[mode]
 
     def download(kind: str) -> None:
         if kind == 'xlsx':
-            ui.download.content(massenupload.template_xlsx(clock.today(), sepa_contract), 'Vorlage_Massenupload.xlsx',
+            ui.download.content(massenupload.template_xlsx(clock.today(), sepa_contract, mode), f'{name}.xlsx',
                                 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
         else:
-            ui.download.content(massenupload.template_csv(clock.today(), sepa_contract), 'Vorlage_Massenupload.csv',
+            ui.download.content(massenupload.template_csv(clock.today(), sepa_contract, mode), f'{name}.csv',
                                 'text/csv')
 
     steps = (
         ('download', 'Vorlage herunterladen und je Mitarbeiterin oder Mitarbeiter eine Zeile ausfüllen; die '
-                     'Beispielzeile ersetzen.'),
+                     'Beispielzeile ersetzen.' + ('' if mode == UploadMode.NEU else ' Die Personalnummer bestimmt '
+                                                  'das Abo.')),
         ('upload_file', f'Datei hochladen: Excel (.xlsx) oder CSV, höchstens '
                         f'{massenupload.megabytes_label(settings.massenupload_max_bytes)} und '
-                        f'{german_number(settings.massenupload_max_rows)} Zeilen. Die Spalten werden an ihren '
+                        f'{format_count(settings.massenupload_max_rows)} Zeilen. Die Spalten werden an ihren '
                         'Namen in der Kopfzeile erkannt, die Reihenfolge ist egal.'),
         ('fact_check', 'Vorschau prüfen: Jede fehlerhafte Zeile steht mit Spalte und Grund in der Liste. Bitte '
                        'die Datei korrigieren und erneut hochladen.'),
-        ('done_all', 'Importieren: Jede Zeile wird ein genehmigter Antrag mit Abo ab dem Startmonat – '
-                     'ganz oder gar nicht. Eine Genehmigung ist nicht mehr nötig.'),
+        ('done_all', f'Importieren: {IMPORT_EFFECT[mode]}'),
     )
     with ui.card().classes('portal-card w-full q-pa-md'), ui.element('div').classes('row q-col-gutter-lg w-full'):
         with ui.column().classes('col-12 col-md-7 gap-3'):
@@ -165,19 +191,15 @@ def _explanation(contract: Contract) -> None:
                         ui.label(str(number)).props('aria-hidden=true')
                     ui.icon(icon, color='primary', size='sm').classes('q-mt-xs').props('aria-hidden=true')
                     ui.label(text).classes('text-body2 q-mt-xs')
-            ui.label(
-                f'Startmonat frühestens {abo_dates.month_label(first_month)} ({format_german_date(first_month)}): '
-                f'Was bis zum {settings.cutoff_day}. eines Monats eingeht, beginnt am nächsten Monatsersten.'
-            ).classes('text-body2 muted')
+            ui.label(_month_rule(mode, first_month, today, settings.cutoff_day)).classes('text-body2 muted')
         with ui.column().classes('col-12 col-md-5'), ui.column().classes('w-full gap-2 q-pa-md rounded-borders') \
                 .style('background: #F3F6FA; border: 1px solid #DDE4EE'):
             with ui.row().classes('items-center gap-2'):
                 ui.icon('table_view', color='primary', size='sm').props('aria-hidden=true')
                 ui.label('Vorlage').classes('text-subtitle1 text-weight-medium')
-            ui.label('Kopfzeile mit diesen Spalten und eine Beispielzeile; die Personalnummer ist freiwillig:') \
-                .classes('text-body2')
+            ui.label(TEMPLATE_CAPTION[mode]).classes('text-body2')
             with ui.row().classes('gap-1'):
-                for name in massenupload.template_columns(sepa_contract):
+                for name in massenupload.template_columns(sepa_contract, mode):
                     ui.chip(name).props('dense outline color=primary')
             with ui.row().classes('gap-2 q-mt-xs'):
                 ui.button('Vorlage herunterladen (Excel)', icon='download', on_click=lambda: download('xlsx')) \
@@ -186,19 +208,39 @@ def _explanation(contract: Contract) -> None:
                     .props('outline no-caps')
 
 
+TEMPLATE_CAPTION = {
+    UploadMode.NEU: 'Kopfzeile mit diesen Spalten und eine Beispielzeile; die Personalnummer ist freiwillig:',
+    UploadMode.AENDERUNG: 'Kopfzeile mit diesen Spalten und eine Beispielzeile; leere Zellen bleiben unverändert:',
+    UploadMode.AUSTRITT: 'Kopfzeile mit diesen Spalten und eine Beispielzeile:',
+}
+
+
+def _month_rule(mode: UploadMode, first_month: date, today: date, cutoff_day: int) -> str:
+    if mode == UploadMode.AUSTRITT:
+        end = abo_dates.cancellation_end(today, today)
+        return (f'Endmonat frühestens {abo_dates.month_label(end)} ({format_german_date(end)}), höchstens '
+                f'{abo_dates.MAX_END_MONTHS_AHEAD} Monate später: Was bis zum {cutoff_day}. eines Monats eingeht, '
+                'endet zum Ende dieses Monats, sonst zum Ende des nächsten.')
+    if mode == UploadMode.AENDERUNG:
+        return 'Die Änderungen gelten ab dem Import; die Abos behalten Beginn und Ende.'
+    return (f'Startmonat frühestens {abo_dates.month_label(first_month)} ({format_german_date(first_month)}): '
+            f'Was bis zum {cutoff_day}. eines Monats eingeht, beginnt am nächsten Monatsersten.')
+
+
 class _UploadPanel:
     def __init__(self, user: PortalUser, contract: Contract, client: str, may_upload: bool) -> None:
         self.user = user
         self.contract = contract
         self.client = client
         self.state = _State()
+        self.mode = UploadMode.NEU
         self.reading: asyncio.Task | None = None
         ui.context.client.on_disconnect(self._stop_reading)
         settings = get_settings()
         self.max_bytes = settings.massenupload_max_bytes
         active = contract.status == ContractStatus.AKTIV
         limits = (f'.xlsx oder .csv, höchstens {massenupload.megabytes_label(self.max_bytes)} und '
-                  f'{german_number(settings.massenupload_max_rows)} Zeilen')
+                  f'{format_count(settings.massenupload_max_rows)} Zeilen')
         with ui.card().classes('portal-card w-full q-pa-md gap-3'):
             ui.label('Datei hochladen').classes('text-h6').props('role=heading aria-level=2')
             self.upload: ui.upload | None = None
@@ -235,6 +277,14 @@ class _UploadPanel:
 
     # --- upload and preview -------------------------------------------------------------------------------------
 
+    def set_mode(self, mode: UploadMode) -> None:
+        """Another kind of list: a preview of the previous kind no longer applies (it stays in the history)."""
+        if mode != self.mode:
+            self.mode = mode
+            self.state = _State()
+            self.preview_area.clear()
+            show_error(self.banner, None)
+
     def _rejected(self) -> None:
         show_error(self.banner, 'Die Datei wurde nicht angenommen. Erlaubt sind Excel- (.xlsx) und CSV-Dateien bis '
                                 f'{massenupload.megabytes_label(self.max_bytes)}.')
@@ -262,6 +312,7 @@ class _UploadPanel:
         try:
             preview = await massenupload.preview_upload(
                 self.user, self.contract.id, data, file_name, progress=self.state.report, client=self.client,
+                mode=self.mode,
             )
         except UploadError as error:
             show_error(self.banner, str(error))
@@ -281,7 +332,7 @@ class _UploadPanel:
         finally:
             self.reading = None
             self._set_busy(None)
-        self.state.preview, self.state.data = preview, data
+        self.state.preview = preview
         self._show_preview(preview)
         await self.refresh_history()
 
@@ -318,14 +369,14 @@ class _UploadPanel:
                 ui.label('Fehlerhafte Zeilen').classes('text-subtitle1 text-weight-medium').props(
                     'role=heading aria-level=3')
                 if len(preview.faults) > MAX_FAULTS_SHOWN:
-                    ui.label(f'Gezeigt werden die ersten {MAX_FAULTS_SHOWN} von {german_number(len(preview.faults))} '
+                    ui.label(f'Gezeigt werden die ersten {MAX_FAULTS_SHOWN} von {format_count(len(preview.faults))} '
                              'Fehlern; die Fehlerliste enthält alle.').classes('muted text-body2')
                 ui.table(rows=fault_rows(preview), columns=FAULT_COLUMNS, row_key='id',
                          pagination={'rowsPerPage': 10}).props('flat bordered wrap-cells').classes('w-full') \
                     .mark('fehlerliste')
             else:
-                _hint('check_circle', f'Alle {german_number(preview.row_count)} Zeilen sind in Ordnung. Mit '
-                                      '„Importieren“ werden die Abos angelegt.', positive=True)
+                _hint('check_circle', f'Alle {format_count(preview.row_count)} Zeilen sind in Ordnung. Mit '
+                                      f'„Importieren“ werden die Abos {IMPORT_DONE[preview.mode]}.', positive=True)
             with ui.row().classes('w-full items-center gap-2'):
                 if preview.faults:
                     ui.button('Fehlerliste herunterladen (CSV)', icon='download', on_click=self._download_faults) \
@@ -349,14 +400,13 @@ class _UploadPanel:
         preview = self.state.preview
         if preview is None or not preview.importable:
             return
-        count = german_number(preview.valid_count)
+        count = format_count(preview.valid_count)
         with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
             'width: min(520px, 95vw)'
         ):
-            ui.label(f'{count} Mitarbeitende importieren?').classes('text-h6')
-            ui.label(f'Für jede Zeile von „{preview.file_name}“ wird ein genehmigter Antrag mit Abo ab dem '
-                     f'angegebenen Startmonat unter Vertrag {self.contract.vertragsnummer} angelegt. Eine '
-                     'Genehmigung ist nicht mehr nötig.').classes('text-body2')
+            ui.label(CONFIRM_TITLE[preview.mode].format(count=count)).classes('text-h6')
+            ui.label(f'„{preview.file_name}“, Vertrag {self.contract.vertragsnummer}: '
+                     f'{IMPORT_EFFECT[preview.mode]}').classes('text-body2')
             with ui.row().classes('w-full justify-end'):
                 ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
                 ui.button('Jetzt importieren', on_click=lambda: self._import(dialog)).props('unelevated no-caps')
@@ -371,7 +421,7 @@ class _UploadPanel:
         self.import_button.enabled = False
         try:
             upload = await massenupload.import_upload(
-                self.user, self.contract.id, preview, self.state.file_name, self.state.data, client=self.client,
+                self.user, self.contract.id, preview.upload_id, client=self.client,
             )
         except ServiceError as error:
             ui.notify(str(error), type='negative', multi_line=True)
@@ -401,7 +451,7 @@ def _stat(label: str, value: int, icon: str, color: str) -> None:
             ui.row().classes('items-center no-wrap gap-3'):
             ui.icon(icon, color=color, size='28px').props('aria-hidden=true')
             with ui.column().classes('gap-0'):
-                ui.label(german_number(value)).classes('text-h5 text-weight-bold').mark(f'anzahl-{label}')
+                ui.label(format_count(value)).classes('text-h5 text-weight-bold').mark(f'anzahl-{label}')
                 ui.label(label).classes('text-body2 muted')
 
 

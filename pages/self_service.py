@@ -14,7 +14,7 @@ from pages.forms import REFUSED, browser_device, confirm, error_banner, password
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address, complete_login, session_token
 from pages.session_guard import SessionGuard
-from services import abo_dates, auth, clock, my_abos, sessions
+from services import abo_dates, abo_status, auth, clock, my_abos, sessions
 from services.errors import ServiceError
 from services.settings import get_settings
 from services.validation import format_euro, format_german_date
@@ -155,7 +155,7 @@ def _abo_card(abo: Abo, shares: list[my_abos.MonthlyShare], employee: Employee, 
         with ui.row().classes('w-full items-center'):
             ui.label(f'D-Ticket Job · {abo.contract.customer.name}').classes('text-subtitle1 text-weight-medium')
             ui.space()
-            ui.badge(my_abos.status_label(abo, today)).classes('text-body2 q-px-sm').mark('abo-status')
+            ui.badge(abo_status.label(abo, today)).classes('text-body2 q-px-sm').mark('abo-status')
         _facts([
             ('Beginn', abo_dates.month_label(abo.startmonat)),
             ('Ende', format_german_date(abo.endmonat) if abo.endmonat else 'unbefristet'),

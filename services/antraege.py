@@ -2,20 +2,28 @@
 
 A decision is a conditional update (only while the Antrag is 'offen'), so when two people decide at once exactly
 one wins; an approval creates the Abo in the same transaction, so there is never an approved Antrag without its Abo.
+
+Nothing is back-dated: an open Antrag must be approved by its deadline ("genehmigen bis", the cut-off day before its
+start month); approved later, the Abo starts in the first month still open that day, and the clerk is told so.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from models import Abo, AboStatus, Antrag, AntragStatus, PortalUser
-from services import audit, clock, permissions
+from models import Abo, Antrag, AntragStatus, PortalUser
+from services import abo_dates, audit, clock, permissions
+from services.abos import abo_from
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest, fetch_page
+from services.validation import format_german_date
 
 SORTABLE = ('created_at', 'nachname', 'personalnummer', 'startmonat', 'ticketart', 'status')
 STATUS_FILTERS = ('offen', 'genehmigt', 'abgelehnt', 'alle')
@@ -65,6 +73,8 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
     if len(reason) > MAX_REASON:
         raise ValidationError({'reason': f'Der Grund darf höchstens {MAX_REASON} Zeichen lang sein.'})
     status = AntragStatus.GENEHMIGT if approve else AntragStatus.ABGELEHNT
+    start = abo_dates.approval_start(antrag.startmonat, clock.today())
+    moved = {'startmonat': start.isoformat()} if approve and start != antrag.startmonat else {}
     async with in_transaction():
         antrag.status = status
         antrag.refresh_search_text()  # update() bypasses save(), which keeps the search column current
@@ -75,33 +85,63 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
         if not changed:
             raise Conflict(ALREADY_DECIDED)
         if approve:
-            await create_abo_from(antrag)
+            await create_abo_from(antrag, start)
         await audit.record(
             AuditKind.ANTRAG_APPROVED if approve else AuditKind.ANTRAG_REJECTED, actor=actor,
             customer_id=antrag.contract.customer_id, object_type='antrag', object_id=antrag.id,
-            details={'reference': antrag.reference, **({'reason': reason} if reason else {})}, client=client,
+            details={'reference': antrag.reference, **({'reason': reason} if reason else {}), **moved}, client=client,
         )
     await antrag.refresh_from_db()
     return antrag
 
 
-async def create_abo_from(antrag: Antrag) -> Abo:
-    return await Abo.create(
-        contract_id=antrag.contract_id, employee_id=antrag.employee_id, antrag=antrag,
-        vorname=antrag.vorname, nachname=antrag.nachname, geburtsdatum=antrag.geburtsdatum,
-        personalnummer=antrag.personalnummer, strasse=antrag.strasse, plz=antrag.plz, ort=antrag.ort,
-        ticketart=antrag.ticketart, startmonat=antrag.startmonat, status=AboStatus.AKTIV,
-        person_key=antrag.person_key, created_at=clock.now(),
-    )
+async def create_abo_from(antrag: Antrag, startmonat: date | None = None) -> Abo:
+    """The Abo of an approved Antrag, from `startmonat` (default: the requested month)."""
+    abo = abo_from(antrag, clock.now())
+    if startmonat is not None:
+        abo.startmonat = startmonat
+    await abo.save()
+    return abo
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An approved Antrag and the start its Abo got: the requested month, or a later one after the deadline."""
+
+    antrag: Antrag
+    startmonat: date
+
+    @property
+    def moved(self) -> bool:
+        return self.startmonat != self.antrag.startmonat
+
+    @property
+    def message(self) -> str:
+        if not self.moved:
+            return 'Antrag genehmigt; das Abo ist angelegt.'
+        return (f'Antrag {self.antrag.reference} genehmigt, aber nach der Frist für '
+                f'{abo_dates.month_label(self.antrag.startmonat)} (genehmigen bis '
+                f'{format_german_date(abo_dates.approval_deadline(self.antrag.startmonat))}): das Abo beginnt erst '
+                f'am {format_german_date(self.startmonat)}.')
+
+
+async def approve(actor: PortalUser, antrag_id: int, *, client: str = '') -> Approval:
+    """Genehmigen, with the start month the Abo got (stored on the Abo, which the employee's mail is written from)."""
+    antrag = await decide(actor, antrag_id, approve=True, client=client)
+    return Approval(antrag, (await Abo.get(antrag_id=antrag.id)).startmonat)
 
 
 async def approve_many(actor: PortalUser, antrag_ids: list[int], *, client: str = '') -> tuple[int, list[str]]:
-    """Genehmigen for a selection: each in its own transaction; returns (approved, messages for the others)."""
-    approved, problems = 0, []
+    """Genehmigen for a selection: each in its own transaction; returns (approved, messages for the others and for
+    each approval whose start moved past its deadline)."""
+    approved, notes = 0, []
     for antrag_id in antrag_ids[:500]:
         try:
-            await decide(actor, antrag_id, approve=True, client=client)
+            approval = await approve(actor, antrag_id, client=client)
             approved += 1
         except (Conflict, NotFound, PermissionDenied) as error:
-            problems.append(str(error))
-    return approved, problems
+            notes.append(str(error))
+            continue
+        if approval.moved:
+            notes.append(approval.message)
+    return approved, notes

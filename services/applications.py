@@ -1,16 +1,18 @@
 """Anträge: checking an employee's application data and submitting it from the Self-Service.
 
-`check_application` holds every field rule and the duplicate rule, so the Self-Service form and the Massenupload
-share one definition of a valid application.
+`check_application` holds every field rule and `taken_persons` the duplicate rule, so the Self-Service form and the
+Massenupload share one definition of a valid application.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Abo, AboStatus, Anrede, Antrag, AntragStatus, Contract, Employee, Produktangebot, Ticketart
@@ -118,14 +120,45 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
     ), {}
 
 
+def running_abo(today: date) -> Q:
+    """An Abo that has not ended: active, or cancelled to a day not yet past."""
+    return Q(status=AboStatus.AKTIV) | Q(status=AboStatus.GEKUENDIGT, endmonat__gte=today)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+async def taken_persons(contract_id: int, person_keys: Sequence[str], personalnummern: Sequence[str] = (),
+                        today: date | None = None, *, chunk: int = 30_000) -> tuple[set[str], set[str]]:
+    """The duplicate rule, for one Self-Service Antrag and for a whole Massenupload file alike: which of these
+    persons (`person_key`) and Personalnummern already have an open Antrag or an Abo that has not ended under the
+    contract. Four queries per `chunk` keys (SQLite allows 32,766 parameters, PostgreSQL 32,767)."""
+    today = today or clock.today()
+    persons: set[str] = set()
+    numbers: set[str] = set()
+    for keys in _chunks(sorted(set(person_keys)), chunk):
+        persons.update(await Antrag.filter(
+            contract_id=contract_id, status=AntragStatus.OFFEN, person_key__in=keys
+        ).values_list('person_key', flat=True))  # type: ignore[arg-type]
+        persons.update(await Abo.filter(
+            running_abo(today), contract_id=contract_id, person_key__in=keys
+        ).values_list('person_key', flat=True))  # type: ignore[arg-type]
+    for keys in _chunks(sorted(set(filter(None, personalnummern))), chunk):
+        numbers.update(await Antrag.filter(
+            contract_id=contract_id, status=AntragStatus.OFFEN, personalnummer__in=keys
+        ).values_list('personalnummer', flat=True))  # type: ignore[arg-type]
+        numbers.update(await Abo.filter(
+            running_abo(today), contract_id=contract_id, personalnummer__in=keys
+        ).values_list('personalnummer', flat=True))  # type: ignore[arg-type]
+    return persons, numbers
+
+
 async def has_open_application_or_abo(contract_id: int, key: str) -> bool:
-    """The duplicate rule: an open Antrag, or an Abo that has not ended, for the same person under the contract."""
-    today = clock.today()
-    if await Antrag.filter(contract_id=contract_id, person_key=key, status=AntragStatus.OFFEN).exists():
-        return True
-    return await Abo.filter(contract_id=contract_id, person_key=key, status=AboStatus.AKTIV).exists() or await (
-        Abo.filter(contract_id=contract_id, person_key=key, status=AboStatus.GEKUENDIGT, endmonat__gte=today).exists()
-    )
+    """The duplicate rule for one person (`taken_persons`): an open Antrag, or an Abo that has not ended."""
+    persons, _ = await taken_persons(contract_id, [key])
+    return key in persons
 
 
 def new_reference(today: date) -> str:

@@ -3,17 +3,15 @@ so a tile and the table behind it always agree."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import accumulate
 
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 
 from models import (
     Abo,
-    AboStatus,
     Antrag,
     AntragStatus,
     AuditEvent,
@@ -23,7 +21,8 @@ from models import (
     Kundencode,
     PortalUser,
 )
-from services import abo_dates, clock, permissions, subsidies
+from services import abo_dates, abo_status, clock, permissions, subsidies
+from services.abo_status import AboState
 from services.database import flat_values
 from services.permissions import Action, scoped
 from services.subsidies import BelowMinimum
@@ -49,7 +48,8 @@ class CodeWarning:
 @dataclass(frozen=True)
 class Overview:
     active_contracts: int
-    active_abos: int
+    active_abos: int  # running today (aktiv or gekündigt): the chart's last bar, by construction
+    abo_states: dict[AboState, int]  # today's count of each status except 'beendet' (not read: ended Abos pile up)
     open_antraege: int
     open_antraege_contract_ids: list[int]  # at most two: whether they are all of one contract, and which
     valid_codes: int
@@ -61,19 +61,31 @@ class Overview:
     subsidy_warnings: list[BelowMinimum]  # for those who may change the subsidy: below a tariff's minimum
 
 
-async def active_abos_per_month(actor: PortalUser, today: date) -> list[tuple[date, int]]:
-    """Abos running on the 1st of each of the last 12 months, from one grouped query over (start, end) pairs of the
-    Abos that touch the chart: its rows grow with the months Abos start and end in, never with the Abos. Each pair
-    adds its count to the run of months it covers (a difference array: a few steps a pair, not one per month)."""
+@dataclass(frozen=True)
+class AboFigures:
+    per_month: list[tuple[date, int]]
+    states_today: dict[AboState, int]
+
+
+async def abo_figures(actor: PortalUser, today: date) -> AboFigures:
+    """The chart (Abos running in each of the last 12 months, on its last day, this month today) and today's count
+    per status, from one grouped query over the (start, end) pairs of the Abos not ended before the chart begins:
+    its rows grow with the months Abos start and end in, never with the Abos. Each pair is put in a status by
+    services/abo_status.py, the rule of every table, so the tile „Aktive Abos“ (this month's bar) and the chart
+    cannot disagree, and neither can the company table's filter. COUNT(startmonat) (never NULL), not COUNT(id):
+    PostgreSQL then answers from the index abo(startmonat, endmonat) alone (migration 0015)."""
     months = [abo_dates.first_of_month(today, offset) for offset in range(1 - CHART_MONTHS, 1)]
-    pairs = await scoped(Abo.filter(Q(endmonat__isnull=True) | Q(endmonat__gte=months[0]),
-                                    startmonat__lte=months[-1]), actor) \
-        .group_by('startmonat', 'endmonat').annotate(count=Count('id')).values_list('startmonat', 'endmonat', 'count')
-    steps = [0] * (len(months) + 1)
+    pairs = await scoped(Abo.filter(Q(endmonat__isnull=True) | Q(endmonat__gte=months[0])), actor) \
+        .group_by('startmonat', 'endmonat').annotate(count=Count('startmonat')) \
+        .values_list('startmonat', 'endmonat', 'count')
+    days = [min(today, abo_dates.last_of_month(month)) for month in months]
+    states = [Counter[AboState]() for _ in days]
     for start, end, count in pairs:
-        steps[bisect_left(months, start)] += count
-        steps[len(months) if end is None else bisect_right(months, end)] -= count
-    return list(zip(months, accumulate(steps[:-1]), strict=True))
+        for day, counter in zip(days, states, strict=True):
+            counter[abo_status.state_of(start, end, day)] += count
+    per_month = [(month, sum(counter[state] for state in abo_status.RUNNING))
+                 for month, counter in zip(months, states, strict=True)]
+    return AboFigures(per_month, {state: states[-1][state] for state in AboState if state != AboState.BEENDET})
 
 
 async def _code_warnings(actor: PortalUser, today: date, active: int) -> tuple[int, int, list[CodeWarning]]:
@@ -116,15 +128,17 @@ async def overview(actor: PortalUser) -> Overview:
     open_antraege, open_antraege_contract_ids = await _open_antraege(actor)
     events = await scoped(AuditEvent.all(), actor).order_by('-created_at').limit(8) \
         if permissions.role_may(actor, Action.VIEW_AUDIT_LOG) else []
+    abos = await abo_figures(actor, today)
     return Overview(
         active_contracts=active_contracts,
-        active_abos=await scoped(Abo.filter(status=AboStatus.AKTIV), actor).count(),
+        active_abos=abos.per_month[-1][1],
+        abo_states=abos.states_today,
         open_antraege=open_antraege,
         open_antraege_contract_ids=open_antraege_contract_ids,
         valid_codes=valid_codes,
         code_warning_count=warning_count,
         code_warnings=warnings,
-        abos_per_month=await active_abos_per_month(actor, today),
+        abos_per_month=abos.per_month,
         recent_events=list(events),
         newest_customers=list(await scoped(Customer.all(), actor).order_by('-created_at', '-id').limit(5))
         if permissions.role_may(actor, Action.VIEW_ALL_CUSTOMERS) else [],

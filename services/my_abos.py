@@ -9,7 +9,7 @@ from models import Abo, AboStatus, Antrag, Employee
 from services import abo_dates, audit, clock, subsidies, tariff
 from services.audit import AuditKind
 from services.errors import NotFound, ServiceError, ValidationError
-from services.validation import field_length, format_german_date, is_plz, require_text
+from services.validation import field_length, is_plz, require_text
 
 
 async def my_applications(employee: Employee) -> list[Antrag]:
@@ -18,13 +18,6 @@ async def my_applications(employee: Employee) -> list[Antrag]:
 
 async def my_abos(employee: Employee) -> list[Abo]:
     return await Abo.filter(employee_id=employee.id).select_related('contract__customer').order_by('-startmonat')
-
-
-def status_label(abo: Abo, today: date) -> str:
-    """A cancelled Abo reads 'gekündigt zum …' until its end, then 'beendet'."""
-    if abo.status == AboStatus.GEKUENDIGT and abo.endmonat:
-        return 'beendet' if abo.endmonat < today else f'gekündigt zum {format_german_date(abo.endmonat)}'
-    return abo.status.value
 
 
 async def _own_abo(employee: Employee, abo_id: int) -> Abo:

@@ -19,4 +19,7 @@ def layout_section() -> str:
 def test_every_module_is_named_in_the_layout(package: str) -> None:
     named = set(re.findall(r'[a-z_]+', layout_section()))
     modules = {path.stem for path in (PROJECT / package).glob('*.py') if path.stem != '__init__'}
+    packages = {path.parent for path in (PROJECT / package).glob('*/__init__.py')}
+    modules |= {directory.name for directory in packages}  # a package and every module in it
+    modules |= {path.stem for directory in packages for path in directory.glob('*.py') if path.stem != '__init__'}
     assert sorted(modules - named) == []

@@ -99,9 +99,16 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope='session')
-def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def portal_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The portal process's directory: its SQLite file `browser.db` (for a journey that must set up what no page can,
+    such as weeks passing), its log and its session storage."""
+    return tmp_path_factory.mktemp('browser')
+
+
+@pytest.fixture(scope='session')
+def portal_url(portal_directory: Path) -> Iterator[str]:
     """The base URL of a real portal process on a free port, with a fresh SQLite file holding the demo data."""
-    directory = tmp_path_factory.mktemp('browser')
+    directory = portal_directory
     port = _free_port()
     log_path = directory / 'server.log'
     env = {name: value for name, value in os.environ.items() if name not in TEST_ONLY_VARIABLES}

@@ -1,6 +1,7 @@
-"""From the Antrag to the active Abo in a real Chromium (issue 5): the demo administrator generates a Kundencode, an
+"""From the Antrag to the Abo in a real Chromium (issue 5): the demo administrator generates a Kundencode, an
 employee applies through the Self-Service link in a browser of their own, the administrator opens the contract's
-Anträge from the row menu and approves the Antrag, and the employee sees the Abo 'aktiv' under 'Meine Abos'.
+Anträge from the row menu and approves the Antrag, and the employee sees the Abo under 'Meine Abos' — "ab MM/JJJJ"
+until its first month (it starts in the first open month, issue 15), in the company's table as in Meine Abos.
 
 The portal process and its database are shared by every browser test: the contract may already have a code (then
 'Ersetzen') and other open Anträge, so every run applies as a new person (uuid) and finds the row by its name.
@@ -15,6 +16,7 @@ from datetime import date
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from models import Role
+from services.abo_dates import first_open_start_month
 from services.demo_data import DEMO_LOGINS
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, screenshot, submit_login
 
@@ -127,7 +129,7 @@ def apply(employee: Page, link: str, vorname: str, nachname: str, email: str) ->
     return match.group(1)
 
 
-def test_an_approved_antrag_becomes_an_active_abo_in_meine_abos(
+def test_an_approved_antrag_becomes_an_abo_in_meine_abos(
     page: Page, browser: Browser, portal_url: str
 ) -> None:
     suffix = uuid.uuid4().hex[:8]
@@ -180,7 +182,8 @@ def test_an_approved_antrag_becomes_an_active_abo_in_meine_abos(
         page.get_by_label('In Abos suchen').fill(vorname)
         abo_row = page.get_by_role('row').filter(has_text=f'{nachname}, {vorname}')
         expect(abo_row).to_have_count(1)
-        expect(abo_row).to_contain_text('aktiv')
+        starts = f'ab {first_open_start_month(date.today()):%m/%Y}'  # the month the form proposes
+        expect(abo_row).to_contain_text(starts)
         screenshot(page, 'approval-04-abos')
 
         # the employee: Meine Abos
@@ -191,7 +194,7 @@ def test_an_approved_antrag_becomes_an_active_abo_in_meine_abos(
         expect(employee.get_by_role('heading', name='Meine Abos', exact=True)).to_be_visible()
         abo_card = employee.locator('.q-card').filter(has_text=f'D-Ticket Job · {EMPLOYER}')
         expect(abo_card).to_have_count(1)
-        expect(abo_card.locator('.q-badge')).to_have_text('aktiv')
+        expect(abo_card.locator('.q-badge')).to_have_text(starts)
         expect(abo_card.get_by_text('Handyticket')).to_be_visible()
         antrag_card = employee.locator('.q-card').filter(has_text=f'Antrag {reference}')
         expect(antrag_card.locator('.q-badge')).to_have_text('genehmigt')

@@ -134,3 +134,39 @@ def test_a_progress_bar_shows_while_a_large_file_is_read(page: Page, portal_url:
     screenshot(page, 'massenupload-06-fortschritt')
     expect(page.get_by_text('Alle 6.000 Zeilen sind in Ordnung.', exact=False)).to_be_visible(timeout=30_000)
     expect(busy).to_be_hidden()
+
+
+def test_leavers_end_their_abos_by_file(page: Page, portal_url: str, tmp_path: Path) -> None:
+    """Issue 15: the company imports three people, then chooses „Austritte (Abo beenden)“, uploads a list of two
+    Personalnummern with their Endmonat, imports it, and the two Abos end with that month."""
+    open_massenupload(page, portal_url)
+    suffix = secrets.token_hex(3)
+    joiners = employee_csv(tmp_path / f'Neu-{suffix}.csv', suffix)
+    page.locator('input[type=file]').set_input_files(joiners)
+    expect(page.get_by_text('Alle 3 Zeilen sind in Ordnung.', exact=False)).to_be_visible()
+    page.get_by_role('button', name='Importieren', exact=True).click()
+    page.get_by_role('button', name='Jetzt importieren').click()
+    expect(page.get_by_text('Import abgeschlossen: „', exact=False)).to_be_visible()
+
+    page.get_by_role('radio', name='Austritte (Abo beenden)').click()
+    expect(page.get_by_text('Endmonat frühestens', exact=False)).to_be_visible()
+    start = abo_dates.first_open_start_month(server_today())
+    end = abo_dates.cancellation_end(server_today(), start)
+    leavers = tmp_path / f'Austritte-{suffix}.csv'
+    leavers.write_bytes((f'Personalnummer;Endmonat\r\nMU-{suffix}-0;{end:%m.%Y}\r\nMU-{suffix}-1;{end:%d.%m.%Y}\r\n')
+                        .encode('cp1252'))
+    page.locator('input[type=file]').set_input_files(leavers)
+    expect(page.get_by_text('Alle 2 Zeilen sind in Ordnung. Mit „Importieren“ werden die Abos beendet.')) \
+        .to_be_visible()
+    shot(page, 'massenupload-07-austritte')
+    page.get_by_role('button', name='Importieren', exact=True).click()
+    expect(page.get_by_text('2 Abos beenden?')).to_be_visible()
+    page.get_by_role('button', name='Jetzt importieren').click()
+    history_row = page.get_by_role('row').filter(has_text=leavers.name)
+    expect(history_row).to_contain_text('2 Abos beendet.')
+    expect(history_row).to_contain_text('Austritte')
+
+    page.goto(page.url.replace('/massenupload', '/antraege?tab=abos'))
+    for name in (f'Weiß-{suffix}, Jörg-Marie', f'Großmann-{suffix}, Sören'):
+        expect(page.get_by_role('row').filter(has_text=name)).to_contain_text(f'{end:%d.%m.%Y}')
+    expect(page.get_by_role('row').filter(has_text=f'Öztürk-{suffix}, Kim')).not_to_contain_text(f'{end:%d.%m.%Y}')

@@ -228,11 +228,11 @@ async def test_the_table_lists_the_open_antraege_newest_first(user: User) -> Non
     assert row == {
         'id': lena.id, 'label': 'Lena Schäfer', 'created_at': format_german_date(lena.created_at.date()),
         'nachname': 'Schäfer, Lena', 'personalnummer': 'P-4711', 'startmonat': abo_dates.month_label(START),
-        'ticketart': 'Handyticket', 'status': 'offen',
+        'deadline': '10.07.2030', 'ticketart': 'Handyticket', 'status': 'offen',
     }
     assert table.rows[0]['personalnummer'] == '–'
     assert [column['label'] for column in table.columns] == [
-        'Eingang', 'Name', 'Personalnummer', 'Startmonat', 'Ticketart', 'Status', '',
+        'Eingang', 'Name', 'Personalnummer', 'Startmonat', 'genehmigen bis', 'Ticketart', 'Status', '',
     ]
     assert table.props['selection'] == 'multiple'
     await user.should_see('angezeigt 1 bis 2 von 2 Einträge')
@@ -335,7 +335,7 @@ async def test_approving_shows_the_abo_in_the_abos_tab(user: User) -> None:
     table = abos_table(user)
     assert table.rows == [{
         'id': abo.id, 'label': 'Lena Schäfer', 'nachname': 'Schäfer, Lena', 'personalnummer': 'P-4711',
-        'startmonat': format_german_date(START), 'endmonat': '–', 'status': 'aktiv', 'ticketart': 'Handyticket',
+        'startmonat': format_german_date(START), 'endmonat': '–', 'status': 'ab 08/2030', 'ticketart': 'Handyticket',
     }]
     assert [column['label'] for column in table.columns] == [
         'Name', 'Personalnummer', 'Beginn', 'Ende', 'Status', 'Ticketart', '',
@@ -434,6 +434,28 @@ async def test_ending_an_abo_asks_first(user: User) -> None:
     assert open_dialogs(user) == []
 
 
+async def test_the_company_picks_the_month_an_abo_ends(user: User) -> None:
+    """Issue 15: "Abo beenden zum …" offers the months the service allows, the next possible end preselected."""
+    lena, _ = await approved_abos(LENA, JONAS)
+    await open_page(user, await demo_contract(), query='?tab=abos')
+    row = next(row for row in abos_table(user).rows if row['id'] == lena.id)
+    started = await trigger(user, abos_table(user), 'end', row)
+    dialog = the_dialog(user)
+    (month,) = [element for element in dialog.descendants() if isinstance(element, ui.select)]
+    first = abo_dates.cancellation_end(TODAY, START)
+    assert month.props['label'] == 'Abo beenden zum'
+    assert month.value == first.isoformat()
+    assert month.options[first.isoformat()] == f'{format_german_date(first)} ({abo_dates.month_label(first)})'
+    assert len(month.options) == abo_dates.MAX_END_MONTHS_AHEAD + 1
+    later = abo_dates.last_of_month(abo_dates.first_of_month(first, 3))
+    month.value = later.isoformat()
+    await click(user, 'Abo beenden', dialog)
+    await settle(started)
+    await user.should_see(f'Das Abo endet am {format_german_date(later)}.')
+    stored = await Abo.get(id=lena.id)
+    assert (stored.status, stored.endmonat) == (AboStatus.GEKUENDIGT, later)
+
+
 async def download(user: User, label: str) -> bytes:
     """Click a download button; the simulation records the download (as a response) instead of saving a file."""
     before = len(user.download.http_responses)
@@ -452,8 +474,8 @@ async def test_the_csv_download_has_the_bom_and_the_rows(user: User) -> None:
     beginn = format_german_date(START)
     assert rows == [
         list(EXPORT_COLUMNS),
-        ['Becker', 'Jonas', 'P-0815', beginn, '', 'aktiv', 'Handyticket'],
-        ['Schäfer', 'Lena', 'P-4711', beginn, '', 'aktiv', 'Handyticket'],
+        ['Becker', 'Jonas', 'P-0815', beginn, '', 'ab 08/2030', 'Handyticket'],  # starts in August
+        ['Schäfer', 'Lena', 'P-4711', beginn, '', 'ab 08/2030', 'Handyticket'],
     ]
     (event,) = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
     assert (event.object_id, event.details) == (str(contract.id), {'format': 'csv', 'rows': 2})

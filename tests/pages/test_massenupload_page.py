@@ -17,8 +17,9 @@ from nicegui import ui
 from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
-from models import Abo, Antrag, AntragSource, Contract, Role, Upload, UploadResult
+from models import Abo, Antrag, AntragSource, Contract, Role, Upload, UploadMode, UploadResult
 from services import abo_dates, massenupload
+from services.massenupload import workflow
 from tests.pages.conftest import log_in
 from tests.services.test_massenupload import PNG, csv_file, person, xlsx_file
 from tests.support import wait_until
@@ -218,8 +219,9 @@ async def test_the_real_upload_route_refuses_an_oversize_body_before_the_page_re
     response = await user.http_client.post(url, files={'file': ('klein.csv', small, 'text/csv')})
     assert response.status_code == 200  # the same route takes a file within the limit
     await user.should_see('„klein.csv“', retries=50)
+    await user.should_see(marker='vorschau', retries=50)  # checked and kept (not only being read)
     await user.should_not_see('„riesig.csv“')
-    assert await Upload.all().count() == 0
+    assert [upload.file_name for upload in await Upload.all()] == ['klein.csv']  # the checked file, kept to import
 
 
 async def test_a_body_the_server_refused_gets_a_german_message(user: User) -> None:
@@ -250,7 +252,7 @@ async def test_leaving_the_page_stops_reading_its_file(user: User, monkeypatch: 
         cancelled.append(cancel.is_set())
         return original(*args, cancel=cancel, **kwargs)
 
-    monkeypatch.setattr(massenupload, 'read_upload', slow_read)
+    monkeypatch.setattr(workflow, 'read_upload', slow_read)
     await open_page(user)
     await upload(user, 'liste.csv', csv_file(rows(3)))
     await wait_until(started.is_set, 'the read to start')
@@ -261,3 +263,68 @@ async def test_leaving_the_page_stops_reading_its_file(user: User, monkeypatch: 
     assert cancelled == [True]
     await user.should_see('Die Prüfung wurde abgebrochen', retries=50)
     assert await Upload.all().count() == 0
+
+
+def choose_mode(user: User, mode: UploadMode) -> None:
+    (radio,) = user.find(marker='art-der-liste').elements
+    radio.value = mode
+
+
+async def test_the_kind_of_list_is_chosen_with_german_labels(user: User) -> None:
+    """Issue 15: the page offers new people, changes and leavers; each with its template and its rule."""
+    await open_page(user)
+    (radio,) = user.find(marker='art-der-liste').elements
+    assert list(radio.options.values()) == ['Neue Mitarbeitende', 'Änderungen (Anschrift, Ticketart)',
+                                            'Austritte (Abo beenden)']
+    assert radio.value == UploadMode.NEU
+    choose_mode(user, UploadMode.AUSTRITT)
+    await user.should_see(content='Endmonat frühestens Juli 2030 (31.07.2030)')
+    user.find('Vorlage herunterladen (CSV)').click()
+    response = await user.download.next()
+    assert response.content.decode('utf-8-sig').splitlines() == ['Personalnummer;Endmonat', 'P-4711;31.07.2030']
+    choose_mode(user, UploadMode.AENDERUNG)
+    await user.should_see('Die Änderungen gelten ab dem Import; die Abos behalten Beginn und Ende.')
+    user.find('Vorlage herunterladen (CSV)').click()
+    response = await user.download.next()
+    assert response.content.decode('utf-8-sig').splitlines()[0] == 'Personalnummer;Straße und Hausnummer;PLZ;Ort;' \
+                                                                   'Ticketart'
+
+
+async def test_leavers_are_previewed_and_imported_by_the_checks_id(user: User) -> None:
+    contract = await open_page(user)
+    await upload(user, 'neu.csv', csv_file(rows(3)))
+    await user.should_see(marker='vorschau', retries=50)
+    user.find(marker='importieren').click()
+    user.find('Jetzt importieren').click()
+    await user.should_see('Import abgeschlossen: 3 Abos angelegt.', retries=50)
+
+    choose_mode(user, UploadMode.AUSTRITT)
+    await user.should_not_see(marker='vorschau')
+    leavers = csv_file([{'Personalnummer': 'P-1000', 'Endmonat': '08.2030'},
+                        {'Personalnummer': 'P-1001', 'Endmonat': 'Dezember 2030'}], ('Personalnummer', 'Endmonat'))
+    await upload(user, 'austritte.csv', leavers)
+    await user.should_see('Alle 2 Zeilen sind in Ordnung. Mit „Importieren“ werden die Abos beendet.', retries=50)
+    (checked,) = await Upload.filter(file_name='austritte.csv')
+    assert (checked.result, checked.mode) == (UploadResult.GEPRUEFT, UploadMode.AUSTRITT)
+    user.find(marker='importieren').click()
+    await user.should_see('2 Abos beenden?')
+    user.find('Jetzt importieren').click()
+    await user.should_see('Import abgeschlossen: 2 Abos beendet.', retries=50)
+    ends = dict(await Abo.filter(contract_id=contract.id, personalnummer__in=['P-1000', 'P-1001', 'P-1002'])
+                .values_list('personalnummer', 'endmonat'))
+    assert ends == {'P-1000': date(2030, 8, 31), 'P-1001': date(2030, 12, 31), 'P-1002': None}
+    await wait_until(lambda: len(history(user)) == 2, 'the history rows')
+    assert [(row['art'], row['ergebnis']) for row in history(user)] == [('Austritte', 'importiert'),
+                                                                        ('Neue', 'importiert')]
+
+
+async def test_a_leaver_before_the_next_possible_end_is_a_fault(user: User) -> None:
+    await open_page(user)
+    choose_mode(user, UploadMode.AUSTRITT)
+    await upload(user, 'austritte.csv', csv_file([{'Personalnummer': 'P-1000', 'Endmonat': '06.2030'}],
+                                                 ('Personalnummer', 'Endmonat')))
+    await user.should_see('Fehlerhafte Zeilen', retries=50)
+    (table,) = user.find(marker='fehlerliste').elements
+    assert [(row['zeile'], row['spalte'], row['grund']) for row in table.rows] == [
+        (2, 'Personalnummer', 'Unter diesem Vertrag gibt es kein laufendes Abo mit dieser Personalnummer.')]
+    assert not import_button(user).enabled

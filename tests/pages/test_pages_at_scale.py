@@ -96,8 +96,21 @@ async def test_every_staff_page_answers_at_scale(scale_database: str, user: User
         '/protokoll': 'alle Ereignisse aller Kunden',
         '/verwaltung': 'Kunden anlegen und Verträge pflegen',
         '/profil': 'Profil',
+        f'/abrechnung?vertrag={contract.id}': f'{DEMO_CONTRACT} · ',  # one contract's statement of the month
+        '/tarife': 'Tarifstufen',
         '/': 'Willkommen, Sabine Krüger',
     }
     for path, heading in pages.items():
         await user.open(path)
         await user.should_see(heading)
+
+
+@pytest.mark.xfail(strict=True, reason='the open month overview computes every Abo in Python and shows one row per '
+                   'contract (services/billing.month_overview): HTTP 500 after the 3 s response_timeout at 41,000')
+async def test_the_month_overview_answers_at_scale(scale_database: str, user: User) -> None:
+    """Abrechnung's staff view: the month overview across every customer. Strict xfail: when the overview is bounded
+    by what it shows, this passes, fails as xfail, and the marker goes."""
+    await log_in(user, Role.STAFF)
+    await user.should_see('Willkommen, Sabine Krüger')
+    await user.open('/abrechnung')
+    await user.should_see('Monatsübersicht')

@@ -27,12 +27,13 @@ from models import (
     Role,
     Ticketart,
 )
-from services import abos, antraege, applications, clock, my_abos, spreadsheet
+from services import abo_status, abos, antraege, applications, clock, my_abos, spreadsheet
 from services.abos import EXPORT_COLUMNS, SORTABLE
 from services.audit import AuditKind
 from services.codes import CodeCheck
 from services.errors import NotFound, PermissionDenied, ServiceError
 from services.table_query import TableRequest
+from services.validation import format_german_date
 from tests.conftest import make_user, new_contract, order_value
 from tests.services.test_antraege import START_MONTHS, TODAY, apply, code_check
 
@@ -167,7 +168,11 @@ async def mixed(contract: Contract) -> list[Abo]:
 async def test_every_sortable_column_sorts_with_ties_by_id(
     admin: PortalUser, contract: Contract, mixed: list[Abo], column: str, descending: bool
 ) -> None:
-    expected = [abo.id for abo in sorted(mixed, key=lambda a: (order_value(a, column), a.id), reverse=descending)]
+    def shown(abo: Abo) -> object:
+        """Status sorts by the label of today (first word: ab < aktiv < beendet < gekündigt), not the stored word."""
+        return abo_status.label(abo, TODAY).split()[0] if column == 'status' else order_value(abo, column)
+
+    expected = [abo.id for abo in sorted(mixed, key=lambda a: (shown(a), a.id), reverse=descending)]
     page = await abos.list_abos(admin, contract.id, TableRequest(sort=column, descending=descending))
     assert [abo.id for abo in page.rows] == expected
     assert (page.request.sort, page.request.descending) == (column, descending)
@@ -232,7 +237,7 @@ async def test_ending_an_abo_follows_the_cut_off_rule(
 
     employee = await Employee.get(id=abo.employee_id)
     (mine,) = await my_abos.my_abos(employee)
-    assert my_abos.status_label(mine, today).startswith('gekündigt zum')
+    assert f'gekündigt zum {format_german_date(expected_end)}' in abo_status.label(mine, today)
 
 
 async def test_an_abo_is_ended_only_once(admin: PortalUser, check: CodeCheck, set_today) -> None:
@@ -312,8 +317,9 @@ async def exported_contract(
 
 EXPECTED_ROWS = [
     list(EXPORT_COLUMNS),
-    ['Becker', 'Lena', 'P-4711', '01.05.2026', '31.05.2026', 'gekündigt', 'Handyticket'],
-    ['Müßig-Größe', 'Jürgen', 'Ä-17', '01.04.2026', '', 'aktiv', 'Chipkarte'],
+    # Today (05.03.2026) both start later: the status says so (the stored word said 'aktiv' and 'gekündigt').
+    ['Becker', 'Lena', 'P-4711', '01.05.2026', '31.05.2026', 'ab 05/2026, gekündigt zum 31.05.2026', 'Handyticket'],
+    ['Müßig-Größe', 'Jürgen', 'Ä-17', '01.04.2026', '', 'ab 04/2026', 'Chipkarte'],
 ]
 
 
@@ -324,7 +330,7 @@ async def test_the_csv_export_opens_in_german_excel(admin: PortalUser, exported_
     text = content[3:].decode('utf-8')
     assert text.splitlines()[0] == ';'.join(EXPORT_COLUMNS)
     assert text.endswith('\r\n')
-    assert 'Müßig-Größe;Jürgen;Ä-17;01.04.2026;;aktiv;Chipkarte\r\n' in text
+    assert 'Müßig-Größe;Jürgen;Ä-17;01.04.2026;;ab 04/2026;Chipkarte\r\n' in text
     assert csv_rows(content) == EXPECTED_ROWS
     assert 'Anderswo' not in text and 'Fremd' not in text and 'Offen' not in text
 

@@ -486,7 +486,7 @@ async def test_when_the_abo_cannot_be_created_nothing_is_decided(
 ) -> None:
     antrag = await apply(check)
 
-    async def broken(antrag: Antrag) -> Abo:
+    async def broken(antrag: Antrag, startmonat: date | None = None) -> Abo:
         raise RuntimeError('Datenbank voll')
 
     monkeypatch.setattr(antraege, 'create_abo_from', broken)

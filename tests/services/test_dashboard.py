@@ -17,6 +17,7 @@ from models import (
     Ticketart,
 )
 from services import abo_dates, antraege, clock, codes, contracts, dashboard
+from services.abo_status import AboState
 from services.applications import person_key
 from services.table_query import TableRequest
 from tests.conftest import make_user
@@ -69,9 +70,11 @@ ABOS_B = [(date(2026, 2, 1), None, AboStatus.AKTIV), (date(2026, 10, 1), None, A
 
 
 def expected_chart(abos: list[tuple[date, date | None, AboStatus]]) -> list[tuple[date, int]]:
+    """Abos running on each month's last day (this month: today), whatever their stored status says."""
     months = [abo_dates.first_of_month(TODAY, offset) for offset in range(-11, 1)]
-    return [(month, sum(1 for start, end, _ in abos if start <= month and (end is None or end >= month)))
-            for month in months]
+    days = [min(TODAY, abo_dates.last_of_month(month)) for month in months]
+    return [(month, sum(1 for start, end, _ in abos if start <= day and (end is None or end >= day)))
+            for month, day in zip(months, days, strict=True)]
 
 
 async def test_tiles_equal_the_tables(admin: PortalUser, other_company: Customer, staff: PortalUser) -> None:
@@ -83,7 +86,10 @@ async def test_tiles_equal_the_tables(admin: PortalUser, other_company: Customer
     open_table = await antraege.list_antraege(admin, active.id, TableRequest(), status='offen')
     assert overview.open_antraege == open_table.total == 3
     assert overview.open_antraege_contract_ids == [active.id]
-    assert overview.active_abos == sum(1 for *_, status in ABOS_A if status == AboStatus.AKTIV)
+    # Running today: two without an end and one gekündigt to the year's end; the one starting in 2027 (stored
+    # 'aktiv') is künftig, the one that ended in August (stored 'gekündigt') is not counted.
+    assert overview.active_abos == 3 == overview.abos_per_month[-1][1]
+    assert overview.abo_states == {AboState.AKTIV: 2, AboState.GEKUENDIGT: 1, AboState.KUENFTIG: 1}
     assert overview.abos_per_month == expected_chart(ABOS_A)
 
     everything = await dashboard.overview(staff)

@@ -17,7 +17,7 @@ import pytest
 
 from models import Abo, Antrag, Contract, PortalUser, Upload, UploadResult
 from services import massenupload
-from services.massenupload import NOT_XLSX, Limits, ReadCancelled, UploadError
+from services.massenupload import NOT_XLSX, Limits, ReadCancelled, UploadError, reading
 from services.settings import reset_settings
 from tests import hostile_files as hostile
 from tests.services.test_massenupload import TODAY, csv_file, people
@@ -49,7 +49,7 @@ def openpyxl_must_not_open(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError('openpyxl opened a file that the ZIP check should have refused')
 
-    monkeypatch.setattr(massenupload, 'load_workbook', refuse)
+    monkeypatch.setattr(reading, 'load_workbook', refuse)
 
 
 # --- XLSX -----------------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from models import Abo, Antrag, Contract, PortalUser, Role, Upload, UploadResult
 from services import contracts, massenupload
 from services.errors import ServiceError
+from services.massenupload import workflow
 from services.table_query import TableRequest
 from tests.conftest import make_user
 from tests.services.test_massenupload import checked_preview, csv_file, people, pinned_today
@@ -24,7 +25,7 @@ BATCH = 5  # 12 rows: batches of 5, 5 and 2
 
 @pytest.fixture(autouse=True)
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(massenupload, 'BATCH_SIZE', BATCH)
+    monkeypatch.setattr(workflow, 'BATCH_SIZE', BATCH)
 
 
 async def test_another_user_reads_between_the_batches(db: str, admin: PortalUser, contract: Contract) -> None:
@@ -52,7 +53,7 @@ async def test_another_user_reads_between_the_batches(db: str, admin: PortalUser
             go.set()
             await asyncio.wait_for(answered.wait(), 10)  # a bound for the failure case only
 
-    upload = await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data, after_batch=after_batch)
+    upload = await massenupload.import_upload(admin, contract.id, preview.upload_id, after_batch=after_batch)
     await reader
     assert seen == [1]
     assert batches == [(5, ROWS), (10, ROWS), (12, ROWS)]
@@ -64,17 +65,17 @@ async def test_the_models_are_built_off_the_event_loop(
     db: str, admin: PortalUser, contract: Contract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Finding: building 20,000 models on the event loop stalled it for 146–197 ms."""
-    build = massenupload._build_batch
+    build = workflow._build_batch
     threads: list[bool] = []
 
     def recorded(*args: object) -> object:
         threads.append(threading.current_thread() is threading.main_thread())
         return build(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(massenupload, '_build_batch', recorded)
+    monkeypatch.setattr(workflow, '_build_batch', recorded)
     data = csv_file(people(ROWS))
     preview = await checked_preview(admin, contract, data)
-    await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+    await massenupload.import_upload(admin, contract.id, preview.upload_id)
     assert threads == [False, False, False]
 
 
@@ -91,7 +92,7 @@ async def test_an_error_after_two_batches_leaves_nothing_and_the_file_importable
             raise RuntimeError('Datenträger voll')
 
     with pytest.raises(ServiceError) as caught:
-        await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data, after_batch=failing)
+        await massenupload.import_upload(admin, contract.id, preview.upload_id, after_batch=failing)
     assert str(caught.value) == massenupload.ABORTED
     assert written == [5, 10]  # two batches were written (on SQLite: committed) when the error came
     assert await Antrag.filter(contract_id=contract.id).count() == 0
@@ -100,7 +101,7 @@ async def test_an_error_after_two_batches_leaves_nothing_and_the_file_importable
     assert (upload.result, upload.imported_count, upload.message) == (
         UploadResult.ABGEBROCHEN, 0, massenupload.ABORTED)
 
-    again = await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+    again = await massenupload.import_upload(admin, contract.id, preview.upload_id)
     assert (again.result, again.imported_count) == (UploadResult.IMPORTIERT, ROWS)
     assert await Antrag.filter(contract_id=contract.id).count() == ROWS
     assert await Abo.filter(contract_id=contract.id).count() == ROWS
@@ -122,15 +123,18 @@ async def test_an_import_whose_process_died_is_taken_back_at_the_next_start(
         return None
 
     with monkeypatch.context() as dead:  # what a dead process no longer does
-        dead.setattr(massenupload, '_undo', nothing)
-        dead.setattr(massenupload, '_record_refusal', nothing)
+        dead.setattr(workflow, '_undo', nothing)
+        dead.setattr(workflow, '_record_refusal', nothing)
         with pytest.raises(ServiceError):
-            await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data, after_batch=dies)
+            await massenupload.import_upload(admin, contract.id, preview.upload_id, after_batch=dies)
     left = await Antrag.filter(contract_id=contract.id).count()
     assert left == (2 * BATCH if db == 'sqlite' else 0)
     assert await Abo.filter(contract_id=contract.id).count() == left
     (upload,) = await Upload.all()
-    assert (upload.result, upload.message) == (UploadResult.ABGEBROCHEN, massenupload.RUNNING)
+    if db == 'sqlite':
+        assert (upload.result, upload.message) == (UploadResult.ABGEBROCHEN, massenupload.RUNNING)
+    else:  # the server rolled the claim back with the batches: the check is importable as it was
+        assert (upload.result, upload.message) == (UploadResult.GEPRUEFT, '')
 
     assert await massenupload.recover_interrupted_imports() == (1 if db == 'sqlite' else 0)
     assert await Antrag.filter(contract_id=contract.id).count() == 0
@@ -139,7 +143,7 @@ async def test_an_import_whose_process_died_is_taken_back_at_the_next_start(
         assert (await Upload.get(id=upload.id)).message == massenupload.ABORTED
     assert await massenupload.recover_interrupted_imports() == 0  # idempotent
 
-    again = await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+    again = await massenupload.import_upload(admin, contract.id, preview.upload_id)
     assert (again.result, again.imported_count) == (UploadResult.IMPORTIERT, ROWS)
     assert await Abo.filter(contract_id=contract.id).count() == ROWS
 
@@ -157,12 +161,12 @@ async def test_a_start_of_another_process_during_an_import(db: str, admin: Porta
 
     if db == 'sqlite':
         with pytest.raises(ServiceError):
-            await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data,
+            await massenupload.import_upload(admin, contract.id, preview.upload_id,
                                              after_batch=another_process_starts)
         assert await Antrag.filter(contract_id=contract.id).count() == 0
         assert await Abo.filter(contract_id=contract.id).count() == 0
         assert not await Upload.filter(result=UploadResult.IMPORTIERT).exists()
     else:
-        upload = await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data,
+        upload = await massenupload.import_upload(admin, contract.id, preview.upload_id,
                                                   after_batch=another_process_starts)
         assert upload.imported_count == ROWS

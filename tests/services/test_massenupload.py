@@ -13,7 +13,6 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -36,7 +35,7 @@ from models import (
     Upload,
     UploadResult,
 )
-from services import abo_dates, antraege, massenupload
+from services import abo_dates, antraege, clock, massenupload
 from services.audit import AuditKind
 from services.errors import NotFound, PermissionDenied, ServiceError
 from services.massenupload import (
@@ -46,10 +45,12 @@ from services.massenupload import (
     NOT_CSV,
     NOT_XLSX,
     PERSON_COLUMN,
+    PLZ_FOUR_DIGITS,
     TEMPLATE_COLUMNS,
     Fault,
     Preview,
     UploadError,
+    workflow,
 )
 from services.settings import reset_settings
 from services.validation import format_german_date
@@ -327,8 +328,14 @@ def test_excels_sep_line_is_understood() -> None:
 
 
 def test_a_plz_that_excel_shortened_gets_its_zero_back_only_in_the_plz() -> None:
-    preview = read(csv_file([person(0, PLZ='1067', Ort='Dresden', Personalnummer='0815')]))
+    """Issue 15: only a number cell lost the zero (Excel stores 01067 as 1067); four digits typed as text are a
+    fault, not silently padded."""
+    preview = read(xlsx_file([person(0, PLZ=1067, Ort='Dresden', Personalnummer='0815')]), 'liste.xlsx')
     assert (preview.rows[0].data.plz, preview.rows[0].data.personalnummer) == ('01067', '0815')
+    typed = read(csv_file([person(0, PLZ='1067', Ort='Dresden', Personalnummer='0815')]))
+    assert faults_of(typed) == {(2, 'PLZ', PLZ_FOUR_DIGITS)}
+    text_cell = read(xlsx_file([person(0, PLZ='1067', Ort='Dresden')]), 'liste.xlsx')
+    assert faults_of(text_cell) == {(2, 'PLZ', PLZ_FOUR_DIGITS)}
     short = read(csv_file([person(0, PLZ='341', Personalnummer='815')]))
     assert faults_of(short) == {(2, 'PLZ', 'Die PLZ besteht aus genau 5 Ziffern.')}
 
@@ -579,13 +586,13 @@ async def existing(contract: Contract, row: dict[str, object], kind: str, **chan
     values = vars(checked.data).copy()
     if kind.startswith('antrag'):
         await Antrag.create(reference=f'A-2026-{len(kind)}{await Antrag.all().count():05d}', contract=contract,
-                            status=kind.split('-')[1], created_at=datetime.now(tz=massenupload.clock.BERLIN),
+                            status=kind.split('-')[1], created_at=datetime.now(tz=clock.BERLIN),
                             **{**values, **changes})
     else:
         for name in ('anrede', 'email'):
             values.pop(name)
         await Abo.create(contract=contract, status=kind.split('-', 1)[1],
-                         created_at=datetime.now(tz=massenupload.clock.BERLIN), **{**values, **changes})
+                         created_at=datetime.now(tz=clock.BERLIN), **{**values, **changes})
 
 
 async def checked_preview(actor: PortalUser, contract: Contract, data: bytes, name: str = 'liste.csv') -> Preview:
@@ -651,8 +658,9 @@ async def test_import_creates_approved_antraege_with_their_abos(
     data = xlsx_file(rows)
     preview = await checked_preview(admin, contract, data, 'Neue Mitarbeitende.xlsx')
     assert preview.importable
-    assert await Upload.all().count() == 0  # a good file is recorded when it is imported
-    upload = await massenupload.import_upload(admin, contract.id, preview, 'Neue Mitarbeitende.xlsx', data,
+    # a good file is kept on the server as checked, with its rows, until it is imported by id
+    assert await Upload.filter(id=preview.upload_id, result=UploadResult.GEPRUEFT).count() == 1
+    upload = await massenupload.import_upload(admin, contract.id, preview.upload_id,
                                               client='192.0.2.7')
     assert (upload.result, upload.row_count, upload.valid_count, upload.faulty_count, upload.imported_count) == (
         UploadResult.IMPORTIERT, 25, 25, 0, 25)
@@ -690,7 +698,7 @@ async def test_the_bulk_abo_has_the_fields_of_an_approved_antrag(
 ) -> None:
     data = csv_file(people(1))
     preview = await checked_preview(admin, contract, data)
-    await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+    await massenupload.import_upload(admin, contract.id, preview.upload_id)
     antrag = await Antrag.get(contract_id=contract.id)
     bulk = await Abo.get(antrag_id=antrag.id)
     await bulk.delete()
@@ -702,7 +710,7 @@ async def test_the_bulk_abo_has_the_fields_of_an_approved_antrag(
 async def test_a_failure_half_way_leaves_nothing_but_the_history(
     db: str, admin: PortalUser, contract: Contract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(massenupload, 'BATCH_SIZE', 5)
+    monkeypatch.setattr(workflow, 'BATCH_SIZE', 5)
     original = Abo.bulk_create.__func__  # type: ignore[attr-defined]
     calls = []
 
@@ -716,7 +724,7 @@ async def test_a_failure_half_way_leaves_nothing_but_the_history(
     data = csv_file(people(12))
     preview = await checked_preview(admin, contract, data)
     with pytest.raises(ServiceError) as caught:
-        await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+        await massenupload.import_upload(admin, contract.id, preview.upload_id)
     assert str(caught.value) == massenupload.ABORTED
     assert calls == [5, 5]  # the first batch of Abos was written, inside the transaction
     assert await Antrag.all().count() == 0
@@ -729,7 +737,7 @@ async def test_a_failure_half_way_leaves_nothing_but_the_history(
     assert refused.details['ergebnis'] == 'abgebrochen'
 
     monkeypatch.setattr(Abo, 'bulk_create', classmethod(original))
-    again = await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)  # nothing half-done
+    again = await massenupload.import_upload(admin, contract.id, preview.upload_id)  # nothing half-done
     assert again.result == UploadResult.IMPORTIERT
     assert await Abo.all().count() == 12
 
@@ -737,25 +745,25 @@ async def test_a_failure_half_way_leaves_nothing_but_the_history(
 async def test_re_uploading_the_same_file_is_refused(db: str, admin: PortalUser, contract: Contract) -> None:
     data = csv_file(people(3))
     first = await checked_preview(admin, contract, data)
-    imported = await massenupload.import_upload(admin, contract.id, first, 'liste.csv', data)
+    imported = await massenupload.import_upload(admin, contract.id, first.upload_id)
 
     second = await checked_preview(admin, contract, data)
     reasons = faults_of(second)
     (file_fault,) = [fault for fault in second.faults if fault.row == 0]
-    local = imported.created_at.astimezone(massenupload.clock.BERLIN)
+    local = imported.created_at.astimezone(clock.BERLIN)
     assert file_fault.reason == (f'Diese Datei wurde bereits am {format_german_date(local.date())} um '
                                  f'{local:%H:%M} Uhr von Anna Dietrich importiert.')
     assert {(2, PERSON_COLUMN, EXISTING_PERSON), (3, PERSON_COLUMN, EXISTING_PERSON),
             (4, PERSON_COLUMN, EXISTING_PERSON)} <= reasons
     with pytest.raises(ServiceError, match='bereits am'):
-        await massenupload.import_upload(admin, contract.id, first, 'liste.csv', data)  # the old preview, too
+        await massenupload.import_upload(admin, contract.id, first.upload_id)  # the old preview, too
     # the same persons in another file: refused as duplicates
     other = csv_file(people(3), delimiter=',')
     assert {fault.reason for fault in (await checked_preview(admin, contract, other)).faults} == {EXISTING_PERSON}
     assert await Abo.all().count() == 3
     results = [upload.result for upload in await massenupload.upload_history(admin, contract.id)]
-    assert results == [UploadResult.FEHLERHAFT, UploadResult.FEHLERHAFT, UploadResult.FEHLERHAFT,
-                       UploadResult.IMPORTIERT]
+    # the checked preview is the history's row (imported), the refused second import adds none
+    assert results == [UploadResult.FEHLERHAFT, UploadResult.FEHLERHAFT, UploadResult.IMPORTIERT]
 
 
 async def test_a_duplicate_arising_after_the_preview_stops_the_import(
@@ -766,7 +774,7 @@ async def test_a_duplicate_arising_after_the_preview_stops_the_import(
     preview = await checked_preview(admin, contract, data)
     await existing(contract, rows[2], 'antrag-offen')  # a Self-Service application in the meantime
     with pytest.raises(ServiceError) as caught:
-        await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+        await massenupload.import_upload(admin, contract.id, preview.upload_id)
     assert str(caught.value).startswith('1 Person der Datei hat inzwischen einen offenen Antrag')
     assert await Antrag.filter(source=AntragSource.MASSENUPLOAD).count() == 0
     assert await Abo.all().count() == 0
@@ -774,27 +782,30 @@ async def test_a_duplicate_arising_after_the_preview_stops_the_import(
     assert upload.result == UploadResult.FEHLERHAFT
 
 
-async def test_only_a_checked_faultless_current_preview_of_this_file_is_imported(
+async def test_only_a_checked_faultless_current_preview_of_this_contract_is_imported(
     db: str, admin: PortalUser, contract: Contract, company: Customer, pinned_today: Callable[[date], None]
 ) -> None:
+    """The import names the server's Upload row by id: the rows are never sent back from the browser."""
     data = csv_file(people(2))
     raw = massenupload.read_upload(data, 'liste.csv', TODAY)
-    with pytest.raises(ServiceError, match='gehört nicht zu dieser Datei'):  # never checked against the contract
-        await massenupload.import_upload(admin, contract.id, raw, 'liste.csv', data)
+    with pytest.raises(ServiceError, match='gehört nicht zu diesem Vertrag'):  # never checked against the contract
+        await massenupload.import_upload(admin, contract.id, raw.upload_id)
     preview = await checked_preview(admin, contract, data)
-    with pytest.raises(ServiceError, match='gehört nicht zu dieser Datei'):
-        await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data + b'\r\n')
+    assert preview.upload_id is not None
+    stored = await Upload.get(id=preview.upload_id)
+    assert (stored.result, stored.checked_on, len(stored.checked_rows)) == (UploadResult.GEPRUEFT, TODAY, 2)
     other = await new_contract(company, 'V-2026-0002')
-    with pytest.raises(ServiceError, match='gehört nicht zu dieser Datei'):
-        await massenupload.import_upload(admin, other.id, preview, 'liste.csv', data)
+    with pytest.raises(ServiceError, match='gehört nicht zu diesem Vertrag'):
+        await massenupload.import_upload(admin, other.id, preview.upload_id)
+    faulty = await checked_preview(admin, contract, csv_file([person(5, PLZ='x')]))
     with pytest.raises(ServiceError, match='Fehler'):
-        await massenupload.import_upload(admin, contract.id, replace(preview, faults=[Fault(2, 'PLZ', 'x')]),
-                                         'liste.csv', data)
+        await massenupload.import_upload(admin, contract.id, faulty.upload_id)
     pinned_today(TODAY + timedelta(days=1))
     with pytest.raises(ServiceError, match='nicht mehr aktuell'):
-        await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+        await massenupload.import_upload(admin, contract.id, preview.upload_id)
     assert await Antrag.all().count() == 0
-    assert await Upload.filter(result=UploadResult.FEHLERHAFT).count() == 5
+    assert await Upload.filter(result=UploadResult.FEHLERHAFT).count() == 2
+    assert (await Upload.get(id=preview.upload_id)).checked_rows is None  # a refused check keeps no rows
 
 
 async def test_references_that_exist_already_are_drawn_again(
@@ -803,10 +814,10 @@ async def test_references_that_exist_already_are_drawn_again(
     await existing(contract, person(90), 'antrag-genehmigt')
     taken = (await Antrag.get()).reference
     drawn: Iterator[str] = iter([taken, taken, 'A-2026-NEU001', 'A-2026-NEU002'])
-    monkeypatch.setattr(massenupload, 'new_reference', lambda today: next(drawn))
+    monkeypatch.setattr(workflow, 'new_reference', lambda today: next(drawn))
     data = csv_file(people(2))
     preview = await checked_preview(admin, contract, data)
-    await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+    await massenupload.import_upload(admin, contract.id, preview.upload_id)
     assert set(await Antrag.filter(source=AntragSource.MASSENUPLOAD).values_list('reference', flat=True)) == {
         'A-2026-NEU001', 'A-2026-NEU002'}
 
@@ -836,10 +847,12 @@ async def test_readers_may_not_upload(db: str, admin: PortalUser, contract: Cont
         await checked_preview(reader, contract, data)
     preview = await checked_preview(admin, contract, data)
     with pytest.raises(PermissionDenied, match='Administratoren und die Sachbearbeitung'):
-        await massenupload.import_upload(reader, contract.id, preview, 'liste.csv', data)
+        await massenupload.import_upload(reader, contract.id, preview.upload_id)
     assert await Antrag.all().count() == 0
     assert await AuditEvent.filter(kind=AuditKind.UPLOAD_REFUSED, actor_id=reader.id).count() == 1
-    assert await massenupload.upload_history(reader, contract.id) == []  # readers see the (empty) history
+    # readers see the history: the admin's check, kept for its import
+    assert [entry.result for entry in await massenupload.upload_history(reader, contract.id)] == [
+        UploadResult.GEPRUEFT]
 
 
 async def test_clerks_and_staff_may_upload(db: str, staff: PortalUser, contract: Contract, company: Customer) -> None:
@@ -847,7 +860,7 @@ async def test_clerks_and_staff_may_upload(db: str, staff: PortalUser, contract:
     for actor, rows in ((clerk, people(2)), (staff, people(2, start=10))):
         data = csv_file(rows)
         preview = await checked_preview(actor, contract, data)
-        await massenupload.import_upload(actor, contract.id, preview, 'liste.csv', data)
+        await massenupload.import_upload(actor, contract.id, preview.upload_id)
     assert await Abo.filter(contract_id=contract.id).count() == 4
 
 
@@ -858,10 +871,8 @@ async def test_another_companys_contract_is_not_found(
     data = csv_file(people(1))
     with pytest.raises(NotFound):
         await checked_preview(admin, foreign, data)
-    preview = massenupload.read_upload(data, 'liste.csv', TODAY)
     with pytest.raises(NotFound):
-        await massenupload.import_upload(admin, foreign.id, replace(preview, contract_id=foreign.id), 'liste.csv',
-                                         data)
+        await massenupload.import_upload(admin, foreign.id, 1)
     with pytest.raises(NotFound):
         await massenupload.upload_history(admin, foreign.id)
     assert await Upload.all().count() == 0

@@ -10,7 +10,7 @@ import pytest
 
 from models import Antrag, Contract, Customer, PortalUser, Produktangebot, SepaMandate
 from services import massenupload
-from services.massenupload import SEPA_COLUMNS, TEMPLATE_COLUMNS
+from services.massenupload import SEPA_COLUMNS, TEMPLATE_COLUMNS, workflow
 from tests.services.test_massenupload import (
     checked_preview,
     csv_file,
@@ -54,7 +54,7 @@ async def test_rows_with_accounts_become_antraege_with_their_mandates(
     data = csv_file(with_accounts(3), COLUMNS)
     preview = await checked_preview(admin, sepa_contract, data)
     assert preview.importable, preview.faults
-    await massenupload.import_upload(admin, sepa_contract.id, preview, 'liste.csv', data)
+    await massenupload.import_upload(admin, sepa_contract.id, preview.upload_id)
     mandates = await SepaMandate.filter(contract_id=sepa_contract.id).order_by('kontoinhaber')
     assert [(mandate.iban, mandate.kontoinhaber) for mandate in mandates] == [
         ('DE89370400440532013000', f'Konto {index}') for index in range(3)]
@@ -95,7 +95,7 @@ async def test_an_undone_import_takes_its_mandates_along(
 ) -> None:
     data = csv_file(with_accounts(3), COLUMNS)
     preview = await checked_preview(admin, sepa_contract, data)
-    upload = await massenupload.import_upload(admin, sepa_contract.id, preview, 'liste.csv', data)
+    upload = await massenupload.import_upload(admin, sepa_contract.id, preview.upload_id)
     assert await SepaMandate.all().count() == 3
-    await massenupload._undo(sepa_contract.id, upload.id)
+    await workflow._undo(upload)
     assert await SepaMandate.all().count() == 0 and await Antrag.all().count() == 0

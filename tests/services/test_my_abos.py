@@ -20,7 +20,7 @@ from models import (
     Employee,
     Ticketart,
 )
-from services import abo_dates, clock, my_abos
+from services import abo_dates, abo_status, clock, my_abos
 from services.applications import person_key
 from services.audit import AuditKind
 from services.errors import NotFound, ServiceError, ValidationError
@@ -240,22 +240,23 @@ async def test_status_label_through_a_cancellation(
     contract: Contract, lena: Employee, set_today: Callable[[date], None]
 ) -> None:
     abo = await make_abo(contract, lena)
-    assert my_abos.status_label(abo, TODAY) == 'aktiv'
+    assert abo_status.label(abo, TODAY) == 'aktiv'
     cancelled = await my_abos.cancel_abo(lena, abo.id)
     end = cancelled.endmonat
     assert end is not None
     stored = (await my_abos.my_abos(lena))[0]
     label = f'gekündigt zum {format_german_date(end)}'
     assert label == 'gekündigt zum 31.03.2026'
-    assert my_abos.status_label(stored, TODAY) == label
-    assert my_abos.status_label(stored, end) == label  # the last day still runs
-    assert my_abos.status_label(stored, end + timedelta(days=1)) == 'beendet'
+    assert abo_status.label(stored, TODAY) == label
+    assert abo_status.label(stored, end) == label  # the last day still runs
+    assert abo_status.label(stored, end + timedelta(days=1)) == 'beendet'
 
 
-def test_status_label_of_stored_states() -> None:
-    ended = Abo(status=AboStatus.BEENDET, endmonat=date(2025, 12, 31))
-    assert my_abos.status_label(ended, TODAY) == 'beendet'
-    assert my_abos.status_label(Abo(status=AboStatus.AKTIV), TODAY) == 'aktiv'
+def test_the_label_follows_the_dates_not_the_stored_word() -> None:
+    ended = Abo(status=AboStatus.GEKUENDIGT, startmonat=date(2025, 1, 1), endmonat=date(2025, 12, 31))
+    assert abo_status.label(ended, TODAY) == 'beendet'
+    assert abo_status.label(Abo(status=AboStatus.AKTIV, startmonat=date(2025, 1, 1)), TODAY) == 'aktiv'
+    assert abo_status.label(Abo(status=AboStatus.AKTIV, startmonat=date(2027, 1, 1)), TODAY) == 'ab 01/2027'
 
 
 async def test_the_application_status_values(contract: Contract, lena: Employee) -> None:

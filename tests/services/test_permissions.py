@@ -359,8 +359,7 @@ OPERATIONS: dict[str, tuple[Operation, str]] = {
     'preview_upload': (lambda actor, w: massenupload.preview_upload(actor, w.own.contract.id, b'', 'liste.csv'),
                        'ok ok denied missing ok missing'),
     'import_upload': (lambda actor, w: massenupload.import_upload(
-        actor, w.own.contract.id, massenupload.Preview('liste.csv', massenupload.sha256_of(b'x'), TODAY, 0, [], []),
-        'liste.csv', b'x'), 'ok ok denied missing ok missing'),
+        actor, w.own.contract.id, None), 'ok ok denied missing ok missing'),
     'list_users': (_list_users, 'ok ok ok missing ok missing'),
     'invite': (lambda actor, w: anwender.invite(actor, name='Neu', email='neu@fahrradmanufaktur-kassel.de',
                                                 role=Role.CLERK, base_url=BASE_URL, customer_id=w.own.customer.id),

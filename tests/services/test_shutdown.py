@@ -28,7 +28,7 @@ async def test_an_import_cancelled_by_the_shutdown_rolls_back(db: str, admin: Po
         return await bulk_create(*args, **kwargs)
 
     monkeypatch.setattr(Abo, 'bulk_create', stalled)
-    task = asyncio.create_task(massenupload.import_upload(admin, contract.id, preview, 'liste.xlsx', data))
+    task = asyncio.create_task(massenupload.import_upload(admin, contract.id, preview.upload_id))
     await asyncio.wait_for(writing_abos.wait(), 10)
     task.cancel()  # what background_tasks.teardown does to a running event handler
     with pytest.raises(asyncio.CancelledError):

@@ -77,12 +77,32 @@ async def test_search_finds_exactly_the_substring_matches(
     random_contracts: list[Contract], staff: PortalUser, only_active: bool
 ) -> None:
     for term in TERMS:
-        expected = [
-            contract.id for contract in sorted(random_contracts, key=lambda c: (c.vertragsnummer, c.id))
-            if all(word in contract.search_text for word in search_key(term).split())
-            and (contract.status is ContractStatus.AKTIV or not only_active)
-        ]
-        assert await all_ids(staff, TableRequest(search=term), only_active=only_active) == expected, term
+        assert await all_ids(staff, TableRequest(search=term), only_active=only_active) == substring_matches(
+            random_contracts, term, only_active), term
+
+
+def substring_matches(contracts: list[Contract], term: str, only_active: bool) -> list[int]:
+    """What a plain substring match of every word finds, in the table's default order."""
+    return [
+        contract.id for contract in sorted(contracts, key=lambda c: (c.vertragsnummer, c.id))
+        if all(word in contract.search_text for word in search_key(term).split())
+        and (contract.status is ContractStatus.AKTIV or not only_active)
+    ]
+
+
+@pytest.mark.parametrize('only_active', [False, True])
+async def test_a_search_with_many_matches_shows_the_first_in_order_and_says_more(
+    random_contracts: list[Contract], staff: PortalUser, only_active: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PROBE matches (here 5; SQLite's FTS5 probe too) the words are a substring filter read along the order,
+    and the count stops at PROBE: 'mehr als 5', the first 5 rows in order; at most 5 matches: all of them."""
+    monkeypatch.setattr(table_query, 'PROBE', 5)
+    monkeypatch.setattr(table_query, 'FTS_PROBE', 5)
+    for term in TERMS:
+        expected = substring_matches(random_contracts, term, only_active)
+        page = await list_contracts(staff, TableRequest(search=term, page_size=100), only_active=only_active)
+        assert [contract.id for contract in page.rows] == expected[:5], term
+        assert (page.total, page.more) == ((5, True) if len(expected) > 5 else (len(expected), False)), term
 
 
 async def test_the_search_index_follows_changes_and_deletions(db: str, company: Customer, staff: PortalUser) -> None:

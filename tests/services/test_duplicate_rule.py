@@ -1,0 +1,58 @@
+"""Issue 13 item 2, "each rule once": the Self-Service's duplicate check (one person) and the Massenupload's (a whole
+file) are one function, `applications.taken_persons`; the Antrag → Abo copy is one constructor, `abos.abo_from`.
+Here both sides answer alike for every state an Antrag or Abo can be in, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from models import Antrag, Contract, PortalUser
+from services import abos, applications, clock
+from tests.services.test_massenupload import (
+    checked_preview,
+    contract,
+    csv_file,
+    existing,
+    person,
+    pinned_today,
+)
+
+__all__ = ['contract', 'pinned_today']  # fixtures of the Massenupload tests
+
+STATES = (  # kind, changes, taken?
+    ('antrag-offen', {}, True),
+    ('antrag-abgelehnt', {}, False),
+    ('antrag-genehmigt', {}, False),  # its Abo is what counts
+    ('abo-aktiv', {}, True),
+    ('abo-gekündigt', {'endmonat': date(2026, 3, 31)}, True),  # runs to the end of this month
+    ('abo-gekündigt', {'endmonat': date(2026, 2, 28)}, False),  # has ended
+    ('abo-beendet', {'endmonat': date(2025, 12, 31)}, False),
+)
+
+
+async def test_single_and_bulk_apply_the_same_duplicate_rule(
+    db: str, admin: PortalUser, contract: Contract
+) -> None:
+    rows = [person(index) for index in range(len(STATES))]
+    for row, (kind, changes, _) in zip(rows, STATES, strict=True):
+        await existing(contract, row, kind, **changes)
+    keys = [applications.person_key(str(row['Vorname']), str(row['Nachname']), row['Geburtsdatum'])  # type: ignore[arg-type]
+            for row in rows]
+    expected = [taken for *_, taken in STATES]
+    single = [await applications.has_open_application_or_abo(contract.id, key) for key in keys]
+    persons, _ = await applications.taken_persons(contract.id, keys)
+    preview = await checked_preview(admin, contract, csv_file(rows))
+    flagged_rows = {fault.row for fault in preview.faults}
+    assert single == expected
+    assert [key in persons for key in keys] == expected
+    assert [index + 2 in flagged_rows for index in range(len(rows))] == expected
+
+
+async def test_one_constructor_for_the_abo_of_an_antrag(db: str, contract: Contract) -> None:
+    await existing(contract, person(0), 'antrag-genehmigt')
+    antrag = await Antrag.get(contract_id=contract.id)
+    now = clock.now()
+    abo = abos.abo_from(antrag, now)
+    assert (abo.contract_id, abo.antrag_id, abo.person_key, abo.startmonat, abo.created_at) == (  # type: ignore[attr-defined]
+        contract.id, antrag.id, antrag.person_key, antrag.startmonat, now)
+    assert abo.search_text  # ready for bulk_create, which skips save()
