@@ -2,6 +2,7 @@
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nicegui import ui
@@ -10,6 +11,23 @@ from nicegui.testing import User
 from services.demo_data import DEMO_LOGINS, DemoLogin
 from services.settings import reset_settings
 from tests.support import forget_totp_codes, fresh_totp_code, wait_until
+
+PATIENT_RETRIES = 50  # 5 s, as long as tests.support.wait_until
+
+
+@pytest.fixture(autouse=True)
+def patient_should_see(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NiceGUI's `should_see`/`should_not_see` look 3 times, 0.1 s apart, unless told otherwise: a login (argon2 and
+    the next page) on the busy 2-core machine takes longer, and 19 of 218 page tests failed so in a run of two xdist
+    workers at load 17. Both return at the first look that holds, so a longer limit only waits for a late page."""
+    for name in ('should_see', 'should_not_see'):
+        original = getattr(User, name)
+
+        async def patient(self: User, *args: Any, retries: int = PATIENT_RETRIES, _original: Any = original,
+                          **kwargs: Any) -> None:
+            await _original(self, *args, retries=retries, **kwargs)
+
+        monkeypatch.setattr(User, name, patient)
 
 
 @pytest.fixture(autouse=True)
