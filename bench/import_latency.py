@@ -217,7 +217,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--backend', choices=('sqlite', 'postgres', 'both'), default='both')
     parser.add_argument('--rows', type=int, default=10_000, help='rows of the imported file (the limit is 10,000)')
     parser.add_argument('--contracts', type=int, default=2_000, help="other companies' contracts staff pages through")
-    parser.add_argument('--batch-size', type=int, help='massenupload.BATCH_SIZE for this run (to tune it)')
+    parser.add_argument('--batch-size', type=int, help='massenupload.workflow.BATCH_SIZE for this run (to tune it)')
     parser.add_argument('--skip-reading', action='store_true', help='without the six parallel reads')
     parser.add_argument('--seed', type=int, default=20261201)
     parser.add_argument('--postgres-admin-url', default=POSTGRES_ADMIN_URL)
@@ -230,7 +230,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def main(args: argparse.Namespace) -> None:
     if args.batch_size:
-        workflow.BATCH_SIZE = args.batch_size  # where the import reads it
+        workflow.BATCH_SIZE = args.batch_size
     print(f'batch size {workflow.BATCH_SIZE}', flush=True)
     results = []
     for backend in ('sqlite', 'postgres') if args.backend == 'both' else (args.backend,):

@@ -108,13 +108,16 @@ def employee_rows(count: int, seed: int, tag: str, start: date) -> list[list[obj
 
 
 def csv_bytes(rows: list[list[object]]) -> bytes:
-    """What German Excel writes for 'CSV (Trennzeichen-getrennt)': semicolons, Windows-1252, German dates, and the
-    PLZ 01067 as 1067."""
+    """What German Excel writes for 'CSV (Trennzeichen-getrennt)' from the template: semicolons, Windows-1252, German
+    dates, and the PLZ of the template's text column with its zero (01067; a bare 1067 in a CSV is a fault since
+    issue 15, as it may be a typo)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=';', lineterminator='\r\n')
     writer.writerow(TEMPLATE_COLUMNS)
+    plz = TEMPLATE_COLUMNS.index('PLZ')
     for row in rows:
-        writer.writerow([value.strftime('%d.%m.%Y') if isinstance(value, date) else value for value in row])
+        writer.writerow([value.strftime('%d.%m.%Y') if isinstance(value, date) else f'{value:05d}' if index == plz
+                         else value for index, value in enumerate(row)])
     return buffer.getvalue().encode('cp1252')
 
 

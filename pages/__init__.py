@@ -11,6 +11,7 @@ from pages import (
     health,
     invitation,
     kiosk,
+    legal,
     login,
     massenupload,
     profile,
@@ -23,5 +24,5 @@ from pages import (
 ROUTERS = [
     login.router, dashboard.router, contracts.router, antraege.router, massenupload.router, users.router,
     account.router, self_service.router, kiosk.router, invitation.router, audit_log.router, backoffice.router,
-    profile.router, session_cookie.router, health.router, abrechnung.router, tarife.router,
+    profile.router, session_cookie.router, health.router, abrechnung.router, tarife.router, legal.router,
 ]

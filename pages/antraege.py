@@ -20,13 +20,15 @@ from services.validation import format_german_date, parse_id
 router = APIRouter()
 
 ANTRAG_COLUMNS = (
-    Column('created_at', 'Eingang'), Column('nachname', 'Name'), Column('personalnummer', 'Personalnummer'),
-    Column('startmonat', 'Startmonat'), Column('deadline', 'genehmigen bis', sortable=False),
-    Column('ticketart', 'Ticketart'), Column('status', 'Status'),
+    Column('created_at', 'Eingang'), Column('nachname', 'Name', on_phone=True),
+    Column('personalnummer', 'Personalnummer'), Column('startmonat', 'Startmonat'),
+    Column('deadline', 'genehmigen bis', sortable=False), Column('ticketart', 'Ticketart'),
+    Column('status', 'Status', on_phone=True),
 )
 ABO_COLUMNS = (
-    Column('nachname', 'Name'), Column('personalnummer', 'Personalnummer'), Column('startmonat', 'Beginn'),
-    Column('endmonat', 'Ende'), Column('status', 'Status'), Column('ticketart', 'Ticketart'),
+    Column('nachname', 'Name', on_phone=True), Column('personalnummer', 'Personalnummer'),
+    Column('startmonat', 'Beginn'), Column('endmonat', 'Ende'), Column('status', 'Status', on_phone=True),
+    Column('ticketart', 'Ticketart'),
 )
 STATUS_OPTIONS = {'offen': 'offen', 'genehmigt': 'genehmigt', 'abgelehnt': 'abgelehnt', 'alle': 'alle'}
 ABO_STATUS_OPTIONS = {'alle': 'alle', 'künftig': 'künftig (ab …)', 'aktiv': 'aktiv', 'gekündigt': 'gekündigt',

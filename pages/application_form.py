@@ -27,7 +27,9 @@ PRIVACY_NOTICE = (
 
 class ApplicationFlow:
     """Draws itself into the current container. `kiosk` switches off autofill and uses large touch targets.
-    `client` and `device` (the address and the browser's or kiosk's id) are what the throttles count."""
+    `client` and `device` (the address and the browser's or kiosk's id) are what the throttles count.
+    `on_submitted`, when given, takes the screen after a sent Antrag instead of the full confirmation (the kiosk shows
+    only the reference number, so the next person sees nothing of this one)."""
 
     def __init__(self, client: str, *, device: str = '', initial_code: str = '', kiosk: bool = False,
                  on_submitted: Callable[[Antrag], None] | None = None) -> None:
@@ -54,10 +56,10 @@ class ApplicationFlow:
             ui.label('Kundencode eingeben').classes('text-h6').props('role=heading aria-level=2')
             ui.label('Den Kundencode erhalten Sie von Ihrem Arbeitgeber, z. B. ABCD-EFGH-JKMN-PQRS.').classes('muted')
             self.error = error_banner()
-            with ui.row().classes('w-full items-start no-wrap gap-3'):
+            with ui.row().classes('w-full items-start gap-3'):
                 self.code_input = ui.input('Kundencode', value=code).props(
                     self._props('maxlength=40 autocapitalize=characters spellcheck=false')
-                ).classes('col font-mono').mark('kundencode-eingabe')
+                ).classes('col font-mono').style('min-width: 12rem').mark('kundencode-eingabe')
                 ui.button('Weiter', icon='arrow_forward', on_click=self.check_code).props(
                     'unelevated no-caps size=lg' if self.kiosk else 'unelevated no-caps padding="md lg"'
                 )
@@ -67,6 +69,8 @@ class ApplicationFlow:
 
     async def check_code(self) -> None:
         entry = await code_entry.enter_code(self.code_input.value or '', client=self.client, device=self.device)
+        if self.root.is_deleted:  # the kiosk reset the screen during the check: its error banner is gone
+            return
         if not entry.ok:
             show_error(self.error, entry.message)
             return
@@ -84,6 +88,8 @@ class ApplicationFlow:
         start = abo_dates.first_open_start_month(today)
         tariff = (await current_tariffs()).on(start)
         zuschuss = (await subsidies.schedule_of(contract)).on(start)  # the subsidy of the first possible month
+        if self.root.is_deleted:
+            return
         self.root.clear()
         with self.root:
             with ui.card().classes('portal-card w-full q-pa-lg bg-blue-1').props('flat'):
@@ -205,9 +211,12 @@ class ApplicationFlow:
         except ServiceError as error:
             show_error(self.form_error, str(error))
             return
-        await self.show_confirmation(antrag)
-        if self.on_submitted:
+        if self.root.is_deleted:  # the screen was reset while the Antrag was sent (kiosk)
+            return
+        if self.on_submitted is not None:
             self.on_submitted(antrag)
+        else:
+            await self.show_confirmation(antrag)
 
     # --- step 3: the confirmation ----------------------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ from services.validation import format_german_datetime, parse_german_date
 router = APIRouter()
 
 COLUMNS = (
-    Column('created_at', 'Zeitpunkt'),
+    Column('created_at', 'Zeitpunkt', on_phone=True),
     Column('actor_label', 'Anwender', sortable=False),
-    Column('kind', 'Ereignis', sortable=False),
+    Column('kind', 'Ereignis', sortable=False, on_phone=True),
     Column('object', 'Datensatz', sortable=False),
     Column('client', 'Client', sortable=False),
 )

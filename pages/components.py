@@ -10,7 +10,7 @@ from nicegui import ui
 
 from models import PortalUser
 from pages.theme import SIDEBAR
-from services import second_factor
+from services import legal, second_factor
 from services.errors import ValidationError
 
 E = TypeVar('E', bound=ui.element)
@@ -79,11 +79,49 @@ def recovery_codes(codes: list[str]) -> None:
             ui.label(value)
 
 
-def public_frame() -> ui.column:
-    """The frame of the public one-card pages (invitation link, Passwort vergessen): a brand bar, a centred column."""
+def public_frame(max_width: str = '480px') -> ui.column:
+    """The frame of the public one-card pages (invitation link, Passwort vergessen, the legal pages): a brand bar, a
+    centred column."""
     ui.context.client.content.classes('p-0 gap-0')
+    legal_footer()
     with ui.row().classes('w-full items-center gap-2 q-px-lg q-py-md text-white').style(f'background: {SIDEBAR}'):
         ui.icon('directions_bus', size='32px')
         ui.label('D-Ticket Job · Firmenportal').classes('text-h6 text-white')
     with ui.column().classes('w-full items-center q-pa-lg'):
-        return ui.column().classes('w-full gap-4').style('max-width: 480px')
+        return ui.column().classes('w-full gap-4').style(f'max-width: {max_width}')
+
+
+LEGAL_CSS = '''
+.legal-footer { border-top: 1px solid #DDE4EE; }
+.legal-text h2 { font-size: 1.2rem; line-height: 1.6rem; font-weight: 600; color: #12263F; margin: 1.2rem 0 0.4rem; }
+.legal-text p, .legal-text li { font-size: 1rem; line-height: 1.5; }
+'''
+
+
+def legal_footer(*, kiosk: bool = False) -> None:
+    """The footer of every page: Impressum, Datenschutz, Barrierefreiheit, Hilfe (a Quasar footer that scrolls with
+    the page; call it at the page's top level). On the kiosk, which nobody may leave, the texts open in a dialog and
+    their links are plain text."""
+    ui.add_css(LEGAL_CSS)
+    with ui.footer(fixed=False).classes('legal-footer bg-white q-px-md q-py-sm'), ui.row().classes(
+        'w-full justify-center items-center gap-x-4 gap-y-1'
+    ):
+        for entry in legal.PAGES:
+            if kiosk:
+                ui.button(entry.title, on_click=lambda entry=entry: _legal_dialog(entry)).props(
+                    'flat no-caps color=primary')
+            else:
+                ui.link(entry.title, entry.path).classes('text-body2 q-py-xs')
+
+
+def _legal_dialog(entry: legal.LegalPage) -> None:
+    with ui.dialog() as dialog, ui.card().classes('kiosk-dialog q-pa-lg gap-2').style(
+        'width: min(760px, 96vw); max-width: 96vw'
+    ):
+        with ui.row().classes('w-full items-center no-wrap'):
+            ui.label(entry.title).classes('text-h5 col').props('role=heading aria-level=2')
+            ui.button(icon='close', on_click=dialog.close).props('flat round aria-label="Schließen"')
+        ui.markdown(legal.without_links(legal.text(entry.slug))).classes('legal-text w-full')
+        ui.button('Schließen', on_click=dialog.close).props('unelevated no-caps').classes('self-end')
+    dialog.on('hide', dialog.delete)
+    dialog.open()

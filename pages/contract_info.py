@@ -17,12 +17,15 @@ from services.permissions import Action
 from services.self_service_link import self_service_link
 from services.validation import format_euro, format_german_date
 
+QR_SIZE = '176px'  # a Self-Service link is a version 3–4 code (≈ 37 modules with the quiet zone): ≈ 4.7 px a module
+
 
 def _facts(rows: list[tuple[str, str]]) -> None:
-    with ui.grid(columns='auto 1fr').classes('w-full gap-x-6 gap-y-1 text-body2'):
+    # minmax(0, 1fr) and 'anywhere': a long e-mail address breaks instead of widening a 320 px drawer by 14 px.
+    with ui.grid(columns='auto minmax(0, 1fr)').classes('w-full gap-x-6 gap-y-1 text-body2'):
         for label, value in rows:
             ui.label(label).classes('muted')
-            ui.label(value or '–').classes('break-words')
+            ui.label(value or '–').style('overflow-wrap: anywhere')
 
 
 def _section(title: str, icon: str) -> None:
@@ -111,11 +114,13 @@ class ContractInfoDrawer:
                     'text-negative text-weight-medium' if expired else 'text-body2'
                 )
             link = self_service_link(str(self.request.base_url), code.code)
-            with ui.row().classes('w-full items-center no-wrap gap-4 q-mt-sm'):
-                ui.image(segno.make(link, error='m').svg_data_uri(scale=4, border=2)).classes('w-32 h-32').props(
-                    'alt="QR-Code mit dem Link zum Self-Service"'
-                )
-                with ui.column().classes('gap-1'):
+            # The QR code keeps its square whatever the drawer's width: beside the link in a no-wrap row it was
+            # squeezed to 110×128 px and cropped (object-fit cover), and no phone could read it.
+            with ui.row().classes('w-full items-center gap-4 q-mt-sm'):
+                ui.image(segno.make(link, error='m').svg_data_uri(scale=4, border=4)).props(
+                    'fit=contain no-spinner no-transition alt="QR-Code mit dem Link zum Self-Service"'
+                ).style(f'width: {QR_SIZE}; height: {QR_SIZE}; flex: none').mark('self-service-qr')
+                with ui.column().classes('gap-1').style('flex: 1 1 12rem; min-width: 12rem'):  # beside it if room
                     ui.label('Link zum Self-Service für Ihre Mitarbeitenden:').classes('text-body2')
                     ui.link(link, link, new_tab=True).classes('text-body2 break-all')
             with ui.row().classes('gap-2 q-mt-sm'):

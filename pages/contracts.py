@@ -22,13 +22,13 @@ from services.table_query import TablePage, TableRequest
 router = APIRouter()
 
 COLUMNS = (
-    Column('vertragsnummer', 'Vertragsnummer'),
-    Column('firma', 'Firma'),
+    Column('vertragsnummer', 'Vertragsnummer', on_phone=True),
+    Column('firma', 'Firma', on_phone=True),
     Column('strasse', 'Straße'),
     Column('plz', 'Plz.'),
     Column('ort', 'Ort'),
     Column('produktangebot', 'Produktangebot'),
-    Column('status', 'Status'),
+    Column('status', 'Status', on_phone=True),
 )
 ROW_ACTIONS = (
     RowAction('Infos', 'info', 'infos'), RowAction('Anträge', 'assignment', 'antraege', badge='offen'),

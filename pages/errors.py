@@ -16,6 +16,7 @@ from nicegui.client import Client
 from nicegui.page import page
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pages.components import public_frame
 from pages.layout import PRODUCT_NAME
 from pages.theme import apply_theme
 
@@ -29,11 +30,10 @@ SERVER_ERROR_TEXT = ('Die Seite konnte nicht angezeigt werden. Bitte versuchen S
 
 
 def error_content(status: int, title: str, text: str) -> None:
-    """The card of an error page; no detail of the cause, which is for the log only."""
+    """The card of an error page in the frame of the public pages (brand bar, footer with the legal pages); no detail
+    of the cause, which is for the log only."""
     apply_theme()
-    with ui.column().classes('w-full items-center q-pa-xl'), ui.card().classes('portal-card q-pa-lg gap-3').style(
-        'width: min(560px, 95vw)'
-    ):
+    with public_frame(max_width='560px'), ui.card().classes('portal-card w-full q-pa-lg gap-3'):
         with ui.row().classes('items-center gap-3 no-wrap'):
             ui.icon('search_off' if status == 404 else 'error_outline', size='40px', color='primary')
             with ui.column().classes('gap-0'):

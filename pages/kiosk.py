@@ -4,11 +4,15 @@ the screen starts over, so nothing of one person remains for the next."""
 
 from __future__ import annotations
 
+import math
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
+from models import Antrag
 from pages.application_form import ApplicationFlow
+from pages.components import legal_footer
 from pages.layout import client_address
 from pages.theme import SIDEBAR, apply_theme
 from services import clock, devices
@@ -16,15 +20,31 @@ from services.settings import get_settings
 
 router = APIRouter()
 NEW_DEVICE = 'neues_geraet'
+ANNOUNCE_AGAIN = 10  # seconds before the wipe: the countdown is announced when it appears and once more here
 
+# 16 px hints and errors need room: Quasar keeps a field's messages in a 20 px absolute box, where two lines of
+# 16 px ran into the next field; here they are in the flow and push it down.
 KIOSK_CSS = '''
 body { overflow-x: hidden; user-select: none; -webkit-user-select: none; }
-.kiosk .q-btn { min-height: 56px; font-size: 1.15rem; }
+.kiosk .q-btn, .kiosk-dialog .q-btn { min-height: 56px; min-width: 56px; font-size: 1.15rem; }
 .kiosk .q-field__native, .kiosk .q-field__label, .kiosk .q-item, .kiosk .q-checkbox__label,
-.kiosk .q-radio__label { font-size: 1.2rem; }
+.kiosk .q-radio__label, .q-menu .q-item { font-size: 1.2rem; }
+.kiosk .q-item, .q-menu .q-item { min-height: 56px; }
 .kiosk .q-field--outlined .q-field__control { min-height: 64px; }
 .kiosk .q-checkbox__inner, .kiosk .q-radio__inner { font-size: 48px; }
+.kiosk .q-field__bottom, .kiosk .text-caption, .kiosk .text-body2, .kiosk [role=alert], .kiosk-text,
+.kiosk-dialog .text-body2, .kiosk-dialog .nicegui-markdown { font-size: 16px !important; line-height: 1.5; }
 .kiosk input, .kiosk textarea { user-select: text; -webkit-user-select: text; }
+.kiosk .q-field--with-bottom { padding-bottom: 0; }
+.kiosk .q-field__bottom { position: static; transform: none; padding-top: 4px; }
+.kiosk-announcement { position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }
+@media (max-width: 599.98px) {
+  .kiosk .q-pa-xl { padding: 12px !important; }
+  .kiosk .q-px-xl { padding-left: 12px !important; padding-right: 12px !important; }
+  .kiosk .text-h4 { font-size: 1.5rem; line-height: 2rem; }
+  .kiosk .text-h6 { font-size: 1.05rem; }
+}
 '''
 
 # Reports touches and keys (at most once a second), and keeps the browser from leaving the page: no back navigation,
@@ -44,18 +64,28 @@ KIOSK_JS = '''
 
 
 class Kiosk:
+    """The kiosk's screen and its clock (services/clock.py `monotonic`, so tests move time instead of waiting)."""
+
     def __init__(self, client: str, device: str) -> None:
         settings = get_settings()
         self.client = client
         self.device = device
         self.idle_seconds = settings.kiosk_idle_seconds
         self.countdown_seconds = settings.kiosk_countdown_seconds
+        self.done_seconds = settings.kiosk_done_seconds
         self.last_activity = clock.monotonic()
+        self.sent_at: float | None = None  # set while only the reference of a sent Antrag is on screen
+        self.announced = 0  # the remaining seconds last announced to screen readers
         self.content = ui.column().classes('w-full gap-4')
-        with ui.dialog().props('persistent') as self.warning, ui.card().classes('q-pa-xl items-center gap-4'):
+        with ui.dialog().props('persistent').classes('kiosk-dialog') as self.warning, ui.card().classes(
+            'q-pa-xl items-center gap-4'
+        ):
             ui.icon('hourglass_bottom', size='64px', color='primary')
-            ui.label('Sind Sie noch da?').classes('text-h4')
-            self.countdown = ui.label().classes('text-h6 text-center').props('role=timer aria-live=assertive')
+            ui.label('Sind Sie noch da?').classes('text-h4').props('role=heading aria-level=2')
+            # Seen every second, but not read out every second (role=timer is not live): the polite region below
+            # speaks when the countdown appears and once more at ANNOUNCE_AGAIN seconds.
+            self.countdown = ui.label().classes('text-h6 text-center').props('role=timer aria-live=off')
+            self.announcement = ui.label().classes('kiosk-announcement').props('aria-live=polite aria-atomic=true')
             ui.button('Weiter ausfüllen', icon='touch_app', on_click=self.touched).props('unelevated no-caps size=xl')
         self.start()
         ui.on('kiosk_activity', self.touched)
@@ -63,26 +93,50 @@ class Kiosk:
 
     def start(self) -> None:
         """A clean screen: new elements, so no value, error or state of the previous person survives."""
+        self.warning.close()
         self.content.clear()
         with self.content:
             # Wrong codes count for this kiosk (its device cookie) across every visit, and for its address.
-            ApplicationFlow(self.client, device=self.device, kiosk=True)
+            ApplicationFlow(self.client, device=self.device, kiosk=True, on_submitted=self.sent)
+        self.sent_at = None
         self.last_activity = clock.monotonic()
+
+    def sent(self, antrag: Antrag) -> None:
+        """Only the reference number and "Fertig" stay: the name, birth date and address the person typed are gone
+        from the screen at once, and the reference too after `done_seconds`, touched or not."""
+        self.content.clear()
+        with self.content, ui.card().classes('portal-card w-full q-pa-xl items-center gap-4 text-center'):
+            ui.icon('check_circle', color='positive', size='64px')
+            ui.label('Vielen Dank! Ihr Antrag ist eingegangen.').classes('text-h5').props('role=heading aria-level=2')
+            ui.label(f'Ihre Antragsnummer: {antrag.reference}').classes('text-h5 text-weight-bold').mark('reference')
+            ui.label('Den Stand sehen Sie im Self-Service unter „Meine Abos“ mit Ihrer E-Mail-Adresse und Ihrem '
+                     'Passwort.').classes('kiosk-text')
+            ui.label(f'Diese Anzeige wird nach {self.done_seconds} Sekunden gelöscht.').classes('kiosk-text muted')
+            ui.button('Fertig', icon='done', on_click=self.start).props('unelevated no-caps size=xl')
+        self.sent_at = clock.monotonic()
 
     def touched(self) -> None:
         self.last_activity = clock.monotonic()
         self.warning.close()
 
     def tick(self) -> None:
-        idle = clock.monotonic() - self.last_activity
+        now = clock.monotonic()
+        if self.sent_at is not None:
+            if now - self.sent_at >= self.done_seconds:
+                self.start()
+            return
+        idle = now - self.last_activity
         if idle < self.idle_seconds:
             return
-        remaining = int(self.idle_seconds + self.countdown_seconds - idle)
+        remaining = math.ceil(self.idle_seconds + self.countdown_seconds - idle)
         if remaining <= 0:
-            self.warning.close()
             self.start()
             return
         self.countdown.text = f'Ihre Eingaben werden in {remaining} Sekunden gelöscht.'
+        if not self.warning.value or remaining <= ANNOUNCE_AGAIN < self.announced:
+            self.announced = remaining
+            self.announcement.text = (f'{self.countdown.text} Tippen Sie auf „Weiter ausfüllen“, um Ihre Eingaben '
+                                      'zu behalten.')
         self.warning.open()
 
 
@@ -106,18 +160,18 @@ async def kiosk_page(request: Request) -> RedirectResponse | None:
     ui.add_css(KIOSK_CSS)
     ui.context.client.content.classes('p-0 gap-0')
     with ui.column().classes('kiosk w-full min-h-screen gap-0'):
-        with ui.row().classes('w-full items-center no-wrap q-px-xl q-py-lg text-white').style(
+        with ui.row().classes('w-full items-center q-px-xl q-py-lg text-white').style(
             f'background: {SIDEBAR}'
         ):
             ui.icon('directions_bus', size='48px')
-            with ui.column().classes('gap-0'):
+            with ui.column().classes('gap-0 col').style('min-width: 12rem'):
                 ui.label('D-Ticket Job beantragen').classes('text-h4 text-weight-medium')
                 ui.label('Mit dem Kundencode Ihres Arbeitgebers – in wenigen Minuten erledigt.').classes(
                     'text-h6 text-blue-2')
-            ui.space()
             restart = ui.button('Neu beginnen', icon='restart_alt').props('outline no-caps color=white size=lg')
         with ui.column().classes('w-full q-pa-xl gap-4').style('max-width: 1000px; margin: 0 auto'):
             kiosk = Kiosk(client_address(request), device or '')
+    legal_footer(kiosk=True)
     restart.on_click(kiosk.start)
     ui.add_body_html(f'<script>{KIOSK_JS}</script>')
     return None

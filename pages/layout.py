@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.components import set_props
+from pages.components import legal_footer, set_props
 from pages.session_cookie import Area, session_token
 from pages.session_cookie import client_address as client_address  # the pages' one import for the shell
 from pages.session_guard import SessionGuard
@@ -125,8 +125,9 @@ def portal_page(router: APIRouter, path: str, title: str) -> Callable[[PageBuild
             # samples of the staff login's longest steps (up to 50 ms CPU at load 15, bench/dashboard.py) were in
             # _sidebar/_header, the Dashboard's first cards and NiceGUI's build_response. Other users' events run here.
             await asyncio.sleep(0)
-            with ui.column().classes('w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
+            with ui.column().classes('page-frame w-full max-w-screen-xl mx-auto q-pa-md gap-4'):
                 await build(user, request)
+            legal_footer()
             return None
 
         return build

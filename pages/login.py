@@ -9,7 +9,13 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.components import public_frame, recovery_codes, second_factor_code_input, second_factor_enrolment
+from pages.components import (
+    legal_footer,
+    public_frame,
+    recovery_codes,
+    second_factor_code_input,
+    second_factor_enrolment,
+)
 from pages.forms import REFUSED, browser_device, error_banner, password_field, run_form, show_error
 from pages.layout import PRODUCT_NAME
 from pages.session_cookie import Area, client_address, complete_login, safe_redirect_target, session_token
@@ -52,6 +58,7 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
             show_error(error, result.error or auth.WRONG_CREDENTIALS)
 
     ui.context.client.content.classes('p-0 gap-0')
+    legal_footer()
     with ui.row().classes('w-full min-h-screen items-stretch no-wrap gap-0'):
         with ui.column().classes('gt-sm justify-between q-pa-xl text-white').style(
             f'background: linear-gradient(160deg, {SIDEBAR} 0%, #0B4F8A 100%); width: 42%'

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from nicegui import ui
 
+from pages.components import legal_footer
 from pages.theme import apply_theme
 
 
@@ -28,6 +29,7 @@ def self_service_frame(
             ).classes('no-wrap').tooltip('Meine Abos')
         if on_logout is not None:
             ui.button('Abmelden', icon='logout', on_click=on_logout).props('flat no-caps color=white')
-    with ui.column().classes('w-full max-w-screen-md mx-auto q-pa-md gap-4'):
+    with ui.column().classes('page-frame w-full max-w-screen-md mx-auto q-pa-md gap-4'):
         ui.label(title).classes('page-title').props('role=heading aria-level=1')
         yield
+    legal_footer()

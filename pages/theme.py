@@ -19,8 +19,17 @@ body { background: #F3F6FA; }
 .q-btn:focus-visible, .q-item:focus-visible, a:focus-visible { outline: 3px solid #F2A900; outline-offset: 2px; }
 .readable { max-width: 70ch; }
 '''
+# Phones (below 600 px, Quasar's xs): half the padding around pages and cards, so a 320 px screen keeps 296 px for
+# content instead of 224 px.
+PHONE_CSS = '''
+@media (max-width: 599.98px) {
+  :root { --nicegui-default-padding: 0.5rem; }
+  .page-frame { padding: 8px !important; }
+}
+'''
 
 
 def apply_theme() -> None:
     ui.colors(primary=PRIMARY, secondary='#2A7DE1', accent='#F2A900', positive='#1E7B34', negative='#B3261E')
     ui.add_css(CSS)
+    ui.add_css(PHONE_CSS)

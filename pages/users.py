@@ -25,10 +25,10 @@ from services.validation import format_german_datetime
 router = APIRouter()
 
 COLUMNS = (
-    Column('name', 'Name'),
+    Column('name', 'Name', on_phone=True),
     Column('email', 'E-Mail-Adresse'),
     Column('role', 'Rolle'),
-    Column('is_active', 'Status'),
+    Column('is_active', 'Status', on_phone=True),
     Column('last_login_at', 'letzte Anmeldung'),
 )
 ROW_ACTIONS = (

@@ -1,5 +1,4 @@
-"""The portal's notion of 'now' and 'today' (Europe/Berlin), and a steady clock for idle times, in one place so tests
-can move time instead of waiting for it."""
+"""The portal's notion of 'now' and 'today' (Europe/Berlin), in one place so tests can move time."""
 
 import time
 from datetime import UTC, date, datetime
@@ -17,5 +16,5 @@ def today() -> date:
 
 
 def monotonic() -> float:
-    """Seconds of a clock that never jumps (for idle times and countdowns, not for dates)."""
+    """Seconds of a steady clock for timeouts (the kiosk's idle reset): tests move it instead of waiting."""
     return time.monotonic()

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     cutoff_day: int = _env('CUTOFF_DAY', 10, ge=1, le=31)
     tariff_file: Path = _env('TARIFF_FILE', PROJECT_DIR / 'services' / 'tarife.toml')
     kiosk_idle_seconds: int = _env('KIOSK_IDLE_SECONDS', 90, ge=1)
+    # Operator texts (impressum.md, datenschutz.md, barrierefreiheit.md, hilfe.md): a file here replaces the default
+    # of the same name in legal/ (services/legal.py); empty: the defaults only.
+    legal_dir: Path | None = _env('LEGAL_DIR', None)
+    # The contact for accessibility feedback named in the Erklärung zur Barrierefreiheit and the footer.
+    accessibility_contact: str = _env('ACCESSIBILITY_CONTACT', 'barrierefreiheit@verkehrsbetrieb-demo.de', min_length=3,
+                                      max_length=254)
     # Massenupload: the largest file (bytes) and the most data rows one upload may have.
     massenupload_max_bytes: int = _env('MASSENUPLOAD_MAX_BYTES', 5 * 1024 * 1024, ge=1)
     massenupload_max_rows: int = _env('MASSENUPLOAD_MAX_ROWS', 10_000, ge=1)
@@ -103,7 +109,10 @@ class Settings(BaseSettings):
     # more waiting; beyond that an upload is asked to come back later.
     massenupload_workers: int = _env('MASSENUPLOAD_WORKERS', 2, ge=1, le=16)
     massenupload_queue: int = _env('MASSENUPLOAD_QUEUE', 4, ge=0, le=100)
-    kiosk_countdown_seconds: int = _env('KIOSK_COUNTDOWN_SECONDS', 15, ge=1)
+    # WCAG 2.2.1: a person gets at least 20 s to ask for more time before the kiosk wipes the screen.
+    kiosk_countdown_seconds: int = _env('KIOSK_COUNTDOWN_SECONDS', 20, ge=20, le=300)
+    # After a sent Antrag the kiosk shows only its reference, and wipes even that after this many seconds (≤ 30).
+    kiosk_done_seconds: int = _env('KIOSK_DONE_SECONDS', 30, ge=5, le=30)
     # E-mail for invitation and password links; without SMTP_HOST no mail is sent and the link is only shown.
     smtp_host: str = _env('SMTP_HOST', '')
     smtp_port: int = _env('SMTP_PORT', 587, ge=1, le=65535)
@@ -173,6 +182,18 @@ class Settings(BaseSettings):
     def _tariff_file_exists(cls, value: Path) -> Path:
         if not value.is_file():
             raise ValueError('die Datei gibt es nicht')
+        return value
+
+    @field_validator('legal_dir', mode='before')
+    @classmethod
+    def _empty_legal_dir(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator('legal_dir', mode='after')
+    @classmethod
+    def _legal_dir_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError('das Verzeichnis gibt es nicht')
         return value
 
     @field_validator('invoice_issuer_iban', mode='after')

@@ -70,8 +70,12 @@ def vertragsnummern(user: User) -> list[str]:
     return [row['vertragsnummer'] for row in the_table(user).rows]
 
 
-def button(user: User, label: str):
-    return user.find(kind=ui.button, content=label)
+def button(user: User, label: str) -> UserInteraction:
+    """The buttons labelled exactly `label` ('Code', not also 'Code widerrufen')."""
+    with user.client:
+        found = {element for element in ElementFilter(kind=ui.button, content=label, local_scope=False)
+                 if element.text == label}
+    return UserInteraction(user, found, label)
 
 
 async def expected_rows(*, sort: str, descending: bool, only_active: bool) -> list[str]:

@@ -26,6 +26,8 @@ def settings_with(monkeypatch: pytest.MonkeyPatch, **variables: str) -> Settings
         ('SMTP_SECURITY', ''), ('DEMO_DATA', 'vielleicht'), ('SESSION_IDLE_MINUTES', '-5'),
         ('MAX_PARALLEL_HASHES', '0'), ('PUBLIC_URL', 'portal.example.de'), ('PUBLIC_URL', 'javascript:alert(1)'),
         ('TARIFF_FILE', '/nicht/vorhanden.toml'), ('SMTP_PORT', '25x'), ('ARGON2_TIME_COST', '1.5'),
+        # WCAG 2.2.1: at least 20 s to keep one's input; the kiosk wipes a sent Antrag's reference within 30 s.
+        ('KIOSK_COUNTDOWN_SECONDS', '19'), ('KIOSK_DONE_SECONDS', '31'), ('LEGAL_DIR', '/nicht/vorhanden'),
     ],
 )
 def test_an_invalid_value_stops_the_start_naming_the_variable(

@@ -105,6 +105,15 @@ async def test_a_search_with_many_matches_shows_the_first_in_order_and_says_more
         assert (page.total, page.more) == ((5, True) if len(expected) > 5 else (len(expected), False)), term
 
 
+async def test_postgres_plans_each_search_for_its_words(db: str) -> None:
+    """A generic plan of `LIKE $1` (PostgreSQL's choice after five runs of a prepared statement) reads the whole
+    trigram index for a 2-character word: services/database.POSTGRES_SETTINGS turns generic plans off."""
+    if db != 'postgres':
+        pytest.skip('PostgreSQL only')
+    rows = await Contract._meta.db.execute_query_dict('SHOW plan_cache_mode')
+    assert rows == [{'plan_cache_mode': 'force_custom_plan'}]
+
+
 async def test_the_search_index_follows_changes_and_deletions(db: str, company: Customer, staff: PortalUser) -> None:
     contract = await make_contract(company, 1)
     assert await all_ids(staff, TableRequest(search='fahrradmanufaktur')) == [contract.id]
