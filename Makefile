@@ -30,9 +30,10 @@ nginx:
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(INSTALLED) chromium nginx lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 bench: $(INSTALLED)
 	$(BIN)/python bench/login.py

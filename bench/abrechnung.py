@@ -69,8 +69,8 @@ async def fill(contracts: int, abos: int, tag: str, start_months: int) -> None:
             geburtsdatum=date(1990, 1, 1), personalnummer=f'P{number:06d}', strasse='Königsplatz 1', plz='34117',
             ort='Kassel', ticketart=Ticketart.HANDYTICKET, startmonat=start, status=AboStatus.AKTIV,
             person_key=f'{tag}-{number}', created_at=clock.now()))
-    for start in range(0, len(rows), BATCH):
-        await Abo.bulk_create(rows[start:start + BATCH])
+    for first in range(0, len(rows), BATCH):
+        await Abo.bulk_create(rows[first:first + BATCH])
 
 
 async def bench_database(backend: str, url: str, args: argparse.Namespace, traced: bool) -> dict[str, float]:

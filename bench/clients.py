@@ -106,7 +106,7 @@ def p95(values: list[float]) -> float:
 
 def parse_page(html: str, tab: PageClient) -> dict[str, str]:
     """The socket query and, from the element tree, the pager's change listener and the summary label."""
-    query = ast.literal_eval(QUERY_RE.search(html).group(1))  # a Python dict literal  # type: ignore[union-attr]
+    query = ast.literal_eval(QUERY_RE.search(html).group(1))  # type: ignore[union-attr]  # a Python dict literal
     elements = json.loads(ELEMENTS_RE.search(html).group(1).replace('\\`', '`'))  # type: ignore[union-attr]
     for element_id, element in elements.items():
         if element.get('component', {}).get('tag') == 'q-pagination' or element.get('tag') == 'q-pagination':

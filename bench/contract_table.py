@@ -118,7 +118,8 @@ STREETS = (
     'Am Felsenkeller', 'Weserstraße', 'Fuldastraße', 'Parkstraße', 'Rosenweg', 'Birkenweg', 'Eichenweg',
     'Auf der Hute', 'Raiffeisenstraße', 'Robert-Bosch-Straße', 'Carl-Benz-Straße',
 )
-STATUS_WEIGHTS = ((ContractStatus.AKTIV, 70), (ContractStatus.GEKUENDIGT, 18), (ContractStatus.BEENDET, 12))
+STATUS_WEIGHTS: tuple[tuple[ContractStatus, int], ...] = (
+    (ContractStatus.AKTIV, 70), (ContractStatus.GEKUENDIGT, 18), (ContractStatus.BEENDET, 12))
 ZUSCHUESSE_CENT = (1450, 1470, 1575, 2000, 2500, 3150)
 
 
@@ -197,7 +198,7 @@ async def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -
         )
         for trigger in triggers:
             await connection.execute_query(f'DROP TRIGGER "{trigger["name"]}"')
-        await connection.execute_many(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows)
+        await connection.execute_many(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', [list(row) for row in rows])
         if triggers:
             fts = f'{table}_fts'
             await connection.execute_query(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
@@ -389,7 +390,7 @@ class SqlCapture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args
-        if isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str):
+        if isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], list | None):
             self.queries.append((args[0], list(args[1] or [])))
 
 

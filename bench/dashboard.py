@@ -99,7 +99,7 @@ class Ticker:
             original(handle)
             ticker.longest_step = max(ticker.longest_step, (time.thread_time() - started) * 1000)
 
-        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign]
+        asyncio.events.Handle._run = timed_run  # type: ignore[method-assign, assignment]
         self._task = asyncio.get_running_loop().create_task(self._tick())
         return self
 

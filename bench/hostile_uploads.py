@@ -272,7 +272,8 @@ def part_portal(paths: dict[str, Path], directory: Path) -> None:
                 file.write_bytes(hostile.CSV_HEADER + hostile.CSV_ROW * rows)
                 page.locator('input[type=file]').set_input_files(file)
                 uploads.append((page, file))
-            previews, turned_away = [], []
+            previews: list[str] = []
+            turned_away: list[str] = []
             for page, file in uploads:
                 outcome = page.get_by_text(f'„{file.name}“', exact=True).or_(
                     page.get_by_text('Zurzeit werden sehr viele Dateien', exact=False)).first

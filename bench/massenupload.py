@@ -94,7 +94,7 @@ PLACES = (('34117', 'Kassel'), ('34119', 'Kassel'), ('34225', 'Baunatal'), ('342
 def employee_rows(count: int, seed: int, tag: str, start: date) -> list[list[object]]:
     """Deterministic, distinct people (the tag keeps each run's people apart from the others)."""
     rng = random.Random(seed)
-    rows = []
+    rows: list[list[object]] = []
     for index in range(count):
         plz, ort = rng.choice(PLACES)
         rows.append([

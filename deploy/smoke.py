@@ -244,10 +244,10 @@ def upstream_of(access_log: Path, path: str) -> str:
 def journey(proxy_url: str, portals: list[Portal], access_log: Path) -> dict[str, float | int]:
     """In Chromium, through the proxy only: first visits without a reload, a login, the contract table; then the
     process serving that browser is killed and the same open page goes on in the other process, still logged in."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import Page, expect, sync_playwright
 
     from models import Role
-    from services.demo_data import DEMO_LOGINS
+    from services.demo_data import DEMO_LOGINS, DemoLogin
 
     admin = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
     clerk = next(login for login in DEMO_LOGINS if login.role == Role.CLERK)
@@ -257,18 +257,20 @@ def journey(proxy_url: str, portals: list[Portal], access_log: Path) -> dict[str
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
             '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'])
 
-        def new_page():  # a browser of its own: no cookie yet, a true first visit
+        loads: dict[Page, int] = {}  # page loads seen per page: a reload is a second one
+
+        def new_page() -> Page:  # a browser of its own: no cookie yet, a true first visit
             context = browser.new_context(locale='de-DE')
             context.set_default_timeout(20_000)
             page = context.new_page()
-            page.loads = 0
-            page.on('load', lambda _: setattr(page, 'loads', page.loads + 1))
+            loads[page] = 0
+            page.on('load', lambda _: loads.update({page: loads[page] + 1}))
             return page
 
-        def connected(page) -> None:
+        def connected(page: Page) -> None:
             page.wait_for_function('window.did_handshake === true')
 
-        def log_in(page, login) -> None:
+        def log_in(page: Page, login: DemoLogin) -> None:
             page.goto(f'{proxy_url}/login')
             connected(page)
             page.get_by_label('E-Mail-Adresse', exact=True).fill(login.email)
@@ -283,7 +285,7 @@ def journey(proxy_url: str, portals: list[Portal], access_log: Path) -> dict[str
             expect(page.get_by_role('heading', name='Anmeldung')).to_be_visible()
         measured['first_visit_processes'] = len(set(upstreams(access_log, '/login')))
         time.sleep(1.5)  # a failed handshake reloads at once; give it the chance to show
-        reloads = sum(page.loads - 1 for page in first_visits)
+        reloads = sum(loads[page] - 1 for page in first_visits)
         unconnected = sum(not page.evaluate('window.did_handshake === true') for page in first_visits)
         for page in first_visits:
             page.context.close()
@@ -301,12 +303,12 @@ def journey(proxy_url: str, portals: list[Portal], access_log: Path) -> dict[str
         serving = upstream_of(access_log, '/vertragsverwaltung')
         victim = next(portal for portal in portals if serving.endswith(f':{portal.port}'))
         survivor = next(portal for portal in portals if portal is not victim)
-        loads_before = page.loads
+        loads_before = loads[page]
         killed = time.monotonic()
         victim.kill()
         # The open page loses its websocket, reconnects through nginx to the other process, which does not know this
         # page: NiceGUI reloads it there. The login lives in PostgreSQL, the user storage in Redis: still logged in.
-        while page.loads == loads_before:
+        while loads[page] == loads_before:
             if time.monotonic() - killed > 30:
                 raise RuntimeError('the open page did not come back within 30 s after its process was killed')
             page.wait_for_timeout(50)

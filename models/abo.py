@@ -1,4 +1,5 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
@@ -6,6 +7,11 @@ from tortoise.models import Model
 
 from models.antrag import Ticketart
 from models.searchable import SORT_KEY_LENGTH, Searchable
+
+if TYPE_CHECKING:
+    from models.antrag import Antrag
+    from models.contract import Contract
+    from models.employee import Employee
 
 
 class AboStatus(StrEnum):
@@ -22,15 +28,18 @@ class Abo(Searchable, Model):
     SORT_KEYS = {'nachname': 'nachname_sort'}
 
     id = fields.IntField(primary_key=True)
-    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(
         'models.Contract', related_name='abos', on_delete=fields.RESTRICT
     )
-    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
+    contract_id: int
+    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(
         'models.Employee', related_name='abos', null=True, on_delete=fields.SET_NULL
     )
-    antrag: fields.ForeignKeyNullableRelation['Antrag'] = fields.ForeignKeyField(  # noqa: F821
+    employee_id: int | None
+    antrag: fields.ForeignKeyNullableRelation['Antrag'] = fields.ForeignKeyField(
         'models.Antrag', related_name='abos', null=True, on_delete=fields.SET_NULL
     )
+    antrag_id: int | None
     vorname = fields.CharField(max_length=100)
     nachname = fields.CharField(max_length=100)
     geburtsdatum = fields.DateField()

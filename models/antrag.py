@@ -1,9 +1,17 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.searchable import SORT_KEY_LENGTH, Searchable
+
+if TYPE_CHECKING:
+    from models.contract import Contract
+    from models.employee import Employee
+    from models.kundencode import Kundencode
+    from models.upload import Upload
+    from models.user import PortalUser
 
 
 class Anrede(StrEnum):
@@ -42,18 +50,22 @@ class Antrag(Searchable, Model):
 
     id = fields.IntField(primary_key=True)
     reference = fields.CharField(max_length=20, unique=True)
-    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(
         'models.Contract', related_name='antraege', on_delete=fields.RESTRICT
     )
-    code: fields.ForeignKeyNullableRelation['Kundencode'] = fields.ForeignKeyField(  # noqa: F821
+    contract_id: int
+    code: fields.ForeignKeyNullableRelation['Kundencode'] = fields.ForeignKeyField(
         'models.Kundencode', related_name='antraege', null=True, on_delete=fields.SET_NULL
     )
-    upload: fields.ForeignKeyNullableRelation['Upload'] = fields.ForeignKeyField(  # noqa: F821
+    code_id: int | None
+    upload: fields.ForeignKeyNullableRelation['Upload'] = fields.ForeignKeyField(
         'models.Upload', related_name='antraege', null=True, on_delete=fields.SET_NULL
     )
-    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
+    upload_id: int | None
+    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(
         'models.Employee', related_name='antraege', null=True, on_delete=fields.SET_NULL
     )
+    employee_id: int | None
     source = fields.CharEnumField(AntragSource, max_length=20, default=AntragSource.SELF_SERVICE)
     anrede = fields.CharEnumField(Anrede, max_length=20)
     vorname = fields.CharField(max_length=100)
@@ -69,9 +81,10 @@ class Antrag(Searchable, Model):
     status = fields.CharEnumField(AntragStatus, max_length=20, default=AntragStatus.OFFEN)
     person_key = fields.CharField(max_length=250)
     decided_at = fields.DatetimeField(null=True)
-    decided_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    decided_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='decided_antraege', null=True, on_delete=fields.SET_NULL
     )
+    decided_by_id: int | None
     decision_reason = fields.CharField(max_length=500, default='')
     created_at = fields.DatetimeField()
     search_text = fields.TextField(default='', db_default='')  # db_default: existing rows get a value on upgrade

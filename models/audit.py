@@ -1,5 +1,11 @@
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.customer import Customer
+    from models.user import PortalUser
 
 
 class AuditEvent(Model):
@@ -8,16 +14,18 @@ class AuditEvent(Model):
     id = fields.BigIntField(primary_key=True)
     created_at = fields.DatetimeField(db_index=True)
     kind = fields.CharField(max_length=50, db_index=True)
-    actor: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    actor: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='audit_events', null=True, on_delete=fields.SET_NULL
     )
+    actor_id: int | None
     actor_label = fields.CharField(max_length=254, default='')
-    customer: fields.ForeignKeyNullableRelation['Customer'] = fields.ForeignKeyField(  # noqa: F821
+    customer: fields.ForeignKeyNullableRelation['Customer'] = fields.ForeignKeyField(
         'models.Customer', related_name='audit_events', null=True, on_delete=fields.SET_NULL
     )
+    customer_id: int | None
     object_type = fields.CharField(max_length=50, default='')
     object_id = fields.CharField(max_length=50, default='')
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     client = fields.CharField(max_length=100, default='')
 
     class Meta:

@@ -1,7 +1,11 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.contract import Contract
 
 
 class TariffBlock(Model):
@@ -26,9 +30,10 @@ class SubsidyChange(Model):
     Before a contract's first change, `Contract.arbeitgeberzuschuss_cent` (agreed at the start) applies."""
 
     id = fields.IntField(primary_key=True)
-    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(
         'models.Contract', related_name='subsidy_changes', on_delete=fields.RESTRICT
     )
+    contract_id: int
     gueltig_ab = fields.DateField()
     zuschuss_cent = fields.IntField()
     created_by = fields.CharField(max_length=254, default='')
@@ -67,9 +72,11 @@ class BillingLine(Model):
     run: fields.ForeignKeyRelation[BillingRun] = fields.ForeignKeyField(
         'models.BillingRun', related_name='lines', on_delete=fields.RESTRICT
     )
-    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+    run_id: int
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(
         'models.Contract', related_name='billing_lines', on_delete=fields.RESTRICT
     )
+    contract_id: int
     abo_id = fields.IntField()  # no foreign key: the snapshot outlives whatever happens to the Abo
     leistungsmonat = fields.DateField()
     art = fields.CharEnumField(LineKind, max_length=20, default=LineKind.MONAT)

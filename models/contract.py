@@ -1,10 +1,14 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
 from models.searchable import SORT_KEY_LENGTH, Searchable
+
+if TYPE_CHECKING:
+    from models.customer import Customer
 
 
 class Produktangebot(StrEnum):
@@ -38,9 +42,10 @@ class Contract(Searchable, Model):
 
     id = fields.IntField(primary_key=True)
     vertragsnummer = fields.CharField(max_length=20, unique=True)
-    customer: fields.ForeignKeyRelation['Customer'] = fields.ForeignKeyField(  # noqa: F821
+    customer: fields.ForeignKeyRelation['Customer'] = fields.ForeignKeyField(
         'models.Customer', related_name='contracts', on_delete=fields.RESTRICT
     )
+    customer_id: int
     firma = fields.CharField(max_length=200)
     strasse = fields.CharField(max_length=200)
     plz = fields.CharField(max_length=5)

@@ -1,7 +1,12 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.employee import Employee
+    from models.user import PortalUser
 
 
 class InvitationPurpose(StrEnum):
@@ -22,21 +27,24 @@ class Invitation(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    user: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='invitations', null=True, on_delete=fields.CASCADE
     )
-    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
+    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(
         'models.Employee', related_name='links', null=True, on_delete=fields.CASCADE
     )
+    user_id: int | None
+    employee_id: int | None
     token_hash = fields.CharField(max_length=64, unique=True)
     purpose = fields.CharEnumField(InvitationPurpose, max_length=20)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)
-    created_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    created_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='invitations_created', null=True, on_delete=fields.SET_NULL
     )
+    created_by_id: int | None
 
     class Meta:
         table = 'invitation'

@@ -1,5 +1,11 @@
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.billing import BillingRun
+    from models.contract import Contract
 
 
 class InvoiceCounter(Model):
@@ -21,15 +27,17 @@ class Invoice(Model):
 
     id = fields.IntField(primary_key=True)
     number = fields.CharField(max_length=30, unique=True)
-    run: fields.ForeignKeyRelation['BillingRun'] = fields.ForeignKeyField(  # noqa: F821
+    run: fields.ForeignKeyRelation['BillingRun'] = fields.ForeignKeyField(
         'models.BillingRun', related_name='invoices', on_delete=fields.RESTRICT
     )
-    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+    run_id: int
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(
         'models.Contract', related_name='invoices', on_delete=fields.RESTRICT
     )
+    contract_id: int
     issued_on = fields.DateField()
-    issuer = fields.JSONField()
-    recipient = fields.JSONField()
+    issuer: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    recipient: fields.JSONField[dict[str, Any]] = fields.JSONField()
     vat_percent = fields.IntField()
     net_cent = fields.IntField()
     vat_cent = fields.IntField()

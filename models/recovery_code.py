@@ -1,5 +1,10 @@
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.user import PortalUser
 
 
 class RecoveryCode(Model):
@@ -10,9 +15,10 @@ class RecoveryCode(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    user: fields.ForeignKeyRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='recovery_codes', on_delete=fields.CASCADE
     )
+    user_id: int
     code_hash = fields.CharField(max_length=64)
     created_at = fields.DatetimeField()
     used_at = fields.DatetimeField(null=True)

@@ -1,5 +1,11 @@
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.antrag import Antrag
+    from models.contract import Contract
 
 
 class SepaMandate(Model):
@@ -9,12 +15,14 @@ class SepaMandate(Model):
 
     id = fields.IntField(primary_key=True)
     reference = fields.CharField(max_length=35, unique=True)
-    antrag: fields.OneToOneRelation['Antrag'] = fields.OneToOneField(  # noqa: F821
+    antrag: fields.OneToOneRelation['Antrag'] = fields.OneToOneField(
         'models.Antrag', related_name='mandate', on_delete=fields.RESTRICT
     )
-    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+    antrag_id: int
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(
         'models.Contract', related_name='mandates', on_delete=fields.RESTRICT
     )
+    contract_id: int
     kontoinhaber = fields.CharField(max_length=70)
     iban = fields.CharField(max_length=34)
     signed_on = fields.DateField()

@@ -1,5 +1,11 @@
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.employee import Employee
+    from models.user import PortalUser
 
 
 class Session(Model):
@@ -13,12 +19,14 @@ class Session(Model):
 
     id = fields.IntField(primary_key=True)
     token_hash = fields.CharField(max_length=64, unique=True)
-    user: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    user: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='sessions', null=True, on_delete=fields.CASCADE
     )
-    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(  # noqa: F821
+    user_id: int | None
+    employee: fields.ForeignKeyNullableRelation['Employee'] = fields.ForeignKeyField(
         'models.Employee', related_name='sessions', null=True, on_delete=fields.CASCADE
     )
+    employee_id: int | None
     created_at = fields.DatetimeField()
     last_seen_at = fields.DatetimeField()
     pending_until = fields.DatetimeField(null=True)

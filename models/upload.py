@@ -1,7 +1,13 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from models.abo import Abo
+    from models.contract import Contract
+    from models.user import PortalUser
 
 
 class UploadResult(StrEnum):
@@ -24,12 +30,14 @@ class Upload(Model):
     the import reads (by id: the browser never sends the rows back)."""
 
     id = fields.IntField(primary_key=True)
-    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(  # noqa: F821
+    contract: fields.ForeignKeyRelation['Contract'] = fields.ForeignKeyField(
         'models.Contract', related_name='uploads', on_delete=fields.RESTRICT
     )
-    uploaded_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(  # noqa: F821
+    contract_id: int
+    uploaded_by: fields.ForeignKeyNullableRelation['PortalUser'] = fields.ForeignKeyField(
         'models.PortalUser', related_name='uploads', null=True, on_delete=fields.SET_NULL
     )
+    uploaded_by_id: int | None
     mode = fields.CharEnumField(UploadMode, max_length=20, default=UploadMode.NEU, db_default=UploadMode.NEU.value)
     file_name = fields.CharField(max_length=255)
     file_sha256 = fields.CharField(max_length=64)
@@ -40,7 +48,8 @@ class Upload(Model):
     result = fields.CharEnumField(UploadResult, max_length=20)
     message = fields.CharField(max_length=500, default='')
     checked_on = fields.DateField(null=True)  # the day of the check: a preview of yesterday is not imported
-    checked_rows = fields.JSONField(null=True)  # the checked rows until they are imported (then emptied)
+    # the checked rows until they are imported (then emptied)
+    checked_rows: fields.JSONField[list[Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -56,10 +65,12 @@ class UploadChange(Model):
     upload: fields.ForeignKeyRelation[Upload] = fields.ForeignKeyField(
         'models.Upload', related_name='changes', on_delete=fields.CASCADE
     )
-    abo: fields.ForeignKeyRelation['Abo'] = fields.ForeignKeyField(  # noqa: F821
+    upload_id: int
+    abo: fields.ForeignKeyRelation['Abo'] = fields.ForeignKeyField(
         'models.Abo', related_name='upload_changes', on_delete=fields.CASCADE
     )
-    before = fields.JSONField()
+    abo_id: int
+    before: fields.JSONField[dict[str, Any]] = fields.JSONField()
 
     class Meta:
         table = 'upload_change'

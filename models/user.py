@@ -1,9 +1,13 @@
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.searchable import SORT_KEY_LENGTH, Searchable
+
+if TYPE_CHECKING:
+    from models.customer import Customer
 
 
 class Role(StrEnum):
@@ -40,9 +44,10 @@ class PortalUser(Searchable, Model):
     password_hash = fields.CharField(max_length=200)
     name = fields.CharField(max_length=200)
     role = fields.CharEnumField(Role, max_length=20)
-    customer: fields.ForeignKeyNullableRelation['Customer'] = fields.ForeignKeyField(  # noqa: F821
+    customer: fields.ForeignKeyNullableRelation['Customer'] = fields.ForeignKeyField(
         'models.Customer', related_name='users', null=True, on_delete=fields.RESTRICT
     )
+    customer_id: int | None
     is_active = fields.BooleanField(default=True, db_index=True)
     last_login_at = fields.DatetimeField(null=True)
     password_changed_at = fields.DatetimeField(null=True)

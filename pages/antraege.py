@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import Request
 from nicegui import APIRouter, events, ui
 
@@ -12,7 +14,7 @@ from pages.server_table import Column, RowAction, ServerTable, event_row, select
 from services import abo_dates, abo_status, abos, antraege, clock, contracts, permissions
 from services.errors import NotFound, ServiceError, ValidationError
 from services.permissions import Action
-from services.table_query import TableRequest
+from services.table_query import TablePage, TableRequest
 from services.validation import format_german_date, parse_id
 
 router = APIRouter()
@@ -70,8 +72,8 @@ async def antraege_page(user: PortalUser, request: Request) -> None:
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
         return
     client = client_address(request)
-    may_decide = permissions.may(user, Action.DECIDE_ANTRAG, contract.customer_id)  # type: ignore[attr-defined]
-    may_end = permissions.may(user, Action.END_ABO, contract.customer_id)  # type: ignore[attr-defined]
+    may_decide = permissions.may(user, Action.DECIDE_ANTRAG, contract.customer_id)
+    may_end = permissions.may(user, Action.END_ABO, contract.customer_id)
     page_heading(f'Anträge und Abos – Vertrag {contract.vertragsnummer}',
                  f'{contract.firma} · {contract.produktangebot.value}')
     ui.link('← Zurück zur Vertragsverwaltung', '/vertragsverwaltung').classes('text-body2')
@@ -96,7 +98,7 @@ async def antraege_page(user: PortalUser, request: Request) -> None:
 async def _antraege_panel(user: PortalUser, contract: Contract, client: str, may_decide: bool) -> ServerTable:
     state = {'status': 'offen'}
 
-    async def fetch(request: TableRequest):
+    async def fetch(request: TableRequest) -> TablePage[Antrag]:
         return await antraege.list_antraege(user, contract.id, request, status=state['status'])
 
     async def set_status(event: events.ValueChangeEventArguments) -> None:
@@ -140,7 +142,8 @@ async def _antraege_panel(user: PortalUser, contract: Contract, client: str, may
     return table
 
 
-async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_decide: bool, refresh) -> None:
+async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_decide: bool,
+                        refresh: Callable[[], Awaitable[None]]) -> None:
     try:
         antrag = await antraege.get_antrag(user, antrag_id)
     except NotFound as error:
@@ -171,7 +174,7 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
         dialog.close()
         await refresh()
 
-    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
+    with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
         'width: min(560px, 95vw)'
     ):
         ui.label(f'Antrag {antrag.reference}').classes('text-h6')
@@ -206,9 +209,9 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
 
 
 async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end: bool) -> ServerTable:
-    state = {'status': 'alle'}
+    state: dict[str, str] = {'status': 'alle'}
 
-    async def fetch(request: TableRequest):
+    async def fetch(request: TableRequest) -> TablePage[Abo]:
         return await abos.list_abos(user, contract.id, request, status=state['status'])
 
     async def set_status(event: events.ValueChangeEventArguments) -> None:
@@ -247,7 +250,7 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end
     return table
 
 
-async def _end_dialog(user: PortalUser, row: dict, client: str, refresh) -> None:
+async def _end_dialog(user: PortalUser, row: dict, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
     """"Abo beenden zum …": the months the service allows, the next possible end first (and preselected)."""
     try:
         ends = await abos.end_choices(user, row['id'])

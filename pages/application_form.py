@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from nicegui import ui
 
@@ -119,7 +120,7 @@ class ApplicationFlow:
                     f'unelevated no-caps {"size=lg" if self.kiosk else ""}'
                 ).classes('q-mt-sm')
 
-    def _form_fields(self, today) -> None:
+    def _form_fields(self, today: date) -> None:
         months = {format_german_date(month): abo_dates.month_label(month)
                   for month in abo_dates.open_start_months(today)}
         text = 'w-full'
@@ -184,7 +185,7 @@ class ApplicationFlow:
         assert self.entry is not None and self.entry.check is not None
         for element in self.fields.values():
             if hasattr(element, 'error'):
-                element.error = None  # type: ignore[attr-defined]
+                element.error = None
         show_error(self.form_error, None)
         self.consent_error.text = ''
         data = ApplicationInput(**{name: self._value(name) for name in ApplicationInput.__dataclass_fields__})

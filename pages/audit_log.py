@@ -14,7 +14,7 @@ from services import audit_log, permissions
 from services.audit_log import AuditFilter
 from services.errors import ValidationError
 from services.permissions import Action
-from services.table_query import TableRequest
+from services.table_query import TablePage, TableRequest
 from services.validation import format_german_datetime, parse_german_date
 
 router = APIRouter()
@@ -37,7 +37,7 @@ def event_row(event: AuditEvent, kundennummern: dict[int, str]) -> dict[str, obj
         'created_at': format_german_datetime(event.created_at), 'actor_label': event.actor_label or '–',
         'kind': audit_log.kind_label(event.kind), 'object': audit_log.object_label(event, kundennummern) or '–',
         'client': event.client or '–',
-        'kunde': kundennummern.get(event.customer_id, '–') if event.customer_id else '–',  # type: ignore[attr-defined]
+        'kunde': kundennummern.get(event.customer_id, '–') if event.customer_id else '–',
     }
 
 
@@ -57,10 +57,10 @@ async def audit_log_page(user: PortalUser, request: Request) -> None:
             ui.icon('lock', color='primary')
             ui.label('Dazu fehlt Ihnen die Berechtigung. Das Protokoll sehen Administratoren.')
         return
-    state = {'filters': AuditFilter()}
+    state: dict[str, AuditFilter] = {'filters': AuditFilter()}
     numbers: dict[int, str] = {}
 
-    async def fetch(table_request: TableRequest):
+    async def fetch(table_request: TableRequest) -> TablePage[AuditEvent]:
         page = await audit_log.list_events(user, table_request, state['filters'])
         numbers.clear()
         numbers.update(await audit_log.kundennummern(page.rows))
@@ -69,10 +69,11 @@ async def audit_log_page(user: PortalUser, request: Request) -> None:
     async def apply() -> None:
         since_field.error = until_field.error = None
         since, until = (parse_german_date(field.value or '') for field in (since_field, until_field))
-        for field, value in ((since_field, since), (until_field, until)):
-            if (field.value or '').strip() and value is None:
-                field.error = 'Bitte ein Datum im Format TT.MM.JJJJ.'
-        if since_field.error or until_field.error:
+        wrong = [field for field, value in ((since_field, since), (until_field, until))
+                 if (field.value or '').strip() and value is None]
+        for field in wrong:
+            field.error = 'Bitte ein Datum im Format TT.MM.JJJJ.'
+        if wrong:
             return
         previous = state['filters']
         state['filters'] = AuditFilter(

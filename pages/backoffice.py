@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from nicegui import APIRouter, ui
+from nicegui.elements.mixins.value_element import ValueElement
 
 from models import Contract, ContractStatus, PortalUser, Produktangebot
 from pages.code_dialog import german_date_input
@@ -102,7 +103,7 @@ def _new_customer_card(user: PortalUser, base_url: str, client: str) -> None:
                  'einen Einladungslink (72 Stunden gültig).').classes('text-body2 muted')
         _section('Firma', 'business')
         with ui.grid().classes('w-full gap-3').style('grid-template-columns: repeat(auto-fill, minmax(220px, 1fr))'):
-            fields = {
+            fields: dict[str, ValueElement] = {
                 'kundennummer': _input('Kundennummer', 20),
                 'name': _input('Firmenname', 200),
                 'strasse': _input('Straße und Hausnummer', 200),

@@ -75,7 +75,7 @@ async def open_code_dialog(
             'Ersetzen',
         )
 
-    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md').style(
+    with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-md').style(
         'width: min(440px, 95vw)'
     ):
         ui.label('Kundencode generieren').classes('text-h6')

@@ -89,7 +89,7 @@ class ContractInfoDrawer:
         """The history „ab Monat X: Y €“ and, for administrators and staff, „Zuschuss ändern“."""
         _facts([(f'ab {abo_dates.month_label(start)}', f'{format_euro(cents)} monatlich')
                 for start, cents in subsidy.entries])
-        if permissions.may(self.actor, Action.CHANGE_SUBSIDY, contract.customer_id):  # type: ignore[attr-defined]
+        if permissions.may(self.actor, Action.CHANGE_SUBSIDY, contract.customer_id):
             ui.button('Zuschuss ändern', icon='edit', on_click=lambda: open_subsidy_dialog(
                 self.actor, contract, client_address(self.request), self.render
             )).props('outline no-caps').classes('q-mt-sm')
@@ -127,12 +127,12 @@ class ContractInfoDrawer:
                 if not expired:
                     ui.button('Aushang (PDF)', icon='print', on_click=lambda: self._notice(contract)).props(
                         'outline no-caps')
-                if permissions.may(self.actor, Action.REVOKE_CODE, contract.customer_id):  # type: ignore[attr-defined]
+                if permissions.may(self.actor, Action.REVOKE_CODE, contract.customer_id):
                     ui.button('Code widerrufen', icon='block', on_click=lambda: self._revoke(contract, formatted)
                               ).props('outline no-caps color=negative')
         if contract.status != ContractStatus.AKTIV:
             ui.label('Kundencodes gibt es nur für aktive Verträge.').classes('muted text-body2 q-mt-sm')
-        elif permissions.may(self.actor, Action.GENERATE_CODE, contract.customer_id):  # type: ignore[attr-defined]
+        elif permissions.may(self.actor, Action.GENERATE_CODE, contract.customer_id):
             ui.button('Code', icon='vpn_key', on_click=lambda: open_code_dialog(
                 self.actor, contract, client_address(self.request), self.render
             )).props('unelevated no-caps').classes('q-mt-md')

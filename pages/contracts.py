@@ -6,6 +6,7 @@ or a shared link shows the same view.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -16,7 +17,7 @@ from pages.contract_info import ContractInfoDrawer
 from pages.layout import page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row
 from services import antraege, contracts
-from services.table_query import TableRequest
+from services.table_query import TablePage, TableRequest
 
 router = APIRouter()
 
@@ -69,7 +70,7 @@ def state_url(kundennummer: str, only_active: bool, request: TableRequest) -> st
 @portal_page(router, '/vertragsverwaltung', 'Vertragsverwaltung')
 async def contracts_page(user: PortalUser, request: Request) -> None:
     params = request.query_params
-    state = {
+    state: dict[str, Any] = {
         'kundennummer': params.get('kundennummer', '')[:20],
         'only_active': params.get('aktiv', '1') != '0',
     }
@@ -84,7 +85,7 @@ async def contracts_page(user: PortalUser, request: Request) -> None:
 
     open_counts: dict[int, int] = {}
 
-    async def fetch(table_request: TableRequest):
+    async def fetch(table_request: TableRequest) -> TablePage[Contract]:
         page = await contracts.list_contracts(
             user, table_request, kundennummer=state['kundennummer'], only_active=state['only_active']
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from typing import TypeVar
+from enum import Enum
+from typing import Final, TypeVar
 
 from nicegui import app, ui
 
@@ -71,7 +72,13 @@ async def confirm(title: str, text: str, confirm_label: str, body: Callable[[], 
     return bool(result)
 
 
-REFUSED = object()
+class Refused(Enum):
+    """A one-member enum, so that type checkers narrow `result is REFUSED` to the call's own result type."""
+
+    REFUSED = 'refused'
+
+
+REFUSED: Final = Refused.REFUSED
 """What `run_form` returns when the service refused the input (a service may itself return None)."""
 
 
@@ -82,14 +89,14 @@ def show_field_errors(fields: Mapping[str, ui.element], errors: Mapping[str, str
     first: ui.element | None = None
     for name, field in fields.items():
         if name in errors and hasattr(field, 'error'):
-            field.error = errors[name]  # type: ignore[attr-defined]
+            field.error = errors[name]
             first = first or field
     if first is not None:
         first.run_method('focus')
     return [message for name, message in errors.items() if name not in fields or not hasattr(fields[name], 'error')]
 
 
-async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '') -> T | object:
+async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '') -> T | Refused:
     """One way for every form to call its service: clear the field messages, run the call, put a ValidationError's
     messages at their fields (focus on the first; any without a field, and `invalid_notice`, as notifications) and
     show any other refusal as a notification. Returns the call's result, or REFUSED."""

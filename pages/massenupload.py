@@ -32,7 +32,7 @@ router = APIRouter()
 logger = logging.getLogger(__name__)
 
 MAX_FAULTS_SHOWN = 500
-FAULT_COLUMNS = [
+FAULT_COLUMNS: list[dict] = [
     {'name': 'zeile', 'label': 'Zeile', 'field': 'zeile', 'align': 'right', 'sortable': True,
      'style': 'width: 80px'},
     {'name': 'spalte', 'label': 'Spalte', 'field': 'spalte', 'align': 'left', 'sortable': True},
@@ -129,7 +129,7 @@ async def massenupload_page(user: PortalUser, request: Request) -> None:
         page_heading('Massenupload')
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
         return
-    may_upload = permissions.may(user, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
+    may_upload = permissions.may(user, Action.MASSENUPLOAD, contract.customer_id)
     page_heading(f'Massenupload – Vertrag {contract.vertragsnummer}',
                  f'{contract.firma} · {contract.produktangebot.value}')
     with ui.row().classes('gap-4'):
@@ -402,7 +402,7 @@ class _UploadPanel:
         if preview is None or not preview.importable:
             return
         count = format_count(preview.valid_count)
-        with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
+        with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-lg gap-2').style(
             'width: min(520px, 95vw)'
         ):
             ui.label(CONFIRM_TITLE[preview.mode].format(count=count)).classes('text-h6')

@@ -74,7 +74,7 @@ async def _second_factor_section(user: PortalUser, client: str) -> None:
         'text-body2')
 
     def open_enrolment() -> None:
-        with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-lg gap-3').style(
+        with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-lg gap-3').style(
             'width: min(460px, 95vw)'
         ) as card:
             ui.label('Zweiten Faktor einrichten').classes('text-h6').props('role=heading aria-level=2')

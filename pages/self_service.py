@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
@@ -148,7 +150,8 @@ def _share_rows(shares: list[my_abos.MonthlyShare]) -> list[tuple[str, str]]:
     return rows
 
 
-def _abo_card(abo: Abo, shares: list[my_abos.MonthlyShare], employee: Employee, client: str, refresh) -> None:
+def _abo_card(abo: Abo, shares: list[my_abos.MonthlyShare], employee: Employee, client: str,
+              refresh: Callable[[], Awaitable[None]]) -> None:
     today = clock.today()
     with ui.card().classes('portal-card w-full q-pa-md gap-2'):
         with ui.row().classes('w-full items-center'):
@@ -170,7 +173,7 @@ def _abo_card(abo: Abo, shares: list[my_abos.MonthlyShare], employee: Employee, 
                     'outline no-caps color=negative')
 
 
-def _address_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
+def _address_dialog(abo: Abo, employee: Employee, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
     async def save() -> None:
         if await run_form(fields, my_abos.change_address(
             employee, abo.id, strasse=fields['strasse'].value or '', plz=fields['plz'].value or '',
@@ -181,7 +184,7 @@ def _address_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
         ui.notify('Ihre Anschrift wurde geändert.', type='positive')
         refresh()
 
-    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(
+    with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(
         'width: min(460px, 95vw)'
     ):
         ui.label('Anschrift ändern').classes('text-h6')
@@ -197,7 +200,7 @@ def _address_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
     dialog.open()
 
 
-async def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh) -> None:
+async def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
     end = my_abos.cancellation_date(abo)
     if not await confirm(
         'Abo kündigen?',

@@ -78,7 +78,7 @@ async def redeem(request: Request, ticket: str = '', weiter: str = '/') -> Redir
     if redeemed is None:
         return RedirectResponse('/login', status_code=303)
     token, session = redeemed
-    area = Area.PORTAL if session.user_id is not None else Area.SELF_SERVICE  # type: ignore[attr-defined]
+    area = Area.PORTAL if session.user_id is not None else Area.SELF_SERVICE
     _rotate_browser_id(request)
     response = RedirectResponse(safe_redirect_target(weiter, area.home_path), status_code=303)
     response.set_cookie(

@@ -28,7 +28,7 @@ def open_subsidy_dialog(actor: PortalUser, contract: Contract, client: str,
         ui.notify(f'Ab {abo_dates.month_label(month)} beträgt der Zuschuss {format_euro(cents)}.', type='positive')
         await on_saved()
 
-    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(
+    with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(
         'width: min(460px, 95vw)'
     ):
         ui.label('Arbeitgeberzuschuss ändern').classes('text-h6')

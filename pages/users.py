@@ -18,7 +18,7 @@ from services import anwender, permissions, second_factor
 from services.anwender import IssuedLink
 from services.errors import NotFound, ServiceError, ValidationError
 from services.permissions import Action
-from services.table_query import TableRequest
+from services.table_query import TablePage, TableRequest
 from services.validation import format_german_datetime
 
 router = APIRouter()
@@ -64,7 +64,7 @@ def user_row(user: PortalUser, actor: PortalUser) -> dict[str, object]:
     }
 
 
-def show_link(issued: IssuedLink, on_close: Callable[[], None]) -> None:
+def show_link(issued: IssuedLink, on_close: Callable[[], object]) -> None:
     """The fresh one-time link, shown once, with a copy button and whether it was mailed."""
     user = issued.user
     invitation = issued.purpose == InvitationPurpose.EINLADUNG
@@ -98,7 +98,7 @@ def show_link(issued: IssuedLink, on_close: Callable[[], None]) -> None:
 
 def _dialog(width: int = 560) -> tuple[ui.dialog, ui.card]:
     """A dialog that removes itself when closed, and its card to fill."""
-    with ui.dialog().on('hide', lambda: dialog.delete()) as dialog:
+    with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog:
         card = ui.card().classes('q-pa-lg gap-3').style(f'width: min({width}px, 95vw)')
     return dialog, card
 
@@ -218,7 +218,7 @@ async def users_page(user: PortalUser, request: Request) -> None:
 
     may_manage = permissions.may(user, Action.INVITE_USER, customer.id)
 
-    async def fetch(table_request: TableRequest):
+    async def fetch(table_request: TableRequest) -> TablePage[PortalUser]:
         return await anwender.list_users(user, table_request, customer_id=customer.id)
 
     async def change_role(event: events.GenericEventArguments) -> None:
@@ -283,7 +283,7 @@ async def users_page(user: PortalUser, request: Request) -> None:
                 ui.button('Anwender einladen', icon='person_add', on_click=lambda: open_invite_dialog(
                     user, customer, base_url, client, table.refresh
                 )).props('unelevated no-caps')
-        table = ServerTable(
+        table: ServerTable = ServerTable(
             columns=COLUMNS, fetch=fetch, to_row=lambda row: user_row(row, user), request=TableRequest(sort='name'),
             on_change=lambda _: None, empty_text='Keine Anwender gefunden', actions=ROW_ACTIONS if may_manage else (),
         )

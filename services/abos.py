@@ -28,7 +28,7 @@ async def list_abos(actor: PortalUser, contract_id: int, request: TableRequest, 
     """The contract's Abos; `status` one of STATUS_FILTERS, filtered and sorted by the status of today
     (services/abo_status.py), not by the stored word."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.VIEW_ABOS, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_ABOS, contract.customer_id)
     today = clock.today()
     queryset = permissions.scoped(Abo.filter(contract_id=contract.id), actor)
     if status in STATUS_FILTERS[1:]:
@@ -40,7 +40,7 @@ def abo_from(antrag: Antrag, created_at: datetime) -> Abo:
     """The Abo of an approved Antrag, unsaved, with its search keys: the one constructor for a single approval
     (`antraege.create_abo_from`) and the Massenupload's bulk_create (which sets antrag_id once the Antrag has one)."""
     abo = Abo(
-        contract_id=antrag.contract_id, employee_id=antrag.employee_id,  # type: ignore[attr-defined]
+        contract_id=antrag.contract_id, employee_id=antrag.employee_id,
         antrag_id=antrag.id, vorname=antrag.vorname, nachname=antrag.nachname, geburtsdatum=antrag.geburtsdatum,
         personalnummer=antrag.personalnummer, strasse=antrag.strasse, plz=antrag.plz, ort=antrag.ort,
         ticketart=antrag.ticketart, startmonat=antrag.startmonat, status=AboStatus.AKTIV,
@@ -60,7 +60,7 @@ async def _abo_to_end(actor: PortalUser, abo_id: int) -> Abo:
     abo = await permissions.scoped(Abo.filter(id=abo_id), actor).select_related('contract').first()
     if abo is None:
         raise NotFound('Das Abo wurde nicht gefunden.')
-    permissions.require(actor, Action.END_ABO, abo.contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.END_ABO, abo.contract.customer_id)
     return abo
 
 
@@ -80,7 +80,7 @@ async def end_abo(actor: PortalUser, abo_id: int, *, endmonat: date | None = Non
         )
         if not changed:
             raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
-        await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+        await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,
                            object_type='abo', object_id=abo.id, details={'endmonat': end.isoformat()}, client=client)
         await notifications.abo_cancelled(abo, end, by_company=True)
     await abo.refresh_from_db()
@@ -97,9 +97,9 @@ def _export_rows(abos: list[Abo]) -> list[list[str]]:
 
 async def _abos_for_export(actor: PortalUser, contract_id: int, export_format: str, client: str) -> list[Abo]:
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.EXPORT_ABOS, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.EXPORT_ABOS, contract.customer_id)
     abos = await permissions.scoped(Abo.filter(contract_id=contract.id), actor).order_by('nachname', 'vorname', 'id')
-    await audit.record(AuditKind.ABOS_EXPORTED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+    await audit.record(AuditKind.ABOS_EXPORTED, actor=actor, customer_id=contract.customer_id,
                        object_type='contract', object_id=contract.id,
                        details={'format': export_format, 'rows': len(abos)}, client=client)
     return abos

@@ -44,7 +44,7 @@ async def list_antraege(
     actor: PortalUser, contract_id: int, request: TableRequest, *, status: str = 'offen'
 ) -> TablePage[Antrag]:
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.VIEW_ANTRAEGE, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_ANTRAEGE, contract.customer_id)
     queryset = permissions.scoped(_visible().filter(contract_id=contract.id), actor)
     if status in (value.value for value in AntragStatus):
         queryset = queryset.filter(status=status)
@@ -59,7 +59,7 @@ async def get_antrag(actor: PortalUser, antrag_id: int) -> Antrag:
         .select_related('contract__customer', 'decided_by').first()
     if antrag is None:
         raise NotFound('Der Antrag wurde nicht gefunden.')
-    permissions.require(actor, Action.VIEW_ANTRAEGE, antrag.contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_ANTRAEGE, antrag.contract.customer_id)
     return antrag
 
 
@@ -75,7 +75,7 @@ async def open_counts(contract_ids: list[int]) -> dict[int, int]:
 
 async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: str = '', client: str = '') -> Antrag:
     antrag = await get_antrag(actor, antrag_id)
-    permissions.require(actor, Action.DECIDE_ANTRAG, antrag.contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.DECIDE_ANTRAG, antrag.contract.customer_id)
     reason = ' '.join(reason.split())
     if not approve and not reason:
         raise ValidationError({'reason': 'Bitte geben Sie einen Grund für die Ablehnung an.'})
@@ -100,7 +100,7 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
             await notifications.antrag_rejected(antrag)
         await audit.record(
             AuditKind.ANTRAG_APPROVED if approve else AuditKind.ANTRAG_REJECTED, actor=actor,
-            customer_id=antrag.contract.customer_id, object_type='antrag', object_id=antrag.id,  # type: ignore[attr-defined]
+            customer_id=antrag.contract.customer_id, object_type='antrag', object_id=antrag.id,
             details={'reference': antrag.reference, **({'reason': reason} if reason else {}), **moved}, client=client,
         )
     await antrag.refresh_from_db()

@@ -168,7 +168,7 @@ async def _issue(
         'einladung' if purpose == InvitationPurpose.EINLADUNG else 'passwort_link', user.email,
         {'name': user.name, 'inviter': actor.name if actor else '', 'role': user.role_label,
          'company': company_name, 'link': new.link, 'expires_at': new.expires_at, 'email': user.email},
-        customer_id=user.customer_id, object_type='user', object_id=user.id, actor=actor,  # type: ignore[attr-defined]
+        customer_id=user.customer_id, object_type='user', object_id=user.id, actor=actor,
     )
     return IssuedLink(user=user, link=new.link, purpose=purpose, expires_at=new.expires_at,
                       mailed=mail.delivery_configured())
@@ -243,12 +243,12 @@ async def invite(
 async def _keep_an_active_admin(target: PortalUser) -> None:
     """Refuse when `target` is the company's last active administrator. Runs inside a transaction: the company row
     is locked first (PostgreSQL), so two administrators demoting each other at once cannot both succeed."""
-    await Customer.filter(id=target.customer_id).select_for_update().first()  # type: ignore[attr-defined]
+    await Customer.filter(id=target.customer_id).select_for_update().first()
     current = await PortalUser.get(id=target.id)
     if current.role not in MANAGERS or current.status != 'aktiv':
         return
     others = await PortalUser.filter(
-        customer_id=current.customer_id, role__in=list(MANAGERS), is_active=True,  # type: ignore[attr-defined]
+        customer_id=current.customer_id, role__in=list(MANAGERS), is_active=True,
         password_changed_at__isnull=False,
     ).exclude(id=current.id).count()
     if others == 0:
@@ -257,7 +257,7 @@ async def _keep_an_active_admin(target: PortalUser) -> None:
 
 async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, client: str = '') -> PortalUser:
     target = await get_user(actor, user_id)
-    permissions.require(actor, Action.CHANGE_ROLE, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.CHANGE_ROLE, target.customer_id)
     new_role = _role(role)
     if new_role is None:
         raise ValidationError({'role': ROLE_INVALID})
@@ -271,7 +271,7 @@ async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, clie
         await target.save(update_fields=['role'])
         await sessions.end_sessions_of_user(target.id, 'role_changed')  # open pages go to the login at once
         await audit.record(
-            AuditKind.USER_ROLE_CHANGED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            AuditKind.USER_ROLE_CHANGED, actor=actor, customer_id=target.customer_id,
             object_type='user', object_id=target.id,
             details={'email': target.email, 'from': previous.value, 'to': new_role.value}, client=client,
         )
@@ -281,7 +281,7 @@ async def change_role(actor: PortalUser, user_id: int, role: Role | str, *, clie
 async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> PortalUser:
     """The user can no longer log in; their sessions and open links end at once."""
     target = await get_user(actor, user_id)
-    permissions.require(actor, Action.DEACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.DEACTIVATE_USER, target.customer_id)
     if target.id == actor.id:
         raise ServiceError(OWN_ACCOUNT)
     if not target.is_active:
@@ -293,7 +293,7 @@ async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> Po
         ended = await sessions.end_sessions_of_user(target.id, 'deactivated')
         await Invitation.filter(user_id=target.id, used_at=None, revoked_at=None).update(revoked_at=clock.now())
         await audit.record(
-            AuditKind.USER_DEACTIVATED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            AuditKind.USER_DEACTIVATED, actor=actor, customer_id=target.customer_id,
             object_type='user', object_id=target.id, details={'email': target.email, 'sessions_ended': ended},
             client=client,
         )
@@ -302,13 +302,13 @@ async def deactivate(actor: PortalUser, user_id: int, *, client: str = '') -> Po
 
 async def reactivate(actor: PortalUser, user_id: int, *, client: str = '') -> PortalUser:
     target = await get_user(actor, user_id)
-    permissions.require(actor, Action.REACTIVATE_USER, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.REACTIVATE_USER, target.customer_id)
     if target.is_active:
         return target
     target.is_active = True
     await target.save(update_fields=['is_active'])
     await audit.record(
-        AuditKind.USER_REACTIVATED, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+        AuditKind.USER_REACTIVATED, actor=actor, customer_id=target.customer_id,
         object_type='user', object_id=target.id, details={'email': target.email}, client=client,
     )
     return target
@@ -318,15 +318,15 @@ async def send_password_link(actor: PortalUser, user_id: int, *, base_url: str, 
     """Passwort-Link senden: a one-time link (24 hours) to set a new password; for a user who has not accepted the
     invitation yet, a fresh invitation (72 hours). Earlier open links of the user stop working."""
     target = await get_user(actor, user_id)
-    permissions.require(actor, Action.SEND_PASSWORD_LINK, target.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.SEND_PASSWORD_LINK, target.customer_id)
     if not target.is_active:
         raise ServiceError(DEACTIVATED_NO_LINK)
     purpose = InvitationPurpose.EINLADUNG if target.password_changed_at is None else InvitationPurpose.PASSWORT
-    customer = await Customer.get(id=target.customer_id)  # type: ignore[attr-defined]
+    customer = await Customer.get(id=target.customer_id)
     async with in_transaction():
         issued = await _issue(target, purpose, actor, base_url, customer.name)
         await audit.record(
-            AuditKind.PASSWORD_LINK_SENT, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+            AuditKind.PASSWORD_LINK_SENT, actor=actor, customer_id=target.customer_id,
             object_type='user', object_id=target.id,
             details={'email': target.email, 'purpose': purpose.value, 'expires_at': issued.expires_at.isoformat()},
             client=client,
@@ -379,7 +379,7 @@ async def request_password_reset(email: str, *, base_url: str, client: str = '')
         await mail.enqueue('passwort_vergessen', user.email,
                            {'name': user.name, 'place': 'Firmenportal D-Ticket Job', 'link': new.link,
                             'expires_at': new.expires_at},
-                           customer_id=user.customer_id, object_type='user', object_id=user.id,  # type: ignore[attr-defined]
+                           customer_id=user.customer_id, object_type='user', object_id=user.id,
                            actor=user, client=client)
     if not mail.delivery_configured():
         log.info('Passwort vergessen für %s: kein SMTP_HOST gesetzt, Link nur im Log: %s', key, new.link)
@@ -417,23 +417,26 @@ async def claim_link(invitation: Invitation) -> datetime:
     claimed = await Invitation.filter(id=invitation.id, used_at=None, revoked_at=None).update(used_at=now)
     if not claimed:
         raise ServiceError(LINK_USED)
-    owner = ({'user_id': invitation.user_id} if invitation.user_id is not None  # type: ignore[attr-defined]
-             else {'employee_id': invitation.employee_id})  # type: ignore[attr-defined]
+    owner = ({'user_id': invitation.user_id} if invitation.user_id is not None
+             else {'employee_id': invitation.employee_id})
     await Invitation.filter(**owner, used_at=None, revoked_at=None).update(revoked_at=now)
     return now
 
 
-async def _open_invitation(token: str) -> Invitation:
+async def _open_invitation(token: str) -> tuple[Invitation, PortalUser]:
+    """The open portal link and its user (a portal purpose always has one)."""
     invitation = await open_link(token, PORTAL_PURPOSES, 'user__customer')
-    if not invitation.user.is_active:
+    user = invitation.user
+    if user is None:
+        raise NotFound(LINK_UNKNOWN)
+    if not user.is_active:
         raise ServiceError(INACTIVE)
-    return invitation
+    return invitation, user
 
 
 async def check_link(token: str) -> LinkInfo:
     """Whether the link can be used (ServiceError with the German reason otherwise) and for whom. Changes nothing."""
-    invitation = await _open_invitation(token)
-    user = invitation.user
+    invitation, user = await _open_invitation(token)
     return LinkInfo(name=user.name, email=user.email, purpose=invitation.purpose,
                     company=user.customer.name if user.customer else '')
 
@@ -441,8 +444,7 @@ async def check_link(token: str) -> LinkInfo:
 async def use_link(token: str, *, password: str, confirmation: str, client: str = '') -> PortalUser:
     """Set the password through a one-time link. Used once: a second use, even at the same moment, is refused.
     A bad password leaves the link usable."""
-    invitation = await _open_invitation(token)
-    user = invitation.user
+    invitation, user = await _open_invitation(token)
     errors: dict[str, str] = {}
     if problem := passwords.password_problem(password, email=user.email, name=user.name):
         errors['password'] = problem

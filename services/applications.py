@@ -134,9 +134,10 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
         errors['ticketart'] = 'Bitte wählen Sie Chipkarte oder Handyticket.'
     if errors:
         return None, errors
+    assert anrede and geburtsdatum and startmonat and ticketart  # each one unset has an entry in `errors`
     return CheckedApplication(
-        anrede=anrede, vorname=vorname, nachname=nachname, geburtsdatum=geburtsdatum, email=email,  # type: ignore[arg-type]
-        strasse=strasse, plz=plz, ort=ort, personalnummer=personalnummer, startmonat=startmonat,  # type: ignore[arg-type]
+        anrede=anrede, vorname=vorname, nachname=nachname, geburtsdatum=geburtsdatum, email=email,
+        strasse=strasse, plz=plz, ort=ort, personalnummer=personalnummer, startmonat=startmonat,
         ticketart=ticketart,
     ), {}
 
@@ -278,7 +279,7 @@ async def submit_application(
             if new_account_hash:
                 employee = await Employee.create(email=checked.email, password_hash=new_account_hash)
                 await audit.record(AuditKind.EMPLOYEE_REGISTERED, actor_label=checked.email,
-                                   customer_id=contract.customer_id,  # type: ignore[attr-defined]
+                                   customer_id=contract.customer_id,
                                    object_type='employee', object_id=employee.id, client=client)
             confirmed = employee is not None and employee.email_confirmed_at is not None
             antrag = await Antrag.create(
@@ -293,7 +294,7 @@ async def submit_application(
                 await notifications.antrag_received(antrag)
             else:  # a new account, or not this account's password: the mailbox's owner confirms
                 owner = employee or await Employee.get(email=checked.email)
-                await employee_accounts.send_confirmation(owner, antrag, await Customer.get(id=contract.customer_id))  # type: ignore[attr-defined]
+                await employee_accounts.send_confirmation(owner, antrag, await Customer.get(id=contract.customer_id))
     except IntegrityError:  # the same e-mail registered a moment ago, or a reference drawn twice: nothing written
         raise ServiceError('Der Antrag konnte nicht gespeichert werden. Bitte senden Sie ihn erneut.') from None
     return antrag
@@ -304,7 +305,7 @@ async def _audit_submission(antrag: Antrag, check: CodeCheck, email: str, client
     assert contract is not None and check.code is not None
     for kind in (AuditKind.CODE_USED, AuditKind.ANTRAG_SUBMITTED):
         await audit.record(
-            kind, actor_label=email, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+            kind, actor_label=email, customer_id=contract.customer_id,
             object_type='antrag', object_id=antrag.id,
             details={'reference': antrag.reference, 'kundencode_id': check.code.id,
                      'vertragsnummer': contract.vertragsnummer},

@@ -137,7 +137,7 @@ async def record(
 ) -> AuditEvent:
     """Append one event. The actor's customer is the default scope, so company admins later see their own events."""
     if customer_id is None and actor is not None:
-        customer_id = actor.customer_id  # type: ignore[attr-defined]
+        customer_id = actor.customer_id
     return await AuditEvent.create(
         created_at=clock.now(),
         kind=kind.value,

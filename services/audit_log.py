@@ -51,7 +51,7 @@ def object_label(event: AuditEvent, kundennummern: dict[int, str] | None = None)
     label = OBJECT_LABELS.get(event.object_type, event.object_type)
     details = event.details or {}
     detail = details.get('vertragsnummer') or details.get('email')
-    if not detail and label == 'Anwender' and event.object_id == str(event.actor_id):  # type: ignore[attr-defined]
+    if not detail and label == 'Anwender' and event.object_id == str(event.actor_id):
         detail = event.actor_label
     if not detail and event.object_type == 'customer':
         detail = (kundennummern or {}).get(int(event.object_id)) if event.object_id.isdigit() else None
@@ -91,7 +91,7 @@ async def list_events(
 
 async def kundennummern(events: list[AuditEvent]) -> dict[int, str]:
     """The Kundennummer of each event's company, in one query (for the staff view's 'Kunde' column)."""
-    ids = {event.customer_id for event in events if event.customer_id}  # type: ignore[attr-defined]
+    ids = {event.customer_id for event in events if event.customer_id}
     if not ids:
         return {}
     rows = await Customer.filter(id__in=ids).values('id', 'kundennummer')

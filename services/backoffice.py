@@ -127,7 +127,7 @@ async def change_contract_status(
         contract.status = new_status
         await contract.save(update_fields=['status', 'updated_at'])
         await audit.record(
-            AuditKind.CONTRACT_STATUS_CHANGED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+            AuditKind.CONTRACT_STATUS_CHANGED, actor=actor, customer_id=contract.customer_id,
             object_type='contract', object_id=contract.id,
             details={'vertragsnummer': contract.vertragsnummer, 'from': previous.value, 'to': new_status.value},
             client=client,

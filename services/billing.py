@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -190,14 +191,15 @@ class _Calculator:
                 have = stored.get((row['id'], run.monat), [0, 0, 0, 0])
                 if want != have:
                     base = expected or _line(row, run.monat, self.tariffs, self.schedule(row))
-                    found.append(replace(base, art=LineKind.KORREKTUR, **{
-                        name: wanted - had for name, wanted, had in zip(AMOUNTS, want, have, strict=True)}))
+                    deltas: dict[str, Any] = {
+                        name: wanted - had for name, wanted, had in zip(AMOUNTS, want, have, strict=True)}
+                    found.append(replace(base, art=LineKind.KORREKTUR, **deltas))
         return found
 
 
 def _from_rows(rows: Sequence[BillingLine]) -> list[Line]:
     return [Line(**{name: getattr(row, name) for name in LINE_FIELDS if name != 'contract_id'},
-                 contract_id=row.contract_id) for row in rows]  # type: ignore[attr-defined]
+                 contract_id=row.contract_id) for row in rows]
 
 
 def parse_month(text: str) -> date | None:
@@ -287,7 +289,7 @@ async def find_contract(actor: PortalUser, vertragsnummer: str) -> int:
 async def statement(actor: PortalUser, contract_id: int, month: date) -> Statement:
     """The contract's month, if the actor may see its billing: the snapshot when closed, else the preview."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.VIEW_BILLING, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_BILLING, contract.customer_id)
     month = abo_dates.first_of_month(month)
     run = await BillingRun.get_or_none(monat=month)
     if run is not None:
@@ -351,7 +353,7 @@ async def month_file(actor: PortalUser, contract_id: int, month: date, kind: str
     title, columns, to_rows = FILES[kind]
     rows = to_rows(found.lines)
     content = csv_bytes(columns, rows) if file_format == 'csv' else xlsx_bytes(title, columns, rows)
-    await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, customer_id=found.contract.customer_id,  # type: ignore[attr-defined]
+    await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, customer_id=found.contract.customer_id,
                        object_type='contract', object_id=found.contract.id,
                        details={'monat': found.monat.isoformat(), 'datei': kind, 'format': file_format}, client=client)
     suffix = '' if found.closed else '_Vorschau'
@@ -398,14 +400,14 @@ async def month_overview(actor: PortalUser, month: date) -> MonthOverview:
     else:
         for line in await _Calculator(month, Abo.all(), SubsidyChange.all(), await tariff.current()).lines():
             per_contract[line.contract_id].add(line)
-    names = {row[0]: row[1:] for row in await Contract.filter(
+    names = {contract_id: (nummer, firma) for contract_id, nummer, firma in await Contract.filter(
         Q(billing_lines__run_id=run.id) if run is not None else in_contract_month(month)
     ).distinct().values_list('id', 'vertragsnummer', 'firma')} if per_contract else {}
     rows = sorted((OverviewRow(contract_id, *names.get(contract_id, ('', '')), totals)
                    for contract_id, totals in per_contract.items()), key=lambda row: row.vertragsnummer)
     overall = Totals()
-    for row in rows:
-        overall.add(row.totals)
+    for overview_row in rows:
+        overall.add(overview_row.totals)
     return MonthOverview(month, run, rows, overall)
 
 

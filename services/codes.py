@@ -286,7 +286,7 @@ async def _revoke(
     if replaced_by is not None:
         details['replaced_by_code_id'] = replaced_by.id
     await audit.record(
-        AuditKind.CODE_REVOKED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+        AuditKind.CODE_REVOKED, actor=actor, customer_id=contract.customer_id,
         object_type='kundencode', object_id=code.id, details=details, client=client,
     )
 
@@ -303,7 +303,7 @@ async def generate_code(
     (ReplaceConfirmationNeeded, then again with replace_current=True); the old code is revoked in the same transaction,
     so there is never a moment with two current codes or with none."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.GENERATE_CODE, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.GENERATE_CODE, contract.customer_id)
     if contract.status != ContractStatus.AKTIV:
         raise ServiceError(INACTIVE_CONTRACT_MESSAGE)
     if problem := valid_until_problem(contract, valid_until):
@@ -320,7 +320,7 @@ async def generate_code(
         if previous is not None:
             await _revoke(previous, contract, actor, client, replaced_by=code)
         await audit.record(
-            AuditKind.CODE_GENERATED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+            AuditKind.CODE_GENERATED, actor=actor, customer_id=contract.customer_id,
             object_type='kundencode', object_id=code.id, client=client,
             details={
                 'contract_id': contract.id,
@@ -337,7 +337,7 @@ async def revoke_code(actor: PortalUser, contract_id: int, *, client: str = '') 
     """Withdraw the contract's current code (e.g. it leaked). Allowed whatever the contract's status: stopping a
     code must always be possible."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.REVOKE_CODE, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.REVOKE_CODE, contract.customer_id)
     async with in_transaction():
         contract = await _lock_contract(contract.id)
         code = await _not_revoked(contract.id)

@@ -90,6 +90,6 @@ async def list_contracts(
 async def get_contract(actor: PortalUser, contract_id: int) -> Contract:
     """One contract with its customer, if the actor may see it; NotFound otherwise (never a hint that it exists)."""
     contract = await permissions.scoped(Contract.filter(id=contract_id), actor).select_related('customer').first()
-    if contract is None or not permissions.may(actor, Action.VIEW_CONTRACTS, contract.customer_id):  # type: ignore[attr-defined]
+    if contract is None or not permissions.may(actor, Action.VIEW_CONTRACTS, contract.customer_id):
         raise NotFound('Der Vertrag wurde nicht gefunden.')
     return contract

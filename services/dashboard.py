@@ -23,6 +23,7 @@ from models import (
 )
 from services import abo_dates, abo_status, clock, permissions, subsidies
 from services.abo_status import AboState
+from services.database import flat_values
 from services.permissions import Action, scoped
 from services.subsidies import BelowMinimum
 
@@ -115,9 +116,8 @@ async def _open_antraege(actor: PortalUser) -> tuple[int, list[int]]:
     """The open Anträge in all, and up to two of their contracts: the tile links to the one contract when all are
     of one, else to the table; a third id would change nothing."""
     open_antraege = scoped(Antrag.filter(status=AntragStatus.OFFEN), actor)
-    contract_ids = await open_antraege.distinct().order_by('contract_id').limit(2) \
-        .values_list('contract_id', flat=True)
-    return await open_antraege.count(), list(contract_ids)
+    contract_ids = await flat_values(open_antraege.distinct().order_by('contract_id').limit(2), 'contract_id')
+    return await open_antraege.count(), contract_ids
 
 
 async def overview(actor: PortalUser) -> Overview:

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from tortoise import Tortoise
@@ -24,6 +24,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.connection import get_connection
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate
+from tortoise.queryset import QuerySet
 
 from services.errors import ServiceError
 from services.settings import get_settings
@@ -188,3 +189,8 @@ def backup_sqlite(target: Path, database_url: str | None = None) -> str:
         source.close()
     partial.rename(target)
     return f'Sicherung geschrieben: {target} ({target.stat().st_size:,} Bytes)'.replace(',', '.')
+
+
+async def flat_values(query: QuerySet[Any], field: str) -> list[Any]:
+    """`query.values_list(field, flat=True)`: the plain list it returns, which Tortoise 1.1 types as tuples."""
+    return cast(list[Any], await query.values_list(field, flat=True))

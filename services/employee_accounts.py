@@ -13,11 +13,19 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from models import Abo, Antrag, AntragStatus, Customer, Employee, InvitationPurpose
+from models import Abo, Antrag, AntragStatus, Customer, Employee, Invitation, InvitationPurpose
 from services import anwender, audit, clock, mail, notifications, passwords, sessions
-from services.anwender import FORGOTTEN_ANSWER, FORGOTTEN_LINK_VALIDITY, NewLink, claim_link, issue_link, open_link
+from services.anwender import (
+    FORGOTTEN_ANSWER,
+    FORGOTTEN_LINK_VALIDITY,
+    LINK_UNKNOWN,
+    NewLink,
+    claim_link,
+    issue_link,
+    open_link,
+)
 from services.audit import AuditKind
-from services.errors import ValidationError
+from services.errors import NotFound, ValidationError
 
 LINK_PATH = '/self-service/konto/'
 CLAIM_VALIDITY = timedelta(days=14)  # an invitation after an import: people read it when they get round to it
@@ -78,26 +86,33 @@ async def _confirmed(employee: Employee, client: str) -> None:
 # --- the link page ---------------------------------------------------------------------------------------------------
 
 
+async def _open(token: str, purposes: tuple[InvitationPurpose, ...]) -> tuple[Invitation, Employee]:
+    """The open Self-Service link and its account (a Self-Service purpose always has one)."""
+    invitation = await open_link(token, purposes, 'employee')
+    if invitation.employee is None:
+        raise NotFound(LINK_UNKNOWN)
+    return invitation, invitation.employee
+
+
 async def check_link(token: str) -> EmployeeLink:
     """Whether the Self-Service link can be used (ServiceError with the German reason) and what it is for."""
-    invitation = await open_link(token, (*PASSWORD_PURPOSES, InvitationPurpose.KONTO_BESTAETIGUNG), 'employee')
-    return EmployeeLink(email=invitation.employee.email, purpose=invitation.purpose)
+    invitation, employee = await _open(token, (*PASSWORD_PURPOSES, InvitationPurpose.KONTO_BESTAETIGUNG))
+    return EmployeeLink(email=employee.email, purpose=invitation.purpose)
 
 
 async def confirm_email(token: str, *, client: str = '') -> Employee:
     """Bestätigen: the address is the person's; their waiting Anträge go to the companies."""
-    invitation = await open_link(token, (InvitationPurpose.KONTO_BESTAETIGUNG,), 'employee')
+    invitation, employee = await _open(token, (InvitationPurpose.KONTO_BESTAETIGUNG,))
     async with in_transaction():
         await claim_link(invitation)
-        await _confirmed(invitation.employee, client)
-    return invitation.employee
+        await _confirmed(employee, client)
+    return employee
 
 
 async def set_password(token: str, *, password: str, confirmation: str, client: str = '') -> Employee:
     """Claim an imported person's account or set a forgotten password. The link came by mail, so the address is
     confirmed too. Every session of the account ends."""
-    invitation = await open_link(token, PASSWORD_PURPOSES, 'employee')
-    employee = invitation.employee
+    invitation, employee = await _open(token, PASSWORD_PURPOSES)
     errors: dict[str, str] = {}
     if problem := passwords.password_problem(password, email=employee.email):
         errors['password'] = problem

@@ -248,8 +248,9 @@ async def invoice_file(actor: PortalUser, contract_id: int, month: date, *, clie
         # The first file made is the invoice: a second made at the same moment is dropped.
         await Invoice.filter(id=invoice.id, pdf__isnull=True).update(pdf=content)
         await invoice.refresh_from_db(fields=['pdf'])
-    await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, customer_id=found.contract.customer_id,  # type: ignore[attr-defined]
+    await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, customer_id=found.contract.customer_id,
                        object_type='invoice', object_id=invoice.id,
                        details={'monat': found.monat.isoformat(), 'datei': 'rechnung', 'nummer': invoice.number},
                        client=client)
+    assert invoice.pdf is not None  # written just above when it was missing
     return Download(bytes(invoice.pdf), f'Rechnung_{invoice.number}_{found.contract.vertragsnummer}.pdf')

@@ -39,6 +39,7 @@ from models import (
 )
 from services import abo_dates, audit, clock, mail, notifications, permissions, subsidies, tariff
 from services.audit import AuditKind
+from services.database import flat_values
 from services.permissions import Action
 from services.settings import get_settings
 
@@ -82,7 +83,8 @@ async def daily_digest(today: date) -> str:
     recipients: dict[int, list[PortalUser]] = defaultdict(list)
     async for user in PortalUser.filter(mail_digest=True, is_active=True, role__in=deciders,
                                         customer_id__isnull=False, password_changed_at__isnull=False):
-        recipients[user.customer_id].append(user)  # type: ignore[attr-defined]
+        if user.customer_id is not None:  # filtered above; this tells the type checker
+            recipients[user.customer_id].append(user)
     sent = 0
     for customer_id, users in recipients.items():
         open_ones = Antrag.filter(contract__customer_id=customer_id, status=AntragStatus.OFFEN) \
@@ -103,7 +105,7 @@ async def daily_digest(today: date) -> str:
 
 
 async def _already_mailed(kind: str, object_ids: list[str]) -> set[str]:
-    return set(await OutboxMail.filter(kind=kind, object_id__in=object_ids).values_list('object_id', flat=True))
+    return set(await flat_values(OutboxMail.filter(kind=kind, object_id__in=object_ids), 'object_id'))
 
 
 async def code_expiry(today: date) -> str:
@@ -134,11 +136,11 @@ async def _shares(abos: list[Abo], month: date) -> dict[int, tuple[int, int]]:
     """Each Abo's (Eigenanteil, Zuschuss) in `month`: its contract's subsidy then, the month's tariff."""
     rules = (await tariff.current()).on(month)
     changes = await subsidies.changes_by_contract(
-        SubsidyChange.filter(contract_id__in=list({abo.contract_id for abo in abos})))  # type: ignore[attr-defined]
+        SubsidyChange.filter(contract_id__in=list({abo.contract_id for abo in abos})))
     shares = {}
     for abo in abos:
         schedule = subsidies.SubsidySchedule(abo.contract.arbeitgeberzuschuss_cent,
-                                             changes.get(abo.contract_id, ()))  # type: ignore[attr-defined]
+                                             changes.get(abo.contract_id, ()))
         zuschuss = schedule.on(month)
         shares[abo.id] = (rules.eigenanteil_cent(zuschuss), zuschuss)
     return shares

@@ -125,4 +125,4 @@ async def set_digest(actor: PortalUser, enabled: bool) -> PortalUser:
 
 
 def may_get_digest(user: PortalUser) -> bool:
-    return user.customer_id is not None and permissions.role_may(user, Action.DECIDE_ANTRAG)  # type: ignore[attr-defined]
+    return user.customer_id is not None and permissions.role_may(user, Action.DECIDE_ANTRAG)

@@ -45,7 +45,7 @@ async def change_address(employee: Employee, abo_id: int, *, strasse: str, plz: 
     abo.strasse, abo.plz, abo.ort = strasse, plz, ort
     await abo.save(update_fields=['strasse', 'plz', 'ort'])
     await audit.record(AuditKind.ABO_ADDRESS_CHANGED, actor_label=employee.email,
-                       customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                       customer_id=abo.contract.customer_id,
                        object_type='abo', object_id=abo.id, client=client)
     return abo
 
@@ -65,7 +65,7 @@ async def cancel_abo(employee: Employee, abo_id: int, *, client: str = '') -> Ab
     async with in_transaction():  # the Kündigung and its confirmation mail, or neither
         await abo.save(update_fields=['endmonat', 'status', 'cancelled_at'])
         await audit.record(AuditKind.ABO_CANCELLED, actor_label=employee.email,
-                           customer_id=abo.contract.customer_id,  # type: ignore[attr-defined]
+                           customer_id=abo.contract.customer_id,
                            object_type='abo', object_id=abo.id, details={'endmonat': abo.endmonat.isoformat()},
                            client=client)
         await notifications.abo_cancelled(abo, abo.endmonat, by_company=False)

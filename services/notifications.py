@@ -16,12 +16,12 @@ def person_name(record: Antrag | Abo) -> str:
 
 async def abo_recipient(abo: Abo) -> str:
     """The address of the Antrag the Abo came from; else the account's (an Abo always has one of them)."""
-    if abo.antrag_id is not None:  # type: ignore[attr-defined]
-        email = await Antrag.filter(id=abo.antrag_id).first().values_list('email', flat=True)  # type: ignore[attr-defined]
+    if abo.antrag_id is not None:
+        email = await Antrag.filter(id=abo.antrag_id).first().values_list('email', flat=True)
         if email:
             return str(email)
-    if abo.employee_id is not None:  # type: ignore[attr-defined]
-        return str(await Employee.filter(id=abo.employee_id).first().values_list('email', flat=True) or '')  # type: ignore[attr-defined]
+    if abo.employee_id is not None:
+        return str(await Employee.filter(id=abo.employee_id).first().values_list('email', flat=True) or '')
     return ''
 
 
@@ -29,7 +29,7 @@ async def _to_employee(kind: str, to: str, record: Antrag | Abo, context: dict[s
     """`key`: what the mail is about when one record gets it more than once (share changes: Abo and month)."""
     if not to:
         return
-    company = await Customer.filter(contracts__id=record.contract_id).first().values('id', 'name')  # type: ignore[attr-defined]
+    company = await Customer.filter(contracts__id=record.contract_id).first().values('id', 'name')
     assert company is not None  # a contract always has its customer (RESTRICT)
     await mail.enqueue(
         kind, to, {'name': person_name(record), 'company': company['name'], **context}, customer_id=company['id'],

@@ -73,7 +73,7 @@ async def check_password(
         await passwords.verify_password(None, password)
     await audit.record(AuditKind.LOGIN_FAILED, actor=_actor(account), actor_label=key, details=details, client=client)
     locks = await login_throttle.register_failures(keys)
-    if until := locks.get(EMAIL):
+    if locked_until := locks.get(EMAIL):
         await audit.record(AuditKind.LOGIN_LOCKED, actor=_actor(account), actor_label=key, client=client,
-                           details={**details, 'locked_until': until.isoformat()})
+                           details={**details, 'locked_until': locked_until.isoformat()})
     return PasswordCheck(ok=False, purpose=purpose, locked_until=max(locks.values(), default=None))

@@ -162,7 +162,7 @@ def may(user: PortalUser, action: Action, customer_id: int | None) -> bool:
     """The role may do it, and the record belongs to the user's own company (staff: to any company)."""
     if not role_may(user, action):
         return False
-    own = user.customer_id  # type: ignore[attr-defined]
+    own = user.customer_id
     return role_may(user, Action.VIEW_ALL_CUSTOMERS) or (customer_id is not None and own == customer_id)
 
 
@@ -192,7 +192,7 @@ def scoped(queryset: QuerySet[M], actor: PortalUser) -> QuerySet[M]:
         return queryset.filter(id__in=[])
     if role_may(actor, Action.VIEW_ALL_CUSTOMERS):
         return queryset
-    customer_id = actor.customer_id  # type: ignore[attr-defined]
+    customer_id = actor.customer_id
     if customer_id is None:
         return queryset.filter(id__in=[])
     return queryset.filter(**{path: customer_id})

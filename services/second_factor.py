@@ -138,13 +138,13 @@ async def reset(actor: PortalUser, user_id: int, *, client: str = '') -> PortalU
     target = await PortalUser.get_or_none(id=user_id)
     if target is None:
         raise NotFound(NOT_FOUND)
-    if not may(actor, Action.RESET_SECOND_FACTOR, target.customer_id):  # type: ignore[attr-defined]
+    if not may(actor, Action.RESET_SECOND_FACTOR, target.customer_id):
         raise PermissionDenied(RESET_DENIED)
     async with in_transaction():
         target.totp_secret = target.totp_enabled_at = target.totp_last_step = None
         await target.save(update_fields=['totp_secret', 'totp_enabled_at', 'totp_last_step'])
         await RecoveryCode.filter(user_id=target.id).delete()
         await sessions.end_sessions_of_user(target.id, 'second_factor_reset')
-        await audit.record(AuditKind.SECOND_FACTOR_RESET, actor=actor, customer_id=target.customer_id,  # type: ignore[attr-defined]
+        await audit.record(AuditKind.SECOND_FACTOR_RESET, actor=actor, customer_id=target.customer_id,
                            object_type='user', object_id=target.id, details={'email': target.email}, client=client)
     return target

@@ -149,9 +149,9 @@ async def _debits(run: BillingRun) -> tuple[list[_Debit], int, int]:
     for start in range(0, len(abo_ids), ID_CHUNK):
         rows = await Abo.filter(id__in=abo_ids[start:start + ID_CHUNK], antrag_id__isnull=False) \
             .values_list('id', 'antrag_id')
-        antrag_of.update(rows)  # type: ignore[arg-type]
-        for mandate in await SepaMandate.filter(antrag_id__in=[antrag for _, antrag in rows]):
-            mandates[mandate.antrag_id] = mandate  # type: ignore[attr-defined]
+        antrag_of.update(rows)
+        for known in await SepaMandate.filter(antrag_id__in=[antrag for _, antrag in rows]):
+            mandates[known.antrag_id] = known
     debits, missing, not_debited = [], 0, 0
     for abo_id, amount in sums.items():
         mandate = mandates.get(antrag_of.get(abo_id, 0))

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from models import Employee, PortalUser, Session
 from services import audit, clock
@@ -87,8 +88,9 @@ async def redeem_ticket(ticket: str) -> tuple[str, Session] | None:
 async def _valid_session(token: str | None, owner: str, related: str) -> Session | None:
     if not token or len(token) > 100:
         return None
+    owned: dict[str, Any] = {f'{owner}_id__isnull': False}
     session = await Session.get_or_none(
-        token_hash=_digest(token), ended_at=None, pending_until=None, **{f'{owner}_id__isnull': False}
+        token_hash=_digest(token), ended_at=None, pending_until=None, **owned
     ).select_related(related)
     if session is None:
         return None
@@ -128,7 +130,7 @@ async def end_session(token: str | None, *, client: str = '') -> None:
         return
     await _end(session, 'logout')
     await audit.record(
-        AuditKind.LOGOUT, actor=session.user, actor_label=(session.user or session.employee).email,
+        AuditKind.LOGOUT, actor=session.user, actor_label=getattr(session.user or session.employee, 'email', ''),
         object_type='session', object_id=session.id, client=client,
     )
 

@@ -88,7 +88,7 @@ async def change_subsidy(
 ) -> SubsidyChange:
     """The subsidy from the 1st of `ab_monat` on; a second change for the same month replaces the first."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.CHANGE_SUBSIDY, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.CHANGE_SUBSIDY, contract.customer_id)
     errors: dict[str, str] = {}
     first_open = abo_dates.first_of_month(clock.today(), 1)
     if ab_monat is None:
@@ -120,7 +120,7 @@ async def change_subsidy(
         if not created:
             change.zuschuss_cent, change.created_by, change.created_at = zuschuss_cent, actor.email, clock.now()
             await change.save(update_fields=['zuschuss_cent', 'created_by', 'created_at'])
-        await audit.record(AuditKind.SUBSIDY_CHANGED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+        await audit.record(AuditKind.SUBSIDY_CHANGED, actor=actor, customer_id=contract.customer_id,
                            object_type='contract', object_id=contract.id,
                            details={'ab_monat': ab_monat.isoformat(), 'zuschuss_cent': zuschuss_cent}, client=client)
     return change

@@ -88,6 +88,6 @@ async def reset_password(email: str, new: str) -> PortalUser:
     user.password_changed_at = clock.now()
     await user.save(update_fields=['password_hash', 'password_changed_at'])
     await sessions.end_sessions_of_user(user.id, 'password_reset')
-    await audit.record(AuditKind.PASSWORD_RESET, actor_label='Betrieb (Kommandozeile)', customer_id=user.customer_id,  # type: ignore[attr-defined]
+    await audit.record(AuditKind.PASSWORD_RESET, actor_label='Betrieb (Kommandozeile)', customer_id=user.customer_id,
                        object_type='user', object_id=user.id)
     return user

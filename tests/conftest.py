@@ -1,7 +1,7 @@
 """Shared fixtures. Service tests take `db`, which runs each test on SQLite and on PostgreSQL.
 
 Both databases get their schema from the project's migrations once per test session; each test then starts from
-empty tables (a fresh copy of the migrated SQLite file, a TRUNCATE on PostgreSQL).
+empty tables (a fresh copy of the migrated SQLite file, a DELETE of every table's rows on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -20,9 +22,11 @@ from tortoise.context import TortoiseContext
 # Cheap hashing and no demo data unless a test asks: set before any settings are read.
 os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0', STORAGE_SECRET='test-secret')
 
-from tortoise.contrib.test import truncate_all_models
+from tortoise import Tortoise
+from tortoise.contrib.test import _topological_sort_models
 from tortoise.migrations.api import migrate
 
+from models import Contract, Customer, PortalUser, Produktangebot, Role
 from services import passwords, tariff
 from services.database import tortoise_config
 from services.settings import reset_settings
@@ -98,8 +102,16 @@ async def db(database_url: str) -> AsyncIterator[str]:
     async with ctx:
         await ctx.init(config=tortoise_config(database_url))
         if backend == 'postgres':
-            await truncate_all_models()
+            await empty_tables()
         yield backend
+
+
+async def empty_tables() -> None:
+    """Every model's rows deleted, children first, in one round trip. Not TRUNCATE (tortoise's truncate_all_models):
+    PostgreSQL gives each truncated table new files, 0.8–1.2 s a test for the 20 tables against 5 ms for the DELETEs
+    (measured on this 2-core machine under load, 2026-11-30). Sequences go on counting either way."""
+    models = _topological_sort_models(list(Tortoise.apps.get_models_iterable()))
+    await models[0]._meta.db.execute_script(' '.join(f'DELETE FROM "{model._meta.db_table}";' for model in models))
 
 
 PASSWORD = 'Fulda-Ufer-im-Herbst-7'
@@ -115,7 +127,7 @@ def order_value(row: object, column: str) -> object:
 
 
 @pytest.fixture
-async def company(db: str):
+async def company(db: str) -> Customer:
     from services.customers import create_customer
 
     return await create_customer(
@@ -125,7 +137,7 @@ async def company(db: str):
 
 
 @pytest.fixture
-async def other_company(db: str):
+async def other_company(db: str) -> Customer:
     from services.customers import create_customer
 
     return await create_customer(
@@ -134,23 +146,21 @@ async def other_company(db: str):
     )
 
 
-async def make_user(email: str, role, customer=None, name: str = 'Anna Dietrich'):
+async def make_user(
+    email: str, role: Role, customer: Customer | None = None, name: str = 'Anna Dietrich'
+) -> PortalUser:
     from services.users import create_user
 
     return await create_user(email=email, name=name, role=role, password=PASSWORD, customer=customer)
 
 
 @pytest.fixture
-async def admin(company):
-    from models import Role
-
+async def admin(company: Customer) -> PortalUser:
     return await make_user('admin@fahrradmanufaktur-kassel.de', Role.ADMIN, company)
 
 
 @pytest.fixture
-async def staff(db: str):
-    from models import Role
-
+async def staff(db: str) -> PortalUser:
     return await make_user('kundenservice@verkehrsbetrieb.de', Role.STAFF, None, name='Sabine Krüger')
 
 
@@ -167,3 +177,50 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[MailCatcher]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def clerk(company: Customer) -> PortalUser:
+    return await make_user('sachbearbeitung@fahrradmanufaktur-kassel.de', Role.CLERK, company, name='Jonas Weber')
+
+
+@pytest.fixture
+async def reader(company: Customer) -> PortalUser:
+    return await make_user('lesen@fahrradmanufaktur-kassel.de', Role.READONLY, company, name='Lukas Brandt')
+
+
+@pytest.fixture
+async def other_admin(other_company: Customer) -> PortalUser:
+    return await make_user('admin@kaufunger-holzbau.de', Role.ADMIN, other_company, name='Martin Lange')
+
+
+async def new_contract(customer: Customer, number: str = 'V-2026-0001', **changes: Any) -> Contract:
+    """A Rechnung contract since 1 January 2025 with a 15,75 € subsidy; `changes` sets any other field."""
+    from services.contracts import create_contract
+
+    return await create_contract(**{
+        'customer': customer, 'vertragsnummer': number, 'produktangebot': Produktangebot.RECHNUNG,
+        'beginn': date(2025, 1, 1), 'arbeitgeberzuschuss_cent': 1575, **changes,
+    })
+
+
+@pytest.fixture
+async def contract(company: Customer) -> Contract:
+    return await new_contract(company)
+
+
+@pytest.fixture
+def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
+    """Moves the portal's 'today' (services call clock.today(), so patching the module attribute moves them all)."""
+
+    def move_to(day: date) -> None:
+        monkeypatch.setattr('services.clock.today', lambda: day)
+
+    return move_to
+
+
+@pytest.fixture(autouse=True)
+def today_of_the_mark(request: pytest.FixtureRequest) -> None:
+    """`pytestmark = pytest.mark.today(day)`: every test of the module starts on `day` (and may move on)."""
+    if (mark := request.node.get_closest_marker('today')) is not None:
+        request.getfixturevalue('set_today')(mark.args[0])

@@ -32,7 +32,7 @@ class MailCatcher:
         if self.refuse_next:
             return self.refuse_next.pop(0)
         message = email.message_from_bytes(envelope.content, policy=default)  # type: ignore[arg-type]
-        self.messages.append(message)  # type: ignore[arg-type]
+        self.messages.append(message)
         return '250 Message accepted for delivery'
 
     def start(self) -> MailCatcher:

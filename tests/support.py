@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
+from collections.abc import Callable
 
 import pyotp
+from nicegui import background_tasks
 
 from services.demo_data import DEMO_LOGINS
 
@@ -51,3 +54,36 @@ async def confirm_by_mail(email: str) -> None:
     mail = await OutboxMail.filter(kind='konto_bestaetigung', recipient=email).order_by('-id').first()
     assert mail is not None, f'no confirmation mail to {email}'
     await employee_accounts.confirm_email(link_token(mail.body_text, employee_accounts.LINK_PATH))
+
+
+async def wait_until(condition: Callable[[], object], what: str = '', seconds: float = 5.0) -> None:
+    """Events run as background tasks in the simulation: wait (bounded) for their outcome, not for a fixed time."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f'timed out waiting for {what or condition}')
+
+
+def running() -> set[asyncio.Task]:
+    """The background tasks running now: pass them to `settle` before an action."""
+    return set(background_tasks.running_tasks)
+
+
+async def settle(before: set[asyncio.Task], until: Callable[[], object] | None = None, seconds: float = 10.0) -> None:
+    """Events run as background tasks in the simulation (and start further ones, e.g. a navigation): wait until every
+    task started since `before` has ended, except the message loop of a newly opened page and the watcher of open
+    sessions (pages/session_guard.py), which run for good; or, with `until`, until that condition holds (a handler
+    that awaits a confirmation dialog only ends once the dialog is answered)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    await asyncio.sleep(0)
+    while pending := {task for task in background_tasks.running_tasks - before
+                      if not task.done() and not task.get_name().startswith(('outbox loop', 'session watcher'))}:
+        if until is not None and until():
+            return
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            raise AssertionError(f'background tasks still running: {pending}')
+        await asyncio.wait(pending, timeout=min(remaining, 0.05))
+        await asyncio.sleep(0)

@@ -458,7 +458,7 @@ async def check_against_contract(actor: PortalUser, contract_id: int, preview: P
     """The preview with the database's faults added, bound to the contract (and, for changes and leavers, each row
     to its Abo). Writes nothing: `workflow.preview_upload` records the outcome."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)
     today = preview.checked_on
     extra: list[Fault] = []
     if contract.status != ContractStatus.AKTIV:

@@ -275,8 +275,8 @@ def cell_text(value: object, field_name: str) -> str:
 def _month_text(text: str) -> str:
     """'05.2026', '5/2026' and 'Mai 2026' (how the portal names months) mean the 1st of that month."""
     if match := MONTH_YEAR.fullmatch(text):
-        month, year = int(match[1]), match[2]
-        return f'01.{month:02d}.{year}' if 1 <= month <= 12 else text
+        number, year = int(match[1]), match[2]
+        return f'01.{number:02d}.{year}' if 1 <= number <= 12 else text
     if (match := MONTH_NAME_YEAR.fullmatch(text)) and (month := MONTH_NUMBER.get(match[1].casefold())):
         return f'01.{month:02d}.{match[2]}'
     return text

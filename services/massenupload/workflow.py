@@ -62,6 +62,7 @@ from services.abos import abo_from
 from services.applications import new_reference, running_abo, taken_persons
 from services.audit import AuditKind
 from services.contracts import get_contract
+from services.database import flat_values
 from services.errors import Conflict, PermissionDenied, ServiceError
 from services.massenupload.checking import (
     INACTIVE_CONTRACT,
@@ -126,7 +127,7 @@ async def preview_upload(
     or 'fehlerhaft'; its id in `Preview.upload_id`). The pure part runs in `READING_POOL` (`Busy` when it is full;
     cancelling this coroutine stops the read). `UploadError` for an unreadable file, which is recorded, too."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.MASSENUPLOAD, contract.customer_id)
     today = clock.today()
     try:
         preview = await READING_POOL.run(partial(read_upload, mode=mode), data, file_name, today, progress)
@@ -167,7 +168,7 @@ async def _store_check(actor: PortalUser, contract: Contract, preview: Preview, 
 
 async def _audit_refusal(actor: PortalUser, contract: Contract, upload: Upload, reason: str, client: str) -> None:
     await audit.record(
-        AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+        AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,
         object_type='upload', object_id=upload.id,
         details={'vertragsnummer': contract.vertragsnummer, 'datei': upload.file_name, 'zeilen': upload.row_count,
                  'modus': upload.mode.value, 'ergebnis': upload.result.value, 'grund': reason[:500]},
@@ -204,7 +205,7 @@ async def _unused_references(today: date, count: int) -> list[str]:
         candidates = await asyncio.to_thread(_draw_references, today, count - len(references)) - references
         taken: set[str] = set()
         for chunk in chunks(sorted(candidates), BATCH_SIZE):
-            taken.update(await Antrag.filter(reference__in=list(chunk)).values_list('reference', flat=True))
+            taken.update(await flat_values(Antrag.filter(reference__in=list(chunk)), 'reference'))
         references |= candidates - taken
     return sorted(references)
 
@@ -265,7 +266,7 @@ async def _write_new_people(contract_id: int, built: _Batch, today: date) -> Non
     if len(ids) != len(built.antraege):
         raise ServiceError(INCOMPLETE)
     for antrag, abo in zip(built.antraege, built.abos, strict=True):
-        abo.antrag_id = ids[antrag.reference]  # type: ignore[attr-defined]
+        abo.antrag_id = ids[antrag.reference]
     await Abo.bulk_create(built.abos)
     await SepaMandate.bulk_create([
         sepa.mandate_for(ids[antrag.reference], contract_id, row.mandate, UPLOAD_MANDATE_NOTE)
@@ -336,7 +337,7 @@ def _commits_each_batch() -> bool:
 
 async def _written(upload: Upload) -> int:
     if upload.mode == UploadMode.NEU:
-        return await Antrag.filter(contract_id=upload.contract_id, upload_id=upload.id).count()  # type: ignore[attr-defined]
+        return await Antrag.filter(contract_id=upload.contract_id, upload_id=upload.id).count()
     return await UploadChange.filter(upload_id=upload.id).count()
 
 
@@ -383,7 +384,7 @@ async def _write_rows(actor: PortalUser, contract: Contract, upload: Upload, row
             if new_people:
                 await employee_accounts.invite_imported(upload.id)  # accounts and invitations, with the final flip
             await audit.record(
-                AuditKind.UPLOAD_IMPORTED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+                AuditKind.UPLOAD_IMPORTED, actor=actor, customer_id=contract.customer_id,
                 object_type='upload', object_id=upload.id,
                 details={'vertragsnummer': contract.vertragsnummer, 'datei': upload.file_name,
                          'modus': upload.mode.value, 'zeilen': upload.row_count, 'importiert': total,
@@ -398,7 +399,7 @@ async def _undo(upload: Upload) -> int:
     New people: their Abos, mandates and Anträge deleted. Changes and leavers: the Abos' previous values written
     back. Returns the number of rows taken back."""
     undone = 0
-    contract_id = upload.contract_id  # type: ignore[attr-defined]
+    contract_id = upload.contract_id
     if upload.mode == UploadMode.NEU:
         while ids := await Antrag.filter(contract_id=contract_id, upload_id=upload.id).limit(BATCH_SIZE) \
                 .values_list('id', flat=True):
@@ -409,9 +410,9 @@ async def _undo(upload: Upload) -> int:
         return undone
     while changes := await UploadChange.filter(upload_id=upload.id).order_by('-id').limit(BATCH_SIZE):
         async with in_transaction():
-            abos = {abo.id: abo for abo in await Abo.filter(id__in=[change.abo_id for change in changes])}  # type: ignore[attr-defined]
+            abos = {abo.id: abo for abo in await Abo.filter(id__in=[change.abo_id for change in changes])}
             for change in changes:
-                _restore(abos[change.abo_id], change.before)  # type: ignore[attr-defined]
+                _restore(abos[change.abo_id], change.before)
             await Abo.bulk_update(list(abos.values()), fields=list(CHANGED_FIELDS))
             undone += await UploadChange.filter(id__in=[change.id for change in changes]).delete()
     return undone
@@ -434,10 +435,10 @@ async def import_upload(
     written batch."""
     contract = await get_contract(actor, contract_id)
     upload = await Upload.filter(id=upload_id, contract_id=contract.id).first() if upload_id else None
-    if not permissions.may(actor, Action.MASSENUPLOAD, contract.customer_id):  # type: ignore[attr-defined]
+    if not permissions.may(actor, Action.MASSENUPLOAD, contract.customer_id):
         refusal = permissions.denied_message(Action.MASSENUPLOAD)
         await audit.record(
-            AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,  # type: ignore[attr-defined]
+            AuditKind.UPLOAD_REFUSED, actor=actor, customer_id=contract.customer_id,
             object_type='contract', object_id=contract.id,
             details={'vertragsnummer': contract.vertragsnummer, 'datei': upload.file_name if upload else '',
                      'grund': refusal},
@@ -518,7 +519,7 @@ class HistoryEntry:
 async def upload_history(actor: PortalUser, contract_id: int, limit: int = 50) -> list[HistoryEntry]:
     """The contract's uploads, newest first (readers see them, too); without the checked rows they may hold."""
     contract = await get_contract(actor, contract_id)
-    permissions.require(actor, Action.VIEW_UPLOADS, contract.customer_id)  # type: ignore[attr-defined]
+    permissions.require(actor, Action.VIEW_UPLOADS, contract.customer_id)
     rows = await permissions.scoped(Upload.filter(contract_id=contract.id), actor) \
         .order_by('-created_at', '-id').limit(limit) \
         .values('id', 'mode', 'file_name', 'row_count', 'valid_count', 'faulty_count', 'result', 'message',

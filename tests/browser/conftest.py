@@ -4,7 +4,9 @@ The fixtures are synchronous (Playwright's sync API). They work under pytest-asy
 loop runs during a plain `def` test. Between two sync calls, though, Playwright leaves its own loop marked as the
 running loop of the main thread; an async test run while the `browser` fixture is alive would fail with
 "Cannot run the event loop while another loop is running". So the browser tests are moved to the end of the run,
-after every async test, and their session fixtures end with the session.
+after every async test, and their session fixtures end with the session. Under pytest-xdist (`make test` runs
+`pytest -n auto --dist loadgroup`) they form BROWSER_GROUPS groups of whole files, the last units of work handed out:
+a worker that runs them runs no async test after them, and each such worker starts a portal of its own.
 
 Set SCREENSHOT_DIR to keep full-page screenshots of the journeys; REQUIRE_BROWSER=1 makes a missing Chromium an error.
 """
@@ -22,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from tests.smtp_server import MailCatcher
 from tests.support import fresh_totp_code, totp_secret_of
@@ -37,8 +39,9 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT = 90.0  # a shared 2-core machine under load took 30–40 s to start the portal
 SHUTDOWN_TIMEOUT = 10.0
 DEFAULT_TIMEOUT_MS = 10_000
-DESKTOP = {'width': 1366, 'height': 900}
-MOBILE = {'width': 390, 'height': 844}
+BROWSER_GROUPS = 2  # the journeys split over two xdist workers (2 cores): ~half the time at the end of the run
+DESKTOP: ViewportSize = {'width': 1366, 'height': 900}
+MOBILE: ViewportSize = {'width': 390, 'height': 844}
 # Set by pytest or by NiceGUI's test plugins in this process; in the server they would switch NiceGUI to test mode
 # (is_pytest() takes the port from NICEGUI_SCREEN_TEST_PORT) or make it ignore host and port.
 TEST_ONLY_VARIABLES = (
@@ -50,13 +53,17 @@ TEST_ONLY_VARIABLES = (
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test under tests/browser `browser` and run them after all others (see the module docstring)."""
-    browser_items, other_items = [], []
+    browser_items: list[pytest.Item] = []
+    other_items: list[pytest.Item] = []
     for item in items:
         if BROWSER_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
             browser_items.append(item)
         else:
             other_items.append(item)
+    files = sorted({item.path.name for item in browser_items})
+    for item in browser_items:  # whole files to each group: a journey's tests share their page's state
+        item.add_marker(pytest.mark.xdist_group(f'browser-{files.index(item.path.name) % BROWSER_GROUPS}'))
     items[:] = other_items + browser_items
 
 

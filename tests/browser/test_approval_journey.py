@@ -71,6 +71,8 @@ def generate_code_link(page: Page, valid_until: date) -> str:
     """Row menu → Infos → Code → Gültigkeitsdatum → Generieren (→ Ersetzen); the Self-Service link of the code."""
     open_row_menu(page, contract_row(page)).get_by_text('Infos', exact=True).click()
     expect(page.get_by_text('Firmendaten', exact=True)).to_be_visible()
+    link = page.locator('a[href*="self-service?code="]')
+    previous = link.get_attribute('href') if link.count() else None
     page.get_by_role('button', name='Code', exact=True).click()
     expect(page.get_by_text('Kundencode generieren', exact=True)).to_be_visible()
     field = page.get_by_label('Gültigkeitsdatum (TT.MM.JJJJ)')
@@ -89,8 +91,9 @@ def generate_code_link(page: Page, valid_until: date) -> str:
     if replace.is_visible():
         page.get_by_role('button', name='Ersetzen').click()
     expect(generated).to_be_visible()
+    if previous is not None:  # the toast comes before the drawer is drawn again: wait for the new code's link
+        expect(link).not_to_have_attribute('href', previous)
     expect(page.get_by_text(f'gültig bis {german(valid_until)}', exact=True)).to_be_visible()
-    link = page.locator('a[href*="self-service?code="]')
     expect(link).to_have_count(1)
     return link.get_attribute('href') or ''
 

@@ -80,7 +80,7 @@ def open_infos(page: Page, portal_url: str) -> None:
 def generate_code(page: Page, valid_until: date, name: str) -> str:
     """In the open Infos drawer: 'Code', the date, 'Generieren' (and 'Ersetzen' when a code exists); the new code."""
     shown = page.locator('[aria-label="Kundencode"]')
-    previous = shown.inner_text() if shown.count() else None
+    previous = shown.inner_text().strip() if shown.count() else None
     page.get_by_role('button', name='Code', exact=True).click()
     expect(page.get_by_text('Kundencode generieren', exact=True)).to_be_visible()
     field = page.get_by_label('Gültigkeitsdatum (TT.MM.JJJJ)')
@@ -102,6 +102,8 @@ def generate_code(page: Page, valid_until: date, name: str) -> str:
         screenshot(page, f'{name}-code-replace')
         page.get_by_role('button', name='Ersetzen').click()
     expect(generated).to_be_visible()
+    if previous is not None:  # the toast comes before the drawer is drawn again: wait for the new code itself
+        expect(shown).not_to_have_text(previous)
     expect(page.get_by_text(f'gültig bis {german(valid_until)}', exact=True)).to_be_visible()
     code = shown.inner_text().strip()
     assert CODE_SHAPE.match(code), code

@@ -1,17 +1,33 @@
 """Simulated-UI tests (NiceGUI's `user` fixture) run main.py against a fresh SQLite file with the demo data."""
 
-import asyncio
 import shutil
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from nicegui import ui
 from nicegui.testing import User
 
-from services.demo_data import DEMO_LOGINS
+from services.demo_data import DEMO_LOGINS, DemoLogin
 from services.settings import reset_settings
-from tests.support import forget_totp_codes, fresh_totp_code
+from tests.support import forget_totp_codes, fresh_totp_code, wait_until
+
+PATIENT_RETRIES = 50  # 5 s, as long as tests.support.wait_until
+
+
+@pytest.fixture(autouse=True)
+def patient_should_see(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NiceGUI's `should_see`/`should_not_see` look 3 times, 0.1 s apart, unless told otherwise: a login (argon2 and
+    the next page) on the busy 2-core machine takes longer, and 19 of 218 page tests failed so in a run of two xdist
+    workers at load 17. Both return at the first look that holds, so a longer limit only waits for a late page."""
+    for name in ('should_see', 'should_not_see'):
+        original = getattr(User, name)
+
+        async def patient(self: User, *args: Any, retries: int = PATIENT_RETRIES, _original: Any = original,
+                          **kwargs: Any) -> None:
+            await _original(self, *args, retries=retries, **kwargs)
+
+        monkeypatch.setattr(User, name, patient)
 
 
 @pytest.fixture(autouse=True)
@@ -31,17 +47,8 @@ def portal_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_temp
     return path
 
 
-def demo_login(role: str):
+def demo_login(role: str) -> DemoLogin:
     return next(login for login in DEMO_LOGINS if login.role == role)
-
-
-async def wait_until(condition: Callable[[], object], what: str = '', seconds: float = 5.0) -> None:
-    """Events run as background tasks in the simulation: wait (bounded) for their outcome, not for a fixed time."""
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f'timed out waiting for {what or condition}')
 
 
 def arrived_after_login(user: User) -> bool:

@@ -14,7 +14,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from nicegui import ElementFilter, background_tasks, ui
+from nicegui import ElementFilter, ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from openpyxl import load_workbook
@@ -27,7 +27,7 @@ from services.applications import ApplicationInput
 from services.audit import AuditKind
 from services.validation import format_german_date
 from tests.pages.conftest import demo_login, log_in
-from tests.support import confirm_by_mail
+from tests.support import confirm_by_mail, running, settle, wait_until
 
 TODAY = date(2030, 6, 14)  # after the cut-off day: Anträge start in August 2030
 START = abo_dates.first_open_start_month(TODAY)
@@ -35,7 +35,6 @@ VERTRAGSNUMMER = 'DJ-2024-0117'
 FOREIGN_VERTRAGSNUMMER = 'DJ-2024-0233'
 EMPLOYEE_PASSWORD = 'Wilhelmshoehe-Bergpark-88'
 REASON_MISSING = 'Bitte geben Sie einen Grund für die Ablehnung an.'
-SETTLE_SECONDS = 10.0
 RETRIES = 50  # should_see waits 0.1 s between tries: the dashboard after the login is slow on a busy machine
 BOM = b'\xef\xbb\xbf'
 
@@ -83,36 +82,6 @@ async def make_antraege(*people: tuple[str, str, str], vertragsnummer: str = VER
 LENA = ('Lena', 'Schäfer', 'P-4711')
 JONAS = ('Jonas', 'Becker', 'P-0815')
 MIA = ('Mia', 'Adler', '')
-
-
-def running() -> set[asyncio.Task]:
-    return set(background_tasks.running_tasks)
-
-
-async def settle(before: set[asyncio.Task], until=None) -> None:
-    """Wait until every background task started since `before` has ended (event handlers run as such tasks), except
-    the message loop of a newly opened page, which runs for good; or, with `until`, until that condition holds (a
-    handler that awaits a confirmation dialog only ends once the dialog is answered)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SETTLE_SECONDS
-    await asyncio.sleep(0)
-    while pending := {task for task in background_tasks.running_tasks - before
-                      if not task.done() and not task.get_name().startswith(('outbox loop', 'session watcher'))}:
-        if until is not None and until():
-            return
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise AssertionError(f'background tasks still running: {pending}')
-        await asyncio.wait(pending, timeout=min(remaining, 0.05))
-        await asyncio.sleep(0)
-
-
-async def wait_until(condition, what: str = '') -> None:
-    for _ in range(100):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f'timed out waiting for {what or condition}')
 
 
 def all_of(user: User, kind: type, **filters) -> list:
@@ -337,7 +306,7 @@ async def test_rejecting_needs_a_reason_then_shows_it(user: User) -> None:
     stored = await Antrag.get(id=lena.id)
     assert stored.status == AntragStatus.ABGELEHNT
     assert stored.decision_reason == 'Frau Schäfer ist nicht mehr bei uns beschäftigt.'
-    assert stored.decided_by_id == (await demo_user(Role.ADMIN)).id  # type: ignore[attr-defined]
+    assert stored.decided_by_id == (await demo_user(Role.ADMIN)).id
     assert not await Abo.exists()
     await wait_until(lambda: names(antraege_table(user)) == ['Becker, Jonas'], 'the refreshed table')
 
@@ -363,7 +332,7 @@ async def test_approving_shows_the_abo_in_the_abos_tab(user: User) -> None:
     await user.should_see('Antrag genehmigt; das Abo ist angelegt.')
     await wait_until(lambda: not open_dialogs(user), 'the dialog to close')
     (abo,) = await Abo.all()
-    assert (abo.antrag_id, abo.status, abo.startmonat) == (lena.id, AboStatus.AKTIV, START)  # type: ignore[attr-defined]
+    assert (abo.antrag_id, abo.status, abo.startmonat) == (lena.id, AboStatus.AKTIV, START)
     assert names(antraege_table(user)) == ['Becker, Jonas']
 
     await show_abos(user)
@@ -403,7 +372,7 @@ async def test_approving_a_selection(user: User) -> None:
     table.selected = [row for row in table.rows if row['id'] in (lena.id, mia.id)]
     await click(user, 'Auswahl genehmigen')
     await user.should_see('2 Anträge genehmigt.')
-    assert sorted(abo.antrag_id for abo in await Abo.all()) == sorted([lena.id, mia.id])  # type: ignore[attr-defined]
+    assert sorted(abo.antrag_id for abo in await Abo.all()) == sorted([lena.id, mia.id])
     assert (await Antrag.get(id=jonas.id)).status == AntragStatus.OFFEN
     await wait_until(lambda: names(antraege_table(user)) == ['Becker, Jonas'], 'the refreshed table')
     assert antraege_table(user).selected == []
@@ -552,7 +521,7 @@ async def test_admins_and_clerks_may_decide(user: User, role: Role) -> None:
     dialog = await open_antrag(user, lena)
     await click(user, 'Genehmigen', dialog)
     await user.should_see('Antrag genehmigt; das Abo ist angelegt.')
-    assert (await Antrag.get(id=lena.id)).decided_by_id == (await demo_user(role)).id  # type: ignore[attr-defined]
+    assert (await Antrag.get(id=lena.id)).decided_by_id == (await demo_user(role)).id
 
 
 @pytest.mark.parametrize('role', [Role.ADMIN, Role.CLERK, Role.READONLY])

@@ -16,8 +16,9 @@ from openpyxl import load_workbook
 from models import Abo, AboStatus, BillingRun, Contract, Role, SubsidyChange, TariffBlock, Ticketart
 from services import billing, clock
 from services.applications import person_key
-from tests.pages.conftest import log_in, wait_until
+from tests.pages.conftest import log_in
 from tests.pages.test_antraege_page import all_of, click, download, open_dialogs, trigger
+from tests.support import wait_until
 
 TODAY = date(2026, 6, 14)
 MAY = date(2026, 5, 1)

@@ -4,7 +4,6 @@ the services what the page should show."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import date, timedelta
 
@@ -22,6 +21,7 @@ from services.contracts import NOT_FOUND
 from services.validation import format_german_date
 from tests.conftest import order_value
 from tests.pages.conftest import log_in
+from tests.support import wait_until
 
 TODAY = date(2030, 6, 14)  # far from the real date: every date rule below must follow services.clock.today
 CODE_SHAPE = re.compile(r'^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$')
@@ -96,15 +96,6 @@ async def open_infos(user: User, vertragsnummer: str) -> None:
 
 def open_dialogs(user: User) -> list[ui.dialog]:
     return sorted((dialog for dialog in user.find(ui.dialog).elements if dialog.value), key=lambda dialog: dialog.id)
-
-
-async def wait_until(condition, what: str = '') -> None:
-    """Events run as background tasks in the simulation: wait (briefly) for their outcome."""
-    for _ in range(50):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f'timed out waiting for {what or condition}')
 
 
 async def dialog_with(user: User, text: str) -> ui.dialog:

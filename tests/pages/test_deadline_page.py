@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-import pytest
 from nicegui import ui
 from nicegui.testing import User
 
@@ -39,14 +38,6 @@ LATE = date(2030, 7, 11)
 MOVED = date(2030, 9, 1)
 LATE_MESSAGE = ('genehmigt, aber nach der Frist für August 2030 (genehmigen bis 10.07.2030): das Abo beginnt erst am '
                 '01.09.2030.')
-
-
-@pytest.fixture
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    return move_to
 
 
 async def choose_abo_status(user: User, status: str) -> None:

@@ -6,7 +6,8 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 from services.auth import WRONG_CREDENTIALS
-from tests.pages.conftest import demo_login, log_in, wait_until
+from tests.pages.conftest import demo_login, log_in
+from tests.support import wait_until
 
 
 @pytest.mark.parametrize('path', ['/', '/vertragsverwaltung', '/anwender', '/passwort'])

@@ -7,7 +7,6 @@ files); the page reads and checks it off the event loop exactly as for a browser
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import threading
@@ -23,6 +22,7 @@ from services import abo_dates, massenupload
 from services.massenupload import workflow
 from tests.pages.conftest import log_in
 from tests.services.test_massenupload import PNG, csv_file, person, xlsx_file
+from tests.support import wait_until
 
 TODAY = date(2030, 6, 14)  # after the cut-off: the first open start month is August 2030
 START = abo_dates.first_open_start_month(TODAY)
@@ -37,14 +37,6 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> date:
 
 def rows(count: int, **changes: object) -> list[dict[str, object]]:
     return [person(index, Startmonat=START, **changes) for index in range(count)]
-
-
-async def wait_until(condition, what: str = '', seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f'timed out waiting for {what or condition}')
 
 
 async def open_page(user: User, role: str = Role.ADMIN, vertragsnummer: str = VERTRAGSNUMMER) -> Contract:
@@ -76,7 +68,7 @@ async def test_the_row_menu_leads_to_the_page(user: User) -> None:
     await user.open('/vertragsverwaltung')
     await user.should_see('Ihre Verträge')
     (table,) = user.find(ui.table).elements
-    assert 'Massenupload' in table.slots['body-cell-aktionen'].template  # type: ignore[union-attr]
+    assert 'Massenupload' in table.slots['body-cell-aktionen'].template
     row = next(row for row in table.rows if row['vertragsnummer'] == VERTRAGSNUMMER)
     user.find(ui.table).trigger('massenupload', row)
     await user.should_see(f'Massenupload – Vertrag {VERTRAGSNUMMER}')

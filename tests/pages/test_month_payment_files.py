@@ -57,6 +57,6 @@ async def test_staff_download_the_direct_debits(user: User) -> None:
     xml = await download(user, 'Lastschriften (pain.008)')
     sepa._schema().assertValid(etree.fromstring(xml))
     mandate = await SepaMandate.get()
-    line = await BillingLine.get(contract_id=mandate.contract_id)  # type: ignore[attr-defined]
+    line = await BillingLine.get(contract_id=mandate.contract_id)
     assert mandate.reference.encode() in xml
     assert f'<InstdAmt Ccy="EUR">{line.eigenanteil_cent / 100:.2f}</InstdAmt>'.encode() in xml

@@ -9,7 +9,7 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
-from nicegui import ElementFilter, background_tasks, ui
+from nicegui import ElementFilter, ui
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
@@ -33,7 +33,7 @@ from services.settings import get_settings
 from services.tariff import tariff_on
 from services.validation import format_euro, format_german_date
 from tests.pages.conftest import demo_login
-from tests.support import confirm_by_mail
+from tests.support import confirm_by_mail, running, settle
 
 TODAY = date(2030, 6, 14)  # after the cut-off day: applications start in August, a Kündigung ends in July
 VERTRAGSNUMMER = 'DJ-2024-0117'
@@ -48,7 +48,6 @@ EMAIL = 'erika.mustermann@example.org'  # as the portal stores it
 CONSENT = 'Ich habe die Datenschutzhinweise gelesen und bin einverstanden.'
 SUBMIT = 'Antrag absenden'
 THANKS = 'Vielen Dank! Ihr Antrag ist eingegangen.'
-SETTLE_SECONDS = 10.0
 
 
 @pytest.fixture(autouse=True)
@@ -73,26 +72,6 @@ async def make_code(valid_until: date = TODAY + timedelta(days=180)) -> Kundenco
 
 def formatted(code: Kundencode) -> str:
     return codes.format_code(code.code)
-
-
-def running() -> set[asyncio.Task]:
-    return set(background_tasks.running_tasks)
-
-
-async def settle(before: set[asyncio.Task]) -> None:
-    """Events run as background tasks in the simulation (and start further ones, e.g. a navigation): wait until every
-    task started since `before` has ended, except the message loop of a newly opened page and the watcher of open
-    sessions (pages/session_guard.py), which run for good."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + SETTLE_SECONDS
-    await asyncio.sleep(0)
-    while pending := {task for task in background_tasks.running_tasks - before
-                      if not task.done() and not task.get_name().startswith(('outbox loop', 'session watcher'))}:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            raise AssertionError(f'background tasks still running: {pending}')
-        await asyncio.wait(pending, timeout=remaining)
-        await asyncio.sleep(0)
 
 
 def by_label(user: User, label: str, kind: type = ui.input) -> UserInteraction:
@@ -458,7 +437,7 @@ async def test_an_existing_address_with_another_password_gets_the_same_confirmat
     await user.should_see(THANKS)
     assert error_text(user) == ''
     antrag = await Antrag.get(vorname='Erik')
-    assert antrag.employee_id is None  # type: ignore[attr-defined]
+    assert antrag.employee_id is None
     assert antrag.email == EMAIL
 
 

@@ -19,8 +19,9 @@ from models import Antrag, AntragStatus, PortalUser, Role, Session
 from pages import session_guard
 from pages.session_cookie import Area, safe_redirect_target
 from services import anwender, clock, sessions
-from tests.pages.conftest import arrived_after_login, demo_login, log_in, wait_until
+from tests.pages.conftest import arrived_after_login, demo_login, log_in
 from tests.pages.test_antraege_page import LENA, MIA, antraege_table, demo_contract, demo_user, make_antraege
+from tests.support import wait_until
 
 pytestmark = pytest.mark.usefixtures('pinned_today')
 

@@ -15,6 +15,7 @@ from models import AuditEvent, Contract, ContractStatus, Customer, Invitation, P
 from services import anwender
 from services.audit import AuditKind
 from tests.pages.conftest import demo_login, log_in
+from tests.support import wait_until
 
 NEW_PASSWORD = 'Auepark-Sommer-Abend-31'
 ADMIN_EMAIL = 'admin@fahrradmanufaktur-kassel.de'
@@ -47,14 +48,6 @@ def field(user: User, kind: type, label: str) -> ui.element:
     (element,) = [element for element in all_of(user, kind) if element.props.get('label') == label
                   and element.visible and not element.is_deleted]
     return element
-
-
-async def wait_until(condition, what: str = '') -> None:
-    for _ in range(150):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f'timed out waiting for {what or condition}')
 
 
 async def open_users(user: User, role: Role = Role.ADMIN, query: str = '') -> None:

@@ -13,10 +13,11 @@ from models import Abo, AboStatus, AuditEvent, Contract, Customer, PortalUser
 from services import abo_dates, abos
 from services.audit import AuditKind
 from services.errors import NotFound, ValidationError
-from tests.services.test_abos import contract, set_today, written
-from tests.services.test_antraege import TODAY, new_contract
+from tests.conftest import new_contract
+from tests.services.test_abos import written
+from tests.services.test_antraege import TODAY
 
-__all__ = ['contract', 'set_today']  # fixtures of the Abo tests
+pytestmark = pytest.mark.today(TODAY)
 
 BEGUN = date(2025, 1, 1)
 

@@ -13,12 +13,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from models import Abo, AboStatus, Contract, Customer, Employee, PortalUser, Ticketart
+from models import Abo, AboStatus, Contract, Employee, PortalUser, Ticketart
 from services import abo_dates, abo_status, abos, clock, dashboard, my_abos
 from services.abo_status import AboState
 from services.applications import person_key
 from services.table_query import TableRequest
-from tests.services.test_antraege import new_contract
 
 # (start, end, stored status): stored words as the old code left them, some of them wrong on purpose.
 ABOS = [
@@ -33,19 +32,6 @@ EDGE_DAYS = [
     date(2026, 2, 28), date(2026, 3, 1), date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 31),
     date(2027, 1, 1), date(2027, 1, 31), date(2027, 2, 1),
 ]
-
-
-@pytest.fixture
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    return move_to
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company, 'V-2026-0001')
 
 
 @pytest.fixture

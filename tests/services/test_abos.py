@@ -34,8 +34,8 @@ from services.codes import CodeCheck
 from services.errors import NotFound, PermissionDenied, ServiceError
 from services.table_query import TableRequest
 from services.validation import format_german_date
-from tests.conftest import make_user, order_value
-from tests.services.test_antraege import START_MONTHS, TODAY, apply, code_check, new_contract
+from tests.conftest import make_user, new_contract, order_value
+from tests.services.test_antraege import START_MONTHS, TODAY, apply, code_check
 from tests.support import confirm_by_mail
 
 BOM = b'\xef\xbb\xbf'
@@ -43,30 +43,12 @@ ABO_NOT_FOUND = 'Das Abo wurde nicht gefunden.'
 END_DENIED = 'Nur Administratoren und Sachbearbeitung Ihrer Firma können Abos beenden.'
 ALREADY_ENDED = 'Dieses Abo ist bereits gekündigt oder beendet.'
 CONTRACT_NOT_FOUND = 'Der Vertrag wurde nicht gefunden.'
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company, 'V-2026-0001')
+pytestmark = pytest.mark.today(TODAY)
 
 
 @pytest.fixture
 async def check(admin: PortalUser, contract: Contract) -> CodeCheck:
     return await code_check(admin, contract)
-
-
-@pytest.fixture
-async def other_admin(other_company: Customer) -> PortalUser:
-    return await make_user('admin@kaufunger-holzbau.de', Role.ADMIN, other_company, name='Martin Lange')
 
 
 @pytest.fixture
@@ -248,13 +230,13 @@ async def test_ending_an_abo_follows_the_cut_off_rule(
     assert (stored.status, stored.endmonat) == (AboStatus.GEKUENDIGT, expected_end)
 
     (event,) = await AuditEvent.filter(kind=AuditKind.ABO_ENDED)
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
-    assert event.customer_id == contract.customer_id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
+    assert event.customer_id == contract.customer_id
     assert (event.object_type, event.object_id) == ('abo', str(abo.id))
     assert event.details == {'endmonat': expected_end.isoformat()}
     assert event.client == '192.0.2.11'
 
-    employee = await Employee.get(id=abo.employee_id)  # type: ignore[attr-defined]
+    employee = await Employee.get(id=abo.employee_id)
     (mine,) = await my_abos.my_abos(employee)
     assert f'gekündigt zum {format_german_date(expected_end)}' in abo_status.label(mine, today)
 
@@ -274,7 +256,7 @@ async def test_an_abo_is_ended_only_once(admin: PortalUser, check: CodeCheck, se
 
 async def test_an_abo_the_employee_cancelled_cannot_be_ended(admin: PortalUser, check: CodeCheck) -> None:
     abo = await approved(admin, check)
-    employee = await Employee.get(id=abo.employee_id)  # type: ignore[attr-defined]
+    employee = await Employee.get(id=abo.employee_id)
     cancelled = await my_abos.cancel_abo(employee, abo.id)
     with pytest.raises(ServiceError, match=re.escape(ALREADY_ENDED)):
         await abos.end_abo(admin, abo.id)
@@ -294,7 +276,7 @@ async def test_who_may_end_an_abo(
         ended = await abos.end_abo(actor, abo.id)
         assert ended.status == AboStatus.GEKUENDIGT
         (event,) = await AuditEvent.filter(kind=AuditKind.ABO_ENDED)
-        assert event.actor_id == actor.id  # type: ignore[attr-defined]
+        assert event.actor_id == actor.id
         return
     with pytest.raises(refused_with) as raised:
         await abos.end_abo(actor, abo.id)
@@ -354,8 +336,8 @@ async def test_the_csv_export_opens_in_german_excel(admin: PortalUser, exported_
     assert 'Anderswo' not in text and 'Fremd' not in text and 'Offen' not in text
 
     (event,) = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
-    assert event.customer_id == exported_contract.customer_id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
+    assert event.customer_id == exported_contract.customer_id
     assert (event.object_type, event.object_id) == ('contract', str(exported_contract.id))
     assert event.details == {'format': 'csv', 'rows': 2}
     assert event.client == '192.0.2.12'
@@ -372,7 +354,7 @@ async def test_the_xlsx_export_has_the_same_rows(admin: PortalUser, exported_con
     assert all(cell.data_type != 'f' for cell in xlsx_cells(content))
     (event,) = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
     assert event.details == {'format': 'xlsx', 'rows': 2}
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
 
 
 @pytest.mark.parametrize('role', ['admin', 'clerk', 'readonly', 'staff'])
@@ -382,7 +364,7 @@ async def test_everyone_who_sees_the_contract_may_export(
     assert csv_rows(await abos.export_csv(actors[role], exported_contract.id)) == EXPECTED_ROWS
     assert xlsx_rows(await abos.export_xlsx(actors[role], exported_contract.id)) == EXPECTED_ROWS
     events = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
-    assert [event.actor_id for event in events] == [actors[role].id] * 2  # type: ignore[attr-defined]
+    assert [event.actor_id for event in events] == [actors[role].id] * 2
 
 
 async def test_an_empty_export_has_the_header(admin: PortalUser, contract: Contract) -> None:

@@ -24,8 +24,6 @@ from models import (
     Customer,
     Employee,
     PortalUser,
-    Produktangebot,
-    Role,
     Ticketart,
 )
 from services import abo_dates, antraege, applications, audit, codes, my_abos
@@ -33,14 +31,14 @@ from services.antraege import ALREADY_DECIDED, MAX_REASON, SORTABLE
 from services.applications import ApplicationInput
 from services.audit import AuditKind
 from services.codes import CodeCheck
-from services.contracts import create_contract
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
 from services.table_query import TableRequest
 from services.validation import format_german_date
-from tests.conftest import make_user, order_value
+from tests.conftest import new_contract, order_value
 from tests.support import confirm_by_mail
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the open start months are April to September 2026
+pytestmark = pytest.mark.today(TODAY)
 START_MONTHS = abo_dates.open_start_months(TODAY)
 EMPLOYEE_PASSWORD = 'Herkules-Bergpark-Kaskaden-9'
 NOT_FOUND = 'Der Antrag wurde nicht gefunden.'
@@ -48,22 +46,6 @@ DECIDE_DENIED = 'Nur Administratoren und Sachbearbeitung Ihrer Firma können Ant
 REASON_MISSING = 'Bitte geben Sie einen Grund für die Ablehnung an.'
 REASON_TOO_LONG = f'Der Grund darf höchstens {MAX_REASON} Zeichen lang sein.'
 DECISIONS = (AuditKind.ANTRAG_APPROVED, AuditKind.ANTRAG_REJECTED)
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
-
-
-async def new_contract(customer: Customer, number: str) -> Contract:
-    return await create_contract(
-        customer=customer, vertragsnummer=number, produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
-        arbeitgeberzuschuss_cent=1575,
-    )
 
 
 async def code_check(actor: PortalUser, contract: Contract) -> CodeCheck:
@@ -74,28 +56,8 @@ async def code_check(actor: PortalUser, contract: Contract) -> CodeCheck:
 
 
 @pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company, 'V-2026-0001')
-
-
-@pytest.fixture
 async def check(admin: PortalUser, contract: Contract) -> CodeCheck:
     return await code_check(admin, contract)
-
-
-@pytest.fixture
-async def clerk(company: Customer) -> PortalUser:
-    return await make_user('sachbearbeitung@fahrradmanufaktur-kassel.de', Role.CLERK, company, name='Jonas Weber')
-
-
-@pytest.fixture
-async def reader(company: Customer) -> PortalUser:
-    return await make_user('lesen@fahrradmanufaktur-kassel.de', Role.READONLY, company, name='Lukas Brandt')
-
-
-@pytest.fixture
-async def other_admin(other_company: Customer) -> PortalUser:
-    return await make_user('admin@kaufunger-holzbau.de', Role.ADMIN, other_company, name='Martin Lange')
 
 
 @pytest.fixture
@@ -150,7 +112,7 @@ async def unchanged(antrag: Antrag) -> bool:
     """Still open, undecided, without an Abo or a decision in the audit trail."""
     await antrag.refresh_from_db()
     return (
-        antrag.status == AntragStatus.OFFEN and antrag.decided_at is None and antrag.decided_by_id is None  # type: ignore[attr-defined]
+        antrag.status == AntragStatus.OFFEN and antrag.decided_at is None and antrag.decided_by_id is None
         and antrag.decision_reason == '' and not await Abo.filter(antrag_id=antrag.id).exists()
         and not await AuditEvent.filter(kind__in=DECISIONS, object_id=str(antrag.id)).exists()
     )
@@ -364,16 +326,16 @@ async def test_approving_creates_exactly_one_abo_from_the_antrag(
 
     assert decided.status == AntragStatus.GENEHMIGT
     assert decided.decided_at is not None
-    assert decided.decided_by_id == admin.id  # type: ignore[attr-defined]
+    assert decided.decided_by_id == admin.id
     assert decided.decision_reason == ''
     (abo,) = await Abo.all()
     for name in ('vorname', 'nachname', 'geburtsdatum', 'personalnummer', 'strasse', 'plz', 'ort', 'ticketart',
                  'startmonat', 'person_key'):
         assert getattr(abo, name) == getattr(antrag, name), name
-    assert (abo.contract_id, abo.employee_id, abo.antrag_id) == (  # type: ignore[attr-defined]
-        contract.id, antrag.employee_id, antrag.id,  # type: ignore[attr-defined]
+    assert (abo.contract_id, abo.employee_id, abo.antrag_id) == (
+        contract.id, antrag.employee_id, antrag.id,
     )
-    assert abo.employee_id is not None  # type: ignore[attr-defined]
+    assert abo.employee_id is not None
     assert abo.status == AboStatus.AKTIV
     assert abo.startmonat == START_MONTHS[3]
     assert abo.endmonat is None and abo.cancelled_at is None
@@ -381,14 +343,14 @@ async def test_approving_creates_exactly_one_abo_from_the_antrag(
 
     (event,) = await decision_events()
     assert event.kind == AuditKind.ANTRAG_APPROVED.value
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
     assert event.actor_label == admin.email
-    assert event.customer_id == contract.customer_id  # type: ignore[attr-defined]
+    assert event.customer_id == contract.customer_id
     assert (event.object_type, event.object_id) == ('antrag', str(antrag.id))
     assert event.details == {'reference': antrag.reference}
     assert event.client == '192.0.2.7'
 
-    employee = await Employee.get(id=antrag.employee_id)  # type: ignore[attr-defined]
+    employee = await Employee.get(id=antrag.employee_id)
     assert [mine.id for mine in await my_abos.my_abos(employee)] == [abo.id]  # the employee sees it
 
 
@@ -419,20 +381,20 @@ async def test_rejecting_keeps_the_reason_for_the_employee(
     reason = 'Sie sind bei uns nicht mehr beschäftigt.'
     assert decided.status == AntragStatus.ABGELEHNT
     assert decided.decision_reason == reason
-    assert decided.decided_by_id == admin.id  # type: ignore[attr-defined]
+    assert decided.decided_by_id == admin.id
     assert decided.decided_at is not None
     assert not await Abo.exists()
 
     shown = await antraege.get_antrag(admin, antrag.id)  # the dialog shows it later
     assert (shown.decision_reason, shown.decided_by.name) == (reason, admin.name)
-    employee = await Employee.get(id=antrag.employee_id)  # type: ignore[attr-defined]
+    employee = await Employee.get(id=antrag.employee_id)
     (mine,) = await my_abos.my_applications(employee)  # and so does Meine Abos
     assert (mine.status, mine.decision_reason) == (AntragStatus.ABGELEHNT, reason)
 
     (event,) = await decision_events()
     assert event.kind == AuditKind.ANTRAG_REJECTED.value
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
-    assert event.customer_id == contract.customer_id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
+    assert event.customer_id == contract.customer_id
     assert event.details == {'reference': antrag.reference, 'reason': reason}
     assert event.client == '192.0.2.8'
 
@@ -464,7 +426,7 @@ async def test_a_decided_antrag_cannot_be_decided_again(
         await antraege.decide(clerk, antrag.id, approve=second, reason='Doch nicht.')
     assert str(raised.value) == ALREADY_DECIDED
     again = await Antrag.get(id=antrag.id)
-    assert (again.status, again.decided_at, again.decided_by_id, again.decision_reason) == (  # type: ignore[attr-defined]
+    assert (again.status, again.decided_at, again.decided_by_id, again.decision_reason) == (
         decided.status, decided.decided_at, admin.id, decided.decision_reason,
     )
     assert await Abo.all().count() == (1 if first else 0)
@@ -519,7 +481,7 @@ async def test_two_people_deciding_at_once_one_wins(
     stored = await Antrag.get(id=antrag.id)
     approve_won = (first, second)[results.index(winners[0])]
     assert stored.status == (AntragStatus.GENEHMIGT if approve_won else AntragStatus.ABGELEHNT)
-    assert stored.decided_by_id == (admin, clerk)[results.index(winners[0])].id  # type: ignore[attr-defined]
+    assert stored.decided_by_id == (admin, clerk)[results.index(winners[0])].id
     assert await Abo.filter(antrag_id=antrag.id).count() == (1 if approve_won else 0)
     assert await Abo.all().count() in (0, 1)
     assert len(await decision_events()) == 1
@@ -587,11 +549,11 @@ async def test_who_may_decide(
     if refused_with is None:
         decided = await antraege.decide(actor, antrag.id, approve=approve, reason='' if approve else 'Nein.')
         assert decided.status == (AntragStatus.GENEHMIGT if approve else AntragStatus.ABGELEHNT)
-        assert decided.decided_by_id == actor.id  # type: ignore[attr-defined]
+        assert decided.decided_by_id == actor.id
         assert await Abo.all().count() == (1 if approve else 0)
         (event,) = await decision_events()
-        assert event.actor_id == actor.id  # type: ignore[attr-defined]
-        assert event.customer_id == contract.customer_id  # type: ignore[attr-defined]  # also for staff
+        assert event.actor_id == actor.id
+        assert event.customer_id == contract.customer_id  # also for staff
         return
     with pytest.raises(refused_with) as raised:
         await antraege.decide(actor, antrag.id, approve=approve, reason='' if approve else 'Nein.')
@@ -624,7 +586,7 @@ async def test_approve_many_counts_and_names_the_problems(
     )
     assert approved == 2
     assert problems == [ALREADY_DECIDED, NOT_FOUND, NOT_FOUND, ALREADY_DECIDED]
-    assert sorted(abo.antrag_id for abo in await Abo.all()) == [first.id, second.id]  # type: ignore[attr-defined]
+    assert sorted(abo.antrag_id for abo in await Abo.all()) == [first.id, second.id]
     assert await unchanged(foreign_antrag)
     events = await AuditEvent.filter(kind=AuditKind.ANTRAG_APPROVED).order_by('id')
     assert [event.object_id for event in events] == [str(first.id), str(second.id)]
@@ -701,5 +663,5 @@ async def test_a_rejected_person_may_apply_again_and_be_approved(admin: PortalUs
     with pytest.raises(ValidationError):
         await apply(check)
     (abo,) = await Abo.all()
-    assert (abo.antrag_id, abo.personalnummer) == (second.id, 'P-4711')  # type: ignore[attr-defined]
+    assert (abo.antrag_id, abo.personalnummer) == (second.id, 'P-4711')
 

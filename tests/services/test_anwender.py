@@ -35,21 +35,6 @@ NEW_PASSWORD = 'Auepark-Sommer-Abend-31'
 CLIENT = '10.1.2.3'
 
 
-@pytest.fixture
-async def clerk(company: Customer) -> PortalUser:
-    return await make_user('sachbearbeitung@fahrradmanufaktur-kassel.de', Role.CLERK, company, name='Jonas Weber')
-
-
-@pytest.fixture
-async def reader(company: Customer) -> PortalUser:
-    return await make_user('lesen@fahrradmanufaktur-kassel.de', Role.READONLY, company, name='Lukas Brandt')
-
-
-@pytest.fixture
-async def other_admin(other_company: Customer) -> PortalUser:
-    return await make_user('chef@kaufunger-holzbau.de', Role.ADMIN, other_company, name='Martin Lange')
-
-
 def token_of(link: str) -> str:
     path = urlsplit(link).path
     assert path.startswith(anwender.LINK_PATH), link
@@ -156,10 +141,10 @@ async def test_every_change_is_audited_with_actor_and_client(admin: PortalUser, 
         AuditKind.PASSWORD_LINK_SENT,
     ]
     for event in events:
-        assert event.actor_id == admin.id  # type: ignore[attr-defined]
+        assert event.actor_id == admin.id
         assert event.actor_label == admin.email
         assert event.client == CLIENT
-        assert event.customer_id == company.id  # type: ignore[attr-defined]
+        assert event.customer_id == company.id
     assert events[1].details == {'email': 'eva@fahrradmanufaktur-kassel.de', 'from': 'clerk', 'to': 'readonly'}
     assert issued.link.split('/')[-1] not in str([event.details for event in events])  # the token is never stored
 
@@ -168,8 +153,8 @@ async def test_staff_actions_land_in_the_companys_audit_scope(staff: PortalUser,
     await anwender.invite(staff, name='Eva Kollegin', email='eva@fahrradmanufaktur-kassel.de', role=Role.ADMIN,
                           base_url=BASE_URL, customer_id=company.id, client=CLIENT)
     event = await AuditEvent.get(kind=AuditKind.USER_INVITED)
-    assert event.customer_id == company.id  # type: ignore[attr-defined]
-    assert event.actor_id == staff.id  # type: ignore[attr-defined]
+    assert event.customer_id == company.id
+    assert event.actor_id == staff.id
 
 
 # --- inviting and the link ------------------------------------------------------------------------------------------
@@ -180,7 +165,7 @@ async def test_an_invited_user_cannot_log_in_until_the_link_is_used(admin: Porta
     issued = await anwender.invite(admin, name='  Eva Kollegin ', email=' Eva@Fahrradmanufaktur-Kassel.de ',
                                    role='clerk', base_url=BASE_URL, client=CLIENT)
     user = issued.user
-    assert (user.email, user.name, user.role, user.customer_id) == (  # type: ignore[attr-defined]
+    assert (user.email, user.name, user.role, user.customer_id) == (
         'eva@fahrradmanufaktur-kassel.de', 'Eva Kollegin', Role.CLERK, company.id)
     assert user.status == 'eingeladen'
     assert issued.link.startswith('http://portal.test/einladung/')
@@ -192,7 +177,7 @@ async def test_an_invited_user_cannot_log_in_until_the_link_is_used(admin: Porta
     stored = await Invitation.get(user_id=user.id)
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in stored.token_hash
-    assert stored.created_by_id == admin.id  # type: ignore[attr-defined]
+    assert stored.created_by_id == admin.id
 
     assert user.password_hash.startswith('$argon2id$')  # a hash of a secret nobody knows
     for attempt in ('', 'no account has this password', PASSWORD):
@@ -206,7 +191,7 @@ async def test_an_invited_user_cannot_log_in_until_the_link_is_used(admin: Porta
     assert result.token is not None
     assert (await PortalUser.get(id=user.id)).status == 'aktiv'
     accepted = await AuditEvent.get(kind=AuditKind.INVITATION_ACCEPTED)
-    assert (accepted.actor_id, accepted.customer_id, accepted.client) == (  # type: ignore[attr-defined]
+    assert (accepted.actor_id, accepted.customer_id, accepted.client) == (
         user.id, company.id, CLIENT)
 
 

@@ -29,7 +29,6 @@ from models import (
     Kundencode,
     OutboxMail,
     PortalUser,
-    Produktangebot,
     Role,
     Ticketart,
 )
@@ -43,14 +42,14 @@ from services.applications import (
 )
 from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck, CodeStatus
-from services.contracts import create_contract
 from services.errors import ServiceError, ValidationError
 from services.table_query import TableRequest
 from services.validation import format_german_date
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, new_contract
 from tests.support import confirm_by_mail
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the first open start month is April 2026
+pytestmark = pytest.mark.today(TODAY)
 EMPLOYEE_PASSWORD = 'Herkules-Bergpark-Kaskaden-9'
 FIRST_MONTH = abo_dates.first_open_start_month(TODAY)
 LAST_MONTH = abo_dates.open_start_months(TODAY)[-1]
@@ -61,27 +60,6 @@ VALID = ApplicationInput(
     startmonat=format_german_date(FIRST_MONTH), ticketart='Handyticket',
 )
 EMAIL = 'lena.schaefer@example.de'
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
-
-
-async def new_contract(customer: Customer, number: str = 'V-2026-0001') -> Contract:
-    return await create_contract(
-        customer=customer, vertragsnummer=number, produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
-        arbeitgeberzuschuss_cent=1575,
-    )
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company)
 
 
 @pytest.fixture
@@ -317,8 +295,8 @@ async def test_a_valid_application_creates_antrag_account_and_audit(
     assert stored.status is AntragStatus.UNBESTAETIGT  # a new account: the address is confirmed first
     assert stored.source is AntragSource.SELF_SERVICE
     assert re.fullmatch(rf'A-{TODAY.year}-[{ALPHABET}]{{6}}', stored.reference)
-    assert stored.contract_id == contract.id  # type: ignore[attr-defined]
-    assert stored.code_id == code.id  # type: ignore[attr-defined]
+    assert stored.contract_id == contract.id
+    assert stored.code_id == code.id
     assert (stored.vorname, stored.nachname, stored.email) == ('Lena', 'Schäfer', EMAIL)
     assert stored.geburtsdatum == date(1988, 7, 14)
     assert stored.startmonat == FIRST_MONTH
@@ -330,7 +308,7 @@ async def test_a_valid_application_creates_antrag_account_and_audit(
     assert stored.person_key == 'lena|schäfer|1988-07-14'
 
     employee = await Employee.get(email=EMAIL)
-    assert stored.employee_id == employee.id  # type: ignore[attr-defined]
+    assert stored.employee_id == employee.id
     assert employee.is_active
     assert employee.password_hash.startswith('$argon2id$')
     assert EMPLOYEE_PASSWORD not in employee.password_hash
@@ -339,10 +317,10 @@ async def test_a_valid_application_creates_antrag_account_and_audit(
     events = {event.kind: event for event in await AuditEvent.all()}
     for kind in (AuditKind.CODE_USED, AuditKind.ANTRAG_SUBMITTED):
         event = events[kind]
-        assert event.customer_id == company.id  # type: ignore[attr-defined]
+        assert event.customer_id == company.id
         assert (event.object_type, event.object_id) == ('antrag', str(antrag.id))
         assert event.actor_label == EMAIL
-        assert event.actor_id is None  # type: ignore[attr-defined]
+        assert event.actor_id is None
         assert event.client == '192.0.2.10'
         assert event.details == {
             'reference': stored.reference, 'kundencode_id': code.id, 'vertragsnummer': contract.vertragsnummer,
@@ -584,7 +562,7 @@ async def test_an_existing_account_is_reused_with_its_password(
     employee = await Employee.get(email=EMAIL)
     other = await second_check(admin, company)
     second = await submit(other, replace(VALID, email='LENA.SCHAEFER@example.de'))
-    assert second.employee_id == first.employee_id == employee.id  # type: ignore[attr-defined]
+    assert second.employee_id == first.employee_id == employee.id
     assert await Employee.all().count() == 1
     assert await AuditEvent.filter(kind=AuditKind.EMPLOYEE_REGISTERED).count() == 1
     await employee.refresh_from_db()
@@ -611,8 +589,8 @@ async def test_existing_and_unknown_addresses_get_the_same_answer(
     unknown = await submit(other, replace(person(2), email='neu@example.de'), password='Ganz-anderes-Passwort-42')
     assert type(wrong) is type(unknown) is Antrag
     assert (wrong.status, unknown.status) == (AntragStatus.UNBESTAETIGT, AntragStatus.UNBESTAETIGT)
-    assert wrong.employee_id is None  # type: ignore[attr-defined]  # not attached to someone else's account
-    assert unknown.employee_id is not None  # type: ignore[attr-defined]
+    assert wrong.employee_id is None  # not attached to someone else's account
+    assert unknown.employee_id is not None
     assert (await Employee.get(email=EMAIL)).password_hash == hash_before  # not overwritten
     failed = await AuditEvent.filter(kind=AuditKind.LOGIN_FAILED).get()  # the wrong password, audited
     assert (failed.actor_label, failed.client, failed.details) == (EMAIL, '192.0.2.10', {'purpose': 'application'})
@@ -647,7 +625,7 @@ async def test_password_guesses_in_the_application_are_throttled(
     for number in range(1, 16):
         await submit(other, person(number), password=f'Falsches-Passwort-{number:02d}')
     right = await submit(other, person(20))
-    assert right.employee_id is None  # type: ignore[attr-defined]
+    assert right.employee_id is None
     assert await Antrag.filter(employee__email=EMAIL).count() == 1  # the first one only
     assert await AuditEvent.filter(kind=AuditKind.LOGIN_LOCKED, actor_label=EMAIL).exists()
     assert await AuditEvent.filter(kind=AuditKind.LOGIN_BLOCKED, actor_label=EMAIL).exists()

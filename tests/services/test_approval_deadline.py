@@ -16,16 +16,10 @@ from services.abo_dates import approval_deadline, approval_start
 from services.audit import AuditKind
 from services.codes import CodeCheck
 from services.settings import reset_settings
-from tests.services.test_antraege import apply, code_check, new_contract
+from tests.conftest import new_contract
+from tests.services.test_antraege import apply, code_check
 
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(date(2026, 11, 5))
-    return move_to
+pytestmark = pytest.mark.today(date(2026, 11, 5))
 
 
 @pytest.fixture

@@ -73,7 +73,7 @@ async def test_clerks_and_readers_see_no_protocol(company: Customer, role: Role)
 async def test_another_companys_admin_sees_none_of_these(events: None, other_company: Customer) -> None:
     other = await make_user('chef2@kaufunger-holzbau.de', Role.ADMIN, other_company)
     page = await audit_log.list_events(other, TableRequest(page_size=100), AuditFilter(kundennummer='100234'))
-    assert {row.customer_id for row in page.rows} == {other_company.id}  # type: ignore[attr-defined]
+    assert {row.customer_id for row in page.rows} == {other_company.id}
     assert 'chef@kaufunger-holzbau.de' in [row.actor_label for row in page.rows]
 
 

@@ -33,12 +33,12 @@ async def test_staff_create_customer_contract_and_first_admin(staff: PortalUser)
     result = await backoffice.create_customer_with_contract(staff, **FORM, base_url=BASE_URL, client='10.9.9.9')
     customer, contract, invitation = result.customer, result.contract, result.invitation
     assert (customer.kundennummer, customer.name, customer.ort) == ('300100', 'Muster GmbH', 'Kassel')
-    assert (contract.vertragsnummer, contract.customer_id, contract.status) == (  # type: ignore[attr-defined]
+    assert (contract.vertragsnummer, contract.customer_id, contract.status) == (
         'DJ-2026-0900', customer.id, ContractStatus.AKTIV)
     assert (contract.produktangebot, contract.beginn, contract.arbeitgeberzuschuss_cent) == (
         Produktangebot.SEPA, date(2027, 1, 1), 2050)
     admin = invitation.user
-    assert (admin.email, admin.role, admin.customer_id, admin.status) == (  # type: ignore[attr-defined]
+    assert (admin.email, admin.role, admin.customer_id, admin.status) == (
         'petra@muster.de', Role.ADMIN, customer.id, 'eingeladen')
     assert invitation.link.startswith('http://portal.test/einladung/')
     assert not invitation.mailed
@@ -140,7 +140,7 @@ async def test_a_contract_that_is_not_active_switches_its_code_off(
     events = await AuditEvent.filter(kind=AuditKind.CONTRACT_STATUS_CHANGED).order_by('id')
     assert [(event.details['from'], event.details['to']) for event in events] == [
         ('aktiv', 'gekündigt'), ('gekündigt', 'beendet'), ('beendet', 'aktiv')]
-    assert events[0].customer_id == contract.customer_id  # type: ignore[attr-defined]
+    assert events[0].customer_id == contract.customer_id
     assert events[0].client == '10.9.9.9'
     stored = await Contract.get(id=contract.id)
     assert 'aktiv' in stored.search_text

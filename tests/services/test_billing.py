@@ -37,16 +37,8 @@ from services.errors import NotFound, PermissionDenied, ServiceError, Validation
 from tests.conftest import make_user
 
 TODAY = date(2026, 6, 14)
+pytestmark = pytest.mark.today(TODAY)
 MAY, JUNE, JULY = date(2026, 5, 1), date(2026, 6, 1), date(2026, 7, 1)
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
 
 
 async def new_contract(customer: Customer, number: str, zuschuss: int = 2000) -> Contract:

@@ -205,7 +205,7 @@ async def test_the_lock_is_audited_once(code: Kundencode) -> None:
     event = await AuditEvent.filter(kind=AuditKind.CODE_ENTRY_BLOCKED).get()
     assert event.client == CLIENT
     assert event.actor_label == 'Self-Service'
-    assert event.actor_id is None  # type: ignore[attr-defined]
+    assert event.actor_id is None
     assert event.created_at == START
 
 

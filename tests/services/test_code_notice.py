@@ -19,24 +19,10 @@ from services.code_notice import NO_NOTICE
 from services.errors import NotFound
 from services.self_service_link import self_service_link
 from tests.conftest import make_user
-from tests.services.test_antraege import new_contract
 
 BASE_URL = 'https://portal.example.de/'
 A4_POINTS = (595.28, 841.89)
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(date(2026, 3, 5))
-    return move_to
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company, 'V-2026-0001')
+pytestmark = pytest.mark.today(date(2026, 3, 5))
 
 
 def qr_of(link: str) -> Image.Image:

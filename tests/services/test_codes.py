@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import AuditEvent, Contract, ContractStatus, Customer, Kundencode, PortalUser, Produktangebot, Role
+from models import AuditEvent, Contract, ContractStatus, Customer, Kundencode, PortalUser, Role
 from services import codes, permissions
 from services.audit import AuditKind
 from services.codes import (
@@ -24,28 +24,17 @@ from services.codes import (
     format_code,
     normalize,
 )
-from services.contracts import create_contract
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from services.permissions import Action
-from tests.conftest import make_user
+from tests.conftest import make_user, new_contract
 
 TODAY = date(2026, 3, 15)
+pytestmark = pytest.mark.today(TODAY)
 # The autouse fixtures (settings, clock) are function-scoped; they hold no state a Hypothesis example could spoil.
 no_db = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
 
 payloads = st.text(alphabet=ALPHABET, min_size=15, max_size=15)
 valid_codes = payloads.map(lambda payload: payload + check_character(payload))
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    """Pins the portal's 'today' (services call clock.today(), so patching the module attribute moves them all)."""
-
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
 
 
 def reference_luhn_ok(code: str) -> bool:
@@ -242,21 +231,6 @@ def test_three_years_from_29_february_end_on_28_february(set_today: Callable[[da
 # --- database: generating, replacing, revoking, checking ------------------------------------------------------------
 
 
-async def new_contract(
-    customer: Customer, number: str = 'V-2026-0001', *, status: ContractStatus = ContractStatus.AKTIV,
-    ende: date | None = None,
-) -> Contract:
-    return await create_contract(
-        customer=customer, vertragsnummer=number, produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
-        arbeitgeberzuschuss_cent=1575, status=status, ende=ende,
-    )
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company)
-
-
 async def current_codes(contract: Contract) -> list[Kundencode]:
     return await Kundencode.filter(contract_id=contract.id, revoked_at__isnull=True)
 
@@ -265,7 +239,7 @@ async def test_admin_generates_a_code(admin: PortalUser, contract: Contract) -> 
     code = await codes.generate_code(admin, contract.id, date(2026, 12, 31), client='10.0.0.1')
     assert normalize(code.code) == code.code
     assert code.valid_until == date(2026, 12, 31)
-    assert code.created_by_id == admin.id  # type: ignore[attr-defined]
+    assert code.created_by_id == admin.id
     assert code.revoked_at is None
     current = await codes.current_code(admin, contract.id)
     assert current is not None
@@ -365,7 +339,7 @@ async def test_replacing_needs_a_confirmation(admin: PortalUser, contract: Contr
     assert [code.id for code in await current_codes(contract)] == [new.id]
     await old.refresh_from_db()
     assert old.revoked_at is not None
-    assert old.revoked_by_id == admin.id  # type: ignore[attr-defined]
+    assert old.revoked_by_id == admin.id
     assert (await codes.validate(old.code)).status is CodeStatus.REVOKED
     assert (await codes.validate(new.code)).status is CodeStatus.VALID
     assert (await codes.current_code(admin, contract.id)).id == new.id  # type: ignore[union-attr]
@@ -394,7 +368,7 @@ async def test_revoking(admin: PortalUser, contract: Contract) -> None:
     with pytest.raises(NotFound):
         await codes.revoke_code(admin, contract.id)
     event = await AuditEvent.filter(kind=AuditKind.CODE_REVOKED).get()
-    assert event.actor_id == admin.id  # type: ignore[attr-defined]
+    assert event.actor_id == admin.id
     assert event.client == '10.0.0.2'
     assert code.code not in json.dumps(event.details)
     fresh = await codes.generate_code(admin, contract.id, date(2026, 12, 31))  # no confirmation needed now
@@ -420,9 +394,9 @@ async def test_generation_and_replacement_are_audited_without_the_code(
         (AuditKind.CODE_GENERATED, str(new.id)),
     ]
     for event in events:
-        assert event.actor_id == admin.id  # type: ignore[attr-defined]
+        assert event.actor_id == admin.id
         assert event.actor_label == admin.email
-        assert event.customer_id == company.id  # type: ignore[attr-defined]
+        assert event.customer_id == company.id
         assert event.client == '10.0.0.1'
         assert event.object_type == 'kundencode'
         assert event.details['contract_id'] == contract.id
@@ -444,8 +418,8 @@ async def test_staff_generation_is_audited_for_the_company(
 ) -> None:
     await codes.generate_code(staff, contract.id, date(2026, 12, 31))
     event = await AuditEvent.filter(kind=AuditKind.CODE_GENERATED).get()
-    assert event.customer_id == company.id  # type: ignore[attr-defined]
-    assert event.actor_id == staff.id  # type: ignore[attr-defined]
+    assert event.customer_id == company.id
+    assert event.actor_id == staff.id
 
 
 async def test_refusals_write_nothing(admin: PortalUser, company: Customer, contract: Contract) -> None:

@@ -9,13 +9,13 @@ from datetime import date
 
 import pytest
 
-from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot, Role
+from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot
 from models.contract import SORTABLE_COLUMNS
 from services.contracts import create_contract, get_contract, list_contracts
 from services.customers import create_customer
 from services.errors import NotFound
 from services.table_query import MAX_SEARCH_LENGTH, PAGE_SIZES, TablePage, TableRequest
-from tests.conftest import make_user, order_value
+from tests.conftest import order_value
 
 CONTRACTS_PER_COMBINATION = 2  # 3 customers x 2 Produktangebote x 3 statuses x 2 = 36 contracts
 
@@ -26,7 +26,7 @@ class Dataset:
     contracts: list[Contract]
 
     def of(self, customer: Customer) -> list[Contract]:
-        return [contract for contract in self.contracts if contract.customer_id == customer.id]  # type: ignore[attr-defined]
+        return [contract for contract in self.contracts if contract.customer_id == customer.id]
 
 
 @pytest.fixture
@@ -113,16 +113,6 @@ async def fetch_all_pages(actor: PortalUser, request: TableRequest, **options) -
         collected += ids(page)
     assert len(collected) == first.total
     return collected, first.total
-
-
-@pytest.fixture
-async def reader(company: Customer) -> PortalUser:
-    return await make_user('lesen@fahrradmanufaktur-kassel.de', Role.READONLY, company, name='Lukas Brandt')
-
-
-@pytest.fixture
-async def other_admin(other_company: Customer) -> PortalUser:
-    return await make_user('buero@kaufunger-holzbau.de', Role.ADMIN, other_company, name='Martin Lange')
 
 
 # --- creation -------------------------------------------------------------------------------------------------------

@@ -120,8 +120,8 @@ async def test_code_warnings(admin: PortalUser) -> None:
 @pytest.mark.parametrize(('role', 'sees_events'), [(Role.ADMIN, True), (Role.CLERK, False), (Role.READONLY, False)])
 async def test_only_administrators_see_the_events(admin: PortalUser, role: Role, sees_events: bool) -> None:
     user = admin if role == Role.ADMIN else await make_user(f'{role.value}@fahrradmanufaktur-kassel.de', role,
-                                                               admin.customer)  # type: ignore[arg-type]
+                                                               admin.customer)
     overview = await dashboard.overview(user)
     assert bool(overview.recent_events) is sees_events
-    assert all(event.customer_id == admin.customer_id for event in overview.recent_events)  # type: ignore[attr-defined]
+    assert all(event.customer_id == admin.customer_id for event in overview.recent_events)
     assert overview.newest_customers == []

@@ -10,14 +10,13 @@ from models import Antrag, Contract, PortalUser
 from services import abos, applications, clock
 from tests.services.test_massenupload import (
     checked_preview,
-    contract,
     csv_file,
     existing,
     person,
     pinned_today,
 )
 
-__all__ = ['contract', 'pinned_today']  # fixtures of the Massenupload tests
+__all__ = ['pinned_today']  # a fixture of the Massenupload tests
 
 STATES = (  # kind, changes, taken?
     ('antrag-offen', {}, True),

@@ -20,7 +20,7 @@ from services import massenupload
 from services.massenupload import NOT_XLSX, Limits, ReadCancelled, UploadError, reading
 from services.settings import reset_settings
 from tests import hostile_files as hostile
-from tests.services.test_massenupload import TODAY, csv_file, new_contract, people
+from tests.services.test_massenupload import TODAY, csv_file, people
 
 LIMITS = Limits(5 * 1024 * 1024, 10_000)
 TOO_MANY_LINES = ('Die Datei hat mehr als 20.020 Zeilen (leere und formatierte Zeilen zählen mit). Bitte kopieren Sie '
@@ -215,11 +215,6 @@ HOSTILE = [
     ('zeile.csv', lambda: hostile.csv_long_line(4_000_000), 'Zeile 3 der Datei ist länger als 10.000 Zeichen. '
                                                             'Bitte korrigieren Sie die Datei.'),
 ]
-
-
-@pytest.fixture
-async def contract(company) -> Contract:
-    return await new_contract(company)
 
 
 async def test_each_hostile_file_is_refused_in_german_and_nothing_is_imported(

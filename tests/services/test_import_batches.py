@@ -15,9 +15,9 @@ from services.errors import ServiceError
 from services.massenupload import workflow
 from services.table_query import TableRequest
 from tests.conftest import make_user
-from tests.services.test_massenupload import checked_preview, contract, csv_file, people, pinned_today
+from tests.services.test_massenupload import checked_preview, csv_file, people, pinned_today
 
-__all__ = ['contract', 'pinned_today']  # fixtures shared with the Massenupload tests
+__all__ = ['pinned_today']  # a fixture shared with the Massenupload tests
 
 ROWS = 12
 BATCH = 5  # 12 rows: batches of 5, 5 and 2

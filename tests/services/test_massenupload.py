@@ -31,14 +31,12 @@ from models import (
     ContractStatus,
     Customer,
     PortalUser,
-    Produktangebot,
     Role,
     Upload,
     UploadResult,
 )
 from services import abo_dates, antraege, clock, massenupload
 from services.audit import AuditKind
-from services.contracts import create_contract
 from services.errors import NotFound, PermissionDenied, ServiceError
 from services.massenupload import (
     EXISTING_NUMBER,
@@ -56,7 +54,7 @@ from services.massenupload import (
 )
 from services.settings import reset_settings
 from services.validation import format_german_date
-from tests.conftest import make_user
+from tests.conftest import make_user, new_contract
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the first open start month is April 2026
 START = abo_dates.first_open_start_month(TODAY)
@@ -581,18 +579,6 @@ def test_the_error_list_is_excel_csv_and_safe_from_formulas() -> None:
 # --- against the contract: database duplicates ----------------------------------------------------------------------
 
 
-async def new_contract(customer: Customer, number: str = 'V-2026-0001', **changes) -> Contract:
-    return await create_contract(**{
-        'customer': customer, 'vertragsnummer': number, 'produktangebot': Produktangebot.RECHNUNG,
-        'beginn': date(2025, 1, 1), 'arbeitgeberzuschuss_cent': 1575, **changes,
-    })
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company)
-
-
 async def existing(contract: Contract, row: dict[str, object], kind: str, **changes) -> None:
     """An Antrag (kind 'antrag-<status>') or Abo ('abo-<status>') of the person of `row` under the contract."""
     preview = read(csv_file([row]))
@@ -680,12 +666,12 @@ async def test_import_creates_approved_antraege_with_their_abos(
         UploadResult.IMPORTIERT, 25, 25, 0, 25)
     assert upload.file_name == 'Neue Mitarbeitende.xlsx'
     assert upload.file_sha256 == massenupload.sha256_of(data)
-    assert upload.uploaded_by_id == admin.id  # type: ignore[attr-defined]
+    assert upload.uploaded_by_id == admin.id
     assert upload.message == '25 Abos angelegt.'
 
     antraege_ = await Antrag.filter(contract_id=contract.id).order_by('nachname')
     assert len(antraege_) == 25
-    assert {(a.source, a.status, a.decided_by_id, a.upload_id) for a in antraege_} == {  # type: ignore[attr-defined]
+    assert {(a.source, a.status, a.decided_by_id, a.upload_id) for a in antraege_} == {
         (AntragSource.MASSENUPLOAD, AntragStatus.GENEHMIGT, admin.id, upload.id)}
     assert all(a.reference.startswith('A-2026-') and len(a.reference) == 13 for a in antraege_)
     assert len({a.reference for a in antraege_}) == 25
@@ -696,13 +682,13 @@ async def test_import_creates_approved_antraege_with_their_abos(
 
     abos = await Abo.filter(contract_id=contract.id)
     assert len(abos) == 25
-    assert {abo.antrag_id for abo in abos} == {a.id for a in antraege_}  # type: ignore[attr-defined]
+    assert {abo.antrag_id for abo in abos} == {a.id for a in antraege_}
     assert {abo.status for abo in abos} == {AboStatus.AKTIV}
     assert all(abo.search_text for abo in abos)
 
     event = await AuditEvent.get(kind=AuditKind.UPLOAD_IMPORTED)
-    assert (event.actor_id, event.customer_id, event.object_type, event.object_id, event.client) == (  # type: ignore[attr-defined]
-        admin.id, contract.customer_id, 'upload', str(upload.id), '192.0.2.7')  # type: ignore[attr-defined]
+    assert (event.actor_id, event.customer_id, event.object_type, event.object_id, event.client) == (
+        admin.id, contract.customer_id, 'upload', str(upload.id), '192.0.2.7')
     assert event.details['importiert'] == 25
     assert AuditKind.UPLOAD_IMPORTED.label == 'Massenupload importiert'
 

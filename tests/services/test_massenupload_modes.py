@@ -36,19 +36,18 @@ from services.massenupload.checking import (
     NUMBER_UNKNOWN,
     already_ending_message,
 )
+from tests.conftest import new_contract
 from tests.services.test_massenupload import (
     TODAY,
-    contract,
     csv_file,
     existing,
     faults_of,
-    new_contract,
     person,
     pinned_today,
     xlsx_file,
 )
 
-__all__ = ['contract', 'pinned_today']  # fixtures shared with the Massenupload tests
+__all__ = ['pinned_today']  # a fixture shared with the Massenupload tests
 
 CHANGE = ('Personalnummer', 'Straße und Hausnummer', 'PLZ', 'Ort', 'Ticketart')
 LEAVE = ('Personalnummer', 'Endmonat')

@@ -58,7 +58,7 @@ async def test_rows_with_accounts_become_antraege_with_their_mandates(
     mandates = await SepaMandate.filter(contract_id=sepa_contract.id).order_by('kontoinhaber')
     assert [(mandate.iban, mandate.kontoinhaber) for mandate in mandates] == [
         ('DE89370400440532013000', f'Konto {index}') for index in range(3)]
-    assert {mandate.antrag_id for mandate in mandates} == set(  # type: ignore[attr-defined]
+    assert {mandate.antrag_id for mandate in mandates} == set(
         await Antrag.filter(contract_id=sepa_contract.id).values_list('id', flat=True))
     assert all('Massenupload' in mandate.consent_text and mandate.reference.startswith('DTJ-') for mandate in mandates)
 

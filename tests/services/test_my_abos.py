@@ -18,39 +18,18 @@ from models import (
     Contract,
     Customer,
     Employee,
-    Produktangebot,
     Ticketart,
 )
 from services import abo_dates, abo_status, clock, my_abos
 from services.applications import person_key
 from services.audit import AuditKind
-from services.contracts import create_contract
 from services.errors import NotFound, ServiceError, ValidationError
 from services.validation import format_german_date
+from tests.conftest import new_contract
 
 TODAY = date(2026, 3, 5)
+pytestmark = pytest.mark.today(TODAY)
 NOT_FOUND = 'Dieses Abo wurde nicht gefunden.'
-
-
-@pytest.fixture(autouse=True)
-def set_today(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
-    def move_to(day: date) -> None:
-        monkeypatch.setattr('services.clock.today', lambda: day)
-
-    move_to(TODAY)
-    return move_to
-
-
-async def new_contract(customer: Customer, number: str) -> Contract:
-    return await create_contract(
-        customer=customer, vertragsnummer=number, produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
-        arbeitgeberzuschuss_cent=1575,
-    )
-
-
-@pytest.fixture
-async def contract(company: Customer) -> Contract:
-    return await new_contract(company, 'V-2026-0001')
 
 
 @pytest.fixture
@@ -131,7 +110,7 @@ async def test_change_address(company: Customer, contract: Contract, lena: Emplo
     await abo.refresh_from_db()
     assert (abo.strasse, abo.plz, abo.ort) == ('Königsplatz 1', '34117', 'Kassel-Mitte')
     event = await AuditEvent.filter(kind=AuditKind.ABO_ADDRESS_CHANGED).get()
-    assert event.customer_id == company.id  # type: ignore[attr-defined]
+    assert event.customer_id == company.id
     assert (event.object_type, event.object_id) == ('abo', str(abo.id))
     assert event.actor_label == lena.email
     assert event.client == '192.0.2.5'
@@ -225,7 +204,7 @@ async def test_cancel_abo(
     assert abo.cancelled_at is not None and abo.cancelled_at >= before - timedelta(seconds=1)
     event = await AuditEvent.filter(kind=AuditKind.ABO_CANCELLED).get()
     assert event.details == {'endmonat': endmonat.isoformat()}
-    assert event.customer_id == company.id  # type: ignore[attr-defined]
+    assert event.customer_id == company.id
     assert (event.object_type, event.object_id) == ('abo', str(abo.id))
     assert event.actor_label == lena.email
     assert event.client == '192.0.2.5'

@@ -266,7 +266,7 @@ async def test_scoped_shows_nothing_to_an_unknown_role_or_a_company_user_without
     stranger = await PortalUser.get(id=world.users['admin'].id)
     stranger.role = 'gast'  # type: ignore[assignment]  # e.g. a role removed from the code but left in a row
     homeless = await PortalUser.get(id=world.users['clerk'].id)
-    homeless.customer_id = None  # type: ignore[attr-defined]
+    homeless.customer_id = None
     for model in permissions.COMPANY_PATHS:
         assert await _visible(model, stranger) == set(), model
         assert await _visible(model, homeless) == set(), model
@@ -319,7 +319,7 @@ async def _list_users(actor: PortalUser, world: World) -> None:
 
 async def _audit_events(actor: PortalUser, world: World) -> None:
     page = await audit_log.list_events(actor, TableRequest(page_size=100))
-    _must_show([event.customer_id for event in page.rows], world.own.customer.id)  # type: ignore[attr-defined]
+    _must_show([event.customer_id for event in page.rows], world.own.customer.id)
 
 
 async def _dashboard(actor: PortalUser, world: World) -> None:

@@ -81,7 +81,7 @@ async def test_hand_over_gives_a_single_use_ticket_and_a_new_token(admin: Portal
     assert redeemed is not None
     token, session = redeemed
     assert token not in (login_token, ticket)
-    assert session.user_id == admin.id  # type: ignore[attr-defined]
+    assert session.user_id == admin.id
     assert (await sessions.user_for_token(token)).id == admin.id  # type: ignore[union-attr]
     assert await sessions.redeem_ticket(ticket) is None  # once only
 

@@ -10,9 +10,9 @@ import pytest
 
 from models import Abo, Antrag, Contract, PortalUser
 from services import massenupload
-from tests.services.test_massenupload import checked_preview, contract, people, pinned_today, xlsx_file
+from tests.services.test_massenupload import checked_preview, people, pinned_today, xlsx_file
 
-__all__ = ['contract', 'pinned_today']  # fixtures shared with the Massenupload tests
+__all__ = ['pinned_today']  # a fixture shared with the Massenupload tests
 
 
 async def test_an_import_cancelled_by_the_shutdown_rolls_back(db: str, admin: PortalUser, contract: Contract,

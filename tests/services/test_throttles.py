@@ -115,7 +115,7 @@ async def test_wrong_current_passwords_are_throttled_and_audited(admin: PortalUs
     assert await change(admin, PASSWORD) == locked  # even the right one, while locked
     failed = await AuditEvent.filter(kind=AuditKind.LOGIN_FAILED).order_by('id').first()
     assert failed is not None
-    assert (failed.actor_id, failed.client, failed.details) == (  # type: ignore[attr-defined]
+    assert (failed.actor_id, failed.client, failed.details) == (
         admin.id, OFFICE, {'purpose': 'password_change'})
     assert await AuditEvent.filter(kind=AuditKind.LOGIN_LOCKED, actor_id=admin.id).exists()
     assert await AuditEvent.filter(kind=AuditKind.LOGIN_BLOCKED, actor_id=admin.id).exists()
