@@ -74,6 +74,8 @@ PHONE_CSS = '''
   /* The arrows of unsorted headers (invisible until hover, which phones lack) made the key columns 5 px wider than
      320 px; the sorted column keeps its arrow. */
   .q-table th.sortable:not(.sorted) .q-table__sort-icon { display: none; }
+  /* and the sorted one may put its arrow on a second line rather than widen the column */
+  .q-table th.sortable { white-space: normal; }
 }
 '''
 
