@@ -445,12 +445,7 @@ async def use_link(token: str, *, password: str, confirmation: str, client: str 
     """Set the password through a one-time link. Used once: a second use, even at the same moment, is refused.
     A bad password leaves the link usable."""
     invitation, user = await _open_invitation(token)
-    errors: dict[str, str] = {}
-    if problem := passwords.password_problem(password, email=user.email, name=user.name):
-        errors['password'] = problem
-    if password != confirmation:
-        errors['confirmation'] = 'Die Passwörter stimmen nicht überein.'
-    if errors:
+    if errors := passwords.new_password_errors(password, confirmation, email=user.email, name=user.name):
         raise ValidationError(errors)
     password_hash = await passwords.hash_password(password)
     async with in_transaction():

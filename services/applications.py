@@ -197,7 +197,7 @@ def _new_password_errors(email: str, password: str, confirmation: str) -> dict[s
     if problem := passwords.password_problem(password, email=email):
         errors['password'] = problem
     if password != confirmation:
-        errors['password_confirmation'] = 'Die Passwörter stimmen nicht überein.'
+        errors['password_confirmation'] = passwords.MISMATCH
     return errors
 
 

@@ -113,12 +113,7 @@ async def set_password(token: str, *, password: str, confirmation: str, client: 
     """Claim an imported person's account or set a forgotten password. The link came by mail, so the address is
     confirmed too. Every session of the account ends."""
     invitation, employee = await _open(token, PASSWORD_PURPOSES)
-    errors: dict[str, str] = {}
-    if problem := passwords.password_problem(password, email=employee.email):
-        errors['password'] = problem
-    if password != confirmation:
-        errors['confirmation'] = 'Die Passwörter stimmen nicht überein.'
-    if errors:
+    if errors := passwords.new_password_errors(password, confirmation, email=employee.email):
         raise ValidationError(errors)
     password_hash = await passwords.hash_password(password)
     async with in_transaction():

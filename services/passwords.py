@@ -94,3 +94,17 @@ def password_problem(password: str, *, email: str = '', name: str = '') -> str |
     if any(part and len(part) >= 4 and part in lowered.replace(' ', '') for part in personal):
         return 'Das Passwort darf Ihren Namen oder Ihre E-Mail-Adresse nicht enthalten.'
     return None
+
+
+MISMATCH = 'Die Passwörter stimmen nicht überein.'
+
+
+def new_password_errors(password: str, confirmation: str, *, email: str = '', name: str = '') -> dict[str, str]:
+    """A new password set through a one-time link (portal or Self-Service): the German reasons at the fields
+    `password` and `confirmation`, empty when both are fine."""
+    errors: dict[str, str] = {}
+    if problem := password_problem(password, email=email, name=name):
+        errors['password'] = problem
+    if password != confirmation:
+        errors['confirmation'] = MISMATCH
+    return errors

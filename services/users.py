@@ -67,7 +67,7 @@ async def change_password(
     elif new == current:
         errors['new'] = 'Das neue Passwort muss sich vom aktuellen unterscheiden.'
     if new != confirmation:
-        errors['confirmation'] = 'Die Passwörter stimmen nicht überein.'
+        errors['confirmation'] = passwords.MISMATCH
     if errors:
         raise ValidationError(errors)
     user.password_hash = await passwords.hash_password(new)

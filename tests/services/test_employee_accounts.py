@@ -40,7 +40,7 @@ async def import_people(admin: PortalUser, contract: Contract, count: int) -> li
     rows = people(count)
     data = csv_file(rows)
     preview = await checked_preview(admin, contract, data)
-    await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+    await massenupload.import_upload(admin, contract.id, preview.upload_id)
     return rows
 
 
@@ -80,7 +80,7 @@ async def test_an_imported_person_with_an_account_keeps_one_login(
     rows[0]['E-Mail-Adresse'] = earlier.email
     data = csv_file(rows)
     preview = await checked_preview(admin, contract, data)
-    await massenupload.import_upload(admin, contract.id, preview, 'liste.csv', data)
+    await massenupload.import_upload(admin, contract.id, preview.upload_id)
     account = await Employee.get(email=earlier.email)
     assert await Employee.filter(email=earlier.email).count() == 1
     assert not await OutboxMail.filter(kind='konto_einladung').exists()
