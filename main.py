@@ -111,6 +111,9 @@ def serve() -> None:
         finally:
             for task in tasks:
                 task.cancel()
+            # Wait for them to end: a worker cancelled inside its transaction still holds the connection, and closing
+            # the database under it could wait for ever.
+            await asyncio.gather(*tasks, return_exceptions=True)
             await close_database()
 
     lifespan.nicegui_lifespan = nicegui_lifespan  # type: ignore[attr-defined]

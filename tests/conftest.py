@@ -20,7 +20,8 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
 # Cheap hashing and no demo data unless a test asks: set before any settings are read.
-os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0', STORAGE_SECRET='test-secret')
+# No job scheduler in the portal processes the tests start: tests run jobs themselves (jobs.run_due, `main.py job`).
+os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0', STORAGE_SECRET='test-secret', JOBS='0')
 
 from tortoise import Tortoise
 from tortoise.contrib.test import _topological_sort_models
