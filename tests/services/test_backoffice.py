@@ -43,7 +43,8 @@ async def test_staff_create_customer_contract_and_first_admin(staff: PortalUser)
     assert invitation.link.startswith('http://portal.test/einladung/')
     assert not invitation.mailed
     kinds = await AuditEvent.filter(customer_id=customer.id).order_by('id').values_list('kind', flat=True)
-    assert kinds == [AuditKind.CUSTOMER_CREATED, AuditKind.CONTRACT_CREATED, AuditKind.USER_INVITED]
+    assert kinds == [AuditKind.CUSTOMER_CREATED, AuditKind.CONTRACT_CREATED, AuditKind.MAIL_QUEUED,
+                     AuditKind.USER_INVITED]  # the invitation mail waits in the outbox (issue 15), audited without body
     assert await AuditEvent.filter(actor_id=staff.id, client='10.9.9.9').count() == 3
 
     token = invitation.link.rsplit('/', 1)[1]
