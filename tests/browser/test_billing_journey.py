@@ -26,11 +26,13 @@ from tests.browser.test_approval_journey import (
     VERTRAGSNUMMER,
     a_year_ahead,
     apply,
+    confirm_address,
     contract_row,
     generate_code_link,
     open_row_menu,
     open_vertragsverwaltung,
 )
+from tests.smtp_server import MailCatcher
 
 STAFF = next(login for login in DEMO_LOGINS if login.role == Role.STAFF)
 CLERK = next(login for login in DEMO_LOGINS if login.role == Role.CLERK)
@@ -57,7 +59,9 @@ def download(page: Page, button: str) -> bytes:
         return file.read()
 
 
-def test_price_block_subsidy_and_the_months_files(page: Page, browser: Browser, portal_url: str) -> None:
+def test_price_block_subsidy_and_the_months_files(
+    page: Page, browser: Browser, portal_url: str, mail_server: MailCatcher
+) -> None:
     month = abo_dates.month_label(BLOCK_MONTH)
 
     # staff: a new price block, and the contracts whose subsidy falls below its minimum
@@ -102,6 +106,7 @@ def test_price_block_subsidy_and_the_months_files(page: Page, browser: Browser, 
         employee_context, employee = new_context_page(browser)
         try:
             apply(employee, link, vorname, nachname, f'lotte.{suffix}@example.org')
+            confirm_address(employee, mail_server, f'lotte.{suffix}@example.org')
         finally:
             employee_context.close()
         open_vertragsverwaltung(admin, portal_url)

@@ -30,7 +30,7 @@ def test_admin_logs_in_sees_the_shell_and_logs_out(page: Page, portal_url: str) 
     expect(page.get_by_text(f'Willkommen, {ADMIN.name}')).to_be_visible()
     for entry in NAVIGATION:
         expect(sidebar(page).get_by_text(entry, exact=True)).to_be_visible()
-    expect(sidebar(page).get_by_role('listitem').filter(has_text='Dashboard')).to_have_attribute(
+    expect(sidebar(page).get_by_role('link', name='Dashboard', exact=True)).to_have_attribute(
         'aria-current', 'page'
     )
     expect(initials_button(page)).to_be_visible()
@@ -56,7 +56,7 @@ def test_admin_logs_in_sees_the_shell_and_logs_out(page: Page, portal_url: str) 
     submit_login(page, ADMIN.email, ADMIN.password)
     expect(page).to_have_url(f'{portal_url}/vertragsverwaltung')
     expect(page.get_by_role('heading', name='Vertragsverwaltung')).to_be_visible()
-    expect(sidebar(page).get_by_role('listitem').filter(has_text='Vertragsverwaltung')).to_have_attribute(
+    expect(sidebar(page).get_by_role('link', name='Vertragsverwaltung', exact=True)).to_have_attribute(
         'aria-current', 'page'
     )
 
