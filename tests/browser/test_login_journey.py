@@ -38,9 +38,10 @@ def test_admin_logs_in_sees_the_shell_and_logs_out(page: Page, portal_url: str) 
     screenshot(page, '02-dashboard-desktop')
 
     initials_button(page).click()
-    menu = page.get_by_role('menu')
-    expect(menu.get_by_text(ADMIN.name, exact=True)).to_be_visible()
-    expect(menu.get_by_text(ADMIN.email, exact=True)).to_be_visible()
+    panel = page.get_by_role('dialog', name=f'Benutzermenü {ADMIN.name}')  # who is logged in, above the menu items
+    expect(panel.get_by_text(ADMIN.name, exact=True)).to_be_visible()
+    expect(panel.get_by_text(ADMIN.email, exact=True)).to_be_visible()
+    menu = panel.get_by_role('menu')
     expect(menu.get_by_role('menuitem', name='Passwort ändern')).to_be_visible()
     expect(menu.get_by_role('menuitem', name='Abmelden')).to_be_visible()
     screenshot(page, '03-initials-menu')
