@@ -126,3 +126,26 @@ def chosen_month(value: object) -> date | None:
         return date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def forgotten_password_form(intro: str, request_link: Callable[[str], Awaitable[str]], login_path: str,
+                            max_input: int = 1024) -> None:
+    """„Passwort vergessen“ of the portal and of the Self-Service: one address field and the answer in place (the
+    services give the same answer whether or not the address has an account)."""
+
+    async def send() -> None:
+        answer = await run_form({'email': email}, request_link(email.value or ''))
+        if answer is REFUSED:
+            return
+        email.value = ''
+        result.text = str(answer)
+        result.visible = True
+
+    ui.label(intro).classes('text-body2')
+    email = ui.input('E-Mail-Adresse').props(
+        f'outlined autofocus type=email autocomplete=username maxlength={max_input}').classes('w-full')
+    email.on('keydown.enter', send)
+    ui.button('Link anfordern', on_click=send).props('unelevated size=lg no-caps').classes('w-full')
+    result = ui.label().classes('text-body2 q-pa-sm rounded-borders bg-blue-1').props('role=status')
+    result.visible = False
+    ui.link('Zurück zur Anmeldung', login_path).classes('text-body2')

@@ -16,7 +16,13 @@ from pages.components import (
     second_factor_code_input,
     second_factor_enrolment,
 )
-from pages.forms import REFUSED, browser_device, error_banner, password_field, run_form, show_error
+from pages.forms import (
+    browser_device,
+    error_banner,
+    forgotten_password_form,
+    password_field,
+    show_error,
+)
 from pages.layout import PRODUCT_NAME
 from pages.session_cookie import Area, client_address, complete_login, safe_redirect_target, session_token
 from pages.theme import SIDEBAR, apply_theme
@@ -174,27 +180,11 @@ class SecondStepForm:
 async def forgotten_password_page(request: Request) -> None:
     """Ask for a link to set a new password; the same answer for every address (see services/anwender)."""
     apply_theme()
-
-    async def send() -> None:
-        answer = await run_form(
-            {'email': email},
-            anwender.request_password_reset(email.value or '', base_url=str(request.base_url),
-                                            client=client_address(request)),
-        )
-        if answer is REFUSED:
-            return
-        email.value = ''
-        result.text = str(answer)
-        result.visible = True
-
     with public_frame(), ui.card().classes('portal-card w-full q-pa-lg gap-3'):
         ui.label('Passwort vergessen').classes('text-h5 text-weight-medium').props('role=heading aria-level=1')
-        ui.label('Geben Sie die E-Mail-Adresse Ihres Zugangs ein. Wir schicken Ihnen einen Link, mit dem Sie ein '
-                 'neues Passwort festlegen.').classes('text-body2')
-        email = ui.input('E-Mail-Adresse').props(
-            f'outlined autofocus type=email autocomplete=username maxlength={MAX_INPUT}').classes('w-full')
-        email.on('keydown.enter', send)
-        ui.button('Link anfordern', on_click=send).props('unelevated size=lg no-caps').classes('w-full')
-        result = ui.label().classes('text-body2 q-pa-sm rounded-borders bg-blue-1').props('role=status')
-        result.visible = False
-        ui.link('Zurück zur Anmeldung', '/login').classes('text-body2')
+        forgotten_password_form(
+            'Geben Sie die E-Mail-Adresse Ihres Zugangs ein. Wir schicken Ihnen einen Link, mit dem Sie ein '
+            'neues Passwort festlegen.',
+            lambda email: anwender.request_password_reset(
+                email, base_url=str(request.base_url), client=client_address(request)),
+            '/login', MAX_INPUT)

@@ -8,7 +8,7 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import InvitationPurpose
-from pages.forms import REFUSED, error_banner, password_field, run_form, show_error
+from pages.forms import REFUSED, error_banner, forgotten_password_form, password_field, run_form, show_error
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address
 from services import employee_accounts
@@ -27,26 +27,14 @@ def _to_login(label: str = 'Zur Anmeldung') -> None:
 
 @router.page('/self-service/passwort-vergessen', title='Passwort vergessen – Self-Service D-Ticket Job')
 async def forgotten_password_page(request: Request) -> None:
-    async def send() -> None:
-        answer = await run_form({'email': email}, employee_accounts.request_password_reset(
-            email.value or '', base_url=str(request.base_url), client=client_address(request)))
-        if answer is REFUSED:
-            return
-        email.value = ''
-        result.text = str(answer)
-        result.visible = True
-
     with self_service_frame('Passwort vergessen', show_login_link=False), ui.card().classes(
         'portal-card w-full q-pa-lg gap-3').style(PAGE_WIDTH):
-        ui.label('Geben Sie die E-Mail-Adresse aus Ihrem Antrag ein. Wir schicken Ihnen einen Link, mit dem Sie ein '
-                 'neues Passwort festlegen.').classes('text-body2')
-        email = ui.input('E-Mail-Adresse').props(
-            f'outlined autofocus type=email autocomplete=username maxlength={MAX_INPUT}').classes('w-full')
-        email.on('keydown.enter', send)
-        ui.button('Link anfordern', on_click=send).props('unelevated size=lg no-caps').classes('w-full')
-        result = ui.label().classes('text-body2 q-pa-sm rounded-borders bg-blue-1').props('role=status')
-        result.visible = False
-        ui.link('Zurück zur Anmeldung', Area.SELF_SERVICE.login_path).classes('text-body2')
+        forgotten_password_form(
+            'Geben Sie die E-Mail-Adresse aus Ihrem Antrag ein. Wir schicken Ihnen einen Link, mit dem Sie ein '
+            'neues Passwort festlegen.',
+            lambda email: employee_accounts.request_password_reset(
+                email, base_url=str(request.base_url), client=client_address(request)),
+            Area.SELF_SERVICE.login_path, MAX_INPUT)
 
 
 def _done(card: ui.card, heading: str, text: str) -> None:
