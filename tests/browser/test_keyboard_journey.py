@@ -188,6 +188,9 @@ def test_massenupload_by_keyboard_alone(page: Page, portal_url: str, tmp_path: P
 
     suffix = uuid.uuid4().hex[:6]
     file = employee_csv(tmp_path / f'tastatur-{suffix}.csv', suffix)
+    # A listener of its own switches Chromium's file-chooser interception on now: expect_file_chooser alone asks for it
+    # without waiting for the answer, and under load the Enter below came first (no event within 10 s, CI).
+    page.on('filechooser', lambda _: None)
     tab_to(page, 'Datei auswählen')
     assert_focus_ring(page)
     with page.expect_file_chooser() as chooser:

@@ -28,7 +28,7 @@ async def test_a_migration_the_database_lacks_is_pending(db: str) -> None:
         columns = list(rows[0].keys())
         await connection.execute_query(
             f'INSERT INTO tortoise_migrations ({", ".join(columns)}) VALUES '
-            f'({", ".join("$%d" % (i + 1) if db == "postgres" else "?" for i in range(len(columns)))})',
+            f'({", ".join(f"${i + 1}" if db == "postgres" else "?" for i in range(len(columns)))})',
             [rows[0][column] for column in columns])
     assert not state.current
     assert state.pending == ('0001_initial',)
