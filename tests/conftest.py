@@ -7,6 +7,8 @@ empty tables (a fresh copy of the migrated SQLite file, a DELETE of every table'
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -37,6 +39,9 @@ POSTGRES_ADMIN_URL = os.environ.get('TEST_POSTGRES_ADMIN_URL', 'postgresql://pos
 POSTGRES_DB = f'test_portal_{os.getpid()}'
 POSTGRES_URL = POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + POSTGRES_DB
 REQUIRE_POSTGRES = os.environ.get('REQUIRE_POSTGRES') == '1'
+# xdist workers are children of the run's controller: one migrated template per run, named after the controller.
+RUN_ID = os.getppid() if 'PYTEST_XDIST_WORKER' in os.environ else os.getpid()
+POSTGRES_TEMPLATE = f'test_portal_template_{RUN_ID}'
 
 
 async def _migrate_once(url: str) -> None:
@@ -45,32 +50,83 @@ async def _migrate_once(url: str) -> None:
         await migrate(config=tortoise_config(url))
 
 
+@contextlib.contextmanager
+def run_lock(root: Path, name: str) -> Iterator[None]:
+    """Held by one worker of the run at a time: the first builds what the others then find ready."""
+    with (root / f'{name}.lock').open('w') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory all workers of this run share (xdist gives each worker a base directory below it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if 'PYTEST_XDIST_WORKER' in os.environ else base
+
+
 @pytest.fixture(scope='session')
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp('db') / 'template.db'
-    asyncio.run(_migrate_once(f'sqlite://{path}'))
+    """The migrated SQLite file every SQLite test copies. Migrating is CPU-bound in Tortoise's state machinery (10–25 s
+    for the 15 migrations on this 2-core machine), so the run's first worker builds it and the others wait for it."""
+    root = run_directory(tmp_path_factory)
+    path = root / 'template.db'
+    with run_lock(root, 'template.db'):
+        if not path.exists():
+            building = root / 'template.db.building'
+            asyncio.run(_migrate_once(f'sqlite://{building}'))
+            building.rename(path)
     return path
 
 
-@pytest.fixture(scope='session')
-def postgres_url() -> Iterator[str]:
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
+async def _postgres_admin(sql: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
     try:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB}'))
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+async def _postgres_template_exists() -> bool:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        return bool(await connection.fetchval('SELECT 1 FROM pg_database WHERE datname = $1', POSTGRES_TEMPLATE))
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope='session')
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """This worker's PostgreSQL database, a copy (CREATE DATABASE … TEMPLATE) of the run's migrated template, which
+    the first worker builds; the controller drops the template at the end (pytest_sessionfinish)."""
+    try:
+        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB}'))
     except (OSError, asyncpg.PostgresError) as error:
         if REQUIRE_POSTGRES:
             raise
         pytest.skip(f'PostgreSQL not reachable ({error}); set REQUIRE_POSTGRES=1 to make this an error')
-    asyncio.run(admin(f'CREATE DATABASE {POSTGRES_DB}'))
-    asyncio.run(_migrate_once(POSTGRES_URL))
+    root = run_directory(tmp_path_factory)
+    with run_lock(root, 'postgres-template'):
+        if not asyncio.run(_postgres_template_exists()):
+            building = f'{POSTGRES_TEMPLATE}_building'
+            asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {building}'))
+            asyncio.run(_postgres_admin(f'CREATE DATABASE {building}'))
+            asyncio.run(_migrate_once(POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://')
+                                      + '/' + building))
+            asyncio.run(_postgres_admin(f'ALTER DATABASE {building} RENAME TO {POSTGRES_TEMPLATE}'))
+        asyncio.run(_postgres_admin(f'CREATE DATABASE {POSTGRES_DB} TEMPLATE {POSTGRES_TEMPLATE}'))
     yield POSTGRES_URL
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)'))
+    asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)'))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller (or a run without xdist) drops the run's PostgreSQL template, if a test built one."""
+    if 'PYTEST_XDIST_WORKER' in os.environ:
+        return
+    with contextlib.suppress(OSError, asyncpg.PostgresError):
+        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_TEMPLATE} WITH (FORCE)'))
 
 
 @pytest.fixture(autouse=True)
