@@ -10,10 +10,9 @@ from nicegui import APIRouter, ui
 from nicegui.elements.mixins.value_element import ValueElement
 
 from models import Contract, ContractStatus, PortalUser, Produktangebot
-from pages.code_dialog import german_date_input
+from pages.components import german_date_input, show_link
 from pages.forms import REFUSED, confirm, run_form
 from pages.layout import client_address, page_heading, portal_page
-from pages.users import show_link
 from services import backoffice, clock, mail, permissions
 from services.errors import ServiceError
 from services.permissions import Action
