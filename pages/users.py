@@ -12,11 +12,11 @@ from nicegui import APIRouter, events, ui
 
 from models import Customer, PortalUser, Role
 from pages.components import show_link
-from pages.forms import REFUSED, confirm, error_banner, run_form, show_error
+from pages.forms import REFUSED, confirm, error_banner, run_action, run_form
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row
 from services import anwender, permissions, second_factor
-from services.errors import NotFound, ServiceError, ValidationError
+from services.errors import NotFound, ServiceError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest
 from services.validation import format_german_datetime
@@ -118,15 +118,8 @@ async def open_role_dialog(
     dialog, card = _dialog(440)
 
     async def save() -> None:
-        show_error(banner, None)
-        role.error = None
-        try:
-            await anwender.change_role(actor, row['id'], role.value or '', client=client)
-        except ValidationError as error:
-            role.error = error.errors.get('role', str(error))
-            return
-        except ServiceError as error:
-            show_error(banner, str(error))
+        if await run_form({'role': role}, anwender.change_role(actor, row['id'], role.value or '', client=client),
+                          banner=banner) is REFUSED:
             return
         ui.notify(f'Die Rolle von {row["label"]} ist jetzt „{ROLE_OPTIONS.get(role.value, "")}“.', type='positive')
         dialog.close()
@@ -143,10 +136,8 @@ async def open_role_dialog(
 
 
 async def open_link_dialog(actor: PortalUser, row: dict, base_url: str, client: str) -> None:
-    try:
-        issued = await anwender.send_password_link(actor, row['id'], base_url=base_url, client=client)
-    except ServiceError as error:
-        ui.notify(str(error), type='negative')
+    issued = await run_action(anwender.send_password_link(actor, row['id'], base_url=base_url, client=client))
+    if issued is REFUSED:
         return
     dialog, card = _dialog()
     with card:
