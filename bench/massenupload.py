@@ -162,7 +162,6 @@ async def fill(existing: int) -> Setup:
                       personalnummer=f'ALT-{index:06d}', strasse='Königstor 1', plz='34117', ort='Kassel',
                       ticketart=Ticketart.CHIPKARTE, startmonat=date(2025, 1, 1), status=AboStatus.AKTIV,
                       person_key=person_key(vorname, nachname, geburtsdatum), created_at=now)
-            abo.refresh_search_text()
             abos.append(abo)
         async with in_transaction():
             await Abo.bulk_create(abos, batch_size=2_000)

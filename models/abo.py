@@ -6,7 +6,7 @@ from tortoise.indexes import Index
 from tortoise.models import Model
 
 from models.antrag import Ticketart
-from models.searchable import SORT_KEY_LENGTH, Searchable
+from models.searchable import SORT_KEY_LENGTH, Searchable, SearchableManager
 
 if TYPE_CHECKING:
     from models.antrag import Antrag
@@ -59,6 +59,7 @@ class Abo(Searchable, Model):
 
     class Meta:
         table = 'abo'
+        manager = SearchableManager()  # bulk writes keep the search keys current
         # (startmonat, endmonat): the Dashboard's grouped (start, end) pairs read this index alone, not the table.
         indexes = [('contract_id', 'status'), ('contract_id', 'person_key', 'status'), ('employee_id', 'status'),
                    Index(fields=['startmonat', 'endmonat'], name='ix_abo_start_end')]

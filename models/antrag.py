@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from models.searchable import SORT_KEY_LENGTH, Searchable
+from models.searchable import SORT_KEY_LENGTH, Searchable, SearchableManager
 
 if TYPE_CHECKING:
     from models.contract import Contract
@@ -92,4 +92,5 @@ class Antrag(Searchable, Model):
 
     class Meta:
         table = 'antrag'
+        manager = SearchableManager()  # bulk writes keep the search keys current
         indexes = [('contract_id', 'status', 'created_at'), ('contract_id', 'person_key', 'status')]

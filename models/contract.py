@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
 
-from models.searchable import SORT_KEY_LENGTH, Searchable
+from models.searchable import SORT_KEY_LENGTH, Searchable, SearchableManager
 
 if TYPE_CHECKING:
     from models.customer import Customer
@@ -64,6 +64,7 @@ class Contract(Searchable, Model):
 
     class Meta:
         table = 'contract'
+        manager = SearchableManager()  # bulk writes keep the search keys current
         # Every order the table offers, with 'Aktive Verträge' (status first) and without it: a page is an index walk.
         indexes = [
             *(Index(fields=[column, 'id'], name=f'ix_contract_{column}') for column in ORDER_COLUMNS),

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 from tortoise import fields
 from tortoise.models import Model
 
-from models.searchable import SORT_KEY_LENGTH, Searchable
+from models.searchable import SORT_KEY_LENGTH, Searchable, SearchableManager
 
 if TYPE_CHECKING:
     from models.customer import Customer
@@ -37,6 +37,7 @@ class PortalUser(Searchable, Model):
     """
 
     SEARCH_FIELDS = ('name', 'email', 'role_label', 'status')
+    SEARCH_COLUMNS = ('name', 'email', 'role', 'is_active', 'password_changed_at')  # role_label, status: properties
     SORT_KEYS = {'name': 'name_sort'}
 
     id = fields.IntField(primary_key=True)
@@ -64,6 +65,7 @@ class PortalUser(Searchable, Model):
 
     class Meta:
         table = 'portal_user'
+        manager = SearchableManager()  # bulk writes keep the search keys current
 
     @property
     def is_staff(self) -> bool:

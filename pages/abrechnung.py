@@ -11,7 +11,7 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import LineKind, PortalUser, Produktangebot
-from pages.forms import chosen_month, confirm, month_options
+from pages.forms import REFUSED, chosen_month, confirm, month_options, run_action
 from pages.layout import client_address, page_heading, portal_page
 from services import abo_dates, billing, clock, contracts, invoice_document, permissions, sepa
 from services.billing import Statement, Totals
@@ -79,12 +79,9 @@ async def billing_page(user: PortalUser, request: Request) -> None:
     async def show() -> None:
         state['month'] = chosen_month(month_select.value) or default_month
         if staff:
-            try:
-                state['contract_id'] = await billing.find_contract(user, vertragsnummer.value or '') \
-                    if vertragsnummer.value else None
-            except ServiceError as error:
-                ui.notify(str(error), type='negative')
-                state['contract_id'] = None
+            found = await run_action(billing.find_contract(user, vertragsnummer.value or '')) if vertragsnummer.value \
+                else None
+            state['contract_id'] = None if found is REFUSED else found
         else:
             state['contract_id'] = contract_select.value
         remember()
@@ -135,10 +132,8 @@ async def billing_page(user: PortalUser, request: Request) -> None:
                              'Die Abrechnung des Monats wird für alle Verträge festgeschrieben; spätere Änderungen '
                              'erscheinen als Korrektur im nächsten Monat.', 'Abschließen'):
             return
-        try:
-            closing = await billing.close_month(month, actor=user, client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        closing = await run_action(billing.close_month(month, actor=user, client=client))
+        if closing is REFUSED:
             return
         ui.notify(f'{abo_dates.month_label(month)} ist abgeschlossen ({closing.run.line_count} Zeilen).'
                   if closing.created else f'{abo_dates.month_label(month)} war bereits abgeschlossen.',
@@ -158,18 +153,15 @@ async def billing_page(user: PortalUser, request: Request) -> None:
 
 def _statement(user: PortalUser, found: Statement, client: str) -> None:
     async def download(kind: str, file_format: str) -> None:
-        try:
-            file = await billing.month_file(user, found.contract.id, found.monat, kind, file_format, client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        file = await run_action(billing.month_file(user, found.contract.id, found.monat, kind, file_format,
+                                                   client=client))
+        if file is REFUSED:
             return
         ui.download.content(file.content, file.file_name)
 
     async def download_invoice() -> None:
-        try:
-            file = await invoice_document.invoice_file(user, found.contract.id, found.monat, client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        file = await run_action(invoice_document.invoice_file(user, found.contract.id, found.monat, client=client))
+        if file is REFUSED:
             return
         ui.download.content(file.content, file.file_name, 'application/pdf')
 
@@ -220,10 +212,8 @@ async def _overview(user: PortalUser, month: date, client: str) -> None:
         ui.download.content(file.content, file.file_name)
 
     async def download_debits() -> None:
-        try:
-            file = await sepa.direct_debit_file(user, month, client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        file = await run_action(sepa.direct_debit_file(user, month, client=client))
+        if file is REFUSED:
             return
         ui.download.content(file.content, file.file_name, 'application/xml')
         missing = f'; {file.without_mandate} Abos ohne Mandat' if file.without_mandate else ''

@@ -8,7 +8,7 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import Abo, Antrag, AntragStatus, Contract, PortalUser
-from pages.forms import chosen_month, confirm
+from pages.forms import REFUSED, chosen_month, confirm, run_action
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
 from services import abo_dates, abo_status, abos, antraege, clock, contracts, permissions
@@ -252,10 +252,8 @@ async def _abos_panel(user: PortalUser, contract: Contract, client: str, may_end
 
 async def _end_dialog(user: PortalUser, row: dict, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
     """"Abo beenden zum …": the months the service allows, the next possible end first (and preselected)."""
-    try:
-        ends = await abos.end_choices(user, row['id'])
-    except ServiceError as error:
-        ui.notify(str(error), type='negative')
+    ends = await run_action(abos.end_choices(user, row['id']))
+    if ends is REFUSED:
         return
 
     def choose() -> ui.select:
@@ -272,10 +270,7 @@ async def _end_dialog(user: PortalUser, row: dict, client: str, refresh: Callabl
     ):
         return
     chosen = chosen_month(fields[0].value)
-    try:
-        abo = await abos.end_abo(user, row['id'], endmonat=chosen, client=client)
-    except ServiceError as error:
-        ui.notify(str(error), type='negative')
-    else:
+    abo = await run_action(abos.end_abo(user, row['id'], endmonat=chosen, client=client))
+    if abo is not REFUSED:
         ui.notify(f'Das Abo endet am {format_german_date(abo.endmonat)}.', type='positive')
     await refresh()

@@ -7,7 +7,7 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import AuditEvent, PortalUser
-from pages.code_dialog import german_date_input
+from pages.components import german_date_input
 from pages.layout import page_heading, portal_page
 from pages.server_table import Column, ServerTable
 from services import audit_log, permissions

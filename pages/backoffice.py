@@ -10,10 +10,9 @@ from nicegui import APIRouter, ui
 from nicegui.elements.mixins.value_element import ValueElement
 
 from models import Contract, ContractStatus, PortalUser, Produktangebot
-from pages.code_dialog import german_date_input
-from pages.forms import REFUSED, confirm, run_form
+from pages.components import german_date_input, show_link
+from pages.forms import REFUSED, confirm, run_action, run_form
 from pages.layout import client_address, page_heading, portal_page
-from pages.users import show_link
 from services import backoffice, clock, mail, permissions
 from services.errors import ServiceError
 from services.permissions import Action
@@ -177,10 +176,7 @@ def _status_card(user: PortalUser, client: str) -> None:
             'stellen.', 'Status ändern',
         ):
             return
-        try:
-            await backoffice.change_contract_status(user, contract.id, value, client=client)
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        if await run_action(backoffice.change_contract_status(user, contract.id, value, client=client)) is REFUSED:
             return
         ui.notify(f'Vertrag {contract.vertragsnummer} ist jetzt „{value}“.', type='positive')
         await find()

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date
 
 from nicegui import ui
 
 from models import Contract, PortalUser
-from pages.components import set_props
+from pages.components import german_date_input
 from pages.forms import confirm, show_field_errors
 from services import codes
 from services.codes import ReplaceConfirmationNeeded
 from services.errors import ServiceError, ValidationError
 from services.validation import format_german_date, parse_german_date
-
-
-def german_date_input(label: str, value: date, hint: str) -> ui.input:
-    """A text field for DD.MM.YYYY with a calendar to pick from; typing and picking both work."""
-    with ui.input(label, value=format_german_date(value)).props(
-        f'outlined mask="##.##.####" hint="{hint}" aria-label="{label} (TT.MM.JJJJ)"'
-    ).classes('w-full') as field:
-        with field.add_slot('append'):
-            # a real button (Quasar hides icons from screen readers with aria-hidden, a focusable one included)
-            picker_button = ui.button(icon='event').props('flat round dense color=primary aria-label="Kalender öffnen"')
-        with set_props(ui.menu(), role='dialog', aria_label=f'Kalender: {label}').props('no-parent-event') as menu:
-            ui.date(mask='DD.MM.YYYY').bind_value(field).props('first-day-of-week=1 today-btn').on(
-                'update:model-value', menu.close
-            )
-        picker_button.on_click(menu.open)
-    return field
 
 
 async def open_code_dialog(

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import TypeVar
+from urllib.parse import urlencode
 
 import segno
 from nicegui import ui
 
-from models import PortalUser
+from models import InvitationPurpose, PortalUser
 from pages.theme import MAIN_ID, SIDEBAR
 from services import legal, second_factor
+from services.anwender import IssuedLink
 from services.errors import ValidationError
+from services.table_query import TableRequest
+from services.validation import format_german_date, format_german_datetime
 
 E = TypeVar('E', bound=ui.element)
 
@@ -135,3 +140,60 @@ def skip_link() -> None:
 def main_anchor() -> None:
     """Where the skip link lands: focusable by script only, so the next Tab goes on into the content."""
     ui.element('span').props(f'id={MAIN_ID} tabindex=-1')
+
+
+def german_date_input(label: str, value: date, hint: str) -> ui.input:
+    """A text field for DD.MM.YYYY with a calendar to pick from; typing and picking both work."""
+    with ui.input(label, value=format_german_date(value)).props(
+        f'outlined mask="##.##.####" hint="{hint}" aria-label="{label} (TT.MM.JJJJ)"'
+    ).classes('w-full') as field:
+        with field.add_slot('append'):
+            # a real button (Quasar hides icons from screen readers with aria-hidden, a focusable one included)
+            picker_button = ui.button(icon='event').props('flat round dense color=primary aria-label="Kalender öffnen"')
+        with set_props(ui.menu(), role='dialog', aria_label=f'Kalender: {label}').props('no-parent-event') as menu:
+            ui.date(mask='DD.MM.YYYY').bind_value(field).props('first-day-of-week=1 today-btn').on(
+                'update:model-value', menu.close
+            )
+        picker_button.on_click(menu.open)
+    return field
+
+
+def show_link(issued: IssuedLink, on_close: Callable[[], object]) -> None:
+    """The fresh one-time link, shown once, with a copy button and whether it was mailed."""
+    user = issued.user
+    invitation = issued.purpose == InvitationPurpose.EINLADUNG
+    with ui.row().classes('items-center no-wrap gap-2'):
+        ui.icon('check_circle', color='positive', size='md').props('aria-hidden=true')
+        ui.label(f'Die Einladung für {user.name} ist erstellt.' if invitation
+                 else f'Der Passwort-Link für {user.name} ist erstellt.').classes('text-subtitle1 text-weight-medium')
+    ui.label(
+        f'Geben Sie diesen Link an {user.email} weiter. Er gilt bis {format_german_datetime(issued.expires_at)} Uhr '
+        'und nur einmal; damit legt die Person ihr Passwort fest.'
+    ).classes('text-body2')
+    ui.textarea(value=issued.link).props('outlined dense readonly autogrow aria-label="Einladungslink"').classes(
+        'w-full font-mono').style('word-break: break-all').mark('einladungslink')
+
+    def copy() -> None:
+        ui.clipboard.write(issued.link)
+        ui.notify('Link kopiert.', type='positive')
+
+    ui.button('Link kopieren', icon='content_copy', on_click=copy).props('unelevated no-caps')
+    if issued.mailed:
+        note, icon, colour = f'Der Link wird außerdem per E-Mail an {user.email} gesendet.', 'mail', 'bg-green-1'
+    else:
+        note, icon, colour = ('Es ist kein E-Mail-Versand eingerichtet: Bitte geben Sie den Link selbst weiter, '
+                              'zum Beispiel per E-Mail oder Chat.', 'info', 'bg-blue-1')
+    with ui.row().classes(f'w-full items-center no-wrap gap-2 q-pa-sm rounded-borders {colour}'):
+        ui.icon(icon, color='primary').props('aria-hidden=true')
+        ui.label(note).classes('text-body2')
+    with ui.row().classes('w-full justify-end'):
+        ui.button('Schließen', on_click=on_close).props('unelevated no-caps')
+
+
+def state_url(kundennummer: str, only_active: bool, request: TableRequest) -> str:
+    query = {
+        'kundennummer': kundennummer, 'aktiv': '1' if only_active else '0', 'suche': request.search,
+        'sort': request.sort, 'absteigend': '1' if request.descending else '0', 'seite': request.page,
+        'anzahl': request.page_size,
+    }
+    return '/vertragsverwaltung?' + urlencode({key: value for key, value in query.items() if value != ''})

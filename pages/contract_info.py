@@ -8,11 +8,11 @@ from nicegui import ui
 
 from models import Contract, ContractStatus, Kundencode, PortalUser
 from pages.code_dialog import open_code_dialog
-from pages.forms import confirm
+from pages.forms import REFUSED, confirm, run_action
 from pages.layout import client_address
 from pages.subsidy_dialog import open_subsidy_dialog
 from services import abo_dates, clock, code_notice, codes, contracts, permissions, subsidies
-from services.errors import NotFound, ServiceError
+from services.errors import NotFound
 from services.permissions import Action
 from services.self_service_link import self_service_link
 from services.validation import format_euro, format_german_date
@@ -139,10 +139,8 @@ class ContractInfoDrawer:
 
     async def _notice(self, contract: Contract) -> None:
         """The printable A4 notice for the staff room."""
-        try:
-            content = await code_notice.code_notice_pdf(self.actor, contract.id, str(self.request.base_url))
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        content = await run_action(code_notice.code_notice_pdf(self.actor, contract.id, str(self.request.base_url)))
+        if content is REFUSED:
             return
         ui.download.content(content, code_notice.notice_filename(contract.vertragsnummer), 'application/pdf')
 
@@ -155,11 +153,8 @@ class ContractInfoDrawer:
             'Code widerrufen',
         ):
             return
-        try:
-            await codes.revoke_code(self.actor, contract.id, client=client_address(self.request))
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
-        else:
+        if await run_action(codes.revoke_code(self.actor, contract.id, client=client_address(self.request))) \
+                is not REFUSED:
             ui.notify('Der Kundencode wurde widerrufen.', type='positive')
         await self.render()
 

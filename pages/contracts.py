@@ -7,12 +7,12 @@ or a shared link shows the same view.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import Contract, PortalUser
+from pages.components import state_url
 from pages.contract_info import ContractInfoDrawer
 from pages.layout import page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row
@@ -56,15 +56,6 @@ def _int(value: str | None, default: int) -> int:
         return int(value) if value is not None else default
     except ValueError:
         return default
-
-
-def state_url(kundennummer: str, only_active: bool, request: TableRequest) -> str:
-    query = {
-        'kundennummer': kundennummer, 'aktiv': '1' if only_active else '0', 'suche': request.search,
-        'sort': request.sort, 'absteigend': '1' if request.descending else '0', 'seite': request.page,
-        'anzahl': request.page_size,
-    }
-    return '/vertragsverwaltung?' + urlencode({key: value for key, value in query.items() if value != ''})
 
 
 @portal_page(router, '/vertragsverwaltung', 'Vertragsverwaltung')

@@ -8,7 +8,7 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import PortalUser
-from pages.contracts import state_url
+from pages.components import state_url
 from pages.layout import page_heading, portal_page
 from services import abo_dates, dashboard, permissions
 from services.abo_status import AboState

@@ -96,22 +96,38 @@ def show_field_errors(fields: Mapping[str, ui.element], errors: Mapping[str, str
     return [message for name, message in errors.items() if name not in fields or not hasattr(fields[name], 'error')]
 
 
-async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '') -> T | Refused:
-    """One way for every form to call its service: clear the field messages, run the call, put a ValidationError's
-    messages at their fields (focus on the first; any without a field, and `invalid_notice`, as notifications) and
-    show any other refusal as a notification. Returns the call's result, or REFUSED."""
+async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '',
+                   banner: ui.row | None = None) -> T | Refused:
+    """One way for every form and action to call its service: clear the field messages, run the call, put a
+    ValidationError's messages at their fields (focus on the first; any without a field, and `invalid_notice`, as
+    notifications) and show any other refusal as a notification, or in `banner` (an `error_banner`, cleared first)
+    when the page has one. Returns the call's result, or REFUSED."""
     for field in fields.values():
         field.error = None  # type: ignore[attr-defined]
+    if banner is not None:
+        show_error(banner, None)
     try:
         return await call
     except ValidationError as error:
-        for message in show_field_errors(fields, error.errors):
-            ui.notify(message, type='negative')
+        unplaced = show_field_errors(fields, error.errors)
+        if banner is not None and unplaced:
+            show_error(banner, ' '.join(unplaced))
+        else:
+            for message in unplaced:
+                ui.notify(message, type='negative')
         if invalid_notice:
             ui.notify(invalid_notice, type='warning')
     except ServiceError as error:
-        ui.notify(str(error), type='negative')
+        if banner is not None:
+            show_error(banner, str(error))
+        else:
+            ui.notify(str(error), type='negative')
     return REFUSED
+
+
+async def run_action(call: Awaitable[T]) -> T | Refused:
+    """A service call behind a button with no form fields (a download, a confirmation): a refusal is a notification."""
+    return await run_form({}, call)
 
 
 def month_options(first: date, count: int) -> dict[str, str]:

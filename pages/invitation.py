@@ -8,11 +8,11 @@ from nicegui import APIRouter, ui
 
 from models import InvitationPurpose
 from pages.components import public_frame
-from pages.forms import error_banner, password_field, show_error, show_field_errors
+from pages.forms import REFUSED, error_banner, password_field, run_form
 from pages.layout import PRODUCT_NAME, client_address
 from pages.theme import apply_theme
 from services import anwender
-from services.errors import ServiceError, ValidationError
+from services.errors import ServiceError
 from services.passwords import MAX_LENGTH, MIN_LENGTH
 
 router = APIRouter()
@@ -39,23 +39,16 @@ async def invitation_page(request: Request, token: str) -> None:
             return
 
         async def save() -> None:
-            show_error(banner, None)
-            for field in fields.values():
-                field.error = None
             button.props('loading')
             try:
-                await anwender.use_link(
+                saved = await run_form(fields, anwender.use_link(
                     token, password=fields['password'].value or '', confirmation=fields['confirmation'].value or '',
                     client=client_address(request),
-                )
-            except ValidationError as error:
-                show_field_errors(fields, error.errors)
-                return
-            except ServiceError as error:
-                show_error(banner, str(error))
-                return
+                ), banner=banner)
             finally:
                 button.props(remove='loading')
+            if saved is REFUSED:
+                return
             card.clear()
             with card:
                 with ui.row().classes('items-center no-wrap gap-2'):

@@ -10,12 +10,11 @@ from nicegui import APIRouter, ui
 
 from models import Abo, Antrag, AntragStatus, Employee
 from pages.application_form import ApplicationFlow
-from pages.forms import REFUSED, browser_device, confirm, error_banner, password_field, run_form, show_error
+from pages.forms import REFUSED, browser_device, confirm, error_banner, password_field, run_action, run_form, show_error
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address, complete_login, session_token
 from pages.session_guard import SessionGuard
 from services import abo_dates, abo_status, auth, clock, my_abos, sessions
-from services.errors import ServiceError
 from services.settings import get_settings
 from services.validation import format_euro, format_german_date
 
@@ -209,10 +208,8 @@ async def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh: Cal
         'Kündigen',
     ):
         return
-    try:
-        cancelled = await my_abos.cancel_abo(employee, abo.id, client=client)
-    except ServiceError as error:
-        ui.notify(str(error), type='negative')
+    cancelled = await run_action(my_abos.cancel_abo(employee, abo.id, client=client))
+    if cancelled is REFUSED:
         return
     ui.notify(f'Ihr Abo ist zum {format_german_date(cancelled.endmonat)} gekündigt.', type='positive')
     refresh()

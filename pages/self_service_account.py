@@ -66,11 +66,8 @@ async def account_link_page(request: Request, token: str) -> None:
 
         if link.purpose == InvitationPurpose.KONTO_BESTAETIGUNG:
             async def confirm() -> None:
-                show_error(banner, None)
-                try:
-                    await employee_accounts.confirm_email(token, client=client)
-                except ServiceError as error:
-                    show_error(banner, str(error))
+                if await run_form({}, employee_accounts.confirm_email(token, client=client), banner=banner) \
+                        is REFUSED:
                     return
                 _done(card, 'E-Mail-Adresse bestätigt',
                       'Ihr Antrag liegt jetzt Ihrem Arbeitgeber zur Entscheidung vor. Sie erhalten eine E-Mail, '

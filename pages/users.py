@@ -10,13 +10,13 @@ from urllib.parse import urlencode
 from fastapi import Request
 from nicegui import APIRouter, events, ui
 
-from models import Customer, InvitationPurpose, PortalUser, Role
-from pages.forms import REFUSED, confirm, error_banner, run_form, show_error
+from models import Customer, PortalUser, Role
+from pages.components import show_link
+from pages.forms import REFUSED, confirm, error_banner, run_action, run_form
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row
 from services import anwender, permissions, second_factor
-from services.anwender import IssuedLink
-from services.errors import NotFound, ServiceError, ValidationError
+from services.errors import NotFound, ServiceError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest
 from services.validation import format_german_datetime
@@ -62,38 +62,6 @@ def user_row(user: PortalUser, actor: PortalUser) -> dict[str, object]:
         'may_reset_second_factor': second_factor.is_enrolled(user) and not own
         and permissions.role_may(actor, Action.RESET_SECOND_FACTOR),
     }
-
-
-def show_link(issued: IssuedLink, on_close: Callable[[], object]) -> None:
-    """The fresh one-time link, shown once, with a copy button and whether it was mailed."""
-    user = issued.user
-    invitation = issued.purpose == InvitationPurpose.EINLADUNG
-    with ui.row().classes('items-center no-wrap gap-2'):
-        ui.icon('check_circle', color='positive', size='md').props('aria-hidden=true')
-        ui.label(f'Die Einladung für {user.name} ist erstellt.' if invitation
-                 else f'Der Passwort-Link für {user.name} ist erstellt.').classes('text-subtitle1 text-weight-medium')
-    ui.label(
-        f'Geben Sie diesen Link an {user.email} weiter. Er gilt bis {format_german_datetime(issued.expires_at)} Uhr '
-        'und nur einmal; damit legt die Person ihr Passwort fest.'
-    ).classes('text-body2')
-    ui.textarea(value=issued.link).props('outlined dense readonly autogrow aria-label="Einladungslink"').classes(
-        'w-full font-mono').style('word-break: break-all').mark('einladungslink')
-
-    def copy() -> None:
-        ui.clipboard.write(issued.link)
-        ui.notify('Link kopiert.', type='positive')
-
-    ui.button('Link kopieren', icon='content_copy', on_click=copy).props('unelevated no-caps')
-    if issued.mailed:
-        note, icon, colour = f'Der Link wird außerdem per E-Mail an {user.email} gesendet.', 'mail', 'bg-green-1'
-    else:
-        note, icon, colour = ('Es ist kein E-Mail-Versand eingerichtet: Bitte geben Sie den Link selbst weiter, '
-                              'zum Beispiel per E-Mail oder Chat.', 'info', 'bg-blue-1')
-    with ui.row().classes(f'w-full items-center no-wrap gap-2 q-pa-sm rounded-borders {colour}'):
-        ui.icon(icon, color='primary').props('aria-hidden=true')
-        ui.label(note).classes('text-body2')
-    with ui.row().classes('w-full justify-end'):
-        ui.button('Schließen', on_click=on_close).props('unelevated no-caps')
 
 
 def _dialog(width: int = 560) -> tuple[ui.dialog, ui.card]:
@@ -150,15 +118,8 @@ async def open_role_dialog(
     dialog, card = _dialog(440)
 
     async def save() -> None:
-        show_error(banner, None)
-        role.error = None
-        try:
-            await anwender.change_role(actor, row['id'], role.value or '', client=client)
-        except ValidationError as error:
-            role.error = error.errors.get('role', str(error))
-            return
-        except ServiceError as error:
-            show_error(banner, str(error))
+        if await run_form({'role': role}, anwender.change_role(actor, row['id'], role.value or '', client=client),
+                          banner=banner) is REFUSED:
             return
         ui.notify(f'Die Rolle von {row["label"]} ist jetzt „{ROLE_OPTIONS.get(role.value, "")}“.', type='positive')
         dialog.close()
@@ -175,10 +136,8 @@ async def open_role_dialog(
 
 
 async def open_link_dialog(actor: PortalUser, row: dict, base_url: str, client: str) -> None:
-    try:
-        issued = await anwender.send_password_link(actor, row['id'], base_url=base_url, client=client)
-    except ServiceError as error:
-        ui.notify(str(error), type='negative')
+    issued = await run_action(anwender.send_password_link(actor, row['id'], base_url=base_url, client=client))
+    if issued is REFUSED:
         return
     dialog, card = _dialog()
     with card:

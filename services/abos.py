@@ -37,17 +37,15 @@ async def list_abos(actor: PortalUser, contract_id: int, request: TableRequest, 
 
 
 def abo_from(antrag: Antrag, created_at: datetime) -> Abo:
-    """The Abo of an approved Antrag, unsaved, with its search keys: the one constructor for a single approval
-    (`antraege.create_abo_from`) and the Massenupload's bulk_create (which sets antrag_id once the Antrag has one)."""
-    abo = Abo(
+    """The Abo of an approved Antrag, unsaved: the one constructor for a single approval (`antraege.create_abo_from`)
+    and the Massenupload's bulk_create (which sets antrag_id once the Antrag has one)."""
+    return Abo(
         contract_id=antrag.contract_id, employee_id=antrag.employee_id,
         antrag_id=antrag.id, vorname=antrag.vorname, nachname=antrag.nachname, geburtsdatum=antrag.geburtsdatum,
         personalnummer=antrag.personalnummer, strasse=antrag.strasse, plz=antrag.plz, ort=antrag.ort,
         ticketart=antrag.ticketart, startmonat=antrag.startmonat, status=AboStatus.AKTIV,
         person_key=antrag.person_key, created_at=created_at,
     )
-    abo.refresh_search_text()
-    return abo
 
 
 async def end_choices(actor: PortalUser, abo_id: int) -> list[date]:
@@ -72,12 +70,9 @@ async def end_abo(actor: PortalUser, abo_id: int, *, endmonat: date | None = Non
     end = abo_dates.cancellation_end(today, abo.startmonat) if endmonat is None else abo_dates.last_of_month(endmonat)
     if problem := abo_dates.end_month_problem(end, today, abo.startmonat, abo.contract.ende):
         raise ValidationError({'endmonat': problem})
-    abo.status = AboStatus.GEKUENDIGT
-    abo.refresh_search_text()  # update() bypasses save(), which keeps the search column current
+    abo.status, abo.endmonat, abo.cancelled_at = AboStatus.GEKUENDIGT, end, clock.now()
     async with in_transaction():
-        changed = await Abo.filter(id=abo.id, status=AboStatus.AKTIV).update(
-            status=AboStatus.GEKUENDIGT, endmonat=end, cancelled_at=clock.now(), search_text=abo.search_text,
-        )
+        changed = await abo.save_where(['status', 'endmonat', 'cancelled_at'], status=AboStatus.AKTIV)
         if not changed:
             raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
         await audit.record(AuditKind.ABO_ENDED, actor=actor, customer_id=abo.contract.customer_id,

@@ -85,12 +85,10 @@ async def decide(actor: PortalUser, antrag_id: int, *, approve: bool, reason: st
     start = abo_dates.approval_start(antrag.startmonat, clock.today())
     moved = {'startmonat': start.isoformat()} if approve and start != antrag.startmonat else {}
     async with in_transaction():
-        antrag.status = status
-        antrag.refresh_search_text()  # update() bypasses save(), which keeps the search column current
-        changed = await Antrag.filter(id=antrag.id, status=AntragStatus.OFFEN).update(
-            status=status, decided_at=clock.now(), decided_by_id=actor.id, decision_reason=reason,
-            search_text=antrag.search_text,
-        )
+        antrag.status, antrag.decided_at, antrag.decided_by_id = status, clock.now(), actor.id
+        antrag.decision_reason = reason
+        changed = await antrag.save_where(['status', 'decided_at', 'decided_by_id', 'decision_reason'],
+                                          status=AntragStatus.OFFEN)
         if not changed:
             raise Conflict(ALREADY_DECIDED)
         if approve:

@@ -63,12 +63,12 @@ async def _invite(employee: Employee, name: str, company: str, customer_id: int 
 
 async def _release_unconfirmed(employee: Employee) -> int:
     """The address is proven: every Antrag waiting for it goes to its company (and belongs to this account), and the
-    employee hears that it arrived. Saved one by one: the status is part of the search column."""
+    employee hears that it arrived. Saved one by one (each Antrag's mail follows its save)."""
     released = 0
     for antrag in await Antrag.filter(status=AntragStatus.UNBESTAETIGT, email=employee.email) \
             .select_related('contract__customer'):
         antrag.status, antrag.employee = AntragStatus.OFFEN, employee
-        await antrag.save(update_fields=['status', 'employee_id', 'search_text'])
+        await antrag.save(update_fields=['status', 'employee_id'])
         await notifications.antrag_received(antrag)
         released += 1
     return released

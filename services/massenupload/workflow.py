@@ -104,7 +104,7 @@ DONE = {UploadMode.NEU: 'angelegt', UploadMode.AENDERUNG: 'geändert', UploadMod
 
 BATCH_SIZE = 200  # rows per batch: on SQLite one transaction of ~40 ms on a busy 2-core machine (500: ~270 ms)
 ImportProgress = Callable[[int, int], Awaitable[None]]
-CHANGED_FIELDS = ('strasse', 'plz', 'ort', 'ticketart', 'status', 'endmonat', 'cancelled_at', 'search_text')
+CHANGED_FIELDS = ('strasse', 'plz', 'ort', 'ticketart', 'status', 'endmonat', 'cancelled_at')
 
 
 class _Refused(ServiceError):
@@ -219,15 +219,14 @@ class _Batch:
 
 def _build_batch(actor_id: int, contract_id: int, upload_id: int, rows: Sequence[UploadRow],
                  references: Sequence[str], now: datetime) -> _Batch:
-    """The unsaved models of one batch with their search keys: pure Python work, done in a thread (20,000 models
-    built on the event loop stalled it for 146–197 ms)."""
+    """The unsaved models of one batch: pure Python work, done in a thread (20,000 models built on the event loop
+    stalled it for 146–197 ms). bulk_create fills their search keys (models/searchable.py)."""
     antraege = []
     for reference, row in zip(references, rows, strict=True):
         antrag = Antrag(
             reference=reference, contract_id=contract_id, upload_id=upload_id, source=AntragSource.MASSENUPLOAD,
             status=AntragStatus.GENEHMIGT, decided_at=now, decided_by_id=actor_id, created_at=now, **vars(row.data),
         )
-        antrag.refresh_search_text()
         antraege.append(antrag)
     return _Batch(rows, antraege, [abo_from(antrag, now) for antrag in antraege])
 
@@ -291,7 +290,6 @@ def _restore(abo: Abo, before: dict[str, Any]) -> None:
     abo.ticketart, abo.status = Ticketart(before['ticketart']), AboStatus(before['status'])
     abo.endmonat = date.fromisoformat(before['endmonat']) if before['endmonat'] else None
     abo.cancelled_at = datetime.fromisoformat(before['cancelled_at']) if before['cancelled_at'] else None
-    abo.refresh_search_text()
 
 
 def _apply(abo: Abo, row: ChangeRow | LeaverRow, now: datetime) -> None:
@@ -302,7 +300,6 @@ def _apply(abo: Abo, row: ChangeRow | LeaverRow, now: datetime) -> None:
             abo.ticketart = row.ticketart
     else:  # the same change as "Abo beenden zum …" (services/abos.end_abo)
         abo.status, abo.endmonat, abo.cancelled_at = AboStatus.GEKUENDIGT, row.endmonat, now
-    abo.refresh_search_text()
 
 
 async def _write_keyed(contract_id: int, upload: Upload, batch: Sequence[CheckedRow], today: date,

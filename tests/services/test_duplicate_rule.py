@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from models import Antrag, Contract, PortalUser
+from models import Abo, Antrag, Contract, PortalUser
 from services import abos, applications, clock
 from tests.services.test_massenupload import (
     checked_preview,
@@ -54,4 +54,5 @@ async def test_one_constructor_for_the_abo_of_an_antrag(db: str, contract: Contr
     abo = abos.abo_from(antrag, now)
     assert (abo.contract_id, abo.antrag_id, abo.person_key, abo.startmonat, abo.created_at) == (  # type: ignore[attr-defined]
         contract.id, antrag.id, antrag.person_key, antrag.startmonat, now)
-    assert abo.search_text  # ready for bulk_create, which skips save()
+    await Abo.bulk_create([abo])  # bulk_create fills the search keys (models/searchable.py)
+    assert all(await Abo.filter(antrag_id=antrag.id).values_list('search_text', flat=True))
