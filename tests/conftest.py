@@ -37,7 +37,14 @@ from tests.smtp_server import MailCatcher
 
 POSTGRES_ADMIN_URL = os.environ.get('TEST_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 POSTGRES_DB = f'test_portal_{os.getpid()}'
-POSTGRES_URL = POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + POSTGRES_DB
+
+
+def postgres_url_of(database: str) -> str:
+    """Tortoise's URL of a database on the test server."""
+    return POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + database
+
+
+POSTGRES_URL = postgres_url_of(POSTGRES_DB)
 REQUIRE_POSTGRES = os.environ.get('REQUIRE_POSTGRES') == '1'
 # xdist workers are children of the run's controller: one migrated template per run, named after the controller.
 RUN_ID = os.getppid() if 'PYTEST_XDIST_WORKER' in os.environ else os.getpid()
@@ -113,8 +120,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             building = f'{POSTGRES_TEMPLATE}_building'
             asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {building}'))
             asyncio.run(_postgres_admin(f'CREATE DATABASE {building}'))
-            asyncio.run(_migrate_once(POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://')
-                                      + '/' + building))
+            asyncio.run(_migrate_once(postgres_url_of(building)))
             asyncio.run(_postgres_admin(f'ALTER DATABASE {building} RENAME TO {POSTGRES_TEMPLATE}'))
         asyncio.run(_postgres_admin(f'CREATE DATABASE {POSTGRES_DB} TEMPLATE {POSTGRES_TEMPLATE}'))
     yield POSTGRES_URL

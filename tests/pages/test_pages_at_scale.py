@@ -23,7 +23,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from models import Contract, Role
 from services import clock
 from services.settings import reset_settings
-from tests.conftest import POSTGRES_ADMIN_URL, REQUIRE_POSTGRES
+from tests.conftest import POSTGRES_ADMIN_URL, POSTGRES_TEMPLATE, postgres_url_of
 from tests.pages.conftest import log_in
 from tests.pages.test_contracts_page import open_infos
 from tests.scale_data import prepare_portal_database
@@ -41,33 +41,46 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(params=['sqlite', 'postgres'])
-def scale_database(request: pytest.FixtureRequest, portal_database: Path, sqlite_template: Path,
-                   monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The portal's database for this test, filled before main.py starts on it (after conftest's portal_database,
-    whose DATABASE_URL this one replaces)."""
+@pytest.fixture(scope='module', params=['sqlite', 'postgres'])
+def filled_database(request: pytest.FixtureRequest, sqlite_template: Path,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The filled database of one backend, built once for this module's tests (the PostgreSQL fill took 90–130 s a
+    test on the loaded 2-core machine): a SQLite file, or a PostgreSQL database made from the run's migrated
+    template. Each test gets a copy of it (`scale_database`)."""
     if request.param == 'sqlite':
-        shutil.copy(sqlite_template, portal_database)
+        path = tmp_path_factory.mktemp('scale') / 'filled.db'
+        shutil.copy(sqlite_template, path)
+        asyncio.run(prepare_portal_database(f'sqlite://{path}', CONTRACTS, CUSTOMERS, clock.today()))
+        yield str(path)
+        return
+    request.getfixturevalue('postgres_url')  # the run's template exists (or PostgreSQL is skipped)
+    name = f'test_scale_{os.getpid()}'
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name}'))
+    asyncio.run(_admin(f'CREATE DATABASE {name} TEMPLATE {POSTGRES_TEMPLATE}'))
+    try:
+        asyncio.run(prepare_portal_database(postgres_url_of(name), CONTRACTS, CUSTOMERS, clock.today()))
+        yield name
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
+
+
+@pytest.fixture
+def scale_database(filled_database: str, portal_database: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """This test's copy of the filled database, which main.py starts on (it replaces conftest's portal_database)."""
+    if filled_database.endswith('.db'):
+        shutil.copy(filled_database, portal_database)
         url = f'sqlite://{portal_database}'
-        asyncio.run(prepare_portal_database(url, CONTRACTS, CUSTOMERS, clock.today()))
         monkeypatch.setenv('DATABASE_URL', url)
         reset_settings()
         yield url
         return
-    name = f'test_scale_{os.getpid()}'
+    name = f'{filled_database}_test'
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name}'))
+    asyncio.run(_admin(f'CREATE DATABASE {name} TEMPLATE {filled_database}'))
     try:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name}'))
-    except (OSError, asyncpg.PostgresError) as error:
-        if REQUIRE_POSTGRES:
-            raise
-        pytest.skip(f'PostgreSQL not reachable ({error}); set REQUIRE_POSTGRES=1 to make this an error')
-    asyncio.run(_admin(f'CREATE DATABASE {name}'))
-    url = POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + name
-    try:
-        asyncio.run(prepare_portal_database(url, CONTRACTS, CUSTOMERS, clock.today()))
-        monkeypatch.setenv('DATABASE_URL', url)
+        monkeypatch.setenv('DATABASE_URL', postgres_url_of(name))
         reset_settings()
-        yield url
+        yield postgres_url_of(name)
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
         EXECUTOR_CACHE.clear()
