@@ -16,7 +16,6 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 from nicegui.client import Client
 
-from pages.components import set_props
 from services import i18n
 
 COOKIE = 'sprache'
@@ -118,11 +117,13 @@ def language_switch(request: Request) -> ui.link:
     this page: 'English' on a German page, 'Deutsch' on an English one."""
     target = other_language()
     here = request.url.path + (f'?{request.url.query}' if request.url.query else '')
-    link = ui.link(i18n.NAMES[target], f'/sprache/{target}?zurueck={quote(here, safe="")}').classes(
-        'language-switch text-white no-underline row no-wrap items-center gap-1 q-px-sm')
+    link = ui.link(target=f'/sprache/{target}?zurueck={quote(here, safe="")}').classes(
+        'language-switch no-underline row no-wrap items-center gap-1 q-px-sm')
     with link:
         ui.icon('translate', size='20px').props('aria-hidden=true')
-    set_props(link, lang=target, hreflang=target)
+        ui.label(i18n.NAMES[target])
+    link.props['lang'] = target  # set from values, never parsed from a string
+    link.props['hreflang'] = target
     return link
 
 
@@ -131,5 +132,15 @@ def kiosk_language_switch(on_switch: object) -> ui.button:
     target = other_language()
     button = ui.button(i18n.NAMES[target], icon='translate', on_click=on_switch).props(  # type: ignore[arg-type]
         'outline no-caps color=white size=lg')
-    set_props(button, lang=target)
+    button.props['lang'] = target
     return button
+
+
+def error_text(error: Exception) -> str:
+    """A service's refusal in the current language (`str(error)` would lose the message's msgid: str() of a str
+    subclass is a plain str)."""
+    errors = getattr(error, 'errors', None)
+    if isinstance(errors, dict):
+        return ' '.join(tr(message) for message in errors.values())
+    message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+    return tr(message)
