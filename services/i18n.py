@@ -136,3 +136,14 @@ def format_euro(cents: int, language: str) -> str:
 
         return german_euro(cents)
     return format_currency(Decimal(cents) / 100, 'EUR', locale=BABEL_LOCALES[language])
+
+
+ENUM_WORDS = (
+    N_('Frau'), N_('Herr'), N_('Divers'), N_('Keine Angabe'),  # models.Anrede
+    N_('Chipkarte'), N_('Handyticket'),  # models.Ticketart
+    N_('unbestätigt'), N_('offen'), N_('genehmigt'), N_('abgelehnt'),  # models.AntragStatus
+    N_('D-Ticket Job (Rechnung)'), N_('D-Ticket Job (SEPA-Lastschrift)'),  # models.Produktangebot
+    N_('künftig'), N_('aktiv'), N_('gekündigt'), N_('beendet'),  # services.abo_status.AboState
+)
+"""The words of the enums that employees' pages show, marked here so the extraction finds them (pages translate the
+enum's value with `translate`); tests/test_i18n.py checks that this list and the enums agree."""
