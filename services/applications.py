@@ -42,7 +42,7 @@ from services import (
 from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck
 from services.errors import ServiceError, ValidationError
-from services.i18n import N_, Month
+from services.i18n import N_, NC_, Month
 from services.password_check import Purpose
 from services.validation import field_length, is_email, is_plz, normalize_email, parse_german_date, require_text
 
@@ -116,7 +116,7 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
     email = normalize_email(data.email)
     if not is_email(email):
         errors['email'] = N_('Bitte geben Sie eine gültige E-Mail-Adresse an.')
-    strasse = require_text(errors, 'strasse', data.strasse, N_('Straße und Hausnummer'),
+    strasse = require_text(errors, 'strasse', data.strasse, NC_('Bitte geben Sie … an.', 'Straße und Hausnummer'),
                            field_length(Antrag, 'strasse'))
     plz = data.plz.strip()
     if not is_plz(plz):

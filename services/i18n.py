@@ -46,16 +46,19 @@ class Euro:
 
 
 class Message(str):
-    """A service's German text that remembers how it was made (`msgid` and `values`), so that pages can translate
-    it. Made with `N_`."""
+    """A service's German text that remembers how it was made (`msgid`, `values`, `context`), so that pages can
+    translate it. Made with `N_` (or `NC_`)."""
 
     msgid: str
     values: Mapping[str, object]
+    context: str | None
 
-    def __new__(cls, msgid: str, values: Mapping[str, object]) -> Message:
+    def __new__(cls, msgid: str, values: Mapping[str, object] | None = None, context: str | None = None) -> Message:
+        values = values or {}
         message = super().__new__(cls, render(msgid, values, GERMAN))
         message.msgid = msgid
         message.values = values
+        message.context = context
         return message
 
 
@@ -64,24 +67,31 @@ def N_(msgid: str, **values: object) -> Message:
     return Message(msgid, values)
 
 
+def NC_(context: str, msgid: str, **values: object) -> Message:  # like gettext's pgettext
+    """`N_` for a German text that needs another translation in another place (msgctxt): the field label
+    'Straße und Hausnummer' is 'Street and house number', inside 'Bitte geben Sie … an.' it is 'the street …'."""
+    return Message(msgid, values, context)
+
+
 def normalized(language: str | None) -> str:
     """One of LANGUAGES; anything else is German."""
     return language if language in LANGUAGES else GERMAN
 
 
 @cache
-def catalogue(language: str) -> dict[str, str]:
-    """msgid → translation of a language's catalogue; untranslated and fuzzy entries are left out (German shows)."""
+def catalogue(language: str) -> dict[tuple[str | None, str], str]:
+    """(msgctxt, msgid) → translation of a language's catalogue; untranslated and fuzzy entries are left out (the
+    German text shows)."""
     with (LOCALE_DIR / language / 'LC_MESSAGES' / 'messages.po').open('rb') as file:
         po = read_po(file, locale=BABEL_LOCALES.get(language, language))
-    return {str(entry.id): str(entry.string) for entry in po
+    return {(entry.context, str(entry.id)): str(entry.string) for entry in po
             if entry.id and isinstance(entry.id, str) and entry.string and not entry.fuzzy}
 
 
-def gettext(language: str, msgid: str, **values: object) -> str:
-    """The text `msgid` in `language`, its values formatted for that language."""
+def gettext(language: str, msgid: str, context: str | None = None, **values: object) -> str:
+    """The text `msgid` (in `context`) in `language`, its values formatted for that language."""
     language = normalized(language)
-    template = msgid if language == GERMAN else catalogue(language).get(msgid, msgid)
+    template = msgid if language == GERMAN else catalogue(language).get((context, msgid), msgid)
     return render(template, values, language)
 
 
@@ -89,7 +99,7 @@ def translate(text: str, language: str) -> str:
     """A service's text in `language`: a `Message` by its msgid and values, any other text by an exact look-up
     (the values of enums such as 'Chipkarte'); unknown text stays as it is."""
     if isinstance(text, Message):
-        return gettext(language, text.msgid, **text.values)
+        return gettext(language, text.msgid, text.context, **text.values)
     return gettext(language, str(text))
 
 

@@ -11,7 +11,7 @@ from models import Abo, AboStatus, Antrag, Employee
 from services import abo_dates, audit, clock, notifications, subsidies, tariff
 from services.audit import AuditKind
 from services.errors import NotFound, ServiceError, ValidationError
-from services.i18n import N_
+from services.i18n import N_, NC_
 from services.validation import field_length, is_plz, require_text
 
 
@@ -36,7 +36,8 @@ async def change_address(employee: Employee, abo_id: int, *, strasse: str, plz: 
     if abo.status == AboStatus.BEENDET or (abo.endmonat and abo.endmonat < clock.today()):
         raise ServiceError(N_('Die Anschrift eines beendeten Abos kann nicht mehr geändert werden.'))
     errors: dict[str, str] = {}
-    strasse = require_text(errors, 'strasse', strasse, N_('Straße und Hausnummer'), field_length(Abo, 'strasse'))
+    strasse = require_text(errors, 'strasse', strasse, NC_('Bitte geben Sie … an.', 'Straße und Hausnummer'),
+                           field_length(Abo, 'strasse'))
     ort = require_text(errors, 'ort', ort, N_('den Ort'), field_length(Abo, 'ort'))
     plz = plz.strip()
     if not is_plz(plz):

@@ -21,28 +21,31 @@ from services.abo_status import AboState
 from services.i18n import N_, Euro, Month
 
 PROJECT = Path(__file__).resolve().parent.parent
-KEYWORDS = {'_': None, 'N_': None}
+KEYWORDS = {'_': None, 'N_': None, 'NC_': ((1, 'c'), 2)}  # pybabel extract -k NC_:1c,2
 SOURCES = ('pages', 'services')
 
 
-def marked_texts() -> dict[str, str]:
-    """msgid → where it is marked, as `pybabel extract -k _ -k N_ pages services` finds them."""
-    found: dict[str, str] = {}
+Key = tuple[str | None, str]  # (msgctxt, msgid)
+
+
+def marked_texts() -> dict[Key, str]:
+    """(msgctxt, msgid) → where it is marked, as `pybabel extract -k NC_:1c,2 pages services` finds them."""
+    found: dict[Key, str] = {}
     for folder in SOURCES:
-        for filename, lineno, message, _comments, _context in extract_from_dir(
+        for filename, lineno, message, _comments, context in extract_from_dir(
             PROJECT / folder, keywords=KEYWORDS, comment_tags=()
         ):
             assert isinstance(message, str), f'{folder}/{filename}:{lineno}: plural forms are not used here'
-            found.setdefault(message, f'{folder}/{filename}:{lineno}')
+            found.setdefault((context, message), f'{folder}/{filename}:{lineno}')
     return found
 
 
-def english_entries() -> dict[str, tuple[str, bool]]:
+def english_entries() -> dict[Key, tuple[str, bool]]:
     path = i18n.LOCALE_DIR / 'en' / 'LC_MESSAGES' / 'messages.po'
     with path.open('rb') as file:
         catalogue = read_po(file)
     assert not catalogue.obsolete, f'obsolete entries: {sorted(catalogue.obsolete)}'
-    return {str(entry.id): (str(entry.string or ''), entry.fuzzy) for entry in catalogue if entry.id}
+    return {(entry.context, str(entry.id)): (str(entry.string or ''), entry.fuzzy) for entry in catalogue if entry.id}
 
 
 def placeholders(text: str) -> set[str]:
@@ -51,8 +54,9 @@ def placeholders(text: str) -> set[str]:
 
 def test_the_extraction_finds_the_employee_pages_texts() -> None:
     texts = marked_texts()
-    assert 'Antrag absenden' in texts  # pages: application_form
-    assert 'Die PLZ besteht aus genau 5 Ziffern.' in texts  # services: a validation message
+    assert (None, 'Antrag absenden') in texts  # pages: application_form
+    assert (None, 'Die PLZ besteht aus genau 5 Ziffern.') in texts  # services: a validation message
+    assert ('Bitte geben Sie … an.', 'Straße und Hausnummer') in texts  # with a msgctxt
     assert len(texts) > 150
 
 
@@ -66,10 +70,10 @@ def test_every_marked_text_has_an_english_translation() -> None:
 
 def test_no_english_entry_is_fuzzy_or_unused_or_has_other_placeholders() -> None:
     texts = marked_texts()
-    for msgid, (msgstr, fuzzy) in english_entries().items():
-        assert not fuzzy, f'fuzzy: {msgid!r}'
-        assert msgid in texts, f'no longer marked anywhere (pybabel update): {msgid!r}'
-        assert placeholders(msgstr) == placeholders(msgid), f'placeholders differ: {msgid!r} → {msgstr!r}'
+    for key, (msgstr, fuzzy) in english_entries().items():
+        assert not fuzzy, f'fuzzy: {key!r}'
+        assert key in texts, f'no longer marked anywhere (pybabel update): {key!r}'
+        assert placeholders(msgstr) == placeholders(key[1]), f'placeholders differ: {key!r} → {msgstr!r}'
 
 
 def test_marks_are_literal_texts() -> None:
@@ -79,8 +83,9 @@ def test_marks_are_literal_texts() -> None:
         for path in (PROJECT / folder).rglob('*.py'):
             for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'))):
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in KEYWORDS:
-                    first = node.args[0] if node.args else None
-                    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                    texts = node.args[:2] if node.func.id == 'NC_' else node.args[:1]
+                    if not texts or not all(isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                                            for arg in texts):
                         dynamic.append(f'{path.relative_to(PROJECT)}:{node.lineno}')
     assert dynamic == []
 
@@ -88,6 +93,14 @@ def test_marks_are_literal_texts() -> None:
 def test_the_enum_words_shown_to_employees_are_marked() -> None:
     words = {value.value for enum in (Anrede, Ticketart, AntragStatus, Produktangebot, AboState) for value in enum}
     assert set(i18n.ENUM_WORDS) == words
+
+
+def test_a_text_in_a_context_has_its_own_translation() -> None:
+    street = i18n.NC_('Bitte geben Sie … an.', 'Straße und Hausnummer')
+    message = N_('Bitte geben Sie {label} an.', label=street)
+    assert message == 'Bitte geben Sie Straße und Hausnummer an.'
+    assert i18n.translate(message, 'en') == 'Please enter the street and house number.'
+    assert i18n.gettext('en', 'Straße und Hausnummer') == 'Street and house number'  # the field's label
 
 
 def test_a_service_message_is_its_german_text_and_translates_with_its_values() -> None:
