@@ -109,6 +109,7 @@ class Kiosk:
 
     def show_in(self, chosen: str) -> None:
         language.use(chosen)
+        ui.page_title(_('D-Ticket Job – Kundenzentrum'))
         self.draw_header()
         if self.footer is not None:
             if language.current() == 'de':
