@@ -72,7 +72,7 @@ def current() -> str:
 
 def _(msgid: str, **values: object) -> str:
     """A page's German text in the current language; `values` fill its {placeholders}, formatted per language."""
-    return i18n.gettext(current(), msgid, **values)
+    return i18n.gettext(current(), msgid, values)
 
 
 def tr(text: str) -> str:

@@ -88,18 +88,18 @@ def catalogue(language: str) -> dict[tuple[str | None, str], str]:
             if entry.id and isinstance(entry.id, str) and entry.string and not entry.fuzzy}
 
 
-def gettext(language: str, msgid: str, context: str | None = None, **values: object) -> str:
+def gettext(language: str, msgid: str, values: Mapping[str, object] | None = None, context: str | None = None) -> str:
     """The text `msgid` (in `context`) in `language`, its values formatted for that language."""
     language = normalized(language)
     template = msgid if language == GERMAN else catalogue(language).get((context, msgid), msgid)
-    return render(template, values, language)
+    return render(template, values or {}, language)
 
 
 def translate(text: str, language: str) -> str:
     """A service's text in `language`: a `Message` by its msgid and values, any other text by an exact look-up
     (the values of enums such as 'Chipkarte'); unknown text stays as it is."""
     if isinstance(text, Message):
-        return gettext(language, text.msgid, text.context, **text.values)
+        return gettext(language, text.msgid, text.values, text.context)
     return gettext(language, str(text))
 
 

@@ -123,7 +123,7 @@ def test_dates_months_and_amounts_per_language() -> None:
     assert (i18n.format_month(day, 'de'), i18n.format_month(day, 'en')) == ('Dezember 2026', 'December 2026')
     assert (i18n.format_euro(4410, 'de'), i18n.format_euro(4410, 'en')) == ('44,10 €', '€44.10')
     assert i18n.format_euro(123456, 'en') == '€1,234.56'
-    assert i18n.gettext('en', 'neuer Preis {price}', price=Euro(6300)) == 'new price €63.00'
+    assert i18n.gettext('en', 'neuer Preis {price}', {'price': Euro(6300)}) == 'new price €63.00'
     assert i18n.gettext('fr', 'Abos') == 'Abos'  # an unknown language is German
 
 
