@@ -13,9 +13,12 @@ from pages.components import legal_footer, main_anchor, set_props, skip_link
 from pages.language import _, tr
 from pages.theme import apply_theme
 
+# The switch keeps its size; on a narrow phone the brand's name gives way (ellipsis) instead of pushing the switch and
+# the account button off the screen.
 LANGUAGE_CSS = '''
-a.nicegui-link.language-switch { color: #FFFFFF; min-height: 48px; border-radius: 4px; }
+a.nicegui-link.language-switch { color: #FFFFFF; min-height: 48px; border-radius: 4px; flex-shrink: 0; }
 a.nicegui-link.language-switch:hover { background: rgba(255,255,255,0.12); }
+.self-service-brand, .self-service-brand > .nicegui-label { min-width: 0; }
 '''
 
 
@@ -34,7 +37,7 @@ def self_service_frame(
     with ui.header(elevated=False).classes('items-center no-wrap bg-primary text-white q-px-md q-py-sm'):
         skip_link()
         with set_props(ui.link(target='/self-service').classes(
-            'row no-wrap items-center gap-2 no-underline text-white'
+            'self-service-brand row no-wrap items-center gap-2 no-underline text-white'
         ), aria_label=_('Zum Self-Service')):
             ui.icon('directions_bus', size='28px')
             ui.label('D-Ticket Job · Self-Service').classes('text-subtitle1 text-weight-medium text-white ellipsis')
