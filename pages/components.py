@@ -11,6 +11,7 @@ import segno
 from nicegui import ui
 
 from models import InvitationPurpose, PortalUser
+from pages.language import _, current
 from pages.theme import MAIN_ID, SIDEBAR
 from services import legal, second_factor
 from services.anwender import IssuedLink
@@ -103,20 +104,23 @@ LEGAL_CSS = '''
 '''
 
 
-def legal_footer(*, kiosk: bool = False) -> None:
+def legal_footer(*, kiosk: bool = False) -> ui.footer:
     """The footer of every page: Impressum, Datenschutz, Barrierefreiheit, Hilfe (a Quasar footer that scrolls with
     the page; call it at the page's top level). On the kiosk, which nobody may leave, the texts open in a dialog and
-    their links are plain text."""
+    their links are plain text. The legal texts are German only: on an English page the footer says so (lang=de)."""
     ui.add_css(LEGAL_CSS)
-    with ui.footer(fixed=False).classes('legal-footer bg-white q-px-md q-py-sm'), ui.row().classes(
+    with ui.footer(fixed=False).classes('legal-footer bg-white q-px-md q-py-sm') as footer, ui.row().classes(
         'w-full justify-center items-center gap-x-4 gap-y-1'
     ):
+        if current() != 'de':
+            footer.props['lang'] = 'de'
         for entry in legal.PAGES:
             if kiosk:
                 ui.button(entry.title, on_click=lambda entry=entry: _legal_dialog(entry)).props(
                     'flat no-caps color=primary')
             else:
                 ui.link(entry.title, entry.path).classes('text-body2 q-py-xs')
+    return footer
 
 
 def _legal_dialog(entry: legal.LegalPage) -> None:
@@ -124,17 +128,17 @@ def _legal_dialog(entry: legal.LegalPage) -> None:
         'width: min(760px, 96vw); max-width: 96vw'
     ):
         with ui.row().classes('w-full items-center no-wrap'):
-            ui.label(entry.title).classes('text-h5 col').props('role=heading aria-level=2')
-            ui.button(icon='close', on_click=dialog.close).props('flat round aria-label="Schließen"')
-        ui.markdown(legal.without_links(legal.text(entry.slug))).classes('legal-text w-full')
-        ui.button('Schließen', on_click=dialog.close).props('unelevated no-caps').classes('self-end')
+            set_props(ui.label(entry.title).classes('text-h5 col').props('role=heading aria-level=2'), lang='de')
+            set_props(ui.button(icon='close', on_click=dialog.close).props('flat round'), aria_label=_('Schließen'))
+        set_props(ui.markdown(legal.without_links(legal.text(entry.slug))).classes('legal-text w-full'), lang='de')
+        ui.button(_('Schließen'), on_click=dialog.close).props('unelevated no-caps').classes('self-end')
     dialog.on('hide', dialog.delete)
     dialog.open()
 
 
 def skip_link() -> None:
     """The first tab stop of a page with navigation before its content: „Zum Inhalt springen“."""
-    ui.link('Zum Inhalt springen', f'#{MAIN_ID}').classes('skip-link')
+    ui.link(_('Zum Inhalt springen'), f'#{MAIN_ID}').classes('skip-link')
 
 
 def main_anchor() -> None:

@@ -9,6 +9,7 @@ from typing import Final, TypeVar
 
 from nicegui import app, ui
 
+from pages.language import _, error_text, tr
 from services import abo_dates, devices
 from services.errors import ServiceError, ValidationError
 
@@ -31,12 +32,11 @@ def password_field(label: str, autocomplete: str, max_length: int = 256, hint: s
         hidden = field.props.get('type') != 'password'
         field.props['type'] = 'password' if hidden else 'text'
         button.props['icon'] = 'visibility' if hidden else 'visibility_off'
-        button.props['aria-label'] = 'Passwort anzeigen' if hidden else 'Passwort verbergen'
+        button.props['aria-label'] = _('Passwort anzeigen') if hidden else _('Passwort verbergen')
 
     with field.add_slot('append'):
-        button = ui.button(icon='visibility', on_click=toggle).props(
-            'flat round dense color=grey-8 aria-label="Passwort anzeigen"'
-        )
+        button = ui.button(icon='visibility', on_click=toggle).props('flat round dense color=grey-8')
+        button.props['aria-label'] = _('Passwort anzeigen')
     return field
 
 
@@ -65,7 +65,7 @@ async def confirm(title: str, text: str, confirm_label: str, body: Callable[[], 
         if body is not None:
             body()
         with ui.row().classes('w-full justify-end'):
-            ui.button('Abbrechen', on_click=lambda: dialog.submit(False)).props('flat no-caps')
+            ui.button(_('Abbrechen'), on_click=lambda: dialog.submit(False)).props('flat no-caps')
             ui.button(confirm_label, on_click=lambda: dialog.submit(True)).props('unelevated no-caps color=negative')
     result = await dialog
     dialog.delete()
@@ -89,11 +89,12 @@ def show_field_errors(fields: Mapping[str, ui.element], errors: Mapping[str, str
     first: ui.element | None = None
     for name, field in fields.items():
         if name in errors and hasattr(field, 'error'):
-            field.error = errors[name]
+            field.error = tr(errors[name])
             first = first or field
     if first is not None:
         first.run_method('focus')
-    return [message for name, message in errors.items() if name not in fields or not hasattr(fields[name], 'error')]
+    return [tr(message) for name, message in errors.items()
+            if name not in fields or not hasattr(fields[name], 'error')]
 
 
 async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '',
@@ -119,9 +120,9 @@ async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid
             ui.notify(invalid_notice, type='warning')
     except ServiceError as error:
         if banner is not None:
-            show_error(banner, str(error))
+            show_error(banner, error_text(error))
         else:
-            ui.notify(str(error), type='negative')
+            ui.notify(error_text(error), type='negative')
     return REFUSED
 
 
@@ -154,14 +155,14 @@ def forgotten_password_form(intro: str, request_link: Callable[[str], Awaitable[
         if answer is REFUSED:
             return
         email.value = ''
-        result.text = str(answer)
+        result.text = tr(answer)
         result.visible = True
 
     ui.label(intro).classes('text-body2')
-    email = ui.input('E-Mail-Adresse').props(
+    email = ui.input(_('E-Mail-Adresse')).props(
         f'outlined autofocus type=email autocomplete=username maxlength={max_input}').classes('w-full')
     email.on('keydown.enter', send)
-    ui.button('Link anfordern', on_click=send).props('unelevated size=lg no-caps').classes('w-full')
+    ui.button(_('Link anfordern'), on_click=send).props('unelevated size=lg no-caps').classes('w-full')
     result = ui.label().classes('text-body2 q-pa-sm rounded-borders bg-blue-1').props('role=status')
     result.visible = False
-    ui.link('Zurück zur Anmeldung', login_path).classes('text-body2')
+    ui.link(_('Zurück zur Anmeldung'), login_path).classes('text-body2')

@@ -11,8 +11,10 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from models import Antrag
+from pages import language
 from pages.application_form import ApplicationFlow
 from pages.components import legal_footer
+from pages.language import _
 from pages.layout import client_address
 from pages.theme import SIDEBAR, apply_theme
 from services import clock, devices
@@ -64,12 +66,17 @@ KIOSK_JS = '''
 
 
 class Kiosk:
-    """The kiosk's screen and its clock (services/clock.py `monotonic`, so tests move time instead of waiting)."""
+    """The kiosk's screen and its clock (services/clock.py `monotonic`, so tests move time instead of waiting).
+    Its language is the kiosk browser's (Accept-Language) until a visitor switches; every reset goes back to it, and
+    nothing stores the choice, so the next person starts in the default language."""
 
-    def __init__(self, client: str, device: str) -> None:
+    def __init__(self, client: str, device: str, default_language: str, header: ui.element) -> None:
         settings = get_settings()
         self.client = client
         self.device = device
+        self.default_language = default_language
+        self.header = header
+        self.footer: ui.footer | None = None
         self.idle_seconds = settings.kiosk_idle_seconds
         self.countdown_seconds = settings.kiosk_countdown_seconds
         self.done_seconds = settings.kiosk_done_seconds
@@ -81,18 +88,37 @@ class Kiosk:
             'q-pa-xl items-center gap-4'
         ):
             ui.icon('hourglass_bottom', size='64px', color='primary')
-            ui.label('Sind Sie noch da?').classes('text-h4').props('role=heading aria-level=2')
+            self.question = ui.label().classes('text-h4').props('role=heading aria-level=2')
             # Seen every second, but not read out every second (role=timer is not live): the polite region below
             # speaks when the countdown appears and once more at ANNOUNCE_AGAIN seconds.
             self.countdown = ui.label().classes('text-h6 text-center').props('role=timer aria-live=off')
             self.announcement = ui.label().classes('kiosk-announcement').props('aria-live=polite aria-atomic=true')
-            ui.button('Weiter ausfüllen', icon='touch_app', on_click=self.touched).props('unelevated no-caps size=xl')
+            self.go_on = ui.button(icon='touch_app', on_click=self.touched).props('unelevated no-caps size=xl')
         self.start()
         ui.on('kiosk_activity', self.touched)
         ui.timer(1.0, self.tick)
 
     def start(self) -> None:
-        """A clean screen: new elements, so no value, error or state of the previous person survives."""
+        """A clean screen: new elements, so no value, error or state of the previous person survives; the default
+        language again."""
+        self.show_in(self.default_language)
+
+    def switch_language(self) -> None:
+        """The visitor's choice: the screen again, in the other language (nothing typed so far is kept)."""
+        self.show_in(language.other_language())
+
+    def show_in(self, chosen: str) -> None:
+        language.use(chosen)
+        ui.page_title(_('D-Ticket Job – Kundenzentrum'))
+        self.draw_header()
+        if self.footer is not None:
+            if language.current() == 'de':
+                self.footer.props.pop('lang', None)
+            else:
+                self.footer.props['lang'] = 'de'  # the legal texts are German only
+            self.footer.update()
+        self.question.text = _('Sind Sie noch da?')
+        self.go_on.text = _('Weiter ausfüllen')
         self.warning.close()
         self.content.clear()
         with self.content:
@@ -101,18 +127,35 @@ class Kiosk:
         self.sent_at = None
         self.last_activity = clock.monotonic()
 
+    def draw_header(self) -> None:
+        self.header.clear()
+        with self.header:
+            ui.icon('directions_bus', size='48px')
+            with ui.column().classes('gap-0 col').style('min-width: 12rem'):
+                ui.label(_('D-Ticket Job beantragen')).classes('text-h4 text-weight-medium').props(
+                    'role=heading aria-level=1')
+                ui.label(_('Mit dem Kundencode Ihres Arbeitgebers – in wenigen Minuten erledigt.')).classes(
+                    'text-h6 text-blue-2')
+            with ui.row().classes('items-center gap-3'):
+                language.kiosk_language_switch(self.switch_language)
+                ui.button(_('Neu beginnen'), icon='restart_alt', on_click=self.start).props(
+                    'outline no-caps color=white size=lg')
+
     def sent(self, antrag: Antrag) -> None:
         """Only the reference number and "Fertig" stay: the name, birth date and address the person typed are gone
         from the screen at once, and the reference too after `done_seconds`, touched or not."""
         self.content.clear()
         with self.content, ui.card().classes('portal-card w-full q-pa-xl items-center gap-4 text-center'):
             ui.icon('check_circle', color='positive', size='64px')
-            ui.label('Vielen Dank! Ihr Antrag ist eingegangen.').classes('text-h5').props('role=heading aria-level=2')
-            ui.label(f'Ihre Antragsnummer: {antrag.reference}').classes('text-h5 text-weight-bold').mark('reference')
-            ui.label('Den Stand sehen Sie im Self-Service unter „Meine Abos“ mit Ihrer E-Mail-Adresse und Ihrem '
-                     'Passwort.').classes('kiosk-text')
-            ui.label(f'Diese Anzeige wird nach {self.done_seconds} Sekunden gelöscht.').classes('kiosk-text muted')
-            ui.button('Fertig', icon='done', on_click=self.start).props('unelevated no-caps size=xl')
+            ui.label(_('Vielen Dank! Ihr Antrag ist eingegangen.')).classes('text-h5').props(
+                'role=heading aria-level=2')
+            ui.label(_('Ihre Antragsnummer: {reference}', reference=antrag.reference)).classes(
+                'text-h5 text-weight-bold').mark('reference')
+            ui.label(_('Den Stand sehen Sie im Self-Service unter „Meine Abos“ mit Ihrer E-Mail-Adresse und Ihrem '
+                       'Passwort.')).classes('kiosk-text')
+            ui.label(_('Diese Anzeige wird nach {seconds} Sekunden gelöscht.', seconds=self.done_seconds)).classes(
+                'kiosk-text muted')
+            ui.button(_('Fertig'), icon='done', on_click=self.start).props('unelevated no-caps size=xl')
         self.sent_at = clock.monotonic()
 
     def touched(self) -> None:
@@ -132,11 +175,11 @@ class Kiosk:
         if remaining <= 0:
             self.start()
             return
-        self.countdown.text = f'Ihre Eingaben werden in {remaining} Sekunden gelöscht.'
+        self.countdown.text = _('Ihre Eingaben werden in {seconds} Sekunden gelöscht.', seconds=remaining)
         if not self.warning.value or remaining <= ANNOUNCE_AGAIN < self.announced:
             self.announced = remaining
-            self.announcement.text = (f'{self.countdown.text} Tippen Sie auf „Weiter ausfüllen“, um Ihre Eingaben '
-                                      'zu behalten.')
+            self.announcement.text = _('{countdown} Tippen Sie auf „Weiter ausfüllen“, um Ihre Eingaben zu behalten.',
+                                       countdown=self.countdown.text)
         self.warning.open()
 
 
@@ -156,23 +199,16 @@ async def kiosk_page(request: Request) -> RedirectResponse | None:
     if device is None and NEW_DEVICE not in request.query_params:
         return _with_device_cookie(request)
     # A browser that refuses the cookie comes back without it: it is then counted per address only.
+    # The kiosk's own default: the browser's language, never a cookie a visitor could leave behind.
+    default_language = language.from_request(request, remembered=False)
+    language.use(default_language)
     apply_theme()
     ui.add_css(KIOSK_CSS)
     ui.context.client.content.classes('p-0 gap-0')
     with ui.column().classes('kiosk w-full min-h-screen gap-0'):
-        with ui.row().classes('w-full items-center q-px-xl q-py-lg text-white').style(
-            f'background: {SIDEBAR}'
-        ):
-            ui.icon('directions_bus', size='48px')
-            with ui.column().classes('gap-0 col').style('min-width: 12rem'):
-                ui.label('D-Ticket Job beantragen').classes('text-h4 text-weight-medium').props(
-                    'role=heading aria-level=1')
-                ui.label('Mit dem Kundencode Ihres Arbeitgebers – in wenigen Minuten erledigt.').classes(
-                    'text-h6 text-blue-2')
-            restart = ui.button('Neu beginnen', icon='restart_alt').props('outline no-caps color=white size=lg')
+        header = ui.row().classes('w-full items-center q-px-xl q-py-lg text-white').style(f'background: {SIDEBAR}')
         with ui.column().classes('w-full q-pa-xl gap-4').style('max-width: 1000px; margin: 0 auto'):
-            kiosk = Kiosk(client_address(request), device or '')
-    legal_footer(kiosk=True)
-    restart.on_click(kiosk.start)
+            kiosk = Kiosk(client_address(request), device or '', default_language, header)
+    kiosk.footer = legal_footer(kiosk=True)
     ui.add_body_html(f'<script>{KIOSK_JS}</script>')
     return None

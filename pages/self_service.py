@@ -9,16 +9,19 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, ui
 
 from models import Abo, Antrag, AntragStatus, Employee
+from pages import language
 from pages.application_form import ApplicationFlow
 from pages.forms import REFUSED, browser_device, confirm, error_banner, password_field, run_action, run_form, show_error
+from pages.language import _, date_text, euro_text, month_text, tr
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address, complete_login, session_token
 from pages.session_guard import SessionGuard
-from services import abo_dates, abo_status, auth, clock, my_abos, sessions
+from services import abo_status, auth, clock, my_abos, sessions
+from services.i18n import N_
 from services.settings import get_settings
-from services.validation import format_euro, format_german_date
 
 router = APIRouter()
+router.get('/sprache/{code}', include_in_schema=False)(language.switch_endpoint)  # the Self-Service's switch
 
 MAX_INPUT = 1024
 STATUS_COLOURS = {
@@ -29,11 +32,11 @@ STATUS_COLOURS = {
 
 @router.page('/self-service', title='Self-Service – D-Ticket Job')
 async def self_service_page(request: Request, code: str = '') -> None:
-    with self_service_frame('D-Ticket Job beantragen'):
-        ui.label(
+    with self_service_frame(N_('D-Ticket Job beantragen')):
+        ui.label(_(
             'Mit dem Kundencode Ihres Arbeitgebers beantragen Sie hier Ihr Deutschlandticket Job. Ihr Arbeitgeber '
             'bestätigt den Antrag; danach sehen Sie Ihr Abo unter „Meine Abos“.'
-        ).classes('muted readable')
+        )).classes('muted readable')
         ApplicationFlow(client_address(request), device=browser_device(), initial_code=code[:40])
 
 
@@ -50,24 +53,24 @@ async def employee_login_page(request: Request) -> RedirectResponse | None:
             device=device, user_agent=request.headers.get('user-agent', ''), account_type=Employee,
         )
         if result.token is None:
-            show_error(error, result.error)
+            show_error(error, tr(result.error) if result.error else None)
             password.value = ''
             return
         await complete_login(result.token, Area.SELF_SERVICE, Area.SELF_SERVICE.home_path)
 
-    with self_service_frame('Meine Abos – Anmeldung', show_login_link=False), ui.card().classes(
+    with self_service_frame(N_('Meine Abos – Anmeldung'), show_login_link=False), ui.card().classes(
         'portal-card w-full q-pa-lg gap-3'
     ).style('max-width: 460px'):
-        ui.label('Melden Sie sich mit der E-Mail-Adresse und dem Passwort aus Ihrem Antrag an.').classes('muted')
+        ui.label(_('Melden Sie sich mit der E-Mail-Adresse und dem Passwort aus Ihrem Antrag an.')).classes('muted')
         error = error_banner()
-        email = ui.input('E-Mail-Adresse').props(
+        email = ui.input(_('E-Mail-Adresse')).props(
             f'outlined type=email autocomplete=username maxlength={MAX_INPUT}').classes('w-full')
-        password = password_field('Passwort', 'current-password', MAX_INPUT)
-        ui.button('Anmelden', on_click=try_login).props('unelevated no-caps size=lg').classes('w-full')
+        password = password_field(_('Passwort'), 'current-password', MAX_INPUT)
+        ui.button(_('Anmelden'), on_click=try_login).props('unelevated no-caps size=lg').classes('w-full')
         email.on('keydown.enter', try_login)
         password.on('keydown.enter', try_login)
-        ui.link('Passwort vergessen?', '/self-service/passwort-vergessen').classes('text-body2')
-        ui.link('Noch kein Antrag? Hier mit dem Kundencode beantragen.', '/self-service').classes('text-body2')
+        ui.link(_('Passwort vergessen?'), '/self-service/passwort-vergessen').classes('text-body2')
+        ui.link(_('Noch kein Antrag? Hier mit dem Kundencode beantragen.'), '/self-service').classes('text-body2')
     return None
 
 
@@ -88,20 +91,20 @@ async def my_abos_page(request: Request) -> RedirectResponse | None:
     async def overview() -> None:
         abos = await my_abos.my_abos(employee)
         antraege = await my_abos.my_applications(employee)
-        ui.label('Abos').classes('text-h6').props('role=heading aria-level=2')
+        ui.label(_('Abos')).classes('text-h6').props('role=heading aria-level=2')
         if not abos:
-            ui.label('Sie haben noch kein Abo. Sobald Ihr Arbeitgeber Ihren Antrag genehmigt, erscheint es hier.') \
+            ui.label(_('Sie haben noch kein Abo. Sobald Ihr Arbeitgeber Ihren Antrag genehmigt, erscheint es hier.')) \
                 .classes('muted')
         for abo in abos:
             _abo_card(abo, await my_abos.monthly_shares(abo), employee, client, overview.refresh)
-        ui.label('Anträge').classes('text-h6 q-mt-md').props('role=heading aria-level=2')
+        ui.label(_('Anträge')).classes('text-h6 q-mt-md').props('role=heading aria-level=2')
         if not antraege:
-            ui.label('Keine Anträge.').classes('muted')
+            ui.label(_('Keine Anträge.')).classes('muted')
         for antrag in antraege:
             _antrag_card(antrag)
 
-    with self_service_frame('Meine Abos', show_login_link=False, on_logout=logout):
-        ui.label(f'Angemeldet als {employee.email}').classes('muted')
+    with self_service_frame(N_('Meine Abos'), show_login_link=False, on_logout=logout):
+        ui.label(_('Angemeldet als {email}', email=employee.email)).classes('muted')
         await overview()
     return None
 
@@ -116,16 +119,16 @@ def _facts(rows: list[tuple[str, str]]) -> None:
 def _antrag_card(antrag: Antrag) -> None:
     with ui.card().classes('portal-card w-full q-pa-md gap-2'):
         with ui.row().classes('w-full items-center'):
-            ui.label(f'Antrag {antrag.reference}').classes('text-subtitle1 text-weight-medium')
+            ui.label(_('Antrag {reference}', reference=antrag.reference)).classes('text-subtitle1 text-weight-medium')
             ui.space()
-            ui.badge(antrag.status.value, color=STATUS_COLOURS[antrag.status]).classes('text-body2 q-px-sm') \
+            ui.badge(tr(antrag.status.value), color=STATUS_COLOURS[antrag.status]).classes('text-body2 q-px-sm') \
                 .mark('antrag-status')
         rows = [
-            ('Arbeitgeber', antrag.contract.customer.name), ('Eingang', format_german_date(antrag.created_at.date())),
-            ('Startmonat', abo_dates.month_label(antrag.startmonat)), ('Ticketart', antrag.ticketart.value),
+            (_('Arbeitgeber'), antrag.contract.customer.name), (_('Eingang'), date_text(antrag.created_at.date())),
+            (_('Startmonat'), month_text(antrag.startmonat)), (_('Ticketart'), tr(antrag.ticketart.value)),
         ]
         if antrag.status == AntragStatus.ABGELEHNT and antrag.decision_reason:
-            rows.append(('Begründung', antrag.decision_reason))
+            rows.append((_('Begründung'), antrag.decision_reason))  # the company's own words
         _facts(rows)
 
 
@@ -134,17 +137,19 @@ def _share_rows(shares: list[my_abos.MonthlyShare]) -> list[tuple[str, str]]:
     if not shares:
         return []
     first, *later = shares
-    rows = [('Ihr Eigenanteil', f'{format_euro(first.eigenanteil_cent)} monatlich (Preis '
-                                f'{format_euro(first.preis_cent)}, Zuschuss Ihres Arbeitgebers '
-                                f'{format_euro(first.zuschuss_cent)})')]
+    rows = [(_('Ihr Eigenanteil'), _('{share} monatlich (Preis {price}, Zuschuss Ihres Arbeitgebers {subsidy})',
+                                     share=euro_text(first.eigenanteil_cent), price=euro_text(first.preis_cent),
+                                     subsidy=euro_text(first.zuschuss_cent)))]
     previous = first
     for share in later:
         causes = [text for changed, text in (
-            (share.preis_cent != previous.preis_cent, f'neuer Preis {format_euro(share.preis_cent)}'),
-            (share.zuschuss_cent != previous.zuschuss_cent, f'Zuschuss {format_euro(share.zuschuss_cent)}'),
+            (share.preis_cent != previous.preis_cent, _('neuer Preis {price}', price=euro_text(share.preis_cent))),
+            (share.zuschuss_cent != previous.zuschuss_cent,
+             _('Zuschuss {subsidy}', subsidy=euro_text(share.zuschuss_cent))),
         ) if changed]
-        rows.append((f'ab {abo_dates.month_label(share.ab)}',
-                     f'{format_euro(share.eigenanteil_cent)} monatlich ({", ".join(causes)})'))
+        rows.append((_('ab {month}', month=month_text(share.ab)),
+                     _('{share} monatlich ({causes})', share=euro_text(share.eigenanteil_cent),
+                       causes=', '.join(causes))))
         previous = share
     return rows
 
@@ -156,18 +161,18 @@ def _abo_card(abo: Abo, shares: list[my_abos.MonthlyShare], employee: Employee, 
         with ui.row().classes('w-full items-center'):
             ui.label(f'D-Ticket Job · {abo.contract.customer.name}').classes('text-subtitle1 text-weight-medium')
             ui.space()
-            ui.badge(abo_status.label(abo, today)).classes('text-body2 q-px-sm').mark('abo-status')
+            ui.badge(tr(abo_status.label(abo, today))).classes('text-body2 q-px-sm').mark('abo-status')
         _facts([
-            ('Beginn', abo_dates.month_label(abo.startmonat)),
-            ('Ende', format_german_date(abo.endmonat) if abo.endmonat else 'unbefristet'),
-            ('Ticketart', abo.ticketart.value), ('Anschrift', f'{abo.strasse}, {abo.plz} {abo.ort}'),
+            (_('Beginn'), month_text(abo.startmonat)),
+            (_('Ende'), date_text(abo.endmonat) if abo.endmonat else _('unbefristet')),
+            (_('Ticketart'), tr(abo.ticketart.value)), (_('Anschrift'), f'{abo.strasse}, {abo.plz} {abo.ort}'),
             *(_share_rows(shares) if abo.endmonat is None or abo.endmonat >= today else []),
         ])
         if abo.status.value == 'aktiv':
             with ui.row().classes('gap-2'):
-                ui.button('Anschrift ändern', icon='home',
+                ui.button(_('Anschrift ändern'), icon='home',
                           on_click=lambda: _address_dialog(abo, employee, client, refresh)).props('outline no-caps')
-                ui.button('Kündigen', icon='cancel',
+                ui.button(_('Kündigen'), icon='cancel',
                           on_click=lambda: _cancel_dialog(abo, employee, client, refresh)).props(
                     'outline no-caps color=negative')
 
@@ -180,36 +185,36 @@ def _address_dialog(abo: Abo, employee: Employee, client: str, refresh: Callable
         )) is REFUSED:
             return
         dialog.close()
-        ui.notify('Ihre Anschrift wurde geändert.', type='positive')
+        ui.notify(_('Ihre Anschrift wurde geändert.'), type='positive')
         refresh()
 
     with ui.dialog().on('hide', lambda e: e.sender.delete()) as dialog, ui.card().classes('q-pa-md gap-3').style(
         'width: min(460px, 95vw)'
     ):
-        ui.label('Anschrift ändern').classes('text-h6')
+        ui.label(_('Anschrift ändern')).classes('text-h6')
         fields = {
-            'strasse': ui.input('Straße und Hausnummer', value=abo.strasse).props('outlined maxlength=200')
+            'strasse': ui.input(_('Straße und Hausnummer'), value=abo.strasse).props('outlined maxlength=200')
             .classes('w-full'),
-            'plz': ui.input('PLZ', value=abo.plz).props('outlined maxlength=5 inputmode=numeric').classes('w-full'),
-            'ort': ui.input('Ort', value=abo.ort).props('outlined maxlength=100').classes('w-full'),
+            'plz': ui.input(_('PLZ'), value=abo.plz).props('outlined maxlength=5 inputmode=numeric').classes('w-full'),
+            'ort': ui.input(_('Ort'), value=abo.ort).props('outlined maxlength=100').classes('w-full'),
         }
         with ui.row().classes('w-full justify-end'):
-            ui.button('Abbrechen', on_click=dialog.close).props('flat no-caps')
-            ui.button('Speichern', on_click=save).props('unelevated no-caps')
+            ui.button(_('Abbrechen'), on_click=dialog.close).props('flat no-caps')
+            ui.button(_('Speichern'), on_click=save).props('unelevated no-caps')
     dialog.open()
 
 
 async def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
     end = my_abos.cancellation_date(abo)
     if not await confirm(
-        'Abo kündigen?',
-        f'Ihr D-Ticket Job endet dann am {format_german_date(end)}. Kündigungen, die bis zum '
-        f'{get_settings().cutoff_day}. eines Monats eingehen, gelten zum Monatsende, spätere zum Ende des Folgemonats.',
-        'Kündigen',
+        _('Abo kündigen?'),
+        _('Ihr D-Ticket Job endet dann am {end}. Kündigungen, die bis zum {day}. eines Monats eingehen, gelten zum '
+          'Monatsende, spätere zum Ende des Folgemonats.', end=date_text(end), day=get_settings().cutoff_day),
+        _('Kündigen'),
     ):
         return
     cancelled = await run_action(my_abos.cancel_abo(employee, abo.id, client=client))
     if cancelled is REFUSED:
         return
-    ui.notify(f'Ihr Abo ist zum {format_german_date(cancelled.endmonat)} gekündigt.', type='positive')
+    ui.notify(_('Ihr Abo ist zum {end} gekündigt.', end=date_text(cancelled.endmonat)), type='positive')
     refresh()

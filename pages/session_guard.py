@@ -23,9 +23,10 @@ from typing import Any
 from nicegui import Client, background_tasks, ui
 
 from models import Employee, PortalUser
+from pages.language import _, date_text
 from pages.session_cookie import Area
 from services import clock, sessions
-from services.validation import format_german_datetime
+from services.clock import BERLIN
 
 WATCH_SECONDS = 3.0
 WARN_BEFORE = timedelta(minutes=2)
@@ -99,14 +100,15 @@ class SessionGuard:
         with self.client, ui.dialog().props('persistent') as dialog, ui.card().classes('q-pa-lg gap-3').style(
             'width: min(460px, 95vw)'
         ):
-            ui.label('Sie werden gleich abgemeldet').classes('text-h6').props('role=heading aria-level=2')
-            ui.label(
-                'Sie waren eine Weile nicht aktiv. Zu Ihrem Schutz endet die Sitzung um '
-                f'{format_german_datetime(idle_deadline)} Uhr.'
-            ).classes('text-body1').props('role=alert')
+            ui.label(_('Sie werden gleich abgemeldet')).classes('text-h6').props('role=heading aria-level=2')
+            local = idle_deadline.astimezone(BERLIN)  # Meine Abos may be English (pages/language.py)
+            ui.label(_(
+                'Sie waren eine Weile nicht aktiv. Zu Ihrem Schutz endet die Sitzung um {time} Uhr.',
+                time=f'{date_text(local.date())} {local:%H:%M}',
+            )).classes('text-body1').props('role=alert')
             with ui.row().classes('w-full justify-end'):
-                ui.button('Abmelden', on_click=lambda: self.sign_out(client='')).props('flat no-caps')
-                ui.button('Angemeldet bleiben', on_click=self.clear_warning).props('unelevated no-caps')
+                ui.button(_('Abmelden'), on_click=lambda: self.sign_out(client='')).props('flat no-caps')
+                ui.button(_('Angemeldet bleiben'), on_click=self.clear_warning).props('unelevated no-caps')
         self._warning = dialog
         dialog.open()
 

@@ -24,7 +24,7 @@ from enum import StrEnum
 from tortoise.expressions import Case, Q, When
 
 from models import Abo
-from services.validation import format_german_date
+from services.i18n import N_
 
 
 class AboState(StrEnum):
@@ -67,11 +67,13 @@ def state_rank(today: date) -> Case:
 def label(abo: Abo, today: date) -> str:
     state = state_of(abo.startmonat, abo.endmonat, today)
     if state is AboState.KUENFTIG:  # cancelled before it starts: both facts
-        start = f'ab {abo.startmonat:%m/%Y}'
-        return f'{start}, gekündigt zum {format_german_date(abo.endmonat)}' if abo.endmonat else start
+        start = f'{abo.startmonat:%m/%Y}'
+        if abo.endmonat:
+            return N_('ab {start}, gekündigt zum {end}', start=start, end=abo.endmonat)
+        return N_('ab {start}', start=start)
     if state is AboState.GEKUENDIGT:
-        return f'gekündigt zum {format_german_date(abo.endmonat)}'
-    return state.value
+        return N_('gekündigt zum {end}', end=abo.endmonat)
+    return state.value  # a plain word: pages translate it by look-up (AboState is in the catalogue)
 
 
 def running(startmonat: date, endmonat: date | None, day: date) -> bool:

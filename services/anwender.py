@@ -21,6 +21,7 @@ from services import audit, clock, login_throttle, mail, passwords, permissions,
 from services.audit import AuditKind
 from services.auth import INACTIVE
 from services.errors import NotFound, ServiceError, ValidationError
+from services.i18n import N_
 from services.login_throttle import CLIENT, EMAIL
 from services.permissions import Action
 from services.settings import get_settings
@@ -53,10 +54,11 @@ OWN_ACCOUNT = 'Ihren eigenen Zugang können Sie nicht deaktivieren.'
 EMAIL_TAKEN = 'Diese E-Mail-Adresse ist bereits vergeben.'
 ROLE_INVALID = 'Bitte wählen Sie eine Rolle: Administrator, Sachbearbeitung oder Nur lesen.'
 DEACTIVATED_NO_LINK = 'Der Zugang ist deaktiviert. Reaktivieren Sie ihn, bevor Sie einen Passwort-Link senden.'
-LINK_UNKNOWN = 'Dieser Link ist ungültig. Bitte prüfen Sie, ob Sie ihn vollständig übernommen haben.'
-LINK_USED = 'Dieser Link wurde bereits verwendet. Er gilt nur einmal.'
-LINK_REVOKED = 'Dieser Link gilt nicht mehr, weil ein neuerer erstellt wurde. Bitte verwenden Sie den neuesten Link.'
-LINK_EXPIRED = 'Dieser Link ist abgelaufen. Bitte bitten Sie Ihre Administration um einen neuen Link.'
+LINK_UNKNOWN = N_('Dieser Link ist ungültig. Bitte prüfen Sie, ob Sie ihn vollständig übernommen haben.')
+LINK_USED = N_('Dieser Link wurde bereits verwendet. Er gilt nur einmal.')
+LINK_REVOKED = N_('Dieser Link gilt nicht mehr, weil ein neuerer erstellt wurde. Bitte verwenden Sie den neuesten '
+                  'Link.')
+LINK_EXPIRED = N_('Dieser Link ist abgelaufen. Bitte bitten Sie Ihre Administration um einen neuen Link.')
 
 
 @dataclass(frozen=True)
@@ -337,7 +339,7 @@ async def send_password_link(actor: PortalUser, user_id: int, *, base_url: str, 
 # --- Passwort vergessen ---------------------------------------------------------------------------------------------
 
 FORGOTTEN_LINK_VALIDITY = timedelta(hours=1)
-FORGOTTEN_ANSWER = (
+FORGOTTEN_ANSWER = N_(
     'Wenn es zu dieser Adresse einen aktiven Zugang gibt, ist eine E-Mail mit einem Link zum Festlegen eines neuen '
     'Passworts unterwegs. Der Link gilt eine Stunde und nur einmal. Prüfen Sie auch den Spam-Ordner.'
 )

@@ -42,12 +42,14 @@ from services import (
 from services.audit import AuditKind
 from services.codes import ALPHABET, CodeCheck
 from services.errors import ServiceError, ValidationError
+from services.i18n import N_, NC_, Month
 from services.password_check import Purpose
 from services.validation import field_length, is_email, is_plz, normalize_email, parse_german_date, require_text
 
 MIN_AGE = 14
 MAX_AGE = 100
-DUPLICATE_MESSAGE = 'Für diese Person gibt es unter diesem Vertrag bereits einen offenen Antrag oder ein aktives Abo.'
+DUPLICATE_MESSAGE = N_('Für diese Person gibt es unter diesem Vertrag bereits einen offenen Antrag oder ein aktives '
+                       'Abo.')
 
 
 @dataclass
@@ -102,36 +104,38 @@ def check_application(data: ApplicationInput, today: date) -> tuple[CheckedAppli
     errors: dict[str, str] = {}
     anrede = next((value for value in Anrede if value.value.casefold() == data.anrede.strip().casefold()), None)
     if anrede is None:
-        errors['anrede'] = 'Bitte wählen Sie eine Anrede.'
-    vorname = require_text(errors, 'vorname', data.vorname, 'Ihren Vornamen', field_length(Antrag, 'vorname'))
-    nachname = require_text(errors, 'nachname', data.nachname, 'Ihren Nachnamen', field_length(Antrag, 'nachname'))
+        errors['anrede'] = N_('Bitte wählen Sie eine Anrede.')
+    vorname = require_text(errors, 'vorname', data.vorname, N_('Ihren Vornamen'), field_length(Antrag, 'vorname'))
+    nachname = require_text(errors, 'nachname', data.nachname, N_('Ihren Nachnamen'), field_length(Antrag, 'nachname'))
     geburtsdatum = parse_german_date(data.geburtsdatum)
     if geburtsdatum is None:
-        errors['geburtsdatum'] = 'Bitte geben Sie das Geburtsdatum im Format TT.MM.JJJJ an.'
+        errors['geburtsdatum'] = N_('Bitte geben Sie das Geburtsdatum im Format TT.MM.JJJJ an.')
     elif not MIN_AGE <= _age_on(geburtsdatum, today) <= MAX_AGE:
-        errors['geburtsdatum'] = f'Das Geburtsdatum ist nicht plausibel (Alter {MIN_AGE} bis {MAX_AGE} Jahre).'
+        errors['geburtsdatum'] = N_('Das Geburtsdatum ist nicht plausibel (Alter {min} bis {max} Jahre).',
+                                     min=MIN_AGE, max=MAX_AGE)
     email = normalize_email(data.email)
     if not is_email(email):
-        errors['email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
-    strasse = require_text(errors, 'strasse', data.strasse, 'Straße und Hausnummer', field_length(Antrag, 'strasse'))
+        errors['email'] = N_('Bitte geben Sie eine gültige E-Mail-Adresse an.')
+    strasse = require_text(errors, 'strasse', data.strasse, NC_('Bitte geben Sie … an.', 'Straße und Hausnummer'),
+                           field_length(Antrag, 'strasse'))
     plz = data.plz.strip()
     if not is_plz(plz):
-        errors['plz'] = 'Die PLZ besteht aus genau 5 Ziffern.'
-    ort = require_text(errors, 'ort', data.ort, 'den Ort', field_length(Antrag, 'ort'))
+        errors['plz'] = N_('Die PLZ besteht aus genau 5 Ziffern.')
+    ort = require_text(errors, 'ort', data.ort, N_('den Ort'), field_length(Antrag, 'ort'))
     personalnummer = data.personalnummer.strip()
     if len(personalnummer) > (limit := field_length(Antrag, 'personalnummer')):
-        errors['personalnummer'] = f'Die Personalnummer darf höchstens {limit} Zeichen lang sein.'
+        errors['personalnummer'] = N_('Die Personalnummer darf höchstens {limit} Zeichen lang sein.', limit=limit)
     startmonat = parse_german_date(data.startmonat)
     if startmonat is None or startmonat.day != 1:
-        errors['startmonat'] = 'Bitte wählen Sie einen Startmonat.'
+        errors['startmonat'] = N_('Bitte wählen Sie einen Startmonat.')
     elif startmonat not in abo_dates.open_start_months(today):
-        first = abo_dates.month_label(abo_dates.first_open_start_month(today))
-        errors['startmonat'] = f'Dieser Startmonat ist nicht mehr oder noch nicht wählbar (frühestens {first}).'
+        errors['startmonat'] = N_('Dieser Startmonat ist nicht mehr oder noch nicht wählbar (frühestens {first}).',
+                                  first=Month(abo_dates.first_open_start_month(today)))
     ticketart = next(
         (value for value in Ticketart if value.value.casefold() == data.ticketart.strip().casefold()), None
     )
     if ticketart is None:
-        errors['ticketart'] = 'Bitte wählen Sie Chipkarte oder Handyticket.'
+        errors['ticketart'] = N_('Bitte wählen Sie Chipkarte oder Handyticket.')
     if errors:
         return None, errors
     assert anrede and geburtsdatum and startmonat and ticketart  # each one unset has an entry in `errors`
@@ -257,7 +261,7 @@ async def submit_application(
     today = clock.today()
     checked, errors = check_application(data, today)
     if not consent:
-        errors['consent'] = 'Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.'
+        errors['consent'] = N_('Bitte bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben.')
     contract: Contract = check.contract
     mandate = None
     if contract.produktangebot == Produktangebot.SEPA:
@@ -296,7 +300,7 @@ async def submit_application(
                 owner = employee or await Employee.get(email=checked.email)
                 await employee_accounts.send_confirmation(owner, antrag, await Customer.get(id=contract.customer_id))
     except IntegrityError:  # the same e-mail registered a moment ago, or a reference drawn twice: nothing written
-        raise ServiceError('Der Antrag konnte nicht gespeichert werden. Bitte senden Sie ihn erneut.') from None
+        raise ServiceError(N_('Der Antrag konnte nicht gespeichert werden. Bitte senden Sie ihn erneut.')) from None
     return antrag
 
 

@@ -13,19 +13,22 @@ from enum import StrEnum
 from models import Employee, PortalUser
 from services import audit, clock, login_throttle, password_check, passwords, second_factor, sessions
 from services.audit import AuditKind
+from services.i18n import N_
 from services.password_check import Purpose
 from services.validation import normalize_email
 
-WRONG_CREDENTIALS = 'E-Mail-Adresse oder Passwort ist falsch.'
-MISSING_CREDENTIALS = 'Bitte geben Sie E-Mail-Adresse und Passwort ein.'
-INACTIVE = 'Ihr Zugang ist deaktiviert. Bitte wenden Sie sich an Ihre Administration.'
+WRONG_CREDENTIALS = N_('E-Mail-Adresse oder Passwort ist falsch.')
+MISSING_CREDENTIALS = N_('Bitte geben Sie E-Mail-Adresse und Passwort ein.')
+INACTIVE = N_('Ihr Zugang ist deaktiviert. Bitte wenden Sie sich an Ihre Administration.')
 MAX_EMAIL_LENGTH = 254
 
 
 def _wait_message(until: datetime) -> str:
     minutes = login_throttle.minutes_until(until)
-    unit = 'Minute' if minutes == 1 else 'Minuten'
-    return f'Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in {minutes} {unit} erneut.'
+    if minutes == 1:
+        return N_('Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in 1 Minute erneut.')
+    return N_('Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in {minutes} Minuten erneut.',
+              minutes=minutes)
 
 
 class SecondStep(StrEnum):

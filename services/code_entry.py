@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from services import audit, codes, login_throttle
 from services.audit import AuditKind
 from services.codes import CodeCheck, CodeStatus
+from services.i18n import N_
 from services.login_throttle import CODE_CLIENT, CODE_DEVICE
 
 FAILURES = (CodeStatus.MALFORMED, CodeStatus.UNKNOWN)
@@ -30,8 +31,10 @@ class CodeEntry:
 
 
 def _wait_message(minutes: int) -> str:
-    unit = 'Minute' if minutes == 1 else 'Minuten'
-    return f'Zu viele ungültige Eingaben. Bitte warten Sie {minutes} {unit} und versuchen Sie es dann erneut.'
+    if minutes == 1:
+        return N_('Zu viele ungültige Eingaben. Bitte warten Sie 1 Minute und versuchen Sie es dann erneut.')
+    return N_('Zu viele ungültige Eingaben. Bitte warten Sie {minutes} Minuten und versuchen Sie es dann erneut.',
+              minutes=minutes)
 
 
 async def enter_code(raw: str, *, client: str, device: str = '') -> CodeEntry:

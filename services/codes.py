@@ -22,6 +22,7 @@ from services import audit, clock, permissions
 from services.audit import AuditKind
 from services.contracts import get_contract
 from services.errors import NotFound, ServiceError, ValidationError
+from services.i18n import N_
 from services.permissions import Action
 from services.settings import get_settings
 from services.validation import format_german_date
@@ -114,16 +115,16 @@ class CodeStatus(StrEnum):
 
 
 STATUS_MESSAGES = {
-    CodeStatus.MALFORMED: (
+    CodeStatus.MALFORMED: N_(
         'Der Kundencode ist unvollständig oder enthält einen Tippfehler. Bitte prüfen Sie Ihre Eingabe.'
     ),
-    CodeStatus.UNKNOWN: 'Diesen Kundencode gibt es nicht. Bitte prüfen Sie Ihre Eingabe.',
-    CodeStatus.EXPIRED: 'Dieser Kundencode ist abgelaufen, bitte wenden Sie sich an Ihren Arbeitgeber.',
-    CodeStatus.REVOKED: 'Dieser Kundencode ist nicht mehr gültig, bitte wenden Sie sich an Ihren Arbeitgeber.',
-    CodeStatus.CONTRACT_INACTIVE: (
+    CodeStatus.UNKNOWN: N_('Diesen Kundencode gibt es nicht. Bitte prüfen Sie Ihre Eingabe.'),
+    CodeStatus.EXPIRED: N_('Dieser Kundencode ist abgelaufen, bitte wenden Sie sich an Ihren Arbeitgeber.'),
+    CodeStatus.REVOKED: N_('Dieser Kundencode ist nicht mehr gültig, bitte wenden Sie sich an Ihren Arbeitgeber.'),
+    CodeStatus.CONTRACT_INACTIVE: N_(
         'Der Vertrag zu diesem Kundencode ist nicht aktiv, bitte wenden Sie sich an Ihren Arbeitgeber.'
     ),
-    CodeStatus.VALID: 'Der Kundencode ist gültig.',
+    CodeStatus.VALID: N_('Der Kundencode ist gültig.'),
 }
 
 

@@ -11,6 +11,7 @@ from models import Abo, AboStatus, Antrag, Employee
 from services import abo_dates, audit, clock, notifications, subsidies, tariff
 from services.audit import AuditKind
 from services.errors import NotFound, ServiceError, ValidationError
+from services.i18n import N_, NC_
 from services.validation import field_length, is_plz, require_text
 
 
@@ -25,7 +26,7 @@ async def my_abos(employee: Employee) -> list[Abo]:
 async def _own_abo(employee: Employee, abo_id: int) -> Abo:
     abo = await Abo.filter(id=abo_id, employee_id=employee.id).select_related('contract').first()
     if abo is None:
-        raise NotFound('Dieses Abo wurde nicht gefunden.')
+        raise NotFound(N_('Dieses Abo wurde nicht gefunden.'))
     return abo
 
 
@@ -33,13 +34,14 @@ async def change_address(employee: Employee, abo_id: int, *, strasse: str, plz: 
                          client: str = '') -> Abo:
     abo = await _own_abo(employee, abo_id)
     if abo.status == AboStatus.BEENDET or (abo.endmonat and abo.endmonat < clock.today()):
-        raise ServiceError('Die Anschrift eines beendeten Abos kann nicht mehr geändert werden.')
+        raise ServiceError(N_('Die Anschrift eines beendeten Abos kann nicht mehr geändert werden.'))
     errors: dict[str, str] = {}
-    strasse = require_text(errors, 'strasse', strasse, 'Straße und Hausnummer', field_length(Abo, 'strasse'))
-    ort = require_text(errors, 'ort', ort, 'den Ort', field_length(Abo, 'ort'))
+    strasse = require_text(errors, 'strasse', strasse, NC_('Bitte geben Sie … an.', 'Straße und Hausnummer'),
+                           field_length(Abo, 'strasse'))
+    ort = require_text(errors, 'ort', ort, N_('den Ort'), field_length(Abo, 'ort'))
     plz = plz.strip()
     if not is_plz(plz):
-        errors['plz'] = 'Die PLZ besteht aus genau 5 Ziffern.'
+        errors['plz'] = N_('Die PLZ besteht aus genau 5 Ziffern.')
     if errors:
         raise ValidationError(errors)
     abo.strasse, abo.plz, abo.ort = strasse, plz, ort
@@ -58,7 +60,7 @@ def cancellation_date(abo: Abo) -> date:
 async def cancel_abo(employee: Employee, abo_id: int, *, client: str = '') -> Abo:
     abo = await _own_abo(employee, abo_id)
     if abo.status != AboStatus.AKTIV:
-        raise ServiceError('Dieses Abo ist bereits gekündigt oder beendet.')
+        raise ServiceError(N_('Dieses Abo ist bereits gekündigt oder beendet.'))
     abo.endmonat = cancellation_date(abo)
     abo.status = AboStatus.GEKUENDIGT
     abo.cancelled_at = clock.now()

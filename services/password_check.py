@@ -13,6 +13,7 @@ from enum import StrEnum
 from models import Employee, PortalUser
 from services import audit, login_throttle, passwords
 from services.audit import AuditKind
+from services.i18n import N_
 from services.login_throttle import CLIENT, DEVICE, EMAIL
 
 MAX_KEY_LENGTH = 254
@@ -38,9 +39,15 @@ class PasswordCheck:
         if self.locked_until is None:
             return wrong
         minutes = login_throttle.minutes_until(self.locked_until)
-        unit = 'Minute' if minutes == 1 else 'Minuten'
-        attempts = 'Anmeldeversuche' if self.purpose is Purpose.LOGIN else 'Versuche'
-        return f'Zu viele fehlgeschlagene {attempts}. Bitte versuchen Sie es in {minutes} {unit} erneut.'
+        if self.purpose is Purpose.LOGIN:
+            if minutes == 1:
+                return N_('Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in 1 Minute erneut.')
+            return N_('Zu viele fehlgeschlagene Anmeldeversuche. Bitte versuchen Sie es in {minutes} Minuten erneut.',
+                      minutes=minutes)
+        if minutes == 1:
+            return N_('Zu viele fehlgeschlagene Versuche. Bitte versuchen Sie es in 1 Minute erneut.')
+        return N_('Zu viele fehlgeschlagene Versuche. Bitte versuchen Sie es in {minutes} Minuten erneut.',
+                  minutes=minutes)
 
 
 def _actor(account: PortalUser | Employee | None) -> PortalUser | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from services.i18n import N_
 from services.settings import get_settings
 
 MIN_LENGTH = 12
@@ -84,19 +85,19 @@ def _common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str = '', name: str = '') -> str | None:
     """The German reason why a new password is not acceptable, or None."""
     if len(password) < MIN_LENGTH:
-        return f'Das Passwort muss mindestens {MIN_LENGTH} Zeichen lang sein.'
+        return N_('Das Passwort muss mindestens {count} Zeichen lang sein.', count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f'Das Passwort darf höchstens {MAX_LENGTH} Zeichen lang sein.'
+        return N_('Das Passwort darf höchstens {count} Zeichen lang sein.', count=MAX_LENGTH)
     lowered = password.lower()
     if lowered in _common_passwords() or len(set(lowered)) <= 3:
-        return 'Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte wählen Sie ein anderes.'
+        return N_('Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte wählen Sie ein anderes.')
     personal = [email.lower(), email.lower().split('@')[0], name.lower().replace(' ', '')]
     if any(part and len(part) >= 4 and part in lowered.replace(' ', '') for part in personal):
-        return 'Das Passwort darf Ihren Namen oder Ihre E-Mail-Adresse nicht enthalten.'
+        return N_('Das Passwort darf Ihren Namen oder Ihre E-Mail-Adresse nicht enthalten.')
     return None
 
 
-MISMATCH = 'Die Passwörter stimmen nicht überein.'
+MISMATCH = N_('Die Passwörter stimmen nicht überein.')
 
 
 def new_password_errors(password: str, confirmation: str, *, email: str = '', name: str = '') -> dict[str, str]:

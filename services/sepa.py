@@ -27,6 +27,7 @@ from services.audit import AuditKind
 from services.billing import Download
 from services.codes import ALPHABET
 from services.errors import ServiceError
+from services.i18n import N_
 from services.permissions import Action
 from services.settings import get_settings
 from services.validation import field_length, require_text
@@ -57,19 +58,19 @@ def check_iban(text: str) -> tuple[str, str]:
     """(the IBAN without spaces, '') or ('', a German message)."""
     compact = ''.join((text or '').split()).upper()
     if not compact:
-        return '', 'Bitte geben Sie die IBAN an.'
+        return '', N_('Bitte geben Sie die IBAN an.')
     try:
         iban = IBAN(compact)
     except InvalidChecksumDigits:
-        return '', 'Die IBAN ist ungültig: Die Prüfziffer stimmt nicht. Bitte prüfen Sie jede Stelle.'
+        return '', N_('Die IBAN ist ungültig: Die Prüfziffer stimmt nicht. Bitte prüfen Sie jede Stelle.')
     except InvalidCountryCode:
-        return '', 'Die IBAN beginnt nicht mit einem gültigen Ländercode (z. B. DE).'
+        return '', N_('Die IBAN beginnt nicht mit einem gültigen Ländercode (z. B. DE).')
     except InvalidLength:
-        return '', 'Die IBAN hat nicht die richtige Länge für ihr Land.'
+        return '', N_('Die IBAN hat nicht die richtige Länge für ihr Land.')
     except SchwiftyException:
-        return '', 'Die IBAN ist ungültig. Bitte prüfen Sie Ihre Eingabe.'
+        return '', N_('Die IBAN ist ungültig. Bitte prüfen Sie Ihre Eingabe.')
     if not iban.in_sepa_zone:
-        return '', 'Die IBAN gehört zu einem Land außerhalb des SEPA-Raums.'
+        return '', N_('Die IBAN gehört zu einem Land außerhalb des SEPA-Raums.')
     return iban.compact, ''
 
 
@@ -85,10 +86,10 @@ def check_mandate(iban: str, kontoinhaber: str, consent: bool) -> tuple[CheckedM
     compact, problem = check_iban(iban)
     if problem:
         errors[IBAN_FIELD] = problem
-    holder = require_text(errors, HOLDER_FIELD, kontoinhaber, 'den Namen des Kontoinhabers',
+    holder = require_text(errors, HOLDER_FIELD, kontoinhaber, N_('den Namen des Kontoinhabers'),
                           field_length(SepaMandate, 'kontoinhaber'))
     if not consent:
-        errors[CONSENT_FIELD] = 'Bitte erteilen Sie das SEPA-Lastschriftmandat.'
+        errors[CONSENT_FIELD] = N_('Bitte erteilen Sie das SEPA-Lastschriftmandat.')
     return (None, errors) if errors else (CheckedMandate(compact, holder), {})
 
 

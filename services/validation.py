@@ -15,6 +15,7 @@ from datetime import date, datetime
 from tortoise.models import Model
 
 from services.clock import BERLIN
+from services.i18n import N_
 
 EMAIL_PATTERN = re.compile(r'[^@\s<>"\x00-\x1f\x7f]{1,64}@[^@\s<>"\x00-\x1f\x7f]+\.[^@\s<>"\x00-\x1f\x7f]{2,}')
 PLZ_PATTERN = re.compile(r'[0-9]{5}')
@@ -120,9 +121,9 @@ def require_text(
     value = ' '.join((value or '').split())
     if not value:
         if not optional:
-            errors[field] = f'Bitte geben Sie {label} an.'
+            errors[field] = N_('Bitte geben Sie {label} an.', label=label)
     elif len(value) > max_length:
-        errors[field] = f'Die Eingabe darf höchstens {max_length} Zeichen lang sein.'
+        errors[field] = N_('Die Eingabe darf höchstens {limit} Zeichen lang sein.', limit=max_length)
     elif any(ord(character) < 32 or ord(character) == 127 for character in value):
-        errors[field] = 'Die Eingabe enthält unzulässige Steuerzeichen.'
+        errors[field] = N_('Die Eingabe enthält unzulässige Steuerzeichen.')
     return value

@@ -17,7 +17,7 @@ def layout_section() -> str:
 
 @pytest.mark.parametrize('package', ['pages', 'services'])
 def test_every_module_is_named_in_the_layout(package: str) -> None:
-    named = set(re.findall(r'[a-z_]+', layout_section()))
+    named = set(re.findall(r'[a-z0-9_]+', layout_section()))  # i18n has digits
     modules = {path.stem for path in (PROJECT / package).glob('*.py') if path.stem != '__init__'}
     packages = {path.parent for path in (PROJECT / package).glob('*/__init__.py')}
     modules |= {directory.name for directory in packages}  # a package and every module in it

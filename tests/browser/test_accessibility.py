@@ -191,6 +191,19 @@ def _goto(path: str, heading: str) -> Callable[[Page, str], None]:
     return reach
 
 
+def _self_service_english(page: Page, url: str) -> None:
+    """The English Self-Service, reached by its switch (issue 16, item 6)."""
+    page.goto(f'{url}/self-service')
+    page.get_by_role('link', name='English').click()
+    expect(page.get_by_role('heading', name='Apply for the D-Ticket Job')).to_be_visible()
+
+
+def _kiosk_english(page: Page, url: str) -> None:
+    page.goto(f'{url}/kiosk')
+    page.get_by_role('button', name='English').click()
+    expect(page.get_by_role('heading', name='Enter customer code')).to_be_visible()
+
+
 PUBLIC_STATES: dict[str, Callable[[Page, str], None]] = {
     'login': _goto('/login', 'Anmeldung'),
     'login-fehler': _login_error,
@@ -203,6 +216,8 @@ PUBLIC_STATES: dict[str, Callable[[Page, str], None]] = {
     'self-service-anmelden': _goto('/self-service/anmelden', 'Meine Abos – Anmeldung'),
     'kiosk': _goto('/kiosk', 'Kundencode eingeben'),
     'kiosk-code-fehler': _kiosk_code_error,
+    'self-service-englisch': _self_service_english,
+    'kiosk-englisch': _kiosk_english,
 }
 
 
@@ -239,11 +254,20 @@ def _kiosk_form_errors(page: Page, link: str, url: str) -> None:
     expect(page.locator('[aria-invalid="true"]').first).to_be_visible()
 
 
+def _antrag_errors_english(page: Page, link: str, url: str) -> None:
+    page.goto(link)
+    page.get_by_role('link', name='English').click()
+    expect(page.get_by_role('heading', name='Application for the D-Ticket Job')).to_be_visible()
+    page.get_by_role('button', name='Send application').click()
+    expect(page.locator('[aria-invalid="true"]').first).to_be_visible()
+
+
 CODE_STATES: dict[str, Callable[[Page, str, str], None]] = {
     'self-service-antrag': _antrag_form,
     'self-service-antrag-fehler': _antrag_errors,
     'kiosk-antrag': _kiosk_form,
     'kiosk-antrag-fehler': _kiosk_form_errors,
+    'self-service-antrag-fehler-englisch': _antrag_errors_english,
 }
 
 
