@@ -7,14 +7,15 @@ empty tables (a fresh copy of the migrated SQLite file, a DELETE of every table'
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import fcntl
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -46,9 +47,17 @@ def postgres_url_of(database: str) -> str:
 
 POSTGRES_URL = postgres_url_of(POSTGRES_DB)
 REQUIRE_POSTGRES = os.environ.get('REQUIRE_POSTGRES') == '1'
+T = TypeVar('T')
 # xdist workers are children of the run's controller: one migrated template per run, named after the controller.
 RUN_ID = os.getppid() if 'PYTEST_XDIST_WORKER' in os.environ else os.getpid()
 POSTGRES_TEMPLATE = f'test_portal_template_{RUN_ID}'
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` for the session fixtures, in a thread of its own: the first test to ask for a template may be a
+    browser test, inside the event loop of Playwright's sync API."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _migrate_once(url: str) -> None:
@@ -83,7 +92,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with run_lock(root, 'template.db'):
         if not path.exists():
             building = root / 'template.db.building'
-            asyncio.run(_migrate_once(f'sqlite://{building}'))
+            run_sync(_migrate_once(f'sqlite://{building}'))
             building.rename(path)
     return path
 
@@ -109,22 +118,22 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This worker's PostgreSQL database, a copy (CREATE DATABASE … TEMPLATE) of the run's migrated template, which
     the first worker builds; the controller drops the template at the end (pytest_sessionfinish)."""
     try:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB}'))
+        run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB}'))
     except (OSError, asyncpg.PostgresError) as error:
         if REQUIRE_POSTGRES:
             raise
         pytest.skip(f'PostgreSQL not reachable ({error}); set REQUIRE_POSTGRES=1 to make this an error')
     root = run_directory(tmp_path_factory)
     with run_lock(root, 'postgres-template'):
-        if not asyncio.run(_postgres_template_exists()):
+        if not run_sync(_postgres_template_exists()):
             building = f'{POSTGRES_TEMPLATE}_building'
-            asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {building}'))
-            asyncio.run(_postgres_admin(f'CREATE DATABASE {building}'))
-            asyncio.run(_migrate_once(postgres_url_of(building)))
-            asyncio.run(_postgres_admin(f'ALTER DATABASE {building} RENAME TO {POSTGRES_TEMPLATE}'))
-        asyncio.run(_postgres_admin(f'CREATE DATABASE {POSTGRES_DB} TEMPLATE {POSTGRES_TEMPLATE}'))
+            run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS {building}'))
+            run_sync(_postgres_admin(f'CREATE DATABASE {building}'))
+            run_sync(_migrate_once(postgres_url_of(building)))
+            run_sync(_postgres_admin(f'ALTER DATABASE {building} RENAME TO {POSTGRES_TEMPLATE}'))
+        run_sync(_postgres_admin(f'CREATE DATABASE {POSTGRES_DB} TEMPLATE {POSTGRES_TEMPLATE}'))
     yield POSTGRES_URL
-    asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)'))
+    run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)'))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -132,7 +141,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if 'PYTEST_XDIST_WORKER' in os.environ:
         return
     with contextlib.suppress(OSError, asyncpg.PostgresError):
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_TEMPLATE} WITH (FORCE)'))
+        run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_TEMPLATE} WITH (FORCE)'))
 
 
 @pytest.fixture(autouse=True)

@@ -129,7 +129,9 @@ def portal_url(portal_directory: Path, mail_server: MailCatcher, sqlite_template
     env.update(
         HOST='127.0.0.1', PORT=str(port), DATABASE_URL=f'sqlite://{directory / "browser.db"}', DEMO_DATA='1',
         STORAGE_SECRET='browser-tests', ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192',
-        KIOSK_IDLE_SECONDS='4',  # the kiosk test waits for a reset (4 s + the 20 s countdown)
+        # the kiosk test waits for a reset (12 s + the 20 s countdown); at 4 s the countdown's modal came up while the
+        # axe tests of the kiosk were still clicking on a loaded machine ("element is inert")
+        KIOSK_IDLE_SECONDS='12',
         NICEGUI_STORAGE_PATH=str(directory / 'nicegui'),  # keep the session storage out of the project
         PYTHONUNBUFFERED='1', SMTP_HOST='127.0.0.1', SMTP_PORT=str(mail_server.port), SMTP_SECURITY='none',
     )
