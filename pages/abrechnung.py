@@ -225,8 +225,14 @@ async def _overview(user: PortalUser, month: date, client: str) -> None:
         missing = f'; {file.without_mandate} Abos ohne Mandat' if file.without_mandate else ''
         ui.notify(f'{file.debits} Lastschriften über {format_euro(file.total_cent)}{missing}.', type='positive')
 
+    first: list[TablePage[Any]] = [overview.page]
+
     async def fetch(request: TableRequest) -> TablePage[Any]:
-        return (await billing.month_overview(user, month, request)).page
+        """The first page came with the totals; every other is one page of the service (no totals again)."""
+        if first and first[0].request == request:
+            return first.pop()
+        first.clear()
+        return await billing.overview_page(user, month, request)
 
     def to_row(row: billing.OverviewRow) -> dict[str, Any]:
         return {'id': row.contract_id, 'vertragsnummer': row.vertragsnummer, 'firma': row.firma,
