@@ -153,6 +153,18 @@ async def scale_measure(label: str, call: Callable[[], Awaitable[object]], repea
             f'{ticker.worst_busy:>12.1f}')
 
 
+async def explain_statement(contract_id: int, month: date) -> None:
+    """PostgreSQL's plan of the statement's main query (open: the contract's Abos; closed: its lines of the run):
+    an index on the contract, not a scan of every Abo or line."""
+    client = Contract._meta.db
+    run = await BillingRun.get_or_none(monat=month)
+    query = (f'SELECT * FROM billing_line WHERE run_id = {run.id} AND contract_id = {contract_id} ORDER BY id'
+             if run else f"SELECT * FROM abo WHERE contract_id = {contract_id} AND startmonat <= '{month}' AND "
+             f"(endmonat IS NULL OR endmonat >= '{month}') ORDER BY nachname, vorname, id")
+    plan = [row['QUERY PLAN'] for row in await client.execute_query_dict(f'EXPLAIN {query}')]
+    print('  statement plan:', ' | '.join(line.strip() for line in plan if 'Scan' in line), flush=True)
+
+
 async def scale_backend(backend: str, args: argparse.Namespace) -> list[str]:
     """The staff views on a database of `args.scale` contracts: open previous month, then the same month closed."""
     from bench.dashboard import database
@@ -180,6 +192,8 @@ async def scale_backend(backend: str, args: argparse.Namespace) -> list[str]:
                         closing = await billing.close_month(month, actor=staff)
                         print(f'{backend}: closed {month:%m.%Y} ({closing.run.line_count:,} lines) in '
                               f'{time.perf_counter() - started:.1f} s', flush=True)
+                    if backend == 'postgres':
+                        await explain_statement(contract.id, month)
                     for what, call, repeat in (
                         ('overview', lambda: billing.month_overview(staff, month), args.repeat),
                         ('statement', lambda: billing.statement(staff, contract.id, month), args.repeat),

@@ -32,7 +32,7 @@ from services.errors import NotFound, ServiceError
 from services.permissions import Action
 from services.settings import get_settings
 from services.spreadsheet import Cell, CsvFile, csv_bytes, euro, xlsx_bytes
-from services.subsidies import SubsidySchedule, changes_by_contract
+from services.subsidies import SubsidySchedule, changes_by_contract, subsidy_sql
 from services.table_query import COUNT_CAP, TablePage, TableRequest, format_count
 from services.tariff import Tariffs
 from services.validation import field_length, format_german_datetime, search_term
@@ -444,10 +444,8 @@ def _running(sql: _Sql, month: date) -> str:
 
 
 def _subsidy(sql: _Sql, month: date) -> str:
-    """SubsidySchedule.on for the contract `c`: its latest change from `month` or before, else the agreed amount
-    (the unique (contract_id, gueltig_ab) index answers it)."""
-    return (f'COALESCE((SELECT sc.zuschuss_cent FROM subsidy_change sc WHERE sc.contract_id = c.id AND '
-            f'sc.gueltig_ab <= {sql(month)} ORDER BY sc.gueltig_ab DESC LIMIT 1), c.arbeitgeberzuschuss_cent)')
+    """The subsidy of the contract `c` in `month`."""
+    return subsidy_sql('c', sql(month))
 
 
 @dataclass
