@@ -116,6 +116,8 @@ async def a_varied_year(company: Customer) -> list[Contract]:
         if index % 4 == 1:
             gekuendigt = await make_abo(contract, f'Kuendigt{index}', date(2026, 2, 1), date(2026, 12, 31))
             assert gekuendigt.status == AboStatus.GEKUENDIGT
+        if index == 7:  # dates off the month's edges (older data): start on the 15th, end on the 1st
+            await make_abo(contract, 'Schief', date(2026, 3, 15), date(2026, 6, 1))
         if index % 5 == 2:
             beendet = await make_abo(contract, f'Beendet{index}', date(2025, 6, 1), date(2025, 10, 31))
             beendet.status = AboStatus.BEENDET
