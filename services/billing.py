@@ -470,11 +470,14 @@ class _Month:
     corrections: dict[int, Totals]  # open month: per contract, its correction lines' sums
 
     def listed(self, sql: _Sql) -> str:
-        """The contracts the overview lists (`c`): with a line in the run, or running Abos or corrections."""
+        """The contracts the overview lists (`c`): with a line in the run, or running Abos or corrections. A scalar
+        subquery, not EXISTS: PostgreSQL turned EXISTS into a hash semi-join over every line of the run (140,000
+        lines, 1 s for a page of 50 at 100,000 contracts), the subquery is one index probe per contract walked."""
         if self.run is not None:
-            return (f'EXISTS (SELECT 1 FROM billing_line bl WHERE bl.run_id = {sql(self.run.id)} AND '
-                    'bl.contract_id = c.id)')
-        running = f'EXISTS (SELECT 1 FROM abo a WHERE a.contract_id = c.id AND {_running(sql, self.month)})'
+            return (f'(SELECT 1 FROM billing_line bl WHERE bl.run_id = {sql(self.run.id)} AND '
+                    'bl.contract_id = c.id LIMIT 1) IS NOT NULL')
+        running = (f'(SELECT 1 FROM abo a WHERE a.contract_id = c.id AND {_running(sql, self.month)} LIMIT 1) '
+                   'IS NOT NULL')
         return f'({running} OR c.id {sql.among(sorted(self.corrections))})' if self.corrections else running
 
     def _closed_key(self) -> _ClosedKey | None:
