@@ -7,11 +7,27 @@
     maxrss MB  the process's resident peak since its start (interpreter and libraries included)
     xlsx       billing.month_file(..., 'abrechnung', 'xlsx') for a contract with 5,000 Abos (aim: under 5 s)
 
-Every backend gets a fresh database (SQLite: a temporary file; PostgreSQL: `bench_abrechnung`, created and dropped)
-with its schema from the project's migrations. Run from the project directory:
+Every backend gets a fresh database (SQLite: a temporary file; PostgreSQL: `bench_abrechnung_<pid>_<random>`, created
+and dropped, so two runs never touch each other's) with its schema from the project's migrations. Run from the
+project directory:
 
     .venv/bin/python bench/abrechnung.py                       # both backends
     .venv/bin/python bench/abrechnung.py --backend sqlite --abos 2000 --contracts 200
+
+`--scale N` measures the staff views instead, at N contracts (tests/scale_data.py: 10 customers per 100 contracts,
+70 % aktiv, two Abos per active contract, one of them ended before this month), on a database of its own
+(`bench_abrechnung_<pid>_<random>` on PostgreSQL, a temporary file on SQLite), created and dropped here:
+
+    overview   billing.month_overview(staff, month): the page's month overview (its first page and the totals)
+    statement  billing.statement(staff, contract, month): one contract's month
+    csv        billing.overview_csv(staff, month): the overview's CSV export, every contract
+the first call, then `--repeat` times after a warm-up, for the open previous month and again after closing it (in
+the same process: a closed month's count and totals are read once per process): median and p95 in ms,
+and the event loop's stall meanwhile (bench/dashboard.py's Ticker: largest lateness of a 10 ms sleeper, wall clock,
+and the longest single step of the loop in CPU time). Goal: p95 well under NiceGUI's 3 s response timeout, no loop
+step over 20 ms.
+
+    .venv/bin/python bench/abrechnung.py --scale 100000 --backend postgres
 """
 
 from __future__ import annotations
@@ -20,10 +36,14 @@ import argparse
 import asyncio
 import os
 import resource
+import secrets
+import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -39,11 +59,12 @@ from tortoise.context import TortoiseContext  # noqa: E402
 
 from models import Abo, AboStatus, BillingRun, Contract, Customer, PortalUser, Produktangebot, Role, Ticketart  # noqa: E402
 from services import billing, clock  # noqa: E402
-from services.database import init_database  # noqa: E402
+from services.database import init_database, tortoise_config  # noqa: E402
 
 POSTGRES_DB = 'bench_abrechnung'
 MONTH = date(2026, 5, 1)
 TODAY = date(2026, 6, 20)
+SCALE_TODAY = date(2026, 11, 25)
 BATCH = 2000
 
 
@@ -114,20 +135,107 @@ async def postgres_admin(admin_url: str, sql: str) -> None:
 
 
 async def bench_backend(backend: str, args: argparse.Namespace, traced: bool) -> dict[str, float]:
+    async with database(backend, args.postgres_admin_url) as url:
+        return await bench_database(backend, url, args, traced)
+
+
+async def scale_measure(label: str, call: Callable[[], Awaitable[object]], repeat: int) -> str:
+    from bench.dashboard import Ticker, p95, timed
+
+    with Ticker() as ticker:
+        started = time.perf_counter()
+        await call()  # the first call: a closed month's count and totals are read once per process
+        first = (time.perf_counter() - started) * 1000
+        times = await timed(call, repeat)
+    return (f'{label:<30} {first:>9.1f} {statistics.median(times):>10.1f} {p95(times):>8.1f} {ticker.worst:>9.1f} '
+            f'{ticker.worst_busy:>12.1f}')
+
+
+async def explain_statement(contract_id: int, month: date) -> None:
+    """PostgreSQL's plan of the statement's main query (open: the contract's Abos; closed: its lines of the run):
+    an index on the contract, not a scan of every Abo or line."""
+    client = Contract._meta.db
+    run = await BillingRun.get_or_none(monat=month)
+    query = (f'SELECT * FROM billing_line WHERE run_id = {run.id} AND contract_id = {contract_id} ORDER BY id'
+             if run else f"SELECT * FROM abo WHERE contract_id = {contract_id} AND startmonat <= '{month}' AND "
+             f"(endmonat IS NULL OR endmonat >= '{month}') ORDER BY nachname, vorname, id")
+    plan = [row['QUERY PLAN'] for row in await client.execute_query_dict(f'EXPLAIN {query}')]
+    print('  statement plan:', ' | '.join(line.strip() for line in plan if 'Scan' in line), flush=True)
+
+
+@asynccontextmanager
+async def database(backend: str, admin_url: str) -> AsyncIterator[str]:
+    """A fresh database of the backend, `bench_abrechnung_<pid>_<random>` on PostgreSQL, removed afterwards."""
     if backend == 'sqlite':
         with tempfile.TemporaryDirectory(prefix='bench_abrechnung_') as directory:
-            return await bench_database(backend, f'sqlite://{Path(directory) / "bench.db"}', args, traced)
-    admin_url = args.postgres_admin_url
-    url = admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgres://', 1) + '/' + POSTGRES_DB
-    await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)')
-    await postgres_admin(admin_url, f'CREATE DATABASE {POSTGRES_DB}')
+            yield f'sqlite://{directory}/portal.db'
+        return
+    name = f'{POSTGRES_DB}_{os.getpid()}_{secrets.token_hex(3)}'
+    await postgres_admin(admin_url, f'CREATE DATABASE {name}')
     try:
-        return await bench_database(backend, url, args, traced)
+        yield admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgres://', 1) + '/' + name
     finally:
-        await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)')
+        await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+
+
+async def scale_backend(backend: str, args: argparse.Namespace) -> list[str]:
+    """The staff views on a database of `args.scale` contracts: open previous month, then the same month closed."""
+    from tests.scale_data import prepare_portal_database
+
+    today = clock.today()
+    month = date(today.year, today.month, 1)
+    month = date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+    lines = []
+    async with database(backend, args.postgres_admin_url) as url:
+        started = time.perf_counter()
+        await prepare_portal_database(url, args.scale, max(1, args.scale // 10), today)
+        print(f'{backend}: {args.scale:,} contracts filled in {time.perf_counter() - started:.1f} s', flush=True)
+        EXECUTOR_CACHE.clear()
+        async with TortoiseContext() as context:
+            await context.init(config=tortoise_config(url))
+            try:
+                staff = await PortalUser.get(role=Role.STAFF)
+                contract = await Contract.filter(vertragsnummer__startswith='S-', status='aktiv').order_by('id') \
+                    .first()
+                assert contract is not None
+                for state in ('open', 'closed'):
+                    if state == 'closed':
+                        started = time.perf_counter()
+                        closing = await billing.close_month(month, actor=staff)
+                        print(f'{backend}: closed {month:%m.%Y} ({closing.run.line_count:,} lines) in '
+                              f'{time.perf_counter() - started:.1f} s', flush=True)
+                    if backend == 'postgres':
+                        await explain_statement(contract.id, month)
+                    for what, call, repeat in (
+                        ('overview', lambda: billing.month_overview(staff, month), args.repeat),
+                        ('statement', lambda: billing.statement(staff, contract.id, month), args.repeat),
+                        ('csv', lambda: billing.overview_csv(staff, month), max(1, args.repeat // 4)),
+                    ):
+                        line = await scale_measure(f'{backend} {state} {what}', call, repeat)
+                        print(line, flush=True)
+                        lines.append(line)
+            finally:
+                await Tortoise.close_connections()
+        EXECUTOR_CACHE.clear()
+    return lines
+
+
+async def scale_main(args: argparse.Namespace) -> None:
+    clock.today = lambda: SCALE_TODAY  # after the previous month's cut-off
+    lines = []
+    for backend in args.backend:
+        lines += await scale_backend(backend, args)
+    print(f'\nAbrechnung staff views at {args.scale:,} contracts ({args.repeat} runs, csv a quarter of that; load '
+          f'average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)')
+    print(f'{"backend state view":<30} {"first ms":>9} {"median ms":>10} {"p95 ms":>8} {"stall ms":>9} '
+          f'{"loop CPU ms":>12}')
+    print('\n'.join(lines))
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.scale:
+        await scale_main(args)
+        return
     clock.today = lambda: TODAY  # after the month's cut-off
     print(f'{args.abos:,} Abos across {args.contracts:,} contracts (+ one contract with {args.statement_lines:,}); '
           f'aims: close < 30 s and < 300 MB, XLSX < 5 s')
@@ -147,6 +255,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--abos', type=int, default=10_000)
     parser.add_argument('--contracts', type=int, default=1_000)
     parser.add_argument('--statement-lines', type=int, default=5_000)
+    parser.add_argument('--scale', type=int, default=0, help='measure the staff views at this many contracts')
+    parser.add_argument('--repeat', type=int, default=20)
     parser.add_argument('--postgres-admin-url', default='postgresql://postgres@127.0.0.1:5432/postgres')
     return parser.parse_args(argv)
 

@@ -5,6 +5,7 @@ URL, so a reload or a shared link shows the same month."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -13,10 +14,12 @@ from nicegui import APIRouter, ui
 from models import LineKind, PortalUser, Produktangebot
 from pages.forms import REFUSED, chosen_month, confirm, month_options, run_action
 from pages.layout import client_address, page_heading, portal_page
+from pages.server_table import Column, ServerTable
 from services import abo_dates, billing, clock, contracts, invoice_document, permissions, sepa
 from services.billing import Statement, Totals
 from services.errors import ServiceError
 from services.permissions import Action
+from services.table_query import TablePage, TableRequest
 from services.validation import format_euro, format_german_date, parse_id
 
 router = APIRouter()
@@ -31,14 +34,15 @@ LINE_COLUMNS = [
         ('zuschuss', 'Zuschuss', True), ('rabatt', 'Rabatt', True), ('eigenanteil', 'Eigenanteil', True),
     )
 ]
-OVERVIEW_COLUMNS = [
-    {'name': name, 'label': label, 'field': name, 'align': 'right' if money else 'left'}
+OVERVIEW_COLUMNS = tuple(
+    Column(name, label, sortable=False, align='right' if money else 'left', on_phone=name in ('vertragsnummer',
+                                                                                             'personen'))
     for name, label, money in (
         ('vertragsnummer', 'Vertragsnummer', False), ('firma', 'Firma', False), ('personen', 'Personen', True),
         ('preis', 'Preis', True), ('zuschuss', 'Zuschuss', True), ('rabatt', 'Rabatt', True),
         ('eigenanteil', 'Eigenanteil', True),
     )
-]
+)
 DOWNLOADS = (('abrechnung', 'csv', 'Abrechnung (CSV)'), ('abrechnung', 'xlsx', 'Abrechnung (Excel)'),
              ('lohnabrechnung', 'csv', 'Lohnabrechnung (CSV)'), ('lohnabrechnung', 'xlsx', 'Lohnabrechnung (Excel)'))
 
@@ -205,6 +209,8 @@ def _statement(user: PortalUser, found: Statement, client: str) -> None:
 
 
 async def _overview(user: PortalUser, month: date, client: str) -> None:
+    """The month's totals and its contracts page by page (the service reads one page: 100,000 contracts would not
+    fit a browser table)."""
     overview = await billing.month_overview(user, month)
 
     async def download() -> None:
@@ -219,6 +225,19 @@ async def _overview(user: PortalUser, month: date, client: str) -> None:
         missing = f'; {file.without_mandate} Abos ohne Mandat' if file.without_mandate else ''
         ui.notify(f'{file.debits} Lastschriften über {format_euro(file.total_cent)}{missing}.', type='positive')
 
+    first: list[TablePage[Any]] = [overview.page]
+
+    async def fetch(request: TableRequest) -> TablePage[Any]:
+        """The first page came with the totals; every other is one page of the service (no totals again)."""
+        if first and first[0].request == request:
+            return first.pop()
+        first.clear()
+        return await billing.overview_page(user, month, request)
+
+    def to_row(row: billing.OverviewRow) -> dict[str, Any]:
+        return {'id': row.contract_id, 'vertragsnummer': row.vertragsnummer, 'firma': row.firma,
+                'personen': row.totals.personen, **_money(row.totals)}
+
     with ui.card().classes('portal-card w-full q-pa-lg gap-2'):
         with ui.row().classes('w-full items-center'):
             ui.label(f'Monatsübersicht {abo_dates.month_label(month)}').classes('text-h6').props(
@@ -231,9 +250,11 @@ async def _overview(user: PortalUser, month: date, client: str) -> None:
         ui.label(f'abgeschlossen am {format_german_date(overview.run.closed_at.date())}' if overview.run else
                  f'offen (Vorschau); abschließbar nach dem {billing.cutoff_date(month):%d.%m.%Y}').classes(
             'text-body2 muted').mark('uebersicht-status')
-        rows = [{'vertragsnummer': row.vertragsnummer, 'firma': row.firma, 'personen': row.totals.personen,
-                 **_money(row.totals)} for row in overview.rows]
-        rows.append({'vertragsnummer': 'Summe', 'firma': '', 'personen': overview.totals.personen,
-                     **_money(overview.totals)})
-        ui.table(columns=OVERVIEW_COLUMNS, rows=rows, row_key='vertragsnummer', pagination=25).props(
-            'flat dense').classes('w-full')
+        totals = overview.totals
+        ui.label(f'Summe: {totals.personen} {"Person" if totals.personen == 1 else "Personen"} · Preis '
+                 f'{format_euro(totals.preis_cent)} · Zuschuss {format_euro(totals.zuschuss_cent)} · Rabatt '
+                 f'{format_euro(totals.rabatt_cent)} · Eigenanteil {format_euro(totals.eigenanteil_cent)}').classes(
+            'text-body1 text-weight-medium').mark('uebersicht-summe')
+        table = ServerTable(columns=OVERVIEW_COLUMNS, fetch=fetch, to_row=to_row, request=overview.page.request,
+                            on_change=lambda _: None, empty_text='In diesem Monat gibt es keine Abos.')
+        await table.refresh()

@@ -12,6 +12,8 @@ lines (`Statement.lines`), so each file of a closed month is the same whenever i
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -20,7 +22,6 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
-from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -31,8 +32,9 @@ from services.contracts import get_contract
 from services.errors import NotFound, ServiceError
 from services.permissions import Action
 from services.settings import get_settings
-from services.spreadsheet import Cell, csv_bytes, euro, xlsx_bytes
-from services.subsidies import SubsidySchedule, changes_by_contract
+from services.spreadsheet import Cell, CsvFile, csv_bytes, euro, xlsx_bytes
+from services.subsidies import SubsidySchedule, changes_by_contract, subsidy_sql
+from services.table_query import COUNT_CAP, TablePage, TableRequest, format_count
 from services.tariff import Tariffs
 from services.validation import field_length, format_german_datetime, search_term
 
@@ -158,9 +160,10 @@ class _Calculator:
         regular = [_line(row, self.month, self.tariffs, self.schedule(row)) for row in rows]
         return regular + await self.corrections()
 
-    async def corrections(self) -> list[Line]:
+    async def corrections(self, *, load_changes: bool = False) -> list[Line]:
         """For the closed months within CORRECTION_MONTHS: every Abo created or cancelled after such a month was
-        closed, compared with what the runs hold for it; a difference becomes a correction line."""
+        closed, compared with what the runs hold for it; a difference becomes a correction line. `load_changes`:
+        read the subsidy changes of those Abos' contracts only (without `lines`, which reads every contract's)."""
         runs = await BillingRun.filter(
             monat__lt=self.month, monat__gte=abo_dates.first_of_month(self.month, -CORRECTION_MONTHS)
         ).order_by('monat')
@@ -173,6 +176,12 @@ class _Calculator:
         ).order_by('nachname', 'vorname', 'id').values(*ABO_COLUMNS)
         if not touched:
             return []
+        if load_changes:
+            contract_ids = sorted({row['contract_id'] for row in touched})
+            self.changes = {}
+            for start in range(0, len(contract_ids), ID_CHUNK):
+                self.changes |= await changes_by_contract(self.changes_query.filter(
+                    gueltig_ab__lte=self.month, contract_id__in=contract_ids[start:start + ID_CHUNK]))
         stored: dict[tuple[int, date], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         ids = [row['id'] for row in touched]
         for start in range(0, len(ids), ID_CHUNK):
@@ -361,6 +370,22 @@ async def month_file(actor: PortalUser, contract_id: int, month: date, kind: str
 
 
 # --- every customer's month (staff) -----------------------------------------------------------------------------------
+#
+# The overview lists every contract with something in the month, a page at a time, with the month's totals; all of
+# it is computed in the database. bench/abrechnung.py --scale 100000 on PostgreSQL (140,000 Abos, 70,000 in the
+# month): with every Abo through Python the open month's overview took p50 9.0 s / p95 10.9 s and held the event loop
+# 2.9 s in one step (load average < 1); grouped SQL takes p50 0.81 s / p95 1.08 s with the loop's longest step 1.8 ms,
+# measured at load average 11 on 2 cores (the same queries by hand: count 0.1 s, totals 0.9 s, a page 15 ms).
+#
+# Open month, grouped SQL rather than per-month aggregates kept up to date (no table to maintain on every approval,
+# Kündigung, upload and tariff change, no migration): every person of a contract in a month has the same figures
+# (the contract's subsidy of that month, the month's tariff), so a contract's month is its number of running Abos
+# times one `_figures`, and the totals are the running Abos grouped by their contract's subsidy amount (a few rows)
+# times `_figures` — the rules stay in Python, once, applied to grouped counts (tests/services/test_billing_sums.py
+# compares them with `_line`/`totals_of`). Corrections of earlier months are the calculator's own
+# (`_Calculator.corrections`): its rows are the Abos created or cancelled after the correction window's first closed
+# month, not every Abo. Closed month: sums of the run's lines grouped per contract. The totals still read every
+# running Abo once per view (in the database): the part to replace by maintained sums if it ever gets too slow.
 
 
 @dataclass(frozen=True)
@@ -375,53 +400,261 @@ class OverviewRow:
 class MonthOverview:
     monat: date
     run: BillingRun | None
-    rows: list[OverviewRow]
-    totals: Totals
+    page: TablePage[Any]  # OverviewRows: the contracts of the requested page, by Vertragsnummer
+    totals: Totals  # every contract's
+
+    @property
+    def rows(self) -> list[OverviewRow]:
+        return self.page.rows
 
 
 OVERVIEW_COLUMNS = ('Vertragsnummer', 'Firma', 'Personen', 'Preis', 'Arbeitgeberzuschuss', 'Rabatt', 'Eigenanteil')
+OVERVIEW_PAGE_SIZE = 50
+CSV_BATCH = 1000  # contracts per query of the CSV export
 
 
-async def month_overview(actor: PortalUser, month: date) -> MonthOverview:
-    """Per contract: persons and sums. Closed: one grouped query over the run's lines; open: the preview."""
+def _figures(rules: tariff.Tariff, zuschuss_cent: int, personen: int) -> Totals:
+    """`personen` Abos of one contract in one month: each has `_line`'s figures (the same subsidy and tariff)."""
+    return Totals(personen, personen * rules.preis_cent, personen * zuschuss_cent,
+                  personen * rules.discount_cent(zuschuss_cent), personen * rules.eigenanteil_cent(zuschuss_cent))
+
+
+class _Sql:
+    """One raw query with numbered parameters for either backend ($1 on PostgreSQL, ?1 on SQLite)."""
+
+    def __init__(self) -> None:
+        self.client = Contract._meta.db
+        self.postgres = self.client.capabilities.dialect == 'postgres'
+        self.values: list[object] = []
+
+    def __call__(self, value: object) -> str:
+        self.values.append(value)
+        return f'${len(self.values)}' if self.postgres else f'?{len(self.values)}'
+
+    def among(self, ids: Sequence[int]) -> str:
+        """`IN` a list of ids as one parameter (an array, or JSON on SQLite): however many, never 32,767 values."""
+        if self.postgres:
+            return f'= ANY({self(list(ids))}::int[])'
+        return f'IN (SELECT value FROM json_each({self(json.dumps(list(ids)))}))'
+
+    async def rows(self, sql: str) -> list[dict[str, Any]]:
+        return await self.client.execute_query_dict(sql, self.values)
+
+
+def _running(sql: _Sql, month: date) -> str:
+    """`in_month` for the Abo `a`."""
+    return (f'a.startmonat <= {sql(abo_dates.last_of_month(month))} AND '
+            f'(a.endmonat IS NULL OR a.endmonat >= {sql(month)})')
+
+
+def _subsidy(sql: _Sql, month: date) -> str:
+    """The subsidy of the contract `c` in `month`."""
+    return subsidy_sql('c', sql(month))
+
+
+# A closed month's count and totals: its run and lines never change once stored, and reading them means reading every
+# line of the run (140,000 lines of ~700 bytes at 100,000 contracts: 4 s on a loaded machine). Keyed by the run's id,
+# month and closing time, so a run of another database (tests) never matches; a few entries a year.
+_ClosedKey = tuple[int, date, datetime]
+_CLOSED_COUNTS: dict[_ClosedKey, tuple[int, bool]] = {}
+_CLOSED_TOTALS: dict[_ClosedKey, Totals] = {}
+
+
+@dataclass
+class _Month:
+    """What the overview of one month needs besides its pages: the listing condition and each page's figures."""
+
+    month: date
+    run: BillingRun | None
+    rules: tariff.Tariff
+    corrections: dict[int, Totals]  # open month: per contract, its correction lines' sums
+
+    def listed(self, sql: _Sql) -> str:
+        """The contracts the overview lists (`c`): with a line in the run, or running Abos or corrections. A scalar
+        subquery, not EXISTS: PostgreSQL turned EXISTS into a hash semi-join over every line of the run (140,000
+        lines, 1 s for a page of 50 at 100,000 contracts), the subquery is one index probe per contract walked."""
+        if self.run is not None:
+            return (f'(SELECT 1 FROM billing_line bl WHERE bl.run_id = {sql(self.run.id)} AND '
+                    'bl.contract_id = c.id LIMIT 1) IS NOT NULL')
+        running = (f'(SELECT 1 FROM abo a WHERE a.contract_id = c.id AND {_running(sql, self.month)} LIMIT 1) '
+                   'IS NOT NULL')
+        return f'({running} OR c.id {sql.among(sorted(self.corrections))})' if self.corrections else running
+
+    def _closed_key(self) -> _ClosedKey | None:
+        return (self.run.id, self.run.monat, self.run.closed_at) if self.run is not None else None
+
+    async def count(self) -> tuple[int, bool]:
+        """(listed contracts, more): counted up to COUNT_CAP, as the tables do — the pager needs no more, and an
+        exact count reads every running Abo once more. A closed month's, once per process."""
+        if (key := self._closed_key()) is not None and key in _CLOSED_COUNTS:
+            return _CLOSED_COUNTS[key]
+        found = await self._count()
+        if key is not None:
+            _CLOSED_COUNTS[key] = found
+        return found
+
+    async def _count(self) -> tuple[int, bool]:
+        sql = _Sql()
+        if self.run is not None:  # the index (run_id, contract_id) alone
+            listed = f'SELECT DISTINCT bl.contract_id FROM billing_line bl WHERE bl.run_id = {sql(self.run.id)}'
+        else:
+            listed = f'SELECT c.id FROM contract c WHERE {self.listed(sql)}'
+        count = int((await sql.rows(f'SELECT COUNT(*) AS n FROM ({listed} LIMIT {COUNT_CAP + 1}) x'))[0]['n'])
+        return (COUNT_CAP, True) if count > COUNT_CAP else (count, False)
+
+    def _figures_sql(self, sql: _Sql) -> str:
+        """Open month: the columns of a contract's subsidy and its running Abos (a probe each per contract)."""
+        return '' if self.run is not None else (
+            f', {_subsidy(sql, self.month)} AS zuschuss, (SELECT COUNT(*) FROM abo a WHERE a.contract_id = c.id AND '
+            f'{_running(sql, self.month)}) AS n')
+
+    def _open_row(self, row: dict[str, Any]) -> OverviewRow:
+        totals = _figures(self.rules, int(row['zuschuss']), int(row['n']))
+        if row['id'] in self.corrections:
+            totals.add(self.corrections[row['id']])
+        return OverviewRow(row['id'], row['vertragsnummer'], row['firma'], totals)
+
+    async def page(self, *, limit: int, offset: int = 0) -> list[OverviewRow]:
+        """`limit` listed contracts by Vertragsnummer from `offset`, each with its figures (open month: one query)."""
+        sql = _Sql()
+        contracts = await sql.rows(
+            f'SELECT c.id, c.vertragsnummer, c.firma{self._figures_sql(sql)} FROM contract c WHERE {self.listed(sql)} '
+            f'ORDER BY c.vertragsnummer LIMIT {int(limit)} OFFSET {int(offset)}')
+        if self.run is None:
+            return [self._open_row(row) for row in contracts]
+        stored = await self.stored([row['id'] for row in contracts]) if contracts else {}
+        return [OverviewRow(row['id'], row['vertragsnummer'], row['firma'], stored.get(row['id'], Totals()))
+                for row in contracts]
+
+    async def batch(self, after: str) -> tuple[list[OverviewRow], str | None]:
+        """The CSV's next CSV_BATCH contracts by Vertragsnummer after `after`, every one, listed or not (one index
+        range and a probe each: with the listing's EXISTS PostgreSQL scanned every Abo for each batch, 84 ms against
+        12 ms at 100,000 contracts), and the ones of them the overview lists; with the last Vertragsnummer read
+        (None: no more)."""
+        sql = _Sql()
+        contracts = await sql.rows(
+            f'SELECT c.id, c.vertragsnummer, c.firma{self._figures_sql(sql)} FROM contract c '
+            f'WHERE c.vertragsnummer > {sql(after)} ORDER BY c.vertragsnummer LIMIT {CSV_BATCH}')
+        if not contracts:
+            return [], None
+        last = contracts[-1]['vertragsnummer']
+        if self.run is None:
+            return [self._open_row(row) for row in contracts if row['n'] or row['id'] in self.corrections], last
+        stored = await self.stored([row['id'] for row in contracts])
+        return [OverviewRow(row['id'], row['vertragsnummer'], row['firma'], stored[row['id']])
+                for row in contracts if row['id'] in stored], last
+
+    async def stored(self, ids: list[int]) -> dict[int, Totals]:
+        """Closed month: the sums of the run's lines of a page's contracts."""
+        assert self.run is not None
+        sql = _Sql()
+        found: dict[int, Totals] = defaultdict(Totals)
+        sums = ', '.join(f'SUM(bl.{name}) AS {name}' for name in AMOUNTS)
+        for row in await sql.rows(
+            f'SELECT bl.contract_id, bl.art, COUNT(*) AS n, {sums} FROM billing_line bl '
+            f'WHERE bl.run_id = {sql(self.run.id)} AND bl.contract_id {sql.among(ids)} '
+            'GROUP BY bl.contract_id, bl.art'
+        ):
+            found[row['contract_id']].add(_stored(row))
+        return found
+
+    async def totals(self) -> Totals:
+        """Every listed contract's sums: grouped by kind of line (closed, once per process), by subsidy amount
+        (open)."""
+        if (key := self._closed_key()) is not None and key in _CLOSED_TOTALS:
+            return replace(_CLOSED_TOTALS[key])
+        found = await self._totals()
+        if key is not None:
+            _CLOSED_TOTALS[key] = replace(found)
+        return found
+
+    async def _totals(self) -> Totals:
+        sql = _Sql()
+        overall = Totals()
+        if self.run is not None:
+            sums = ', '.join(f'SUM(bl.{name}) AS {name}' for name in AMOUNTS)
+            for row in await sql.rows(f'SELECT bl.art, COUNT(*) AS n, {sums} FROM billing_line bl '
+                                      f'WHERE bl.run_id = {sql(self.run.id)} GROUP BY bl.art'):
+                overall.add(_stored(row))
+            return overall
+        # Each running Abo with its contract's subsidy of the month, counted per amount; the subquery of
+        # `_subsidy` only for contracts with a change by then (a join instead of 70,000 index probes).
+        changed = f'SELECT DISTINCT contract_id FROM subsidy_change WHERE gueltig_ab <= {sql(self.month)}'
+        per_abo = (f'SELECT CASE WHEN ch.contract_id IS NULL THEN c.arbeitgeberzuschuss_cent ELSE '
+                   f'{_subsidy(sql, self.month)} END AS zuschuss FROM abo a JOIN contract c ON c.id = a.contract_id '
+                   f'LEFT JOIN ({changed}) ch ON ch.contract_id = c.id WHERE {_running(sql, self.month)}')
+        for row in await sql.rows(f'SELECT y.zuschuss, COUNT(*) AS n FROM ({per_abo}) y GROUP BY y.zuschuss'):
+            overall.add(_figures(self.rules, int(row['zuschuss']), int(row['n'])))
+        for corrections in self.corrections.values():
+            overall.add(corrections)
+        return overall
+
+
+def _stored(row: dict[str, Any]) -> Totals:
+    """A group of a run's lines: persons count the lines of kind Monat."""
+    return Totals(int(row['n']) if row['art'] == LineKind.MONAT else 0,
+                  *(int(row[name] or 0) for name in AMOUNTS))
+
+
+async def _month(actor: PortalUser, month: date) -> _Month:
     permissions.require(actor, Action.VIEW_MONTH_OVERVIEW, None)
     month = abo_dates.first_of_month(month)
     run = await BillingRun.get_or_none(monat=month)
-    per_contract: dict[int, Totals] = defaultdict(Totals)
-    if run is not None:
-        sums = {f'sum_{name}': Sum(name) for name in AMOUNTS}
-        for row in await BillingLine.filter(run_id=run.id).group_by('contract_id', 'art').annotate(
-            count=Count('id'), **sums
-        ).values('contract_id', 'art', 'count', *sums):
-            totals = per_contract[row['contract_id']]
-            totals.personen += row['count'] if row['art'] == LineKind.MONAT else 0
-            for name in AMOUNTS:
-                setattr(totals, name, getattr(totals, name) + int(row[f'sum_{name}'] or 0))
-    else:
-        for line in await _Calculator(month, Abo.all(), SubsidyChange.all(), await tariff.current()).lines():
-            per_contract[line.contract_id].add(line)
-    names = {contract_id: (nummer, firma) for contract_id, nummer, firma in await Contract.filter(
-        Q(billing_lines__run_id=run.id) if run is not None else in_contract_month(month)
-    ).distinct().values_list('id', 'vertragsnummer', 'firma')} if per_contract else {}
-    rows = sorted((OverviewRow(contract_id, *names.get(contract_id, ('', '')), totals)
-                   for contract_id, totals in per_contract.items()), key=lambda row: row.vertragsnummer)
-    overall = Totals()
-    for overview_row in rows:
-        overall.add(overview_row.totals)
-    return MonthOverview(month, run, rows, overall)
+    tariffs = await tariff.current()
+    corrections: dict[int, Totals] = defaultdict(Totals)
+    if run is None:
+        for line in await _Calculator(month, Abo.all(), SubsidyChange.all(), tariffs).corrections(
+                load_changes=True):
+            corrections[line.contract_id].add(line)
+    return _Month(month, run, tariffs.on(month), dict(corrections))
 
 
-def in_contract_month(month: date) -> Q:
-    return Q(abos__startmonat__lte=abo_dates.last_of_month(month)) & (
-        Q(abos__endmonat__isnull=True) | Q(abos__endmonat__gte=month))
+@dataclass(frozen=True)
+class OverviewPage(TablePage[Any]):
+    @property
+    def limit_note(self) -> str:
+        if not self.more:
+            return ''
+        return f'Geblättert werden die ersten {format_count(self.total)} Verträge; alle stehen in der CSV-Datei.'
+
+
+async def overview_page(actor: PortalUser, month: date, request: TableRequest | None = None,
+                        found: _Month | None = None) -> OverviewPage:
+    """One page of the month's contracts by Vertragsnummer, each with its persons and sums."""
+    found = found or await _month(actor, month)
+    request = (request or TableRequest(page_size=OVERVIEW_PAGE_SIZE)).normalized(('vertragsnummer',))
+    total, more = await found.count()
+    page = min(request.page, max(1, -(-total // request.page_size)))
+    request = replace(request, page=page, search='')
+    offset = (page - 1) * request.page_size
+    rows = await found.page(limit=min(request.page_size, total - offset), offset=offset) if total else []
+    return OverviewPage(rows, total, request, more)
+
+
+async def month_overview(actor: PortalUser, month: date, request: TableRequest | None = None) -> MonthOverview:
+    """A page of the month's contracts and the month's totals. Closed: from the run's lines; open: the preview."""
+    found = await _month(actor, month)
+    page = await overview_page(actor, month, request, found)
+    return MonthOverview(found.month, found.run, page, await found.totals())
+
+
+def _overview_cells(row: OverviewRow) -> list[Cell]:
+    return [row.vertragsnummer, row.firma, row.totals.personen, *(euro(getattr(row.totals, name)) for name in AMOUNTS)]
 
 
 async def overview_csv(actor: PortalUser, month: date, *, client: str = '') -> Download:
-    overview = await month_overview(actor, month)
-    rows: list[list[Cell]] = [[row.vertragsnummer, row.firma, row.totals.personen,
-                               *(euro(getattr(row.totals, name)) for name in AMOUNTS)] for row in overview.rows]
-    rows.append(['Summe', None, overview.totals.personen, *(euro(getattr(overview.totals, name)) for name in AMOUNTS)])
+    """Every listed contract, read CSV_BATCH contracts at a time by Vertragsnummer and written out in a thread, then
+    the totals: never every row at once, never seconds on the event loop."""
+    found = await _month(actor, month)
+    file = CsvFile(OVERVIEW_COLUMNS)
+    after: str | None = ''
+    while after is not None:
+        batch, after = await found.batch(after)
+        await asyncio.to_thread(file.add, map(_overview_cells, batch))  # formatting 1,000 rows: 20 ms and more
+    totals = await found.totals()
+    file.add([['Summe', None, totals.personen, *(euro(getattr(totals, name)) for name in AMOUNTS)]])
     await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, object_type='billing_month',
-                       object_id=overview.monat.isoformat(), details={'datei': 'monatsuebersicht'}, client=client)
-    suffix = '' if overview.run else '_Vorschau'
-    return Download(csv_bytes(OVERVIEW_COLUMNS, rows), f'Monatsuebersicht_{overview.monat:%Y-%m}{suffix}.csv')
+                       object_id=found.month.isoformat(), details={'datei': 'monatsuebersicht'}, client=client)
+    suffix = '' if found.run else '_Vorschau'
+    content = await asyncio.to_thread(lambda: file.content)  # megabytes joined and encoded: off the loop too
+    return Download(content, f'Monatsuebersicht_{found.month:%Y-%m}{suffix}.csv')

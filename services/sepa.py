@@ -8,6 +8,7 @@ the Abo came from. The file is made from a closed month's stored lines only.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
@@ -205,7 +206,7 @@ async def direct_debit_file(actor: PortalUser, month: date, *, client: str = '')
     if not debits:
         raise ServiceError(f'Im {abo_dates.month_label(month)} gibt es keine Lastschriften.')
     collection = clock.today() + timedelta(days=get_settings().sepa_lead_days)
-    content = pain008(debits, month, collection)
+    content = await asyncio.to_thread(pain008, debits, month, collection)  # seconds of CPU: not on the event loop
     total = sum(debit.amount_cent for debit in debits)
     await audit.record(AuditKind.BILLING_EXPORTED, actor=actor, object_type='billing_month',
                        object_id=month.isoformat(), details={'datei': 'pain.008', 'lastschriften': len(debits),

@@ -44,13 +44,28 @@ def _csv_cell(value: Cell) -> str:
     return str(value)
 
 
+class CsvFile:
+    """A CSV written batch by batch (rows read from the database a page at a time, never all at once); `content`
+    is what `csv_bytes` gives for the same rows."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, delimiter=';', lineterminator='\r\n')
+        self._writer.writerow(columns)
+
+    def add(self, rows: Iterable[Sequence[Cell]]) -> None:
+        self._writer.writerows([_csv_cell(value) for value in row] for row in rows)
+
+    @property
+    def content(self) -> bytes:
+        return self._buffer.getvalue().encode('utf-8-sig')
+
+
 def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     """Semicolon-separated UTF-8 with BOM: what German Excel opens correctly by double-click."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=';', lineterminator='\r\n')
-    writer.writerow(columns)
-    writer.writerows([_csv_cell(value) for value in row] for row in rows)
-    return buffer.getvalue().encode('utf-8-sig')
+    file = CsvFile(columns)
+    file.add(rows)
+    return file.content
 
 
 def xlsx_bytes(title: str, columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, RawSQL
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -39,6 +39,14 @@ class SubsidySchedule:
     def on(self, month: date) -> int:
         index = bisect.bisect_right([start for start, _ in self.changes], month)
         return self.changes[index - 1][1] if index else self.base_cent
+
+
+def subsidy_sql(contract: str, month: str) -> str:
+    """`SubsidySchedule.on(month)` in SQL for the contract row `contract` (an alias; `month` a parameter or a date
+    literal): its latest change from `month` or before, else the agreed amount. The unique (contract_id, gueltig_ab)
+    index answers the subquery; tests/services/test_billing_sums.py keeps it equal to `on`."""
+    return (f'COALESCE((SELECT sc.zuschuss_cent FROM subsidy_change sc WHERE sc.contract_id = {contract}.id AND '
+            f'sc.gueltig_ab <= {month} ORDER BY sc.gueltig_ab DESC LIMIT 1), {contract}.arbeitgeberzuschuss_cent)')
 
 
 @dataclass
@@ -151,22 +159,18 @@ def _running_in(month: date) -> Q:
 
 async def below_minimum(actor: PortalUser, rules: Tariff) -> tuple[int, list[BelowMinimum]]:
     """Contracts (of the actor's scope) running in the block's first month whose subsidy then lies below the block's
-    minimum: how many, and the first MAX_LISTED by Vertragsnummer. Two scoped queries, no list of ids: the contracts
-    whose agreed amount is too low and that have no change by then, and those with changes by then."""
+    minimum: how many, and the first MAX_LISTED by Vertragsnummer. The subsidy of that month is computed in the
+    database (`subsidy_sql`), so both are one query each, however many contracts miss the minimum (a price rise
+    can make it every one of 100,000: they were all read and sorted in Python before)."""
     month, minimum = rules.gueltig_ab, rules.mindestzuschuss_cent
-    changes = await changes_by_contract(scoped(SubsidyChange.filter(gueltig_ab__lte=month), actor))
-    columns = ('id', 'vertragsnummer', 'firma', 'arbeitgeberzuschuss_cent')
-    low_base = await scoped(Contract.filter(_running_in(month), arbeitgeberzuschuss_cent__lt=minimum), actor) \
-        .values_list(*columns)
-    changed = await scoped(Contract.filter(_running_in(month), subsidy_changes__gueltig_ab__lte=month), actor) \
-        .distinct().values_list(*columns)
-    found = [
-        BelowMinimum(contract_id, number, firma, month, cents, minimum)
-        for contract_id, number, firma, base in {*low_base, *changed}
-        if (cents := SubsidySchedule(base, changes.get(contract_id, ())).on(month)) < minimum
-    ]
-    found.sort(key=lambda row: row.vertragsnummer)
-    return len(found), found[:MAX_LISTED]
+    below = scoped(Contract.filter(_running_in(month)), actor).annotate(
+        zuschuss=RawSQL(subsidy_sql('"contract"', f"'{month.isoformat()}'"))  # a date, not text from anybody
+    ).filter(zuschuss__lt=minimum)
+    rows = await below.order_by('vertragsnummer').limit(MAX_LISTED).values_list(
+        'id', 'vertragsnummer', 'firma', 'zuschuss')
+    found = [BelowMinimum(contract_id, number, firma, month, int(cents), minimum)
+             for contract_id, number, firma, cents in rows]
+    return (await below.count() if len(found) == MAX_LISTED else len(found)), found
 
 
 async def upcoming_shortfalls(actor: PortalUser, tariffs: Tariffs | None = None) -> list[BelowMinimum]:

@@ -4,6 +4,7 @@ IBAN saves nothing), masking, and the closed month's pain.008 file read back and
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -153,3 +154,24 @@ def test_a_wrong_creditor_id_or_issuer_iban_stops_the_start(
     monkeypatch.setenv(name, value)
     with pytest.raises(InvalidSettings, match=message):
         load_settings()
+
+
+async def test_the_pain008_file_is_built_off_the_event_loop(
+    check: CodeCheck, admin: PortalUser, staff: PortalUser, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building and schema-checking the XML takes seconds for tens of thousands of debits (bench/sepa.py): on the
+    event loop that would stall every user of the process; it runs in a thread."""
+    antrag = await apply(check)
+    await antraege.decide(admin, antrag.id, approve=True, reason='')
+    monkeypatch.setattr('services.clock.today', lambda: date(2026, 5, 14))
+    await billing.close_month(APRIL, actor=staff)
+    built_in: list[int] = []
+    original = sepa.pain008
+
+    def recorded(*args: object) -> bytes:
+        built_in.append(threading.get_ident())
+        return original(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sepa, 'pain008', recorded)
+    assert (await sepa.direct_debit_file(staff, APRIL)).debits == 1
+    assert built_in and built_in[0] != threading.get_ident()
