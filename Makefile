@@ -47,6 +47,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/clients.py
 	$(BIN)/python bench/sepa.py
 	$(BIN)/python bench/mail.py
+	$(BIN)/python bench/lighthouse.py
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:

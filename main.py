@@ -140,6 +140,7 @@ def run_options(settings: Settings) -> dict[str, Any]:
         fastapi_docs=False,
         reconnect_timeout=10,
         server_header=False,  # uvicorn's "server: uvicorn" banner
+        tailwind=False,  # no compiler in the browser: the classes the pages use are CSS (pages/utilities.css)
         **proxy_options(settings),
         log_config=logs.uvicorn_log_config(settings.log_format),
     )

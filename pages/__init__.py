@@ -19,6 +19,7 @@ from pages import (
     self_service_account,
     session_cookie,
     tarife,
+    theme,
     users,
 )
 
@@ -26,5 +27,5 @@ ROUTERS = [
     login.router, dashboard.router, contracts.router, antraege.router, massenupload.router, users.router,
     account.router, self_service.router, kiosk.router, invitation.router, audit_log.router, backoffice.router,
     profile.router, session_cookie.router, health.router, abrechnung.router, tarife.router, legal.router,
-    self_service_account.router,
+    self_service_account.router, theme.router,
 ]

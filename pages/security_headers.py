@@ -10,8 +10,8 @@
   * script-src 'unsafe-eval': Vue compiles the element templates (e.g. the table slots) in the browser with
     `new Function`, and nicegui.js evaluates ':'-props, JavaScript event handlers and ui.run_javascript with
     `eval`/`new Function`.
-  * style-src 'unsafe-inline': the page template's <style> blocks, Quasar's and NiceGUI's style attributes, ui.add_css
-    and Tailwind's in-browser stylesheet.
+  * style-src 'unsafe-inline': the page template's <style> blocks, Quasar's and NiceGUI's style attributes and
+    ui.add_css (Tailwind's classes are a file, pages/utilities.css: nothing is compiled in the browser).
   img-src and font-src also allow data: (the emoji favicon, Quasar's inline icons and SVGs), img-src blob: (QR codes
   and downloads made in the browser). connect-src 'self' covers socket.io (polling and websocket, same origin).
 - frame-ancestors 'none' and X-Frame-Options DENY (no clickjacking), X-Content-Type-Options nosniff,

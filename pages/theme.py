@@ -10,11 +10,18 @@ of an earlier layer wins over Quasar's `.no-outline { outline: 0 !important }` a
 its later layer (unlayered rules would lose).
 A dialog's backdrop sits at z-index 0 under its content at 1 (Quasar: -1 and auto, which paints the same but makes
 axe-core measure the dialog's buttons against the grey backdrop).
+The Tailwind classes the pages use are plain CSS in utilities.css (main.py runs NiceGUI with tailwind=False), served
+once as a file whose address carries its content's hash, so a browser keeps it for a year and fetches it again only
+when it changes.
 """
 
+import hashlib
 from pathlib import Path
 
-from nicegui import ui
+from fastapi import Response
+from nicegui import APIRouter, ui
+
+router = APIRouter()
 
 PRIMARY = '#0B4F8A'
 SIDEBAR = '#0A3A66'
@@ -80,10 +87,23 @@ PHONE_CSS = '''
 '''
 
 SCRIPT = (Path(__file__).with_name('a11y.js')).read_text(encoding='utf-8')
+UTILITIES_CSS = Path(__file__).with_name('utilities.css').read_bytes()
+UTILITIES_VERSION = hashlib.sha256(UTILITIES_CSS).hexdigest()[:16]
+UTILITIES_URL = f'/stil/portal-{UTILITIES_VERSION}.css'
+
+
+@router.get('/stil/portal-{version}.css', include_in_schema=False)
+def utilities_stylesheet(version: str) -> Response:
+    """Only the current version: an old address would otherwise be cached for a year with the new content."""
+    if version != UTILITIES_VERSION:
+        return Response(status_code=404)
+    return Response(UTILITIES_CSS, media_type='text/css', headers={
+        'Cache-Control': 'public, max-age=31536000, immutable'})
 
 
 def apply_theme() -> None:
     ui.colors(primary=PRIMARY, secondary='#2A7DE1', accent='#F2A900', positive='#1E7B34', negative='#B3261E')
+    ui.add_head_html(f'<link rel="stylesheet" href="{UTILITIES_URL}">')
     ui.add_css(CSS)
     ui.add_css(PHONE_CSS)
     ui.add_body_html(f'<script>{SCRIPT}</script>')
