@@ -97,7 +97,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _postgres_admin(sql: str) -> None:
+async def postgres_admin(sql: str) -> None:
+    """One statement on the test server's maintenance database (CREATE/DROP DATABASE)."""
     connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
     try:
         await connection.execute(sql)
@@ -118,7 +119,7 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """This worker's PostgreSQL database, a copy (CREATE DATABASE … TEMPLATE) of the run's migrated template, which
     the first worker builds; the controller drops the template at the end (pytest_sessionfinish)."""
     try:
-        run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB}'))
+        run_sync(postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB}'))
     except (OSError, asyncpg.PostgresError) as error:
         if REQUIRE_POSTGRES:
             raise
@@ -127,13 +128,13 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with run_lock(root, 'postgres-template'):
         if not run_sync(_postgres_template_exists()):
             building = f'{POSTGRES_TEMPLATE}_building'
-            run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS {building}'))
-            run_sync(_postgres_admin(f'CREATE DATABASE {building}'))
+            run_sync(postgres_admin(f'DROP DATABASE IF EXISTS {building}'))
+            run_sync(postgres_admin(f'CREATE DATABASE {building}'))
             run_sync(_migrate_once(postgres_url_of(building)))
-            run_sync(_postgres_admin(f'ALTER DATABASE {building} RENAME TO {POSTGRES_TEMPLATE}'))
-        run_sync(_postgres_admin(f'CREATE DATABASE {POSTGRES_DB} TEMPLATE {POSTGRES_TEMPLATE}'))
+            run_sync(postgres_admin(f'ALTER DATABASE {building} RENAME TO {POSTGRES_TEMPLATE}'))
+        run_sync(postgres_admin(f'CREATE DATABASE {POSTGRES_DB} TEMPLATE {POSTGRES_TEMPLATE}'))
     yield POSTGRES_URL
-    run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)'))
+    run_sync(postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)'))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -141,7 +142,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if 'PYTEST_XDIST_WORKER' in os.environ:
         return
     with contextlib.suppress(OSError, asyncpg.PostgresError):
-        run_sync(_postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_TEMPLATE} WITH (FORCE)'))
+        run_sync(postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_TEMPLATE} WITH (FORCE)'))
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from nicegui.testing import User
 from tortoise.backends.base.executor import EXECUTOR_CACHE
@@ -23,7 +22,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from models import Contract, Role
 from services import clock
 from services.settings import reset_settings
-from tests.conftest import POSTGRES_ADMIN_URL, POSTGRES_TEMPLATE, postgres_url_of
+from tests.conftest import POSTGRES_TEMPLATE, postgres_admin, postgres_url_of
 from tests.pages.conftest import log_in
 from tests.pages.test_contracts_page import open_infos
 from tests.scale_data import prepare_portal_database
@@ -31,14 +30,6 @@ from tests.scale_data import prepare_portal_database
 CONTRACTS = 41_000
 CUSTOMERS = 4_000
 DEMO_CONTRACT = 'DJ-2024-0117'
-
-
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope='module', params=['sqlite', 'postgres'])
@@ -55,13 +46,13 @@ def filled_database(request: pytest.FixtureRequest, sqlite_template: Path,
         return
     request.getfixturevalue('postgres_url')  # the run's template exists (or PostgreSQL is skipped)
     name = f'test_scale_{os.getpid()}'
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name}'))
-    asyncio.run(_admin(f'CREATE DATABASE {name} TEMPLATE {POSTGRES_TEMPLATE}'))
+    asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS {name}'))
+    asyncio.run(postgres_admin(f'CREATE DATABASE {name} TEMPLATE {POSTGRES_TEMPLATE}'))
     try:
         asyncio.run(prepare_portal_database(postgres_url_of(name), CONTRACTS, CUSTOMERS, clock.today()))
         yield name
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -75,14 +66,14 @@ def scale_database(filled_database: str, portal_database: Path, monkeypatch: pyt
         yield url
         return
     name = f'{filled_database}_test'
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name}'))
-    asyncio.run(_admin(f'CREATE DATABASE {name} TEMPLATE {filled_database}'))
+    asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS {name}'))
+    asyncio.run(postgres_admin(f'CREATE DATABASE {name} TEMPLATE {filled_database}'))
     try:
         monkeypatch.setenv('DATABASE_URL', postgres_url_of(name))
         reset_settings()
         yield postgres_url_of(name)
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)'))
         EXECUTOR_CACHE.clear()
 
 

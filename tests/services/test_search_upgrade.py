@@ -31,7 +31,7 @@ from models import Abo, Antrag, Contract, PortalUser
 from models.searchable import sort_key
 from services import abos, antraege, anwender, contracts, database
 from services.table_query import TableRequest
-from tests.conftest import POSTGRES_ADMIN_URL, POSTGRES_URL, REQUIRE_POSTGRES
+from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_admin, postgres_url_of
 
 MIGRATIONS = sorted(database.migration_files())
 CREATED = datetime(2024, 3, 4, 9, 30, tzinfo=UTC)
@@ -136,14 +136,6 @@ async def _write_rows(client: BaseDBAsyncClient, tag: str) -> None:
         await _insert(client, 'abo', {**rows['abo'], 'contract_id': contract_id})
 
 
-async def _admin(sql: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(params=['sqlite', 'postgres'])
 async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A new, empty database (no migration applied) of each backend."""
@@ -152,14 +144,14 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
         return
     name = f'{POSTGRES_URL.rsplit("/", 1)[1]}_upgrade'
     try:
-        await _admin(f'DROP DATABASE IF EXISTS {name}')
+        await postgres_admin(f'DROP DATABASE IF EXISTS {name}')
     except (OSError, asyncpg.PostgresError) as error:
         if REQUIRE_POSTGRES:
             raise
         pytest.skip(f'PostgreSQL not reachable ({error}); set REQUIRE_POSTGRES=1 to make this an error')
-    await _admin(f'CREATE DATABASE {name}')
-    yield POSTGRES_URL.rsplit('/', 1)[0] + '/' + name
-    await _admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
+    await postgres_admin(f'CREATE DATABASE {name}')
+    yield postgres_url_of(name)
+    await postgres_admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
 
 
 async def _found(actor: PortalUser, tag: str) -> dict[str, list[int]]:
