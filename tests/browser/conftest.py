@@ -14,6 +14,7 @@ Set SCREENSHOT_DIR to keep full-page screenshots of the journeys; REQUIRE_BROWSE
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -25,7 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.smtp_server import MailCatcher
 from tests.support import fresh_totp_code, totp_secret_of
@@ -222,3 +224,32 @@ def screenshot(page: Page, name: str) -> None:
     Path(directory).mkdir(parents=True, exist_ok=True)
     page.evaluate('document.fonts.ready.then(() => true)')  # Roboto and the Material icons, not their fallbacks
     page.screenshot(path=str(Path(directory) / f'{name}.png'), full_page=True, animations='disabled')
+
+
+def open_row_menu(page: Page, row: Locator) -> Locator:
+    """The row's drop-down ('Aktionen für …'). The cells are drawn once more right after the page has connected;
+    a click that lands on the first drawing is lost (a person is never that fast), so it is repeated once."""
+    menu = page.locator('.q-menu')
+    for _ in range(2):
+        row.get_by_role('button', name=re.compile(r'^Aktionen für')).click()
+        try:
+            expect(menu).to_be_visible(timeout=2_000)
+            return menu
+        except AssertionError:
+            continue
+    expect(menu).to_be_visible()
+    return menu
+
+
+def choose_from_row_menu(page: Page, row: Locator, item: str, attempts: int = 3) -> None:
+    """Open the row's menu and choose `item`. A menu opened on the cells' first drawing goes with them when they are
+    drawn again (its item detaches under the click: CI, a loaded machine), so opening and choosing are repeated."""
+    for attempt in range(attempts):
+        menu = open_row_menu(page, row)
+        try:
+            menu.get_by_text(item, exact=True).click(timeout=3_000)
+            return
+        except PlaywrightTimeoutError:
+            if attempt == attempts - 1:
+                raise
+            page.keyboard.press('Escape')

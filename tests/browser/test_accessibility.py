@@ -22,14 +22,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from models import Role
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, screenshot, submit_login
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, open_row_menu, screenshot, submit_login
 from tests.browser.test_approval_journey import (
     PASSWORD,
     apply,
     confirm_address,
     contract_row,
     generate_code_link,
-    open_row_menu,
     open_vertragsverwaltung,
 )
 from tests.browser.test_massenupload_journey import employee_csv

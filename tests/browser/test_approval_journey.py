@@ -18,7 +18,15 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from models import Role
 from services.abo_dates import first_open_start_month
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, open_mailed_link, screenshot, submit_login
+from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_MS,
+    DESKTOP,
+    choose_from_row_menu,
+    log_in,
+    open_mailed_link,
+    screenshot,
+    submit_login,
+)
 from tests.smtp_server import MailCatcher
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
@@ -40,19 +48,6 @@ def german(day: date) -> str:
     return day.strftime('%d.%m.%Y')
 
 
-def open_row_menu(page: Page, row: Locator) -> Locator:
-    """The row's drop-down ('Aktionen für …'). The cells are drawn once more right after the page has connected;
-    a click that lands on the first drawing is lost (a person is never that fast), so it is repeated once."""
-    menu = page.locator('.q-menu')
-    for _ in range(2):
-        row.get_by_role('button', name=re.compile(r'^Aktionen für')).click()
-        try:
-            expect(menu).to_be_visible(timeout=2_000)
-            return menu
-        except AssertionError:
-            continue
-    expect(menu).to_be_visible()
-    return menu
 
 
 def contract_row(page: Page) -> Locator:
@@ -69,7 +64,7 @@ def open_vertragsverwaltung(page: Page, portal_url: str) -> None:
 
 def generate_code_link(page: Page, valid_until: date) -> str:
     """Row menu → Infos → Code → Gültigkeitsdatum → Generieren (→ Ersetzen); the Self-Service link of the code."""
-    open_row_menu(page, contract_row(page)).get_by_text('Infos', exact=True).click()
+    choose_from_row_menu(page, contract_row(page), 'Infos')
     expect(page.get_by_text('Firmendaten', exact=True)).to_be_visible()
     link = page.locator('a[href*="self-service?code="]')
     previous = link.get_attribute('href') if link.count() else None
@@ -164,7 +159,7 @@ def test_an_approved_antrag_becomes_an_abo_in_meine_abos(
         badge = contract_row(page).get_by_label(re.compile(r'^\d+ Anträge offen$')).first
         expect(badge).to_be_visible()
         assert int(badge.inner_text()) >= 1
-        open_row_menu(page, contract_row(page)).get_by_text('Anträge', exact=True).click()
+        choose_from_row_menu(page, contract_row(page), 'Anträge')
         expect(page).to_have_url(re.compile(re.escape(portal_url) + r'/vertragsverwaltung/\d+/antraege$'))
         expect(page.get_by_role('heading', name=f'Anträge und Abos – Vertrag {VERTRAGSNUMMER}')).to_be_visible()
         search = page.get_by_label('In Anträgen suchen')
@@ -175,7 +170,7 @@ def test_an_approved_antrag_becomes_an_abo_in_meine_abos(
         expect(page.get_by_text('angezeigt 1 bis 1 von 1 Einträge')).to_be_visible()
         screenshot(page, 'approval-02-antraege')
 
-        open_row_menu(page, row).get_by_text('Öffnen', exact=True).click()
+        choose_from_row_menu(page, row, 'Öffnen')
         dialog = page.get_by_role('dialog').filter(has_text=f'Antrag {reference}')
         expect(dialog).to_be_visible()
         expect(dialog.get_by_text(f'Frau {vorname} {nachname}', exact=True)).to_be_visible()

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from models import Role
 from services import abo_dates
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, screenshot
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, choose_from_row_menu, log_in, screenshot
 from tests.browser.test_approval_journey import (
     ADMIN,
     VERTRAGSNUMMER,
@@ -29,7 +29,6 @@ from tests.browser.test_approval_journey import (
     confirm_address,
     contract_row,
     generate_code_link,
-    open_row_menu,
     open_vertragsverwaltung,
 )
 from tests.smtp_server import MailCatcher
@@ -82,7 +81,7 @@ def test_price_block_subsidy_and_the_months_files(
         warning = admin.get_by_text(re.compile(rf'Vertrag {VERTRAGSNUMMER}: Der Arbeitgeberzuschuss .* ab {month}'))
         expect(warning).to_be_visible()
         open_vertragsverwaltung(admin, portal_url)
-        open_row_menu(admin, contract_row(admin)).get_by_text('Infos', exact=True).click()
+        choose_from_row_menu(admin, contract_row(admin), 'Infos')
         admin.get_by_role('button', name='Zuschuss ändern').click()
         choose(admin, 'Ab Monat', month)
         admin.get_by_label('Zuschuss (€ monatlich)').fill('22,49')
@@ -110,12 +109,12 @@ def test_price_block_subsidy_and_the_months_files(
         finally:
             employee_context.close()
         open_vertragsverwaltung(admin, portal_url)
-        open_row_menu(admin, contract_row(admin)).get_by_text('Anträge', exact=True).click()
+        choose_from_row_menu(admin, contract_row(admin), 'Anträge')
         admin.get_by_label('In Anträgen suchen').fill(vorname)
         row = admin.get_by_role('row').filter(has_text=f'{nachname}, {vorname}')
         expect(row).to_have_count(1)
         start = row.get_by_role('cell').nth(4).inner_text().strip()  # Startmonat, e.g. 'Januar 2027'
-        open_row_menu(admin, row).get_by_text('Öffnen', exact=True).click()
+        choose_from_row_menu(admin, row, 'Öffnen')
         admin.get_by_role('dialog').get_by_role('button', name='Genehmigen', exact=True).click()
         expect(admin.get_by_text('Antrag genehmigt; das Abo ist angelegt.')).to_be_visible()
     finally:

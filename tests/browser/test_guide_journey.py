@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 
 from models import Role
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import log_in, screenshot
-from tests.browser.test_self_service_journey import CODE_SHAPE, EMPLOYER, VERTRAGSNUMMER, german, open_row_menu
+from tests.browser.conftest import log_in, open_row_menu, screenshot
+from tests.browser.test_self_service_journey import CODE_SHAPE, EMPLOYER, VERTRAGSNUMMER, german
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
 GUIDE_DATE = date(2026, 12, 31)

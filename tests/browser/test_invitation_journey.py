@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from models import Role
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, screenshot, submit_login
-from tests.browser.test_self_service_journey import VERTRAGSNUMMER, open_row_menu
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, choose_from_row_menu, log_in, screenshot, submit_login
+from tests.browser.test_self_service_journey import VERTRAGSNUMMER
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
 PASSWORD = 'Fulda-Aue-Kettenblatt-47'
@@ -90,8 +90,7 @@ def test_an_invited_clerk_sets_a_password_logs_in_and_cannot_generate_a_code(
         expect(clerk).to_have_url(re.compile(re.escape(f'{portal_url}/vertragsverwaltung')))
         row = clerk.get_by_role('row').filter(has_text=VERTRAGSNUMMER)
         expect(row).to_have_count(1)
-        open_row_menu(clerk, row)
-        clerk.locator('.q-menu').get_by_text('Infos', exact=True).click()
+        choose_from_row_menu(clerk, row, 'Infos')
         expect(clerk.get_by_text('Firmendaten', exact=True)).to_be_visible()
         expect(clerk.get_by_text('Arbeitgeberzuschuss', exact=True).first).to_be_visible()  # fact and heading
         expect(clerk.get_by_role('button', name='Code', exact=True)).to_have_count(0)

@@ -18,7 +18,15 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page, expect
 
 from services.abo_dates import approval_deadline, first_of_month, first_open_start_month, month_label
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, screenshot, submit_login
+from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_MS,
+    DESKTOP,
+    choose_from_row_menu,
+    log_in,
+    open_row_menu,
+    screenshot,
+    submit_login,
+)
 from tests.browser.test_approval_journey import (
     ADMIN,
     EMPLOYER,
@@ -28,7 +36,6 @@ from tests.browser.test_approval_journey import (
     confirm_address,
     generate_code_link,
     german,
-    open_row_menu,
     open_vertragsverwaltung,
 )
 from tests.smtp_server import MailCatcher
@@ -76,7 +83,7 @@ def test_a_late_approval_shows_the_moved_start(
         expect(row).to_contain_text(f'{deadline} – verstrichen, Beginn jetzt {moved:%m/%Y}')
         screenshot(page, 'late-01-antraege')
 
-        open_row_menu(page, row).get_by_text('Öffnen', exact=True).click()
+        choose_from_row_menu(page, row, 'Öffnen')
         dialog = page.get_by_role('dialog').filter(has_text=f'Antrag {reference}')
         expect(dialog.get_by_text('genehmigen bis', exact=True)).to_be_visible()
         dialog.get_by_role('button', name='Genehmigen', exact=True).click()

@@ -18,8 +18,16 @@ from models import Role
 from services import abo_dates, clock
 from services.demo_data import DEMO_LOGINS
 from services.massenupload import TEMPLATE_COLUMNS
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, log_in, open_mailed_link, screenshot, submit_login
-from tests.browser.test_self_service_journey import VERTRAGSNUMMER, open_row_menu
+from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_MS,
+    DESKTOP,
+    choose_from_row_menu,
+    log_in,
+    open_mailed_link,
+    screenshot,
+    submit_login,
+)
+from tests.browser.test_self_service_journey import VERTRAGSNUMMER
 from tests.smtp_server import MailCatcher
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
@@ -54,8 +62,7 @@ def open_massenupload(page: Page, portal_url: str) -> None:
     expect(page.get_by_role('heading', name='Vertragsverwaltung')).to_be_visible()
     row = page.get_by_role('row').filter(has_text=VERTRAGSNUMMER)
     expect(row).to_have_count(1)
-    open_row_menu(page, row)
-    page.locator('.q-menu').get_by_text('Massenupload', exact=True).click()
+    choose_from_row_menu(page, row, 'Massenupload')
     expect(page).to_have_url(re.compile(r'/vertragsverwaltung/\d+/massenupload$'))
     expect(page.get_by_role('heading', name=f'Massenupload – Vertrag {VERTRAGSNUMMER}')).to_be_visible()
 

@@ -19,13 +19,12 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from services.self_service_link import self_service_link
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, log_in, screenshot
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, choose_from_row_menu, log_in, screenshot
 from tests.browser.test_self_service_journey import (
     ADMIN,
     VERTRAGSNUMMER,
     a_year_ahead,
     generate_code,
-    open_row_menu,
 )
 
 PHONE_WIDTHS = (320, 390)
@@ -72,8 +71,7 @@ def open_contract_infos(page: Page, portal_url: str) -> None:
     table = page.locator('.q-table__middle')
     assert table.evaluate('element => element.scrollWidth <= element.clientWidth'), 'the table scrolls sideways'
     assert page_width(page) <= viewport_width(page)
-    open_row_menu(page, row)
-    page.locator('.q-menu').get_by_text('Infos', exact=True).click()
+    choose_from_row_menu(page, row, 'Infos')
     expect(page.get_by_text('Firmendaten', exact=True)).to_be_visible()
 
 

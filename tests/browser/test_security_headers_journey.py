@@ -16,8 +16,8 @@ from playwright.sync_api import Page, expect
 from models import Role
 from pages.security_headers import CONTENT_SECURITY_POLICY
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import log_in
-from tests.browser.test_self_service_journey import VERTRAGSNUMMER, german, open_row_menu
+from tests.browser.conftest import choose_from_row_menu, log_in
+from tests.browser.test_self_service_journey import VERTRAGSNUMMER, german
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
 STAFF = next(login for login in DEMO_LOGINS if login.role == Role.STAFF)
@@ -58,8 +58,7 @@ def test_every_page_works_under_the_content_security_policy(page: Page, portal_u
     page.goto(f'{portal_url}/vertragsverwaltung')
     row = page.get_by_role('row').filter(has_text=VERTRAGSNUMMER)
     expect(row).to_have_count(1)
-    open_row_menu(page, row)
-    page.locator('.q-menu').get_by_text('Infos', exact=True).click()
+    choose_from_row_menu(page, row, 'Infos')
     expect(page.get_by_text('Firmendaten', exact=True)).to_be_visible()
     page.get_by_role('button', name='Code', exact=True).click()
     field = page.get_by_label('Gültigkeitsdatum (TT.MM.JJJJ)')
@@ -99,8 +98,7 @@ def test_staff_pages_work_under_the_policy(page: Page, portal_url: str) -> None:
     expect(page.get_by_role('heading', name='Verwaltung').first).to_be_visible()
     page.goto(f'{portal_url}/vertragsverwaltung')
     row = page.get_by_role('row').filter(has_text=VERTRAGSNUMMER)
-    open_row_menu(page, row)
-    page.locator('.q-menu').get_by_text('Anträge', exact=True).click()
+    choose_from_row_menu(page, row, 'Anträge')
     expect(page.get_by_role('tab', name='Abos')).to_be_visible()
     page.get_by_role('tab', name='Abos').click()
     assert violations(page, console) == []

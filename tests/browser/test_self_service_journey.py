@@ -13,12 +13,20 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from models import Role
 from services import codes
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, MOBILE, log_in, screenshot, submit_login
+from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_MS,
+    DESKTOP,
+    MOBILE,
+    choose_from_row_menu,
+    log_in,
+    screenshot,
+    submit_login,
+)
 
 ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
 VERTRAGSNUMMER = 'DJ-2024-0117'
@@ -50,18 +58,6 @@ def german(day: date) -> str:
 # --- the portal: generate the Kundencode ----------------------------------------------------------------------------
 
 
-def open_row_menu(page: Page, row: Locator) -> None:
-    """The drop-down right of Status. The table's cells are drawn once more right after the page has connected;
-    a click that lands on the first drawing is lost (a person is never that fast), so it is repeated once."""
-    menu = page.locator('.q-menu')
-    for _ in range(2):
-        row.get_by_role('button', name=re.compile(r'^Aktionen für')).click()
-        try:
-            expect(menu).to_be_visible(timeout=2_000)
-            return
-        except AssertionError:
-            continue
-    expect(menu).to_be_visible()
 
 
 def open_infos(page: Page, portal_url: str) -> None:
@@ -72,8 +68,7 @@ def open_infos(page: Page, portal_url: str) -> None:
     expect(page.get_by_role('heading', name='Vertragsverwaltung')).to_be_visible()
     row = page.get_by_role('row').filter(has_text=VERTRAGSNUMMER)
     expect(row).to_have_count(1)
-    open_row_menu(page, row)
-    page.locator('.q-menu').get_by_text('Infos', exact=True).click()
+    choose_from_row_menu(page, row, 'Infos')
     expect(page.get_by_text('Firmendaten', exact=True)).to_be_visible()
 
 
