@@ -62,6 +62,7 @@ from pages.session_cookie import Area  # noqa: E402
 from services import clock, sessions  # noqa: E402
 from services.database import tortoise_config  # noqa: E402
 from tests.scale_data import prepare_portal_database  # noqa: E402
+from tests.support import stop_process  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 P95_GOAL_MS = 100.0
@@ -273,12 +274,7 @@ async def portal(url: str, directory: str) -> AsyncIterator[tuple[str, int]]:
                 raise RuntimeError('portal did not answer /healthz within 60 s')
         yield base, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 15)
         log.close()
 
 

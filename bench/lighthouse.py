@@ -22,19 +22,20 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from tests.support import answers, free_port, stop_process  # noqa: E402
+
 PAGES = ('/login', '/vertragsverwaltung', '/self-service', '/kiosk')
 NEEDS_LOGIN = {'/vertragsverwaltung'}
 PROFILES = ('mobile', 'desktop')
@@ -62,18 +63,8 @@ class Run:
     script_ms: float  # Lighthouse's bootup-time: script evaluation and parse per page
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def start_portal(project: Path, directory: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -88,23 +79,15 @@ def start_portal(project: Path, directory: Path) -> tuple[subprocess.Popen[bytes
     url = f'http://127.0.0.1:{port}'
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
-        if answers(f'{url}/login'):
+        if answers(f'{url}/login', timeout=5):
             return process, url
         if process.poll() is not None:
             break
         time.sleep(0.3)
-    stop(process)
+    stop_process(process, 15)
     raise SystemExit(f'Das Portal ist nicht gestartet; siehe {directory / "server.log"}')
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def kiosk_cookie(url: str) -> str:
@@ -253,7 +236,7 @@ def main() -> None:
                             results.setdefault((path, profile), []).append(run)
                             break
         finally:
-            stop(process)
+            stop_process(process, 15)
     print(f'Lighthouse, Median aus {args.runs} Läufen ({args.project.resolve()}; Last {os.getloadavg()[0]:.1f}):')
     print(f'{"Seite":<20} {"Profil":<8} {"Leistung":>8} {"Barrierefr.":>11} {"KiB":>6} {"FCP ms":>7} '
           f'{"LCP ms":>7} {"TBT ms":>7} {"Skript ms":>9} {"Läufe":>5}')

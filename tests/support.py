@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
+import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 
 import pyotp
@@ -87,3 +91,31 @@ async def settle(before: set[asyncio.Task], until: Callable[[], object] | None =
             raise AssertionError(f'background tasks still running: {pending}')
         await asyncio.wait(pending, timeout=min(remaining, 0.05))
         await asyncio.sleep(0)
+
+
+def free_port() -> int:
+    """A free local port for a portal process a test or a benchmark starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return int(sock.getsockname()[1])
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether the URL answers 200 (a starting portal does not yet)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM (uvicorn's graceful shutdown), SIGKILL if it has not ended within `timeout` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -16,12 +16,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,7 +27,7 @@ from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect, sy
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.smtp_server import MailCatcher
-from tests.support import fresh_totp_code, totp_secret_of
+from tests.support import answers, free_port, fresh_totp_code, stop_process, totp_secret_of
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 BROWSER_DIR = Path(__file__).resolve().parent
@@ -70,10 +67,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = other_items + browser_items
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _log_tail(path: Path, lines: int = 40) -> str:
@@ -83,23 +76,8 @@ def _log_tail(path: Path, lines: int = 40) -> str:
         return '(kein Log)'
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=SHUTDOWN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture(scope='session')
@@ -125,7 +103,7 @@ def portal_url(portal_directory: Path, mail_server: MailCatcher, sqlite_template
     to `mail_server`. The file starts as a copy of the run's migrated template (migrating anew took 10–25 s)."""
     directory = portal_directory
     shutil.copy(sqlite_template, directory / 'browser.db')
-    port = _free_port()
+    port = free_port()
     log_path = directory / 'server.log'
     env = {name: value for name, value in os.environ.items() if name not in TEST_ONLY_VARIABLES}
     env.update(
@@ -145,7 +123,7 @@ def portal_url(portal_directory: Path, mail_server: MailCatcher, sqlite_template
         )
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _answers(f'{url}/login'):
+        while not answers(f'{url}/login'):
             if process.poll() is not None:
                 pytest.fail(
                     f'Portal ended during start (exit code {process.returncode}); log {log_path}:\n'
@@ -159,7 +137,7 @@ def portal_url(portal_directory: Path, mail_server: MailCatcher, sqlite_template
             time.sleep(0.2)
         yield url
     finally:
-        _stop(process)
+        stop_process(process, SHUTDOWN_TIMEOUT)
 
 
 @pytest.fixture(scope='session')
