@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 from nicegui.client import Client
 
+from pages.session_cookie import safe_redirect_target
 from services import i18n
 
 COOKIE = 'sprache'
@@ -92,16 +93,11 @@ def euro_text(cents: int) -> str:
     return i18n.format_euro(cents, current())
 
 
-def safe_return_path(path: str) -> str:
-    """Only a path of this site (no '//host', no backslash tricks): the switch must not become an open redirect."""
-    if not path.startswith('/') or path.startswith('//') or '\\' in path or any(ord(c) < 32 for c in path):
-        return '/self-service'
-    return path
 
 
 async def switch_endpoint(code: str, request: Request, zurueck: str = '/self-service') -> RedirectResponse:
     """GET /sprache/<de|en>?zurueck=<path>: remember the choice and go back to the page it was made on."""
-    response = RedirectResponse(safe_return_path(zurueck), status_code=303)
+    response = RedirectResponse(safe_redirect_target(zurueck, '/self-service'), status_code=303)
     if code in i18n.LANGUAGES:
         response.set_cookie(COOKIE, code, max_age=COOKIE_MAX_AGE, path='/', httponly=True, samesite='lax',
                             secure=request.url.scheme == 'https')

@@ -15,7 +15,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from models import Anrede, AntragStatus, Produktangebot, Ticketart
-from pages.language import accepted, safe_return_path
+from pages.language import accepted
+from pages.session_cookie import safe_redirect_target
 from services import i18n
 from services.abo_status import AboState
 from services.i18n import N_, Euro, Month
@@ -140,4 +141,4 @@ def test_accept_language_picks_the_best_of_ours(header: str, language: str) -> N
     ('//evil.example/x', False), ('https://evil.example/', False), ('/\\evil.example', False), ('', False),
 ])
 def test_the_switch_goes_back_only_to_a_path_of_this_site(path: str, kept: bool) -> None:
-    assert (safe_return_path(path) == path) is kept
+    assert (safe_redirect_target(path, '/self-service') == path) is kept
