@@ -1,3 +1,31 @@
+// Template slots that stay mounted. NiceGUI 3.18 hands Vue a new component object for a template slot (the tables'
+// status chips and row menus) on every render of the page, and any element's update renders the page from its root;
+// Vue compares component types by identity, so it threw every slot cell away and built it again: a row menu
+// opened a moment before a search result, a page change or a label update closed under the click
+// (zauberzeug/nicegui#6284, fix proposed upstream in #6287). Here each template gets one component object, so Vue
+// patches the cells instead. The page's module script sets globalThis.Vue after this classic script has run.
+(() => {
+  if (Object.getOwnPropertyDescriptor(globalThis, 'Vue')) return;
+  const components = new Map();
+  const isTemplateSlot = (type) => type !== null && typeof type === 'object' && typeof type.template === 'string'
+    && Object.keys(type).length === 2 && 'props' in type;
+  let vue;
+  Object.defineProperty(globalThis, 'Vue', {
+    configurable: true,
+    get: () => vue,
+    set: (module) => {
+      const h = (type, ...rest) => {
+        if (isTemplateSlot(type)) {
+          if (!components.has(type.template)) components.set(type.template, type);
+          type = components.get(type.template);
+        }
+        return module.h(type, ...rest);
+      };
+      vue = Object.freeze({ ...module, h });
+    },
+  });
+})();
+
 // Accessibility of Quasar's own parts, for every page (pages/theme.py adds this script once per page).
 // Quasar renders these in the browser, out of reach of the pages' Python code:
 // - a dialog gets its name from its heading (aria-labelledby), as Quasar leaves role=dialog unnamed;

@@ -12,6 +12,7 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import LineKind, PortalUser, Produktangebot
+from pages.components import Table
 from pages.forms import REFUSED, chosen_month, confirm, month_options, run_action
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, ServerTable
@@ -199,7 +200,7 @@ def _statement(user: PortalUser, found: Statement, client: str) -> None:
         if not rows:
             ui.label('In diesem Monat gibt es keine Abos.').classes('muted')
             return
-        ui.table(columns=LINE_COLUMNS, rows=rows, row_key='id', pagination=25).props('flat dense').classes('w-full')
+        Table(columns=LINE_COLUMNS, rows=rows, row_key='id', pagination=25).props('flat dense').classes('w-full')
         if len(found.lines) > SHOWN_LINES:
             ui.label(f'Angezeigt: die ersten {SHOWN_LINES} von {len(found.lines)} Zeilen; alle stehen in den '
                      'Dateien.').classes('text-body2 muted')

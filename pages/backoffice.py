@@ -10,7 +10,7 @@ from nicegui import APIRouter, ui
 from nicegui.elements.mixins.value_element import ValueElement
 
 from models import Contract, ContractStatus, PortalUser, Produktangebot
-from pages.components import german_date_input, show_link
+from pages.components import Table, german_date_input, show_link
 from pages.forms import REFUSED, confirm, run_action, run_form
 from pages.layout import client_address, page_heading, portal_page
 from services import backoffice, clock, mail, permissions
@@ -58,7 +58,7 @@ async def _mail_card(user: PortalUser) -> None:
                 'text-body2 text-negative')
         ui.label(', '.join(f'{status.value}: {count}' for status, count in overview.counts.items())).classes(
             'text-body2').mark('mail-counts')
-        ui.table(
+        Table(
             columns=[{'name': name, 'label': label, 'field': name, 'align': 'left'} for name, label in (
                 ('created', 'Erstellt'), ('recipient', 'Empfänger'), ('subject', 'Betreff'), ('status', 'Status'),
                 ('attempts', 'Versuche'), ('error', 'Letzter Fehler'))],

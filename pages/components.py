@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import segno
@@ -29,6 +29,22 @@ def set_props(element: E, **values: str | bool) -> E:
     for name, value in values.items():
         element.props[name.replace('_', '-')] = value
     return element
+
+
+class Table(ui.table):
+    """`ui.table` that does not send itself back when the browser reports the pagination it was given.
+
+    Quasar emits `update:pagination` once when a table mounts; NiceGUI stores the value and sends the whole table
+    again (with every row), and Vue renders the page once more. A pagination that really changed still goes out."""
+
+    @property
+    def pagination(self) -> dict[str, Any]:
+        return self._props['pagination']
+
+    @pagination.setter
+    def pagination(self, value: dict[str, Any]) -> None:
+        if value != self._props.get('pagination'):
+            self._props['pagination'] = value
 
 
 def second_factor_enrolment(

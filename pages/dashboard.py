@@ -8,7 +8,7 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import PortalUser
-from pages.components import state_url
+from pages.components import Table, state_url
 from pages.layout import page_heading, portal_page
 from services import abo_dates, dashboard, permissions
 from services.abo_status import AboState
@@ -57,7 +57,7 @@ def _codes_card(overview: Overview) -> None:
                 'text-body2')
             return
         # One table element, not a row of elements per warning: building elements is what holds the event loop.
-        ui.table(
+        Table(
             columns=[{'name': 'hinweis', 'label': 'Hinweis', 'field': 'hinweis', 'align': 'left'}],
             rows=[{'id': warning.contract_id, 'vertragsnummer': warning.vertragsnummer, 'hinweis': warning.message}
                   for warning in overview.code_warnings],

@@ -12,7 +12,8 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import APIRouter, ui
+from nicegui import APIRouter, context, ui
+from nicegui.elements.mixins.value_element import ValueElement
 
 from models import PortalUser
 from pages.components import legal_footer, main_anchor, set_props, skip_link
@@ -79,8 +80,25 @@ def _header(user: PortalUser, drawer: ui.left_drawer, sign_out: Callable[[], Awa
                     ).classes('w-full text-body1').style('color: #12263F')
 
 
+class _Sidebar(ui.left_drawer):
+    """The sidebar, open from 1024 px on, closed below: the browser decides (Quasar's `show-if-above`) and only
+    tells the server, which sends nothing back. NiceGUI's drawer asks the browser again once the websocket connects
+    and answers either report by sending itself, and any update makes Vue render the whole page again: two needless
+    renders of every page right after it appeared. The menu button still toggles it."""
+
+    LOOPBACK = None  # the browser keeps its own state; NiceGUI sends nothing back
+
+    def __init__(self) -> None:
+        handlers = len(context.client.connect_handlers)
+        super().__init__(value=None, bordered=False)
+        del self.client.connect_handlers[handlers:]  # the drawer's own question after connecting
+
+    def _handle_value_change(self, value: bool | None) -> None:
+        ValueElement._handle_value_change(self, value)  # without Drawer's reset of show-if-above, which sends
+
+
 def _sidebar(current_path: str, user: PortalUser) -> ui.left_drawer:
-    with ui.left_drawer(value=None, bordered=False).props('width=264 breakpoint=1024').classes(
+    with _Sidebar().props('width=264 breakpoint=1024').classes(
         'portal-sidebar q-pt-md'
     ).style(f'background: {SIDEBAR}') as drawer:
         with ui.link(target='/').classes('row items-center q-px-md q-pb-lg gap-2 no-underline').props(

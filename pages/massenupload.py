@@ -18,6 +18,7 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import Contract, ContractStatus, PortalUser, Produktangebot, UploadMode, UploadResult
+from pages.components import Table
 from pages.forms import error_banner, show_error
 from pages.layout import client_address, page_heading, portal_page
 from services import abo_dates, clock, contracts, massenupload, permissions
@@ -269,7 +270,7 @@ class _UploadPanel:
         self.preview_area = ui.column().classes('w-full gap-4')
         with ui.card().classes('portal-card w-full q-pa-md gap-2'):
             ui.label('Bisherige Uploads').classes('text-h6').props('role=heading aria-level=2')
-            self.history = ui.table(rows=[], columns=HISTORY_COLUMNS, row_key='id',
+            self.history = Table(rows=[], columns=HISTORY_COLUMNS, row_key='id',
                                     pagination={'rowsPerPage': 10}).props('flat wrap-cells').classes('w-full')
             self.history.add_slot('body-cell-ergebnis', RESULT_CELL)
             self.history_empty = ui.label('Für diesen Vertrag wurde noch keine Datei hochgeladen.').classes(
@@ -372,7 +373,7 @@ class _UploadPanel:
                 if len(preview.faults) > MAX_FAULTS_SHOWN:
                     ui.label(f'Gezeigt werden die ersten {MAX_FAULTS_SHOWN} von {format_count(len(preview.faults))} '
                              'Fehlern; die Fehlerliste enthält alle.').classes('muted text-body2')
-                ui.table(rows=fault_rows(preview), columns=FAULT_COLUMNS, row_key='id',
+                Table(rows=fault_rows(preview), columns=FAULT_COLUMNS, row_key='id',
                          pagination={'rowsPerPage': 10}).props('flat bordered wrap-cells').classes('w-full') \
                     .mark('fehlerliste')
             else:

@@ -5,7 +5,7 @@ from nicegui import APIRouter, ui
 from nicegui.events import ValueChangeEventArguments
 
 from models import PortalUser
-from pages.components import recovery_codes, second_factor_enrolment
+from pages.components import Table, recovery_codes, second_factor_enrolment
 from pages.layout import client_address, page_heading, portal_page
 from services import audit_log, mail, second_factor
 from services.validation import format_german_datetime
@@ -48,7 +48,7 @@ async def profile_page(user: PortalUser, request: Request) -> None:
             if not logins:
                 ui.label('Noch keine Anmeldungen.').classes('muted text-body2')
             else:
-                ui.table(
+                Table(
                     columns=[{'name': 'time', 'label': 'Zeitpunkt', 'field': 'time', 'align': 'left'},
                              {'name': 'client', 'label': 'Client (IP-Adresse)', 'field': 'client', 'align': 'left'}],
                     rows=[{'id': login.id, 'time': format_german_datetime(login.created_at),

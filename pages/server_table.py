@@ -15,6 +15,7 @@ from typing import Any
 
 from nicegui import events, ui
 
+from pages.components import Table
 from services.table_query import PAGE_SIZES, TablePage, TableRequest
 from services.validation import parse_id
 
@@ -142,7 +143,7 @@ class ServerTable:
             quasar_columns.append({'name': 'aktionen', 'label': '', 'hiddenLabel': 'Aktionen', 'field': 'id',
                                    'align': 'right'})
         self._columns = quasar_columns
-        self.table = ui.table(
+        self.table = Table(
             rows=[], columns=quasar_columns, row_key='id', pagination=self._pagination(0),
             selection='multiple' if selectable else None,
         ).props(
@@ -203,12 +204,19 @@ class ServerTable:
         self._on_change(self.request)
 
     async def refresh(self) -> None:
+        """Fetch the page and send only what changed: the rows are most of a page's bytes, and a search that finds
+        the rows already shown need not send them again."""
         page = await self._fetch(self.request)
         self.request = page.request
-        self.table.rows = [self._to_row(row) for row in page.rows]
-        self.table.selected = []
-        self.table.pagination = self._pagination(page.total)
-        self.table.columns = [self._sorted(column) for column in self._columns]
+        rows = [self._to_row(row) for row in page.rows]
+        if rows != self.table.rows:
+            self.table.rows = rows
+        if self.table.selected:
+            self.table.selected = []
+        self.table.pagination = self._pagination(page.total)  # components.Table sends a changed one only
+        columns = [self._sorted(column) for column in self._columns]
+        if columns != self.table.columns:
+            self.table.columns = columns
         self.table.visible = page.total > 0
         self.empty.visible = page.total == 0
         self.summary.text = page.summary

@@ -7,6 +7,7 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import PortalUser
+from pages.components import Table
 from pages.forms import REFUSED, chosen_month, month_options, run_form
 from pages.layout import client_address, page_heading, portal_page
 from services import abo_dates, clock, permissions, subsidies, tariff
@@ -53,7 +54,7 @@ async def tariffs_page(user: PortalUser, request: Request) -> None:
     @ui.refreshable
     async def blocks() -> None:
         rows = [_row(rules) for rules in reversed((await tariff.current()).blocks)]
-        ui.table(columns=COLUMNS, rows=rows, row_key='gueltig_ab').props('flat dense').classes('w-full')
+        Table(columns=COLUMNS, rows=rows, row_key='gueltig_ab').props('flat dense').classes('w-full')
 
     async def add() -> None:
         result = await run_form(fields, tariff.add_block(
@@ -102,7 +103,7 @@ async def _show_below_minimum(user: PortalUser, rules: Tariff, box: ui.column) -
         ui.label(f'{count} Verträge liegen ab {abo_dates.month_label(rules.gueltig_ab)} unter dem Mindestzuschuss '
                  f'von {format_euro(rules.mindestzuschuss_cent)}; ihre Administratoren sehen einen Hinweis im '
                  'Dashboard.').classes('text-body2').props('role=status')
-        ui.table(columns=[
+        Table(columns=[
             {'name': 'vertragsnummer', 'label': 'Vertragsnummer', 'field': 'vertragsnummer', 'align': 'left'},
             {'name': 'firma', 'label': 'Firma', 'field': 'firma', 'align': 'left'},
             {'name': 'zuschuss', 'label': 'Zuschuss dann', 'field': 'zuschuss', 'align': 'right'},

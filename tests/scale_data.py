@@ -4,7 +4,8 @@ One SQL script (recursive CTEs: the same text runs on SQLite and PostgreSQL, wit
 `contracts` contracts over `customers` customers beside whatever the database holds (e.g. the demo data): 70 %
 aktiv, a third of the active ones with a current Kundencode (every tenth of those runs out within the dashboard's
 warning days), two Abos per active contract (some ended, so the chart has several month pairs) and an open Antrag on
-every 50th contract. Rows are told apart by a prefix, so a script can run twice into one database with two prefixes.
+every 50th contract (by its number, so it is an active one whatever ids the database hands out). Rows are told
+apart by a prefix, so a script can run twice into one database with two prefixes.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def scale_sql(contracts: int, customers: int, today: date, prefix: str = 'S') ->
         SELECT '{prefix}A' || c.id, c.id, 'self_service', 'Frau', 'Lena', 'Antrag ' || c.id, '1988-07-14',
                'lena' || c.id || '@example.de', 'Königsplatz 1', '34117', 'Kassel', '', '2027-01-01',
                '{Ticketart.HANDYTICKET.value}', '{AntragStatus.OFFEN.value}', 'a|' || c.id, '', '{CREATED}', ''
-        FROM contract c WHERE {active} AND c.id % 50 = 0;
+        FROM contract c WHERE {active} AND (c.vertragsnummer LIKE '%00' OR c.vertragsnummer LIKE '%50');
     """
 
 

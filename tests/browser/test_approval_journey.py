@@ -25,6 +25,7 @@ from tests.browser.conftest import (
     log_in,
     open_mailed_link,
     screenshot,
+    search_table,
     submit_login,
 )
 from tests.smtp_server import MailCatcher
@@ -162,8 +163,7 @@ def test_an_approved_antrag_becomes_an_abo_in_meine_abos(
         choose_from_row_menu(page, contract_row(page), 'Anträge')
         expect(page).to_have_url(re.compile(re.escape(portal_url) + r'/vertragsverwaltung/\d+/antraege$'))
         expect(page.get_by_role('heading', name=f'Anträge und Abos – Vertrag {VERTRAGSNUMMER}')).to_be_visible()
-        search = page.get_by_label('In Anträgen suchen')
-        search.fill(vorname)
+        search_table(page, 'In Anträgen suchen', vorname)
         row = page.get_by_role('row').filter(has_text=f'{nachname}, {vorname}')
         expect(row).to_have_count(1)
         expect(row).to_contain_text('offen')
@@ -185,7 +185,7 @@ def test_an_approved_antrag_becomes_an_abo_in_meine_abos(
         assert approval['Subject'].startswith('Ihr D-Ticket Job ist genehmigt: ab ')
 
         page.get_by_role('tab', name=re.compile('Abos')).click()
-        page.get_by_label('In Abos suchen').fill(vorname)
+        search_table(page, 'In Abos suchen', vorname)
         abo_row = page.get_by_role('row').filter(has_text=f'{nachname}, {vorname}')
         expect(abo_row).to_have_count(1)
         starts = f'ab {first_open_start_month(date.today()):%m/%Y}'  # the month the form proposes

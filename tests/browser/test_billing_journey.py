@@ -20,7 +20,14 @@ from playwright.sync_api import Browser, Page, expect
 from models import Role
 from services import abo_dates
 from services.demo_data import DEMO_LOGINS
-from tests.browser.conftest import DEFAULT_TIMEOUT_MS, DESKTOP, choose_from_row_menu, log_in, screenshot
+from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_MS,
+    DESKTOP,
+    choose_from_row_menu,
+    log_in,
+    screenshot,
+    search_table,
+)
 from tests.browser.test_approval_journey import (
     ADMIN,
     VERTRAGSNUMMER,
@@ -110,7 +117,7 @@ def test_price_block_subsidy_and_the_months_files(
             employee_context.close()
         open_vertragsverwaltung(admin, portal_url)
         choose_from_row_menu(admin, contract_row(admin), 'Anträge')
-        admin.get_by_label('In Anträgen suchen').fill(vorname)
+        search_table(admin, 'In Anträgen suchen', vorname)
         row = admin.get_by_role('row').filter(has_text=f'{nachname}, {vorname}')
         expect(row).to_have_count(1)
         start = row.get_by_role('cell').nth(4).inner_text().strip()  # Startmonat, e.g. 'Januar 2027'

@@ -10,6 +10,7 @@ cannot run beside Playwright's in a sync test).
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
@@ -106,3 +107,55 @@ def test_the_guide_generates_a_code_that_works(page: Page, portal_url: str) -> N
     expect(page.get_by_text(f'Ihr Arbeitgeber: {EMPLOYER}')).to_be_visible()
     expect(page.get_by_role('alert')).to_be_hidden()
     screenshot(page, 'guide-06-self-service')
+
+
+# Every table cell the page removes after its load event (Vue's first drawing of the page is done by then).
+CELL_REMOVALS = """
+window.cellsRemovedAfterLoad = 0;
+new MutationObserver(records => {
+  if (document.readyState !== 'complete') return;
+  for (const record of records)
+    for (const node of record.removedNodes)
+      if (node.nodeType === 1 && node.matches('td')) window.cellsRemovedAfterLoad += 1;
+}).observe(document, {subtree: true, childList: true});
+"""
+
+
+def test_the_table_is_not_drawn_again_once_the_page_has_loaded(page: Page, portal_url: str) -> None:
+    """A row menu stays open while the page changes around it: nothing draws the table's cells anew after the load,
+    neither the websocket connecting nor a search. (Found in CI: NiceGUI built every template slot anew on each
+    render, zauberzeug/nicegui#6284, and every update renders the page; pages/a11y.js keeps one component per
+    template. The menu went with the old cells 20–100 ms after the page connected or a result arrived.)"""
+    log_in(page, portal_url, ADMIN.email, ADMIN.password)
+    expect(page).to_have_url(f'{portal_url}/')
+    page.add_init_script(CELL_REMOVALS)
+    page.goto(f'{portal_url}/vertragsverwaltung')  # returns after the load event
+    page.wait_for_function('window.did_handshake === true')
+    row = page.get_by_role('row').filter(has_text=VERTRAGSNUMMER)
+    row.get_by_role('button', name=re.compile(r'^Aktionen für')).click()
+    menu = page.locator('.q-menu')
+    expect(menu).to_be_visible()
+    page.wait_for_timeout(1_000)  # what the server sent on connecting arrived within 100 ms (measured)
+    expect(menu).to_be_visible()
+    assert page.evaluate('window.cellsRemovedAfterLoad') == 0
+
+
+def test_a_row_menu_stays_open_while_a_search_result_arrives(page: Page, portal_url: str) -> None:
+    """The menu is opened while the search waits for its pause (debounce); the result removes the other row and
+    the page renders anew around the open menu, whose row stays (the same DOM node: patched, not rebuilt)."""
+    log_in(page, portal_url, ADMIN.email, ADMIN.password)
+    expect(page).to_have_url(f'{portal_url}/')
+    page.goto(f'{portal_url}/vertragsverwaltung?aktiv=0')  # the company's two contracts, the ended one too
+    other = page.get_by_role('row').filter(has_text='DJ-2023-0042')
+    expect(other).to_have_count(1)
+    page.wait_for_function('window.did_handshake === true')
+    button = page.get_by_role('row').filter(has_text=VERTRAGSNUMMER).get_by_role(
+        'button', name=re.compile(r'^Aktionen für'))
+    button.evaluate('node => { window.menuButton = node; }')
+    page.get_by_label('In Verträgen suchen').fill(VERTRAGSNUMMER)
+    button.click()
+    menu = page.locator('.q-menu')
+    expect(menu).to_be_visible()
+    expect(other).to_have_count(0)  # the result has arrived
+    expect(menu).to_be_visible()
+    assert page.evaluate('document.contains(window.menuButton)')

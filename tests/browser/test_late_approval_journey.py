@@ -25,6 +25,7 @@ from tests.browser.conftest import (
     log_in,
     open_row_menu,
     screenshot,
+    search_table,
     submit_login,
 )
 from tests.browser.test_approval_journey import (
@@ -76,7 +77,7 @@ def test_a_late_approval_shows_the_moved_start(
         page.goto(f'{portal_url}/vertragsverwaltung')
         open_row_menu(page, page.get_by_role('row').filter(has_text='DJ-2024-0117')).get_by_text(
             'Anträge', exact=True).click()
-        page.get_by_label('In Anträgen suchen').fill(vorname)
+        search_table(page, 'In Anträgen suchen', vorname)
         row = page.get_by_role('row').filter(has_text=f'{nachname}, {vorname}')
         expect(row).to_have_count(1)
         deadline = german(approval_deadline(requested))
@@ -95,7 +96,7 @@ def test_a_late_approval_shows_the_moved_start(
         expect(page.get_by_text(message)).to_be_hidden()
 
         page.get_by_role('tab', name=re.compile('Abos')).click()
-        page.get_by_label('In Abos suchen').fill(vorname)
+        search_table(page, 'In Abos suchen', vorname)
         abo_row = page.get_by_role('row').filter(has_text=f'{nachname}, {vorname}')
         expect(abo_row).to_contain_text(german(moved))
         expect(abo_row).to_contain_text(f'ab {moved:%m/%Y}')

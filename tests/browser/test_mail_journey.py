@@ -62,6 +62,8 @@ def test_an_employee_resets_a_forgotten_password(
 
         employee.goto(f'{portal_url}/self-service/anmelden')
         submit_login(employee, email, PASSWORD)  # the old password no longer opens it
+        # wait for the refusal itself: the URL is the same before it, and the refusal empties the password field
+        expect(employee.get_by_text('E-Mail-Adresse oder Passwort ist falsch.')).to_be_visible()
         expect(employee).to_have_url(f'{portal_url}/self-service/anmelden')
         submit_login(employee, email, NEW_PASSWORD)
         expect(employee).to_have_url(f'{portal_url}/self-service/meine-abos')

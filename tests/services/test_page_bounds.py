@@ -117,8 +117,7 @@ async def test_the_dashboard_at_scale_counts_what_the_tables_count(staff: Portal
     active = CONTRACTS * 7 // 10
     assert overview.active_contracts == active
     assert overview.active_abos == active
-    assert overview.open_antraege == len([i for i in await Contract.filter(status=ContractStatus.AKTIV)
-                                          .values_list('id', flat=True) if i % 50 == 0])
+    assert overview.open_antraege == CONTRACTS // 50  # every 50th contract by number, each an active one
     assert len(overview.open_antraege_contract_ids) == 2  # enough to know the tile cannot link to one contract
     with_codes = await Contract.filter(status=ContractStatus.AKTIV, codes__id__isnull=False).count()
     expiring = await Contract.filter(status=ContractStatus.AKTIV, codes__valid_until__lte=date(2026, 12, 25)).count()
