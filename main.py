@@ -26,17 +26,17 @@ from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
 from pages import errors, request_log, security_headers
 from pages.upload_limit import UploadLimitMiddleware
 from services import (
-    billing,
-    contracts,
-    customers,
+    abrechnung,
+    anwender,
     demo_data,
     jobs,
+    kunden,
     login_throttle,
     logs,
     mail_worker,
     massenupload,
-    tariff,
-    users,
+    tarife,
+    vertraege,
 )
 from services.abo_dates import month_label
 from services.database import backup_sqlite, close_database, init_database
@@ -56,7 +56,7 @@ def print_demo_logins() -> None:
 
 async def load_demo_data_into_empty_database() -> None:
     """The tariff blocks of tarife.toml into an empty table, and the demo data into an empty database."""
-    await tariff.seed_if_empty()
+    await tarife.seed_if_empty()
     if get_settings().load_demo_data and await demo_data.database_is_empty():
         await demo_data.load_demo_data()
 
@@ -187,7 +187,7 @@ def euro_cents(value: str) -> int:
 
 
 def billing_month(value: str) -> date:
-    parsed = billing.parse_month(value)
+    parsed = abrechnung.parse_month(value)
     if parsed is None:
         raise argparse.ArgumentTypeError(f'kein Monat (MM.JJJJ): {value}')
     return parsed
@@ -195,7 +195,7 @@ def billing_month(value: str) -> date:
 
 async def close_month_command(month: date) -> str:
     """`abrechnung-abschliessen`: the same service as the staff button; closing a closed month changes nothing."""
-    closing = await billing.close_month(month)
+    closing = await abrechnung.close_month(month)
     label = month_label(closing.run.monat)
     if not closing.created:
         return f'{label} war bereits abgeschlossen ({closing.run.line_count} Zeilen); nichts geändert.'
@@ -253,7 +253,7 @@ async def create_contract_command(args: argparse.Namespace) -> str:
     customer = await _customer(args.kundennummer)
     if customer is None:
         raise ServiceError('Bitte geben Sie die Kundennummer an.')
-    contract = await contracts.create_contract(
+    contract = await vertraege.create_contract(
         customer=customer, vertragsnummer=args.vertragsnummer,
         produktangebot=Produktangebot.RECHNUNG if args.produkt == 'rechnung' else Produktangebot.SEPA,
         beginn=args.beginn, ende=args.ende, arbeitgeberzuschuss_cent=args.zuschuss, status=ContractStatus(args.status),
@@ -296,7 +296,7 @@ def main(argv: list[str]) -> None:
         run_command(load)
     elif args.command == 'create-customer':
         async def create() -> str:
-            customer = await customers.create_customer(
+            customer = await kunden.create_customer(
                 kundennummer=args.kundennummer, name=args.name, strasse=args.strasse, plz=args.plz, ort=args.ort,
                 ansprechpartner=args.ansprechpartner, email=args.email, telefon=args.telefon,
             )
@@ -309,7 +309,7 @@ def main(argv: list[str]) -> None:
     elif args.command == 'create-user':
         password = read_password()
         async def create() -> str:
-            user = await users.create_user(
+            user = await anwender.create_user(
                 email=args.email, name=args.name, role=Role(args.rolle), password=password,
                 customer=await _customer(args.kundennummer),
             )
@@ -318,7 +318,7 @@ def main(argv: list[str]) -> None:
     elif args.command == 'reset-password':
         password = read_password('Neues Passwort: ')
         async def reset() -> str:
-            user = await users.reset_password(args.email, password)
+            user = await anwender.reset_password(args.email, password)
             return f'Passwort von {user.email} gesetzt; alle Sitzungen beendet.'
         run_command(reset)
     elif args.command == 'job':

@@ -1,4 +1,4 @@
-"""Benchmark of the Abrechnung (`services.billing`): closing one month for 10,000 Abos across 1,000 contracts, and a
+"""Benchmark of the Abrechnung (`services.abrechnung`): closing one month for 10,000 Abos across 1,000 contracts, and a
 5,000-line XLSX statement of one contract, on SQLite and PostgreSQL, with times and memory.
 
     close      billing.close_month: every Abo of the month, its figures, the run and its lines in one transaction
@@ -58,7 +58,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 
 from models import Abo, AboStatus, BillingRun, Contract, Customer, PortalUser, Produktangebot, Role, Ticketart  # noqa: E402
-from services import billing, clock  # noqa: E402
+from services import abrechnung, clock  # noqa: E402
 from services.database import init_database, tortoise_config  # noqa: E402
 
 POSTGRES_DB = 'bench_abrechnung'
@@ -107,7 +107,7 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace, trace
             if traced:
                 tracemalloc.start()
             started = time.perf_counter()
-            closing = await billing.close_month(MONTH, actor=staff)
+            closing = await abrechnung.close_month(MONTH, actor=staff)
             result['close_s'] = time.perf_counter() - started
             if traced:
                 result['traced_mb'] = tracemalloc.get_traced_memory()[1] / (1024 * 1024)
@@ -116,10 +116,10 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace, trace
             result['lines'] = closing.run.line_count
             big = await Contract.get(vertragsnummer='Bx-00000')
             started = time.perf_counter()
-            file = await billing.month_file(staff, big.id, MONTH, 'abrechnung', 'xlsx')
+            file = await abrechnung.month_file(staff, big.id, MONTH, 'abrechnung', 'xlsx')
             result['xlsx_s'] = time.perf_counter() - started
             result['xlsx_kb'] = len(file.content) / 1024
-            result['statement_lines'] = len((await billing.statement(staff, big.id, MONTH)).lines)
+            result['statement_lines'] = len((await abrechnung.statement(staff, big.id, MONTH)).lines)
             assert await BillingRun.all().count() == 1
         finally:
             await Tortoise.close_connections()
@@ -201,15 +201,15 @@ async def scale_backend(backend: str, args: argparse.Namespace) -> list[str]:
                 for state in ('open', 'closed'):
                     if state == 'closed':
                         started = time.perf_counter()
-                        closing = await billing.close_month(month, actor=staff)
+                        closing = await abrechnung.close_month(month, actor=staff)
                         print(f'{backend}: closed {month:%m.%Y} ({closing.run.line_count:,} lines) in '
                               f'{time.perf_counter() - started:.1f} s', flush=True)
                     if backend == 'postgres':
                         await explain_statement(contract.id, month)
                     for what, call, repeat in (
-                        ('overview', lambda: billing.month_overview(staff, month), args.repeat),
-                        ('statement', lambda: billing.statement(staff, contract.id, month), args.repeat),
-                        ('csv', lambda: billing.overview_csv(staff, month), max(1, args.repeat // 4)),
+                        ('overview', lambda: abrechnung.month_overview(staff, month), args.repeat),
+                        ('statement', lambda: abrechnung.statement(staff, contract.id, month), args.repeat),
+                        ('csv', lambda: abrechnung.overview_csv(staff, month), max(1, args.repeat // 4)),
                     ):
                         line = await scale_measure(f'{backend} {state} {what}', call, repeat)
                         print(line, flush=True)

@@ -1,4 +1,4 @@
-"""Benchmark of the Vertragsverwaltung table (`services.contracts.list_contracts`) on SQLite and PostgreSQL.
+"""Benchmark of the Vertragsverwaltung table (`services.vertraege.list_contracts`) on SQLite and PostgreSQL.
 
 What it measures: the wall-clock time of one `list_contracts` call, in process, without the UI: everything the
 service sends for one table view (the count, capped at 10,000 matches, and the one-page SELECT of
@@ -67,9 +67,9 @@ from tortoise.transactions import in_transaction  # noqa: E402
 from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot, Role  # noqa: E402
 from models.contract import SORTABLE_COLUMNS  # noqa: E402
 from models.searchable import search_key, sort_key  # noqa: E402
-from services.contracts import list_contracts  # noqa: E402
 from services.database import init_database  # noqa: E402
 from services.table_query import PAGE_SIZES, TableRequest  # noqa: E402
+from services.vertraege import list_contracts  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 SMALL_CONTRACTS = 1_000

@@ -5,7 +5,7 @@ created and dropped here, so two runs never meet), with the schema from the proj
 `--contracts` contracts of other companies:
 
     reader p95/max   another user's page change while a 10,000-row import runs: staff's Vertragsverwaltung page
-                     (`contracts.list_contracts`, page k of 25 rows, k cycling), one call after the other for as long
+                     (`vertraege.list_contracts`, page k of 25 rows, k cycling), one call after the other for as long
                      as the import runs; goal: p95 < 100 ms (idle: the same calls without an import)
     loop lag p95/max a 10 ms ticker (asyncio.sleep(0.01)) on the event loop during the import: how late it wakes up,
                      i.e. how long the loop was kept from serving anyone; goal: max < 100 ms
@@ -50,7 +50,7 @@ from tortoise.context import TortoiseContext  # noqa: E402
 
 from bench.massenupload import Setup, employee_rows, fill, new_contract, postgres_admin, xlsx_bytes  # noqa: E402
 from models import Contract, Customer, PortalUser, Produktangebot, Role  # noqa: E402
-from services import abo_dates, clock, contracts, massenupload  # noqa: E402
+from services import abo_dates, clock, massenupload, vertraege  # noqa: E402
 from services.database import init_database  # noqa: E402
 from services.massenupload import workflow  # noqa: E402
 from services.table_query import TableRequest  # noqa: E402
@@ -114,7 +114,7 @@ async def other_users(staff: PortalUser, pages: int, until: Awaitable[object]) -
     while not task.done():
         page = page % pages + 1
         started = time.perf_counter()
-        await contracts.list_contracts(staff, TableRequest(page=page), only_active=False)
+        await vertraege.list_contracts(staff, TableRequest(page=page), only_active=False)
         latencies.append((time.perf_counter() - started) * 1000)
         await asyncio.sleep(0.005)  # a person's clicks are not back to back
     return latencies, await task

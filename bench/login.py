@@ -18,16 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from argon2 import PasswordHasher
 
 from models import Role
-from services import auth, passwords
-from services.customers import create_customer
+from services import anwender, auth, passwords
 from services.database import close_database, init_database
+from services.kunden import create_customer
 from services.settings import get_settings
-from services.users import create_user
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PASSWORD = 'Fulda-Ufer-im-Herbst-7'
 
@@ -62,7 +61,7 @@ async def concurrent_logins(count: int) -> None:
             customer = await create_customer(kundennummer='900001', name='Bench GmbH', strasse='Königsplatz 1',
                                              plz='34117', ort='Kassel')
             for number in range(count):
-                await create_user(email=f'user{number}@bench.de', name=f'Bench User{number}', role=Role.ADMIN,
+                await anwender.create_user(email=f'user{number}@bench.de', name=f'Bench User{number}', role=Role.ADMIN,
                                   password=PASSWORD, customer=customer)
             lags: list[float] = []
             stop = asyncio.Event()

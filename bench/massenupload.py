@@ -66,7 +66,7 @@ from models import (  # noqa: E402
     UploadResult,
 )
 from services import abo_dates, clock, massenupload  # noqa: E402
-from services.applications import person_key  # noqa: E402
+from services.antraege import person_key  # noqa: E402
 from services.database import init_database  # noqa: E402
 from services.massenupload import TEMPLATE_COLUMNS  # noqa: E402
 

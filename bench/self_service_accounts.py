@@ -18,19 +18,18 @@ import time
 from datetime import date
 from pathlib import Path
 
+from models import Produktangebot, Role
+from services import abo_dates, antraege, anwender, clock, kundencode
+from services.antraege import ApplicationInput
+from services.database import close_database, init_database
+from services.kunden import create_customer
+from services.validation import format_german_date
+from services.vertraege import create_contract
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models import Produktangebot, Role
-from services import abo_dates, applications, clock, codes
-from services.applications import ApplicationInput
-from services.contracts import create_contract
-from services.customers import create_customer
-from services.database import close_database, init_database
-from services.users import create_user
-from services.validation import format_german_date
-
 PASSWORD = 'Herkules-Bergpark-Kaskaden-9'
-ALPHABET = codes.ALPHABET
+ALPHABET = kundencode.ALPHABET
 
 
 def person(number: int, email: str) -> ApplicationInput:
@@ -47,20 +46,20 @@ async def measure(repeat: int) -> dict[str, list[float]]:
         try:
             customer = await create_customer(kundennummer='100234', name='Bench GmbH', strasse='Weg 1', plz='34117',
                                              ort='Kassel')
-            admin = await create_user(email='admin@bench.de', name='Anna Admin', role=Role.ADMIN,
+            admin = await anwender.create_user(email='admin@bench.de', name='Anna Admin', role=Role.ADMIN,
                                       password='Fulda-Ufer-im-Herbst-7', customer=customer)
             contract = await create_contract(customer=customer, vertragsnummer='V-1',
                                              produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
                                              arbeitgeberzuschuss_cent=1575)
-            code = await codes.generate_code(admin, contract.id, codes.default_valid_until(contract))
-            check = await codes.validate(code.code)
+            code = await kundencode.generate_code(admin, contract.id, kundencode.default_valid_until(contract))
+            check = await kundencode.validate(code.code)
             number = 0
 
             async def submit(email: str, password: str, client: str) -> float:
                 nonlocal number
                 number += 1
                 start = time.perf_counter()
-                await applications.submit_application(check, person(number, email), consent=True, password=password,
+                await antraege.submit_application(check, person(number, email), consent=True, password=password,
                                                       password_confirmation=password, client=client)
                 return (time.perf_counter() - start) * 1000
 

@@ -2,7 +2,7 @@
 
     pain.008   services.sepa.pain008 for 5,000 direct debits, including sepaxml's XSD check of the whole file
                (aim: under 5 s), and the same file checked once more as the tests do (xmlschema)
-    invoice    services.invoice_document.render: one invoice PDF with its Factur-X XML (schema-checked) for a
+    invoice    services.rechnung_pdf.render: one invoice PDF with its Factur-X XML (schema-checked) for a
                contract of 1,000 people, made 20 times (median)
 
 Run from the project directory:  .venv/bin/python bench/sepa.py [--debits 5000]
@@ -28,8 +28,8 @@ import xmlschema  # noqa: E402
 from schwifty import IBAN  # noqa: E402
 
 from models import Invoice, LineKind, SepaMandate  # noqa: E402
-from services import invoice_document, invoices, sepa  # noqa: E402
-from services.billing import Line  # noqa: E402
+from services import rechnung_pdf, rechnungen, sepa  # noqa: E402
+from services.abrechnung import Line  # noqa: E402
 
 MONTH = date(2026, 5, 1)
 
@@ -62,9 +62,9 @@ def main() -> None:
                   vorname='Lena', nachname='Schäfer', ticketart='Chipkarte', startmonat=MONTH, endmonat=None,
                   preis_cent=6300, zuschuss_cent=2000, rabatt_cent=315, eigenanteil_cent=3985)
              for index in range(1000)]
-    amounts = invoices.invoice_amounts(lines, 7)
+    amounts = rechnungen.invoice_amounts(lines, 7)
     invoice = Invoice(number='RE-2026-000001', run_id=1, contract_id=1, issued_on=date(2026, 6, 14),
-                      issuer=invoices.issuer_snapshot(), recipient={
+                      issuer=rechnungen.issuer_snapshot(), recipient={
                           'firma': 'Fahrradmanufaktur Kassel GmbH', 'strasse': 'Wilhelmshöher Allee 273',
                           'plz': '34131', 'ort': 'Kassel', 'vertragsnummer': 'DJ-2025-0001', 'kundennummer': '100234'},
                       vat_percent=7, net_cent=amounts.net_cent, vat_cent=amounts.vat_cent,
@@ -72,7 +72,7 @@ def main() -> None:
     times = []
     for _ in range(20):
         started = time.perf_counter()
-        pdf = invoice_document.render(invoice, amounts, MONTH, 14)
+        pdf = rechnung_pdf.render(invoice, amounts, MONTH, 14)
         times.append(time.perf_counter() - started)
     print(f'invoice   1,000 people  {statistics.median(times) * 1000:6.1f} ms median per PDF with XML  '
           f'({len(pdf) / 1000:.0f} KB)')

@@ -16,8 +16,8 @@ from pages.components import Table
 from pages.forms import REFUSED, chosen_month, confirm, month_options, run_action
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, ServerTable
-from services import abo_dates, billing, clock, contracts, invoice_document, permissions, sepa
-from services.billing import Statement, Totals
+from services import abo_dates, abrechnung, clock, permissions, rechnung_pdf, sepa, vertraege
+from services.abrechnung import Statement, Totals
 from services.errors import ServiceError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest
@@ -84,8 +84,8 @@ async def billing_page(user: PortalUser, request: Request) -> None:
     async def show() -> None:
         state['month'] = chosen_month(month_select.value) or default_month
         if staff:
-            found = await run_action(billing.find_contract(user, vertragsnummer.value or '')) if vertragsnummer.value \
-                else None
+            found = (await run_action(abrechnung.find_contract(user, vertragsnummer.value or ''))
+                     if vertragsnummer.value else None)
             state['contract_id'] = None if found is REFUSED else found
         else:
             state['contract_id'] = contract_select.value
@@ -97,7 +97,7 @@ async def billing_page(user: PortalUser, request: Request) -> None:
             vertragsnummer = ui.input('Vertragsnummer').props('outlined dense clearable maxlength=20').classes('w-56')
             vertragsnummer.on('keydown.enter', show)
         else:
-            choices = dict(await billing.contract_choices(user))
+            choices = dict(await abrechnung.contract_choices(user))
             contract_select = ui.select(choices, label='Vertrag', value=state['contract_id']
                                         if state['contract_id'] in choices else next(iter(choices), None)) \
                 .props('outlined dense').classes('w-96')
@@ -116,7 +116,7 @@ async def billing_page(user: PortalUser, request: Request) -> None:
         statement_box.clear()
         if state['contract_id']:
             try:
-                found = await billing.statement(user, state['contract_id'], state['month'])  # type: ignore[arg-type]
+                found = await abrechnung.statement(user, state['contract_id'], state['month'])  # type: ignore[arg-type]
             except ServiceError as error:
                 with statement_box:
                     ui.label(str(error)).classes('text-negative').props('role=alert')
@@ -137,7 +137,7 @@ async def billing_page(user: PortalUser, request: Request) -> None:
                              'Die Abrechnung des Monats wird für alle Verträge festgeschrieben; spätere Änderungen '
                              'erscheinen als Korrektur im nächsten Monat.', 'Abschließen'):
             return
-        closing = await run_action(billing.close_month(month, actor=user, client=client))
+        closing = await run_action(abrechnung.close_month(month, actor=user, client=client))
         if closing is REFUSED:
             return
         ui.notify(f'{abo_dates.month_label(month)} ist abgeschlossen ({closing.run.line_count} Zeilen).'
@@ -148,7 +148,7 @@ async def billing_page(user: PortalUser, request: Request) -> None:
 
     if staff and state['contract_id']:
         try:
-            vertragsnummer.value = (await contracts.get_contract(user, state['contract_id'])).vertragsnummer  # type: ignore[arg-type]
+            vertragsnummer.value = (await vertraege.get_contract(user, state['contract_id'])).vertragsnummer  # type: ignore[arg-type]
         except ServiceError:
             state['contract_id'] = None
     elif not staff:
@@ -158,14 +158,14 @@ async def billing_page(user: PortalUser, request: Request) -> None:
 
 def _statement(user: PortalUser, found: Statement, client: str) -> None:
     async def download(kind: str, file_format: str) -> None:
-        file = await run_action(billing.month_file(user, found.contract.id, found.monat, kind, file_format,
+        file = await run_action(abrechnung.month_file(user, found.contract.id, found.monat, kind, file_format,
                                                    client=client))
         if file is REFUSED:
             return
         ui.download.content(file.content, file.file_name)
 
     async def download_invoice() -> None:
-        file = await run_action(invoice_document.invoice_file(user, found.contract.id, found.monat, client=client))
+        file = await run_action(rechnung_pdf.invoice_file(user, found.contract.id, found.monat, client=client))
         if file is REFUSED:
             return
         ui.download.content(file.content, file.file_name, 'application/pdf')
@@ -212,10 +212,10 @@ def _statement(user: PortalUser, found: Statement, client: str) -> None:
 async def _overview(user: PortalUser, month: date, client: str) -> None:
     """The month's totals and its contracts page by page (the service reads one page: 100,000 contracts would not
     fit a browser table)."""
-    overview = await billing.month_overview(user, month)
+    overview = await abrechnung.month_overview(user, month)
 
     async def download() -> None:
-        file = await billing.overview_csv(user, month, client=client)
+        file = await abrechnung.overview_csv(user, month, client=client)
         ui.download.content(file.content, file.file_name)
 
     async def download_debits() -> None:
@@ -233,9 +233,9 @@ async def _overview(user: PortalUser, month: date, client: str) -> None:
         if first and first[0].request == request:
             return first.pop()
         first.clear()
-        return await billing.overview_page(user, month, request)
+        return await abrechnung.overview_page(user, month, request)
 
-    def to_row(row: billing.OverviewRow) -> dict[str, Any]:
+    def to_row(row: abrechnung.OverviewRow) -> dict[str, Any]:
         return {'id': row.contract_id, 'vertragsnummer': row.vertragsnummer, 'firma': row.firma,
                 'personen': row.totals.personen, **_money(row.totals)}
 
@@ -249,7 +249,7 @@ async def _overview(user: PortalUser, month: date, client: str) -> None:
                 ui.button('Lastschriften (pain.008)', icon='account_balance', on_click=download_debits).props(
                     'outline no-caps')
         ui.label(f'abgeschlossen am {format_german_date(overview.run.closed_at.date())}' if overview.run else
-                 f'offen (Vorschau); abschließbar nach dem {billing.cutoff_date(month):%d.%m.%Y}').classes(
+                 f'offen (Vorschau); abschließbar nach dem {abrechnung.cutoff_date(month):%d.%m.%Y}').classes(
             'text-body2 muted').mark('uebersicht-status')
         totals = overview.totals
         ui.label(f'Summe: {totals.personen} {"Person" if totals.personen == 1 else "Personen"} · Preis '

@@ -11,7 +11,7 @@ from models import Abo, Antrag, AntragStatus, Contract, PortalUser
 from pages.forms import REFUSED, chosen_month, confirm, run_action
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
-from services import abo_dates, abo_status, abos, antraege, clock, contracts, permissions
+from services import abo_dates, abo_status, abos, antraege, clock, permissions, vertraege
 from services.errors import NotFound, ServiceError, ValidationError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest
@@ -66,7 +66,7 @@ def abo_row(abo: Abo) -> dict[str, object]:
 @portal_page(router, '/vertragsverwaltung/{contract_id}/antraege', 'Anträge')
 async def antraege_page(user: PortalUser, request: Request) -> None:
     try:
-        contract = await contracts.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
+        contract = await vertraege.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
     except NotFound:
         page_heading('Anträge')
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')

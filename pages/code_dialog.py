@@ -9,16 +9,16 @@ from nicegui import ui
 from models import Contract, PortalUser
 from pages.components import german_date_input
 from pages.forms import confirm, show_field_errors
-from services import codes
-from services.codes import ReplaceConfirmationNeeded
+from services import kundencode
 from services.errors import ServiceError, ValidationError
+from services.kundencode import ReplaceConfirmationNeeded
 from services.validation import format_german_date, parse_german_date
 
 
 async def open_code_dialog(
     actor: PortalUser, contract: Contract, client: str, on_generated: Callable[[], Awaitable[None]]
 ) -> None:
-    latest = codes.latest_valid_until(contract)
+    latest = kundencode.latest_valid_until(contract)
 
     async def generate(replace_current: bool = False) -> None:
         valid_until.error = None
@@ -30,7 +30,7 @@ async def open_code_dialog(
 
     async def attempt(replace_current: bool) -> None:
         try:
-            await codes.generate_code(
+            await kundencode.generate_code(
                 actor, contract.id, parse_german_date(valid_until.value or ''), replace_current=replace_current,
                 client=client,
             )
@@ -52,7 +52,7 @@ async def open_code_dialog(
     async def confirm_replacement(error: ReplaceConfirmationNeeded) -> bool:
         return await confirm(
             'Aktuellen Kundencode ersetzen?',
-            f'Der bisherige Kundencode {codes.format_code(error.current.code)} (gültig bis '
+            f'Der bisherige Kundencode {kundencode.format_code(error.current.code)} (gültig bis '
             f'{format_german_date(error.current.valid_until)}) funktioniert danach nicht mehr. Mitarbeitende '
             'brauchen dann den neuen Code.',
             'Ersetzen',
@@ -64,7 +64,7 @@ async def open_code_dialog(
         ui.label('Kundencode generieren').classes('text-h6')
         ui.label(f'Vertrag {contract.vertragsnummer} · {contract.firma}').classes('muted')
         valid_until = german_date_input(
-            'Gültigkeitsdatum', codes.default_valid_until(contract),
+            'Gültigkeitsdatum', kundencode.default_valid_until(contract),
             f'TT.MM.JJJJ, frühestens heute, spätestens {format_german_date(latest)}',
         )
         with ui.row().classes('w-full justify-end q-mt-md'):

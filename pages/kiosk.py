@@ -12,7 +12,7 @@ from nicegui import APIRouter, ui
 
 from models import Antrag
 from pages import language
-from pages.application_form import ApplicationFlow
+from pages.antragsformular import ApplicationFlow
 from pages.components import legal_footer
 from pages.language import _
 from pages.layout import client_address

@@ -21,7 +21,7 @@ from models import Contract, ContractStatus, PortalUser, Produktangebot, UploadM
 from pages.components import Table
 from pages.forms import error_banner, show_error
 from pages.layout import client_address, page_heading, portal_page
-from services import abo_dates, clock, contracts, massenupload, permissions
+from services import abo_dates, clock, massenupload, permissions, vertraege
 from services.errors import NotFound, ServiceError
 from services.massenupload import MODE_LABELS, HistoryEntry, Preview, UploadError
 from services.permissions import Action
@@ -125,7 +125,7 @@ class _State:
 @portal_page(router, '/vertragsverwaltung/{contract_id}/massenupload', 'Massenupload')
 async def massenupload_page(user: PortalUser, request: Request) -> None:
     try:
-        contract = await contracts.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
+        contract = await vertraege.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
     except NotFound:
         page_heading('Massenupload')
         ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')

@@ -10,13 +10,13 @@ from nicegui import APIRouter, ui
 
 from models import Abo, Antrag, AntragStatus, Employee
 from pages import language
-from pages.application_form import ApplicationFlow
+from pages.antragsformular import ApplicationFlow
 from pages.forms import REFUSED, browser_device, confirm, error_banner, password_field, run_action, run_form, show_error
 from pages.language import _, date_text, euro_text, month_text, tr
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address, complete_login, session_token
 from pages.session_guard import SessionGuard
-from services import abo_status, auth, clock, my_abos, sessions
+from services import abo_status, auth, clock, meine_abos, sessions
 from services.i18n import N_
 from services.settings import get_settings
 
@@ -89,14 +89,14 @@ async def my_abos_page(request: Request) -> RedirectResponse | None:
 
     @ui.refreshable
     async def overview() -> None:
-        abos = await my_abos.my_abos(employee)
-        antraege = await my_abos.my_applications(employee)
+        abos = await meine_abos.my_abos(employee)
+        antraege = await meine_abos.my_applications(employee)
         ui.label(_('Abos')).classes('text-h6').props('role=heading aria-level=2')
         if not abos:
             ui.label(_('Sie haben noch kein Abo. Sobald Ihr Arbeitgeber Ihren Antrag genehmigt, erscheint es hier.')) \
                 .classes('muted')
         for abo in abos:
-            _abo_card(abo, await my_abos.monthly_shares(abo), employee, client, overview.refresh)
+            _abo_card(abo, await meine_abos.monthly_shares(abo), employee, client, overview.refresh)
         ui.label(_('Anträge')).classes('text-h6 q-mt-md').props('role=heading aria-level=2')
         if not antraege:
             ui.label(_('Keine Anträge.')).classes('muted')
@@ -132,7 +132,7 @@ def _antrag_card(antrag: Antrag) -> None:
         _facts(rows)
 
 
-def _share_rows(shares: list[my_abos.MonthlyShare]) -> list[tuple[str, str]]:
+def _share_rows(shares: list[meine_abos.MonthlyShare]) -> list[tuple[str, str]]:
     """'Ihr Eigenanteil': this month's amount, then 'ab Januar 2027: …' for each change ahead, with its cause."""
     if not shares:
         return []
@@ -154,7 +154,7 @@ def _share_rows(shares: list[my_abos.MonthlyShare]) -> list[tuple[str, str]]:
     return rows
 
 
-def _abo_card(abo: Abo, shares: list[my_abos.MonthlyShare], employee: Employee, client: str,
+def _abo_card(abo: Abo, shares: list[meine_abos.MonthlyShare], employee: Employee, client: str,
               refresh: Callable[[], Awaitable[None]]) -> None:
     today = clock.today()
     with ui.card().classes('portal-card w-full q-pa-md gap-2'):
@@ -179,7 +179,7 @@ def _abo_card(abo: Abo, shares: list[my_abos.MonthlyShare], employee: Employee, 
 
 def _address_dialog(abo: Abo, employee: Employee, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
     async def save() -> None:
-        if await run_form(fields, my_abos.change_address(
+        if await run_form(fields, meine_abos.change_address(
             employee, abo.id, strasse=fields['strasse'].value or '', plz=fields['plz'].value or '',
             ort=fields['ort'].value or '', client=client,
         )) is REFUSED:
@@ -205,7 +205,7 @@ def _address_dialog(abo: Abo, employee: Employee, client: str, refresh: Callable
 
 
 async def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh: Callable[[], Awaitable[None]]) -> None:
-    end = my_abos.cancellation_date(abo)
+    end = meine_abos.cancellation_date(abo)
     if not await confirm(
         _('Abo kündigen?'),
         _('Ihr D-Ticket Job endet dann am {end}. Kündigungen, die bis zum {day}. eines Monats eingehen, gelten zum '
@@ -213,7 +213,7 @@ async def _cancel_dialog(abo: Abo, employee: Employee, client: str, refresh: Cal
         _('Kündigen'),
     ):
         return
-    cancelled = await run_action(my_abos.cancel_abo(employee, abo.id, client=client))
+    cancelled = await run_action(meine_abos.cancel_abo(employee, abo.id, client=client))
     if cancelled is REFUSED:
         return
     ui.notify(_('Ihr Abo ist zum {end} gekündigt.', end=date_text(cancelled.endmonat)), type='positive')

@@ -10,9 +10,9 @@ from models import PortalUser
 from pages.components import Table
 from pages.forms import REFUSED, chosen_month, month_options, run_form
 from pages.layout import client_address, page_heading, portal_page
-from services import abo_dates, clock, permissions, subsidies, tariff
+from services import abo_dates, clock, permissions, tarife, zuschuesse
 from services.permissions import Action
-from services.tariff import Tariff
+from services.tarife import Tariff
 from services.validation import format_euro, parse_euro_cents
 
 router = APIRouter()
@@ -53,11 +53,11 @@ async def tariffs_page(user: PortalUser, request: Request) -> None:
 
     @ui.refreshable
     async def blocks() -> None:
-        rows = [_row(rules) for rules in reversed((await tariff.current()).blocks)]
+        rows = [_row(rules) for rules in reversed((await tarife.current()).blocks)]
         Table(columns=COLUMNS, rows=rows, row_key='gueltig_ab').props('flat dense').classes('w-full')
 
     async def add() -> None:
-        result = await run_form(fields, tariff.add_block(
+        result = await run_form(fields, tarife.add_block(
             user, gueltig_ab=chosen_month(fields['gueltig_ab'].value),
             preis_cent=parse_euro_cents(fields['preis'].value or ''),
             mindestzuschuss_prozent=_whole_number(fields['mindestzuschuss_prozent'].value),
@@ -92,7 +92,7 @@ async def tariffs_page(user: PortalUser, request: Request) -> None:
 
 
 async def _show_below_minimum(user: PortalUser, rules: Tariff, box: ui.column) -> None:
-    count, rows = await subsidies.below_minimum(user, rules)
+    count, rows = await zuschuesse.below_minimum(user, rules)
     box.clear()
     with box, ui.card().classes('portal-card w-full q-pa-lg gap-2'):
         ui.label('Verträge unter dem neuen Mindestzuschuss').classes('text-h6').props('role=heading aria-level=2')

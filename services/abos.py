@@ -10,13 +10,13 @@ from models import Abo, AboStatus, Antrag, PortalUser
 from services import abo_dates, abo_status, audit, clock, notifications, permissions
 from services.abo_status import AboState
 from services.audit import AuditKind
-from services.contracts import get_contract
 from services.errors import NotFound, ServiceError, ValidationError
 from services.permissions import Action
 from services.spreadsheet import csv_bytes, xlsx_bytes
 from services.spreadsheet import neutralise as neutralise  # the Massenupload's error list imports it from here
 from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import format_german_date
+from services.vertraege import get_contract
 
 SORTABLE = ('nachname', 'personalnummer', 'startmonat', 'endmonat', 'status', 'ticketart')
 STATUS_FILTERS = ('alle', *(state.value for state in AboState))
@@ -96,7 +96,7 @@ async def _abos_for_export(actor: PortalUser, contract_id: int, export_format: s
     abos = await permissions.scoped(Abo.filter(contract_id=contract.id), actor).order_by('nachname', 'vorname', 'id')
     await audit.record(AuditKind.ABOS_EXPORTED, actor=actor, customer_id=contract.customer_id,
                        object_type='contract', object_id=contract.id,
-                       details={'format': export_format, 'rows': len(abos)}, client=client)
+                       details={'format': export_format, 'zeilen': len(abos)}, client=client)
     return abos
 
 

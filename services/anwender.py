@@ -2,12 +2,11 @@
 
 Who may do what is decided in services/permissions.py; here every function asks it with the record's company, and a
 user id of another company is `NotFound` (never a hint that it exists). An invited user has no usable password
-until they open the one-time link (`Invitation`) and set one; the same mechanism resets a forgotten password.
+until they open the one-time link (services/one_time_links.py) and set one; the same link resets a forgotten password.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -16,15 +15,16 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from models import Customer, Employee, Invitation, InvitationPurpose, PortalUser, Role
-from services import audit, clock, login_throttle, mail, passwords, permissions, sessions
+from models import Customer, Invitation, InvitationPurpose, PortalUser, Role
+from services import audit, clock, login_throttle, mail, password_check, passwords, permissions, sessions
 from services.audit import AuditKind
 from services.auth import INACTIVE
 from services.errors import NotFound, ServiceError, ValidationError
 from services.i18n import N_
 from services.login_throttle import CLIENT, EMAIL
+from services.one_time_links import LINK_UNKNOWN, claim_link, issue_link, open_link
+from services.password_check import Purpose
 from services.permissions import Action
-from services.settings import get_settings
 from services.table_query import TablePage, TableRequest, fetch_page
 from services.validation import (
     field_length,
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 INVITATION_VALIDITY = timedelta(hours=72)
 PASSWORD_LINK_VALIDITY = timedelta(hours=24)
 LINK_PATH = '/einladung/'
-MAX_TOKEN_LENGTH = 100
 # The administrators a company must keep: the company roles that may manage its Anwender.
 MANAGERS = permissions.company_roles_that_may(Action.CHANGE_ROLE)
 SORTABLE = ('name', 'email', 'role', 'is_active', 'last_login_at')
@@ -54,11 +53,6 @@ OWN_ACCOUNT = 'Ihren eigenen Zugang können Sie nicht deaktivieren.'
 EMAIL_TAKEN = 'Diese E-Mail-Adresse ist bereits vergeben.'
 ROLE_INVALID = 'Bitte wählen Sie eine Rolle: Administrator, Sachbearbeitung oder Nur lesen.'
 DEACTIVATED_NO_LINK = 'Der Zugang ist deaktiviert. Reaktivieren Sie ihn, bevor Sie einen Passwort-Link senden.'
-LINK_UNKNOWN = N_('Dieser Link ist ungültig. Bitte prüfen Sie, ob Sie ihn vollständig übernommen haben.')
-LINK_USED = N_('Dieser Link wurde bereits verwendet. Er gilt nur einmal.')
-LINK_REVOKED = N_('Dieser Link gilt nicht mehr, weil ein neuerer erstellt wurde. Bitte verwenden Sie den neuesten '
-                  'Link.')
-LINK_EXPIRED = N_('Dieser Link ist abgelaufen. Bitte bitten Sie Ihre Administration um einen neuen Link.')
 
 
 @dataclass(frozen=True)
@@ -80,18 +74,6 @@ class LinkInfo:
     email: str
     purpose: InvitationPurpose
     company: str
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def link_for(base_url: str, token: str, path: str = LINK_PATH) -> str:
-    """PUBLIC_URL when configured (behind a proxy), else the address the page was requested on; without a request
-    (a Massenupload import, a job) the portal's own HOST and PORT."""
-    settings = get_settings()
-    base = settings.public_url or base_url or f'http://{settings.host}:{settings.port}'
-    return f'{base.rstrip("/")}{path}{token}'
 
 
 async def _customer(actor: PortalUser, customer_id: int | None = None, kundennummer: str = '') -> Customer:
@@ -133,30 +115,91 @@ async def list_users(
     return await fetch_page(permissions.scoped(PortalUser.filter(customer_id=customer.id), actor), request, SORTABLE)
 
 
-# --- one-time links ---------------------------------------------------------------------------------------------------
+# --- creating users and passwords (the operator's command line, "Passwort ändern") ----------------------------------
 
 
-@dataclass(frozen=True)
-class NewLink:
-    link: str
-    expires_at: datetime
+async def reset_password(email: str, new: str) -> PortalUser:
+    """Operator reset from the command line: sets the password and ends every session of the user."""
+    user = await PortalUser.get_or_none(email=normalize_email(email))
+    if user is None:
+        raise NotFound('Es gibt keinen Anwender mit dieser E-Mail-Adresse.')
+    if problem := passwords.password_problem(new, email=user.email, name=user.name):
+        raise ValidationError({'password': problem})
+    user.password_hash = await passwords.hash_password(new)
+    user.password_changed_at = clock.now()
+    await user.save(update_fields=['password_hash', 'password_changed_at'])
+    await sessions.end_sessions_of_user(user.id, 'password_reset')
+    await audit.record(AuditKind.PASSWORD_RESET, actor_label='Betrieb (Kommandozeile)', customer_id=user.customer_id,
+                       object_type='user', object_id=user.id)
+    return user
 
 
-async def issue_link(
-    purpose: InvitationPurpose, validity: timedelta, *, user: PortalUser | None = None,
-    employee: Employee | None = None, actor: PortalUser | None = None, base_url: str = '', path: str = LINK_PATH,
-) -> NewLink:
-    """A new one-time link for a portal user or an employee's account; every earlier open link of theirs stops
-    working. Only the token's digest is stored."""
-    now = clock.now()
-    owner = {'user_id': user.id} if user is not None else {'employee_id': employee.id}  # type: ignore[union-attr]
-    await Invitation.filter(**owner, used_at=None, revoked_at=None).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
-    await Invitation.create(
-        **owner, token_hash=_digest(token), purpose=purpose, created_at=now, expires_at=now + validity,
-        created_by=actor,
+async def change_password(
+    user: PortalUser, *, current: str, new: str, confirmation: str, client: str = '', device: str = '',
+    keep_token: str | None = None,
+) -> None:
+    """Passwort ändern: the current password must be right (checked like a login: throttled and audited); every
+    other session of the user ends (a thief who knew the old password is out at once), the one of `keep_token`
+    (the person's own) stays."""
+    errors: dict[str, str] = {}
+    check = await password_check.check_password(
+        user, current, email=user.email, purpose=Purpose.PASSWORD_CHANGE, client=client, device=device,
     )
-    return NewLink(link=link_for(base_url, token, path), expires_at=now + validity)
+    if not check.ok:
+        errors['current'] = check.message('Das aktuelle Passwort ist nicht richtig.')
+    if problem := passwords.password_problem(new, email=user.email, name=user.name):
+        errors['new'] = problem
+    elif new == current:
+        errors['new'] = 'Das neue Passwort muss sich vom aktuellen unterscheiden.'
+    if new != confirmation:
+        errors['confirmation'] = passwords.MISMATCH
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = await passwords.hash_password(new)
+    user.password_changed_at = clock.now()
+    await user.save(update_fields=['password_hash', 'password_changed_at'])
+    await sessions.end_sessions_of_user(user.id, 'password_changed', keep_token=keep_token)
+    await audit.record(AuditKind.PASSWORD_CHANGED, actor=user, object_type='user', object_id=user.id, client=client)
+
+
+async def create_user(
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    password: str,
+    customer: Customer | None,
+    actor: PortalUser | None = None,
+    client: str = '',
+) -> PortalUser:
+    errors: dict[str, str] = {}
+    email = normalize_email(email)
+    if not is_email(email):
+        errors['email'] = 'Bitte geben Sie eine gültige E-Mail-Adresse an.'
+    name = require_text(errors, 'name', name, 'einen Namen', field_length(PortalUser, 'name'))
+    if permissions.is_company_role(role) == (customer is None):
+        errors['role'] = 'Mitarbeitende des Verkehrsunternehmens haben keine Firma, alle anderen genau eine.'
+    if problem := passwords.password_problem(password, email=email, name=name):
+        errors['password'] = problem
+    if errors:
+        raise ValidationError(errors)
+    password_hash = await passwords.hash_password(password)
+    try:
+        user = await PortalUser.create(
+            email=email, name=name, role=role, customer=customer, password_hash=password_hash,
+            password_changed_at=clock.now(),
+        )
+    except IntegrityError:
+        raise ValidationError({'email': 'Diese E-Mail-Adresse ist bereits vergeben.'}) from None
+    await audit.record(
+        AuditKind.USER_CREATED, actor=actor, actor_label='' if actor else 'Betrieb (Kommandozeile)',
+        customer_id=customer.id if customer else None, object_type='user', object_id=user.id,
+        details={'email': email, 'role': role.value}, client=client,
+    )
+    return user
+
+
+# --- the link of an invitation or password reset --------------------------------------------------------------------
 
 
 async def _issue(
@@ -165,7 +208,7 @@ async def _issue(
     """The portal user's link (72 hours for an invitation, 24 for a password link) and its mail, in the outbox of
     the caller's transaction: if the change is rolled back, no link and no mail remain."""
     validity = INVITATION_VALIDITY if purpose == InvitationPurpose.EINLADUNG else PASSWORD_LINK_VALIDITY
-    new = await issue_link(purpose, validity, user=user, actor=actor, base_url=base_url)
+    new = await issue_link(purpose, validity, path=LINK_PATH, user=user, actor=actor, base_url=base_url)
     await mail.enqueue(
         'einladung' if purpose == InvitationPurpose.EINLADUNG else 'passwort_link', user.email,
         {'name': user.name, 'inviter': actor.name if actor else '', 'role': user.role_label,
@@ -377,7 +420,8 @@ async def request_password_reset(email: str, *, base_url: str, client: str = '')
                            object_type='user' if user else '', object_id=user.id if user else '', client=client)
         if user is None:
             return FORGOTTEN_ANSWER
-        new = await issue_link(InvitationPurpose.PASSWORT, FORGOTTEN_LINK_VALIDITY, user=user, base_url=base_url)
+        new = await issue_link(InvitationPurpose.PASSWORT, FORGOTTEN_LINK_VALIDITY, path=LINK_PATH, user=user,
+                               base_url=base_url)
         await mail.enqueue('passwort_vergessen', user.email,
                            {'name': user.name, 'place': 'Firmenportal D-Ticket Job', 'link': new.link,
                             'expires_at': new.expires_at},
@@ -392,37 +436,6 @@ async def request_password_reset(email: str, *, base_url: str, client: str = '')
 
 
 PORTAL_PURPOSES = (InvitationPurpose.EINLADUNG, InvitationPurpose.PASSWORT)
-
-
-async def open_link(token: str, purposes: tuple[InvitationPurpose, ...], related: str) -> Invitation:
-    """The open link of one of these purposes (the portal's or the Self-Service's; another's is unknown here), or
-    the German reason why it cannot be used."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        raise NotFound(LINK_UNKNOWN)
-    invitation = await Invitation.get_or_none(token_hash=_digest(token), purpose__in=list(purposes)) \
-        .select_related(related)
-    if invitation is None:
-        raise NotFound(LINK_UNKNOWN)
-    if invitation.used_at is not None:
-        raise ServiceError(LINK_USED)
-    if invitation.revoked_at is not None:
-        raise ServiceError(LINK_REVOKED)
-    if clock.now() >= invitation.expires_at:
-        raise ServiceError(LINK_EXPIRED)
-    return invitation
-
-
-async def claim_link(invitation: Invitation) -> datetime:
-    """Mark the link used, inside the caller's transaction; a second use, even at the same moment, is refused. The
-    owner's other open links end too."""
-    now = clock.now()
-    claimed = await Invitation.filter(id=invitation.id, used_at=None, revoked_at=None).update(used_at=now)
-    if not claimed:
-        raise ServiceError(LINK_USED)
-    owner = ({'user_id': invitation.user_id} if invitation.user_id is not None
-             else {'employee_id': invitation.employee_id})
-    await Invitation.filter(**owner, used_at=None, revoked_at=None).update(revoked_at=now)
-    return now
 
 
 async def _open_invitation(token: str) -> tuple[Invitation, PortalUser]:

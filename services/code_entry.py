@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services import audit, codes, login_throttle
+from services import audit, kundencode, login_throttle
 from services.audit import AuditKind
-from services.codes import CodeCheck, CodeStatus
 from services.i18n import N_
+from services.kundencode import CodeCheck, CodeStatus
 from services.login_throttle import CODE_CLIENT, CODE_DEVICE
 
 FAILURES = (CodeStatus.MALFORMED, CodeStatus.UNKNOWN)
@@ -42,7 +42,7 @@ async def enter_code(raw: str, *, client: str, device: str = '') -> CodeEntry:
     keys = {CODE_DEVICE: device, CODE_CLIENT: client}
     if lock := await login_throttle.first_lock(keys):
         return CodeEntry(None, _wait_message(login_throttle.minutes_until(lock[1])))
-    check = await codes.validate(raw)
+    check = await kundencode.validate(raw)
     if check.status in FAILURES and (locks := await login_throttle.register_failures(keys)):
         await audit.record(AuditKind.CODE_ENTRY_BLOCKED, actor_label='Self-Service', client=client,
                            details={'scope': ', '.join(locks)})

@@ -21,11 +21,11 @@ from models import (
     Kundencode,
     PortalUser,
 )
-from services import abo_dates, abo_status, clock, permissions, subsidies
+from services import abo_dates, abo_status, clock, permissions, zuschuesse
 from services.abo_status import AboState
 from services.database import flat_values
 from services.permissions import Action, scoped
-from services.subsidies import BelowMinimum
+from services.zuschuesse import BelowMinimum
 
 CODE_WARNING_DAYS = 30
 CHART_MONTHS = 12
@@ -106,8 +106,9 @@ async def _code_warnings(actor: PortalUser, today: date, active: int) -> tuple[i
           .order_by('contract__vertragsnummer').limit(SHOWN_CODE_WARNINGS)
           .values('contract_id', 'contract__vertragsnummer', 'valid_until')),
     ], key=lambda warning: warning.vertragsnummer)[:SHOWN_CODE_WARNINGS]
-    # At most one code of a contract is not revoked (services/codes.py replaces the current one): the active contracts
-    # without a current code are the active ones less the valid codes, with no anti-join to count (300 ms at 100k).
+    # At most one code of a contract is not revoked (services/kundencode.py replaces the current one): the active
+    # contracts without a current code are the active ones less the valid codes, with no anti-join to count (300 ms
+    # at 100k).
     valid_codes = await current.count()
     return valid_codes, active - valid_codes + await expiring.count(), shown
 
@@ -142,6 +143,6 @@ async def overview(actor: PortalUser) -> Overview:
         recent_events=list(events),
         newest_customers=list(await scoped(Customer.all(), actor).order_by('-created_at', '-id').limit(5))
         if permissions.role_may(actor, Action.VIEW_ALL_CUSTOMERS) else [],
-        subsidy_warnings=await subsidies.upcoming_shortfalls(actor)
+        subsidy_warnings=await zuschuesse.upcoming_shortfalls(actor)
         if permissions.role_may(actor, Action.CHANGE_SUBSIDY) and permissions.is_company_role(actor.role) else [],
     )

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from models import ContractStatus, Customer, PortalUser, Produktangebot, Role
-from services import audit, clock
+from services import anwender, audit, clock
 from services.audit import AuditKind
-from services.contracts import create_contract
-from services.customers import create_customer
-from services.users import create_user
+from services.kunden import create_customer
+from services.vertraege import create_contract
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ async def load_demo_data() -> None:
             beginn=beginn, ende=ende, arbeitgeberzuschuss_cent=zuschuss,
         )
     for login in DEMO_LOGINS:
-        user = await create_user(
+        user = await anwender.create_user(
             email=login.email, name=login.name, role=login.role, password=login.password,
             customer=customers[login.kundennummer] if login.kundennummer else None,
         )

@@ -15,17 +15,10 @@ from tortoise.transactions import in_transaction
 
 from models import Abo, Antrag, AntragStatus, Customer, Employee, Invitation, InvitationPurpose
 from services import anwender, audit, clock, mail, notifications, passwords, sessions
-from services.anwender import (
-    FORGOTTEN_ANSWER,
-    FORGOTTEN_LINK_VALIDITY,
-    LINK_UNKNOWN,
-    NewLink,
-    claim_link,
-    issue_link,
-    open_link,
-)
+from services.anwender import FORGOTTEN_ANSWER, FORGOTTEN_LINK_VALIDITY
 from services.audit import AuditKind
 from services.errors import NotFound, ValidationError
+from services.one_time_links import LINK_UNKNOWN, NewLink, claim_link, issue_link, open_link
 
 LINK_PATH = '/self-service/konto/'
 CLAIM_VALIDITY = timedelta(days=14)  # an invitation after an import: people read it when they get round to it
@@ -42,7 +35,7 @@ class EmployeeLink:
 
 
 async def _link(purpose: InvitationPurpose, validity: timedelta, employee: Employee, base_url: str = '') -> NewLink:
-    return await issue_link(purpose, validity, employee=employee, base_url=base_url, path=LINK_PATH)
+    return await issue_link(purpose, validity, path=LINK_PATH, employee=employee, base_url=base_url)
 
 
 async def send_confirmation(employee: Employee, antrag: Antrag, company: Customer) -> None:

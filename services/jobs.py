@@ -37,7 +37,7 @@ from models import (
     PortalUser,
     SubsidyChange,
 )
-from services import abo_dates, audit, clock, mail, notifications, permissions, subsidies, tariff
+from services import abo_dates, audit, clock, mail, notifications, permissions, tarife, zuschuesse
 from services.audit import AuditKind
 from services.database import flat_values
 from services.permissions import Action
@@ -134,13 +134,13 @@ async def code_expiry(today: date) -> str:
 
 async def _shares(abos: list[Abo], month: date) -> dict[int, tuple[int, int]]:
     """Each Abo's (Eigenanteil, Zuschuss) in `month`: its contract's subsidy then, the month's tariff."""
-    rules = (await tariff.current()).on(month)
-    changes = await subsidies.changes_by_contract(
+    rules = (await tarife.current()).on(month)
+    changes = await zuschuesse.changes_by_contract(
         SubsidyChange.filter(contract_id__in=list({abo.contract_id for abo in abos})))
     shares = {}
     for abo in abos:
-        schedule = subsidies.SubsidySchedule(abo.contract.arbeitgeberzuschuss_cent,
-                                             changes.get(abo.contract_id, ()))
+        schedule = zuschuesse.SubsidySchedule(abo.contract.arbeitgeberzuschuss_cent,
+                                               changes.get(abo.contract_id, ()))
         zuschuss = schedule.on(month)
         shares[abo.id] = (rules.eigenanteil_cent(zuschuss), zuschuss)
     return shares
@@ -171,7 +171,7 @@ async def share_changes(today: date) -> str:
     """„Ihr Eigenanteil ändert sich“: for Abos running this month and next whose share next month differs (a new
     price block or a subsidy change starts then); once per Abo and month."""
     month, following = abo_dates.first_of_month(today), abo_dates.first_of_month(today, 1)
-    tariffs = await tariff.current()
+    tariffs = await tarife.current()
     price_changes = tariffs.on(following) != tariffs.on(month)
     contracts = Contract.all() if price_changes else Contract.filter(subsidy_changes__gueltig_ab=following)
     contract_ids = await contracts.distinct().values_list('id', flat=True)
@@ -229,7 +229,7 @@ async def run_once(name: str, period: str) -> str | None:
     run.finished_at, run.result = clock.now(), result[:200]
     await run.save(update_fields=['finished_at', 'result'])
     await audit.record(AuditKind.JOB_RUN, actor_label='Zeitplan', object_type='job', object_id=name,
-                       details={'period': period, 'result': result})
+                       details={'period': period, 'ergebnis': result})
     return result
 
 

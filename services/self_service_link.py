@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from services.codes import format_code
+from services.kundencode import format_code
 from services.settings import get_settings
 
 SELF_SERVICE_PATH = '/self-service'

@@ -24,11 +24,11 @@ from sepaxml import SepaDD
 
 from models import Abo, BillingLine, BillingRun, PortalUser, Produktangebot, SepaMandate
 from services import abo_dates, audit, clock, permissions
+from services.abrechnung import Download
 from services.audit import AuditKind
-from services.billing import Download
-from services.codes import ALPHABET
 from services.errors import ServiceError
 from services.i18n import N_
+from services.kundencode import ALPHABET
 from services.permissions import Action
 from services.settings import get_settings
 from services.validation import field_length, require_text

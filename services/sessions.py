@@ -99,7 +99,7 @@ async def _valid_session(token: str | None, owner: str, related: str) -> Session
         await _end(session, reason)
         await audit.record(
             AuditKind.SESSION_EXPIRED, actor=session.user, actor_label=account.email, object_type='session',
-            object_id=session.id, details={'reason': reason}, client=session.client,
+            object_id=session.id, details={'grund': reason}, client=session.client,
         )
         return None
     now = clock.now()

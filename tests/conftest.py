@@ -19,22 +19,21 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
+from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
-
-# Cheap hashing and no demo data unless a test asks: set before any settings are read.
-# No job scheduler in the portal processes the tests start: tests run jobs themselves (jobs.run_due, `main.py job`).
-os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0', STORAGE_SECRET='test-secret', JOBS='0')
-
-from tortoise import Tortoise
 from tortoise.contrib.test import _topological_sort_models
 from tortoise.migrations.api import migrate
 
 from models import Contract, Customer, PortalUser, Produktangebot, Role
-from services import passwords, tariff
+from services import anwender, passwords, tarife
 from services.database import tortoise_config
 from services.settings import reset_settings
 from tests.smtp_server import MailCatcher
+
+# Cheap hashing and no demo data unless a test asks: set before any settings are read.
+# No job scheduler in the portal processes the tests start: tests run jobs themselves (jobs.run_due, `main.py job`).
+os.environ.update(ARGON2_TIME_COST='1', ARGON2_MEMORY_KIB='8192', DEMO_DATA='0', STORAGE_SECRET='test-secret', JOBS='0')
 
 POSTGRES_ADMIN_URL = os.environ.get('TEST_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 POSTGRES_DB = f'test_portal_{os.getpid()}'
@@ -149,11 +148,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def fresh_settings() -> Iterator[None]:
     reset_settings()
     passwords.reset_hasher()
-    tariff.forget()  # the tariffs last read belong to the previous test's database
+    tarife.forget()  # the tariffs last read belong to the previous test's database
     yield
     reset_settings()
     passwords.reset_hasher()
-    tariff.forget()
+    tarife.forget()
 
 
 @pytest.fixture(params=['sqlite', 'postgres'])
@@ -202,7 +201,7 @@ def order_value(row: object, column: str) -> object:
 
 @pytest.fixture
 async def company(db: str) -> Customer:
-    from services.customers import create_customer
+    from services.kunden import create_customer
 
     return await create_customer(
         kundennummer='100234', name='Fahrradmanufaktur Kassel GmbH', strasse='Wilhelmshöher Allee 273',
@@ -212,7 +211,7 @@ async def company(db: str) -> Customer:
 
 @pytest.fixture
 async def other_company(db: str) -> Customer:
-    from services.customers import create_customer
+    from services.kunden import create_customer
 
     return await create_customer(
         kundennummer='200418', name='Kaufunger Holzbau GmbH', strasse='Leipziger Straße 180', plz='34260',
@@ -223,9 +222,8 @@ async def other_company(db: str) -> Customer:
 async def make_user(
     email: str, role: Role, customer: Customer | None = None, name: str = 'Anna Dietrich'
 ) -> PortalUser:
-    from services.users import create_user
 
-    return await create_user(email=email, name=name, role=role, password=PASSWORD, customer=customer)
+    return await anwender.create_user(email=email, name=name, role=role, password=PASSWORD, customer=customer)
 
 
 @pytest.fixture
@@ -270,7 +268,7 @@ async def other_admin(other_company: Customer) -> PortalUser:
 
 async def new_contract(customer: Customer, number: str = 'V-2026-0001', **changes: Any) -> Contract:
     """A Rechnung contract since 1 January 2025 with a 15,75 € subsidy; `changes` sets any other field."""
-    from services.contracts import create_contract
+    from services.vertraege import create_contract
 
     return await create_contract(**{
         'customer': customer, 'vertragsnummer': number, 'produktangebot': Produktangebot.RECHNUNG,

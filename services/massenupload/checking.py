@@ -2,8 +2,8 @@
 (`check_against_contract`, one query per table for the whole file).
 
 Per mode:
-- new people: every row through the Self-Service rules (`applications.check_application`), the same person or
-  Personalnummer twice in the file, and the duplicate rule (`applications.taken_persons`) against the contract;
+- new people: every row through the Self-Service rules (`antraege.check_application`), the same person or
+  Personalnummer twice in the file, and the duplicate rule (`antraege.taken_persons`) against the contract;
 - changes and leavers: keyed by Personalnummer, which must name exactly one running Abo of the contract; a change
   names at least one new value (a new address complete), a leaver's Endmonat follows `abo_dates.end_month_problem`,
   the rule of "Abo beenden zum …" on the Anträge page.
@@ -32,7 +32,7 @@ from models import (
     UploadResult,
 )
 from services import abo_dates, clock, permissions, sepa
-from services.applications import (
+from services.antraege import (
     ApplicationInput,
     CheckedApplication,
     check_application,
@@ -40,7 +40,6 @@ from services.applications import (
     running_abo,
     taken_persons,
 )
-from services.contracts import get_contract
 from services.massenupload.columns import COLUMN_OF_FIELD, COLUMN_ORDER, FILE_COLUMN, PERSON_COLUMN
 from services.massenupload.reading import (
     PROGRESS_EVERY,
@@ -55,6 +54,7 @@ from services.permissions import Action
 from services.settings import get_settings
 from services.table_query import format_count
 from services.validation import field_length, format_german_date, is_plz, parse_german_date, require_text
+from services.vertraege import get_contract
 
 FORMULA = 'Die Zelle enthält eine Formel. Bitte tragen Sie den Wert selbst ein (in Excel: „Werte einfügen“).'
 EXISTING_PERSON = 'Person hat bereits einen offenen Antrag oder ein aktives Abo unter diesem Vertrag.'

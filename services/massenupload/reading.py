@@ -28,7 +28,7 @@ from openpyxl.utils.datetime import from_excel
 
 from models import UploadMode
 from services import abo_dates
-from services.applications import ApplicationInput
+from services.antraege import ApplicationInput
 from services.errors import ServiceError
 from services.massenupload.columns import (
     DATE_FIELDS,

@@ -59,9 +59,8 @@ from models import (
 )
 from services import audit, clock, employee_accounts, permissions, sepa
 from services.abos import abo_from
-from services.applications import new_reference, running_abo, taken_persons
+from services.antraege import new_reference, running_abo, taken_persons
 from services.audit import AuditKind
-from services.contracts import get_contract
 from services.database import flat_values
 from services.errors import Conflict, PermissionDenied, ServiceError
 from services.massenupload.checking import (
@@ -85,6 +84,7 @@ from services.massenupload.columns import FILE_COLUMN
 from services.massenupload.reading import READING_POOL, Fault, Progress, UploadError, sha256_of
 from services.permissions import Action
 from services.table_query import format_count
+from services.vertraege import get_contract
 
 logger = logging.getLogger(__name__)
 

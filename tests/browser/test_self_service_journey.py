@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from models import Role
-from services import codes
+from services import kundencode
 from services.demo_data import DEMO_LOGINS
 from tests.browser.conftest import (
     DEFAULT_TIMEOUT_MS,
@@ -235,9 +235,9 @@ def test_the_self_service_does_not_use_the_portal_login(page: Page, portal_url: 
 
 def test_a_wrong_code_shows_the_typo_message(page: Page, portal_url: str) -> None:
     payload = 'ABCDEFGHJKMNPQR'
-    wrong = next(character for character in codes.ALPHABET if character != codes.check_character(payload))
-    typed = codes.format_code(payload + wrong)
+    wrong = next(character for character in kundencode.ALPHABET if character != kundencode.check_character(payload))
+    typed = kundencode.format_code(payload + wrong)
     page.goto(f'{portal_url}/self-service?code={typed}')
-    expect(page.get_by_role('alert')).to_have_text(codes.STATUS_MESSAGES[codes.CodeStatus.MALFORMED])
+    expect(page.get_by_role('alert')).to_have_text(kundencode.STATUS_MESSAGES[kundencode.CodeStatus.MALFORMED])
     expect(page.get_by_label('Kundencode', exact=True)).to_have_value(typed)
     screenshot(page, 'ss-09-code-typo')

@@ -20,10 +20,9 @@ from nicegui.testing.user_interaction import UserInteraction
 from openpyxl import load_workbook
 
 from models import Abo, AboStatus, Antrag, AntragStatus, AuditEvent, Contract, PortalUser, Role
-from services import abo_dates, antraege, applications, codes
+from services import abo_dates, antraege, kundencode
 from services.abos import EXPORT_COLUMNS
-from services.antraege import ALREADY_DECIDED
-from services.applications import ApplicationInput
+from services.antraege import ALREADY_DECIDED, ApplicationInput
 from services.audit import AuditKind
 from services.validation import format_german_date
 from tests.pages.conftest import demo_login, log_in
@@ -61,11 +60,11 @@ async def make_antraege(*people: tuple[str, str, str], vertragsnummer: str = VER
     a fresh Kundencode of the demo administrator (staff for another company's contract)."""
     contract = await demo_contract(vertragsnummer)
     actor = await demo_user(Role.ADMIN if vertragsnummer == VERTRAGSNUMMER else Role.STAFF)
-    code = await codes.generate_code(actor, contract.id, TODAY + timedelta(days=180), replace_current=True)
-    check = await codes.validate(code.code)
+    code = await kundencode.generate_code(actor, contract.id, TODAY + timedelta(days=180), replace_current=True)
+    check = await kundencode.validate(code.code)
     made = []
     for index, (vorname, nachname, personalnummer) in enumerate(people):
-        antrag = await applications.submit_application(
+        antrag = await antraege.submit_application(
             check, ApplicationInput(
                 anrede='Frau', vorname=vorname, nachname=nachname, geburtsdatum=f'{index + 1:02d}.03.1990',
                 email=f'person{index}.{contract.id}@example.org', strasse='Königstor 12', plz='34117', ort='Kassel',
@@ -482,7 +481,7 @@ async def test_the_csv_download_has_the_bom_and_the_rows(user: User) -> None:
         ['Schäfer', 'Lena', 'P-4711', beginn, '', 'ab 08/2030', 'Handyticket'],
     ]
     (event,) = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
-    assert (event.object_id, event.details) == (str(contract.id), {'format': 'csv', 'rows': 2})
+    assert (event.object_id, event.details) == (str(contract.id), {'format': 'csv', 'zeilen': 2})
 
     sheet = load_workbook(io.BytesIO(await download(user, 'Excel herunterladen'))).active
     assert [[cell.value or '' for cell in row] for row in sheet.iter_rows()] == rows

@@ -16,7 +16,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 from models import Antrag, Contract, PortalUser, Role
-from services import code_entry, codes, devices
+from services import code_entry, devices, kundencode
 from services.settings import get_settings, reset_settings
 from tests.pages.conftest import demo_login, wait_until
 from tests.pages.test_self_service import EMAIL, PERSON, click, error_text, fill_form, type_into
@@ -54,8 +54,8 @@ def steady_clock(monkeypatch: pytest.MonkeyPatch) -> SteadyClock:
 async def formatted_code() -> str:
     admin = await PortalUser.get(email=demo_login(Role.ADMIN).email)
     contract = await Contract.get(vertragsnummer='DJ-2024-0117')
-    code = await codes.generate_code(admin, contract.id, TODAY + timedelta(days=90), replace_current=True)
-    return codes.format_code(code.code)
+    code = await kundencode.generate_code(admin, contract.id, TODAY + timedelta(days=90), replace_current=True)
+    return kundencode.format_code(code.code)
 
 
 def press(user: User, label: str) -> None:
@@ -220,7 +220,7 @@ async def test_an_idle_reset_during_a_code_check_shows_nothing_and_logs_no_error
 
     monkeypatch.setattr(code_entry, 'enter_code', slow_check)
     await user.open('/kiosk')
-    type_into(user, 'Kundencode', codes.format_code(codes.new_code()))  # a code that does not exist
+    type_into(user, 'Kundencode', kundencode.format_code(kundencode.new_code()))  # a code that does not exist
     press(user, 'Weiter')
     await asyncio.wait_for(checking.wait(), 5)
     first_input = field(user, 'Kundencode')
@@ -250,7 +250,7 @@ async def enter(user: User, code: str) -> str:
 
 
 async def wrong_codes(user: User, count: int) -> list[str]:
-    return [await enter(user, codes.format_code(codes.new_code())) for _ in range(count)]
+    return [await enter(user, kundencode.format_code(kundencode.new_code())) for _ in range(count)]
 
 
 async def test_wrong_codes_count_for_the_kiosk_across_visits(user: User, no_idle_reset: None) -> None:

@@ -17,7 +17,7 @@ from models import Contract
 from pages.language import COOKIE
 from services import abo_dates
 from services.i18n import format_euro
-from services.tariff import tariff_on
+from services.tarife import tariff_on
 from tests.pages.test_kiosk import SteadyClock, formatted_code, label_with, press, steady_clock  # noqa: F401
 from tests.pages.test_self_service import (
     EMAIL,

@@ -11,11 +11,11 @@ from nicegui.testing import User
 from pypdf import PdfReader
 
 from models import Abo, Antrag, BillingLine, Contract, Invoice, Produktangebot, Role, SepaMandate
-from services import billing, clock, sepa
+from services import abrechnung, clock, sepa
 from tests.pages.conftest import log_in
+from tests.pages.test_abrechnung_pages import MAY, add_abo, pinned_today  # noqa: F401 - autouse fixture
 from tests.pages.test_antraege_page import download
-from tests.pages.test_billing_pages import MAY, add_abo, pinned_today  # noqa: F401 - autouse fixture
-from tests.services.test_invoices import embedded_xml
+from tests.services.test_rechnungen import embedded_xml
 
 
 async def close_may() -> tuple[Contract, Invoice]:
@@ -33,7 +33,7 @@ async def close_may() -> tuple[Contract, Invoice]:
     await Abo.filter(id=abo.id).update(antrag_id=antrag.id)
     checked, _ = sepa.check_mandate('DE89 3704 0044 0532 0130 00', 'Mia Fremd', True)
     await sepa.mandate_for(antrag.id, debited.id, checked, sepa.mandate_text()).save()  # type: ignore[arg-type]
-    await billing.close_month(MAY)
+    await abrechnung.close_month(MAY)
     (invoice,) = await Invoice.all()
     return invoiced, invoice
 

@@ -24,7 +24,7 @@ from services import clock
 from services.settings import reset_settings
 from tests.conftest import POSTGRES_TEMPLATE, postgres_admin, postgres_url_of
 from tests.pages.conftest import log_in
-from tests.pages.test_contracts_page import open_infos
+from tests.pages.test_vertragsverwaltung_page import open_infos
 from tests.scale_data import prepare_portal_database
 
 CONTRACTS = 41_000

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 import pytest
 
 from models import Abo, AboStatus, Contract, Employee, PortalUser, Ticketart
-from services import abo_dates, abo_status, abos, clock, dashboard, my_abos
+from services import abo_dates, abo_status, abos, clock, dashboard, meine_abos
 from services.abo_status import AboState
-from services.applications import person_key
+from services.antraege import person_key
 from services.table_query import TableRequest
 
 # (start, end, stored status): stored words as the old code left them, some of them wrong on purpose.
@@ -103,7 +103,7 @@ async def test_every_place_shows_the_same_status(
 
     for abo in made:
         employee = await Employee.get(id=abo.employee_id)  # type: ignore[attr-defined]
-        (mine,) = await my_abos.my_abos(employee)
+        (mine,) = await meine_abos.my_abos(employee)
         assert abo_status.label(mine, day) == expected[abo.id]
 
     overview = await dashboard.overview(admin)

@@ -27,11 +27,11 @@ from models import (
     Role,
     Ticketart,
 )
-from services import abo_status, abos, antraege, applications, clock, my_abos, spreadsheet
+from services import abo_status, abos, antraege, clock, meine_abos, spreadsheet
 from services.abos import EXPORT_COLUMNS, SORTABLE
 from services.audit import AuditKind
-from services.codes import CodeCheck
 from services.errors import NotFound, PermissionDenied, ServiceError
+from services.kundencode import CodeCheck
 from services.table_query import TableRequest
 from services.validation import format_german_date
 from tests.conftest import make_user, new_contract, order_value
@@ -77,7 +77,7 @@ async def written(contract: Contract, vorname: str, nachname: str, personalnumme
     return await Abo.create(
         contract=contract, vorname=vorname, nachname=nachname, geburtsdatum=birthday, personalnummer=personalnummer,
         strasse='Königstor 1', plz='34117', ort='Kassel', ticketart=ticketart, startmonat=startmonat,
-        endmonat=endmonat, status=status, person_key=applications.person_key(vorname, nachname, birthday),
+        endmonat=endmonat, status=status, person_key=antraege.person_key(vorname, nachname, birthday),
         created_at=clock.now(),
     )
 
@@ -237,7 +237,7 @@ async def test_ending_an_abo_follows_the_cut_off_rule(
     assert event.client == '192.0.2.11'
 
     employee = await Employee.get(id=abo.employee_id)
-    (mine,) = await my_abos.my_abos(employee)
+    (mine,) = await meine_abos.my_abos(employee)
     assert f'gekündigt zum {format_german_date(expected_end)}' in abo_status.label(mine, today)
 
 
@@ -257,7 +257,7 @@ async def test_an_abo_is_ended_only_once(admin: PortalUser, check: CodeCheck, se
 async def test_an_abo_the_employee_cancelled_cannot_be_ended(admin: PortalUser, check: CodeCheck) -> None:
     abo = await approved(admin, check)
     employee = await Employee.get(id=abo.employee_id)
-    cancelled = await my_abos.cancel_abo(employee, abo.id)
+    cancelled = await meine_abos.cancel_abo(employee, abo.id)
     with pytest.raises(ServiceError, match=re.escape(ALREADY_ENDED)):
         await abos.end_abo(admin, abo.id)
     assert (await Abo.get(id=abo.id)).endmonat == cancelled.endmonat
@@ -339,7 +339,7 @@ async def test_the_csv_export_opens_in_german_excel(admin: PortalUser, exported_
     assert event.actor_id == admin.id
     assert event.customer_id == exported_contract.customer_id
     assert (event.object_type, event.object_id) == ('contract', str(exported_contract.id))
-    assert event.details == {'format': 'csv', 'rows': 2}
+    assert event.details == {'format': 'csv', 'zeilen': 2}
     assert event.client == '192.0.2.12'
 
 
@@ -353,7 +353,7 @@ async def test_the_xlsx_export_has_the_same_rows(admin: PortalUser, exported_con
     assert xlsx_rows(content) == EXPECTED_ROWS
     assert all(cell.data_type != 'f' for cell in xlsx_cells(content))
     (event,) = await AuditEvent.filter(kind=AuditKind.ABOS_EXPORTED)
-    assert event.details == {'format': 'xlsx', 'rows': 2}
+    assert event.details == {'format': 'xlsx', 'zeilen': 2}
     assert event.actor_id == admin.id
 
 
@@ -389,8 +389,8 @@ async def dangerous_contract(admin: PortalUser, contract: Contract, check: CodeC
     directly for the leading tab and carriage return (the form trims those)."""
     data = [('=cmd', '+Becker', '-4711'), ('@Lena', '=SUM(A1:A9)', '+49')]
     for index, (vorname, nachname, personalnummer) in enumerate(data):
-        antrag = await applications.submit_application(
-            check, applications.ApplicationInput(
+        antrag = await antraege.submit_application(
+            check, antraege.ApplicationInput(
                 anrede='Frau', vorname=vorname, nachname=nachname, geburtsdatum='14.07.1988',
                 email=f'formel{index}@example.de', strasse='Königstor 1', plz='34117', ort='Kassel',
                 personalnummer=personalnummer, startmonat=START_MONTHS[0].strftime('%d.%m.%Y'),
@@ -453,12 +453,12 @@ async def test_a_control_character_in_a_name_does_not_break_the_xlsx_export(
     admin: PortalUser, contract: Contract, check: CodeCheck
 ) -> None:
     """The forms refuse control characters; data that holds one anyway (older imports) still exports."""
-    data = applications.ApplicationInput(
+    data = antraege.ApplicationInput(
         anrede='Herr', vorname='Jo\x1bnas', nachname='Becker', geburtsdatum='01.02.1990', email='jonas@example.de',
         strasse='Königstor 1', plz='34117', ort='Kassel', startmonat=START_MONTHS[0].strftime('%d.%m.%Y'),
         ticketart='Chipkarte',
     )
-    assert applications.check_application(data, TODAY)[1] == {
+    assert antraege.check_application(data, TODAY)[1] == {
         'vorname': 'Die Eingabe enthält unzulässige Steuerzeichen.'
     }
     await written(contract, 'Jo\x1bnas', 'Becker')

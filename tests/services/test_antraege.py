@@ -26,12 +26,11 @@ from models import (
     PortalUser,
     Ticketart,
 )
-from services import abo_dates, antraege, applications, audit, codes, my_abos
-from services.antraege import ALREADY_DECIDED, MAX_REASON, SORTABLE
-from services.applications import ApplicationInput
+from services import abo_dates, antraege, audit, kundencode, meine_abos
+from services.antraege import ALREADY_DECIDED, MAX_REASON, SORTABLE, ApplicationInput
 from services.audit import AuditKind
-from services.codes import CodeCheck
 from services.errors import Conflict, NotFound, PermissionDenied, ServiceError, ValidationError
+from services.kundencode import CodeCheck
 from services.table_query import TableRequest
 from services.validation import format_german_date
 from tests.conftest import new_contract, order_value
@@ -49,8 +48,8 @@ DECISIONS = (AuditKind.ANTRAG_APPROVED, AuditKind.ANTRAG_REJECTED)
 
 
 async def code_check(actor: PortalUser, contract: Contract) -> CodeCheck:
-    code = await codes.generate_code(actor, contract.id, date(2026, 12, 31), replace_current=True)
-    check = await codes.validate(code.code)
+    code = await kundencode.generate_code(actor, contract.id, date(2026, 12, 31), replace_current=True)
+    check = await kundencode.validate(code.code)
     assert check.ok
     return check
 
@@ -90,7 +89,7 @@ async def apply(
         strasse='Friedrich-Ebert-Straße 12', plz='34117', ort='Kassel', personalnummer=personalnummer,
         startmonat=format_german_date(startmonat), ticketart=ticketart.value,
     )
-    antrag = await applications.submit_application(
+    antrag = await antraege.submit_application(
         check, data, consent=True, password=EMPLOYEE_PASSWORD, password_confirmation=EMPLOYEE_PASSWORD,
     )
     if antrag.status == AntragStatus.UNBESTAETIGT:  # a new account; a confirmed one's Antrag goes on at once
@@ -351,7 +350,7 @@ async def test_approving_creates_exactly_one_abo_from_the_antrag(
     assert event.client == '192.0.2.7'
 
     employee = await Employee.get(id=antrag.employee_id)
-    assert [mine.id for mine in await my_abos.my_abos(employee)] == [abo.id]  # the employee sees it
+    assert [mine.id for mine in await meine_abos.my_abos(employee)] == [abo.id]  # the employee sees it
 
 
 async def test_an_approval_may_carry_a_note(admin: PortalUser, check: CodeCheck) -> None:
@@ -388,14 +387,14 @@ async def test_rejecting_keeps_the_reason_for_the_employee(
     shown = await antraege.get_antrag(admin, antrag.id)  # the dialog shows it later
     assert (shown.decision_reason, shown.decided_by.name) == (reason, admin.name)
     employee = await Employee.get(id=antrag.employee_id)
-    (mine,) = await my_abos.my_applications(employee)  # and so does Meine Abos
+    (mine,) = await meine_abos.my_applications(employee)  # and so does Meine Abos
     assert (mine.status, mine.decision_reason) == (AntragStatus.ABGELEHNT, reason)
 
     (event,) = await decision_events()
     assert event.kind == AuditKind.ANTRAG_REJECTED.value
     assert event.actor_id == admin.id
     assert event.customer_id == contract.customer_id
-    assert event.details == {'reference': antrag.reference, 'reason': reason}
+    assert event.details == {'reference': antrag.reference, 'grund': reason}
     assert event.client == '192.0.2.8'
 
 

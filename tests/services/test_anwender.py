@@ -22,7 +22,7 @@ from models import (
     Role,
     Session,
 )
-from services import anwender, auth, clock, mail_worker, permissions, sessions
+from services import anwender, auth, clock, mail_worker, one_time_links, permissions, sessions
 from services.audit import AuditKind
 from services.errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from services.permissions import Action
@@ -231,9 +231,9 @@ async def test_the_link_works_exactly_once(admin: PortalUser) -> None:
                                    role=Role.CLERK, base_url=BASE_URL)
     token = token_of(issued.link)
     await anwender.use_link(token, password=NEW_PASSWORD, confirmation=NEW_PASSWORD)
-    with pytest.raises(ServiceError, match=anwender.LINK_USED):
+    with pytest.raises(ServiceError, match=one_time_links.LINK_USED):
         await anwender.check_link(token)
-    with pytest.raises(ServiceError, match=anwender.LINK_USED):
+    with pytest.raises(ServiceError, match=one_time_links.LINK_USED):
         await anwender.use_link(token, password='Anderes-Passwort-2031', confirmation='Anderes-Passwort-2031')
     assert (await auth.login(issued.user.email, NEW_PASSWORD)).token is not None
 
@@ -248,7 +248,7 @@ async def test_two_uses_at_the_same_moment_set_one_password(admin: PortalUser, d
         return_exceptions=True,
     )
     assert sum(isinstance(result, PortalUser) for result in results) == 1
-    assert [str(result) for result in results if isinstance(result, Exception)] == [anwender.LINK_USED]
+    assert [str(result) for result in results if isinstance(result, Exception)] == [one_time_links.LINK_USED]
     winner = passwords[[isinstance(result, PortalUser) for result in results].index(True)]
     assert (await auth.login(issued.user.email, winner)).token is not None
     assert await AuditEvent.filter(kind=AuditKind.INVITATION_ACCEPTED).count() == 1
@@ -268,14 +268,14 @@ async def test_an_invitation_expires_after_72_hours(
     if usable:
         await anwender.use_link(token, password=NEW_PASSWORD, confirmation=NEW_PASSWORD)
         return
-    with pytest.raises(ServiceError, match=anwender.LINK_EXPIRED):
+    with pytest.raises(ServiceError, match=one_time_links.LINK_EXPIRED):
         await anwender.use_link(token, password=NEW_PASSWORD, confirmation=NEW_PASSWORD)
     assert (await PortalUser.get(id=issued.user.id)).password_changed_at is None
 
 
 @pytest.mark.parametrize('token', ['', 'ausgedacht', 'x' * 500])
 async def test_unknown_links_are_refused(admin: PortalUser, token: str) -> None:
-    with pytest.raises(NotFound, match=anwender.LINK_UNKNOWN):
+    with pytest.raises(NotFound, match=one_time_links.LINK_UNKNOWN):
         await anwender.check_link(token)
 
 
@@ -313,7 +313,7 @@ async def test_a_password_link_resets_the_password_and_ends_sessions(
 
     second = await anwender.send_password_link(admin, clerk.id, base_url=BASE_URL)
     move_clock(monkeypatch, anwender.PASSWORD_LINK_VALIDITY)
-    with pytest.raises(ServiceError, match=anwender.LINK_EXPIRED):
+    with pytest.raises(ServiceError, match=one_time_links.LINK_EXPIRED):
         await anwender.check_link(token_of(second.link))
 
 
@@ -322,7 +322,7 @@ async def test_a_new_link_replaces_the_open_one(admin: PortalUser) -> None:
                                   role=Role.CLERK, base_url=BASE_URL)
     second = await anwender.send_password_link(admin, first.user.id, base_url=BASE_URL)
     assert second.purpose == InvitationPurpose.EINLADUNG  # not accepted yet: a fresh invitation
-    with pytest.raises(ServiceError, match=anwender.LINK_REVOKED):
+    with pytest.raises(ServiceError, match=one_time_links.LINK_REVOKED):
         await anwender.use_link(token_of(first.link), password=NEW_PASSWORD, confirmation=NEW_PASSWORD)
     await anwender.use_link(token_of(second.link), password=NEW_PASSWORD, confirmation=NEW_PASSWORD)
 
@@ -331,7 +331,7 @@ async def test_a_deactivated_users_links_stop_working(admin: PortalUser) -> None
     issued = await anwender.invite(admin, name='Eva Kollegin', email='eva@fahrradmanufaktur-kassel.de',
                                    role=Role.CLERK, base_url=BASE_URL)
     await anwender.deactivate(admin, issued.user.id)
-    with pytest.raises(ServiceError, match=anwender.LINK_REVOKED):
+    with pytest.raises(ServiceError, match=one_time_links.LINK_REVOKED):
         await anwender.check_link(token_of(issued.link))
     with pytest.raises(ServiceError, match=anwender.DEACTIVATED_NO_LINK):
         await anwender.send_password_link(admin, issued.user.id, base_url=BASE_URL)

@@ -14,7 +14,7 @@ from models import Abo, Antrag, AntragStatus, AuditEvent, Customer, PortalUser
 from services import abo_dates, antraege
 from services.abo_dates import approval_deadline, approval_start
 from services.audit import AuditKind
-from services.codes import CodeCheck
+from services.kundencode import CodeCheck
 from services.settings import reset_settings
 from tests.conftest import new_contract
 from tests.services.test_antraege import apply, code_check

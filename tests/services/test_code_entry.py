@@ -11,13 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from models import AuditEvent, Contract, ContractStatus, Customer, Kundencode, LoginThrottle, PortalUser, Produktangebot
-from services import codes
+from services import kundencode
 from services.audit import AuditKind
 from services.code_entry import enter_code
-from services.codes import ALPHABET, CodeStatus, format_code
-from services.contracts import create_contract
+from services.kundencode import ALPHABET, CodeStatus, format_code
 from services.login_throttle import CODE_CLIENT, CODE_DEVICE
 from services.settings import get_settings
+from services.vertraege import create_contract
 
 START = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 CLIENT = '203.0.113.7'
@@ -52,7 +52,7 @@ async def contract(company: Customer) -> Contract:
 
 @pytest.fixture
 async def code(admin: PortalUser, contract: Contract) -> Kundencode:
-    return await codes.generate_code(admin, contract.id, date(2026, 12, 31))
+    return await kundencode.generate_code(admin, contract.id, date(2026, 12, 31))
 
 
 def max_failures() -> int:
@@ -76,7 +76,7 @@ async def fail_times(count: int, client: str = CLIENT, device: str = DEVICE) -> 
     """`count` wrong codes (alternating typos and unknown codes), returning the messages."""
     messages = []
     for number in range(count):
-        raw = 'ABCD-EFGH' if number % 2 else codes.new_code()
+        raw = 'ABCD-EFGH' if number % 2 else kundencode.new_code()
         messages.append((await enter_code(raw, client=client, device=device)).message)
     return messages
 
@@ -109,7 +109,7 @@ async def test_wrong_codes(code: Kundencode, raw: str, status: CodeStatus) -> No
     if raw == 'typo':
         raw = typo_of(code.code)
     elif raw == 'unknown':
-        raw = codes.new_code()
+        raw = kundencode.new_code()
     entry = await enter_code(raw, client=CLIENT, device=DEVICE)
     assert not entry.ok
     assert entry.check is not None and entry.check.status is status
@@ -128,7 +128,7 @@ async def make_expired(admin: PortalUser, contract: Contract, code: Kundencode, 
 
 
 async def make_revoked(admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock) -> None:
-    await codes.revoke_code(admin, contract.id)
+    await kundencode.revoke_code(admin, contract.id)
 
 
 async def make_inactive(admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock) -> None:
@@ -171,7 +171,7 @@ async def test_real_but_unusable_codes_do_not_count_as_failures(
         customer=company, vertragsnummer='V-2026-0002', produktangebot=Produktangebot.SEPA, beginn=date(2025, 1, 1),
         arbeitgeberzuschuss_cent=2000,
     )
-    fresh = await codes.generate_code(admin, fresh_contract.id, codes.default_valid_until(fresh_contract))
+    fresh = await kundencode.generate_code(admin, fresh_contract.id, kundencode.default_valid_until(fresh_contract))
     assert (await enter_code(fresh.code, client=CLIENT, device=DEVICE)).ok
 
 

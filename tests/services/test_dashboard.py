@@ -16,9 +16,9 @@ from models import (
     Role,
     Ticketart,
 )
-from services import abo_dates, antraege, clock, codes, contracts, dashboard
+from services import abo_dates, antraege, clock, dashboard, kundencode, vertraege
 from services.abo_status import AboState
-from services.applications import person_key
+from services.antraege import person_key
 from services.table_query import TableRequest
 from tests.conftest import make_user
 
@@ -31,11 +31,11 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def seed(customer: Customer, prefix: str, abos: list[tuple[date, date | None, AboStatus]], open_antraege: int):
-    active = await contracts.create_contract(
+    active = await vertraege.create_contract(
         customer=customer, vertragsnummer=f'{prefix}-1', produktangebot=Produktangebot.RECHNUNG,
         beginn=date(2024, 1, 1), arbeitgeberzuschuss_cent=1575,
     )
-    await contracts.create_contract(
+    await vertraege.create_contract(
         customer=customer, vertragsnummer=f'{prefix}-2', produktangebot=Produktangebot.SEPA,
         beginn=date(2023, 1, 1), ende=date(2023, 12, 31), status=ContractStatus.BEENDET, arbeitgeberzuschuss_cent=1575,
     )
@@ -81,7 +81,7 @@ async def test_tiles_equal_the_tables(admin: PortalUser, other_company: Customer
     active = await seed(admin.customer, 'A', ABOS_A, open_antraege=3)  # type: ignore[arg-type]
     other = await seed(other_company, 'B', ABOS_B, open_antraege=1)
     overview = await dashboard.overview(admin)
-    contract_table = await contracts.list_contracts(admin, TableRequest(), only_active=True)
+    contract_table = await vertraege.list_contracts(admin, TableRequest(), only_active=True)
     assert overview.active_contracts == contract_table.total == 1
     open_table = await antraege.list_antraege(admin, active.id, TableRequest(), status='offen')
     assert overview.open_antraege == open_table.total == 3
@@ -93,7 +93,7 @@ async def test_tiles_equal_the_tables(admin: PortalUser, other_company: Customer
     assert overview.abos_per_month == expected_chart(ABOS_A)
 
     everything = await dashboard.overview(staff)
-    assert everything.active_contracts == (await contracts.list_contracts(staff, TableRequest())).total == 2
+    assert everything.active_contracts == (await vertraege.list_contracts(staff, TableRequest())).total == 2
     assert everything.open_antraege == 4
     assert sorted(everything.open_antraege_contract_ids) == sorted([active.id, other.id])
     assert everything.abos_per_month == expected_chart(ABOS_A + ABOS_B)
@@ -106,12 +106,12 @@ async def test_code_warnings(admin: PortalUser) -> None:
     assert [(warning.vertragsnummer, warning.valid_until) for warning in overview.code_warnings] == [('A-1', None)]
     assert 'kein gültiger Kundencode' in overview.code_warnings[0].message
 
-    await codes.generate_code(admin, active.id, TODAY + timedelta(days=30))
+    await kundencode.generate_code(admin, active.id, TODAY + timedelta(days=30))
     soon = await dashboard.overview(admin)
     assert [warning.valid_until for warning in soon.code_warnings] == [TODAY + timedelta(days=30)]
     assert 'läuft am 25.12.2026 ab' in soon.code_warnings[0].message
 
-    await codes.generate_code(admin, active.id, TODAY + timedelta(days=31), replace_current=True)
+    await kundencode.generate_code(admin, active.id, TODAY + timedelta(days=31), replace_current=True)
     fine = await dashboard.overview(admin)
     assert fine.code_warnings == []
     assert fine.valid_codes == 1

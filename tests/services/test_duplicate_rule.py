@@ -1,5 +1,5 @@
 """Issue 13 item 2, "each rule once": the Self-Service's duplicate check (one person) and the Massenupload's (a whole
-file) are one function, `applications.taken_persons`; the Antrag → Abo copy is one constructor, `abos.abo_from`.
+file) are one function, `antraege.taken_persons`; the Antrag → Abo copy is one constructor, `abos.abo_from`.
 Here both sides answer alike for every state an Antrag or Abo can be in, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from models import Abo, Antrag, Contract, PortalUser
-from services import abos, applications, clock
+from services import abos, antraege, clock
 from tests.services.test_massenupload import (
     checked_preview,
     csv_file,
@@ -35,11 +35,11 @@ async def test_single_and_bulk_apply_the_same_duplicate_rule(
     rows = [person(index) for index in range(len(STATES))]
     for row, (kind, changes, _) in zip(rows, STATES, strict=True):
         await existing(contract, row, kind, **changes)
-    keys = [applications.person_key(str(row['Vorname']), str(row['Nachname']), row['Geburtsdatum'])  # type: ignore[arg-type]
+    keys = [antraege.person_key(str(row['Vorname']), str(row['Nachname']), row['Geburtsdatum'])  # type: ignore[arg-type]
             for row in rows]
     expected = [taken for *_, taken in STATES]
-    single = [await applications.has_open_application_or_abo(contract.id, key) for key in keys]
-    persons, _ = await applications.taken_persons(contract.id, keys)
+    single = [await antraege.has_open_application_or_abo(contract.id, key) for key in keys]
+    persons, _ = await antraege.taken_persons(contract.id, keys)
     preview = await checked_preview(admin, contract, csv_file(rows))
     flagged_rows = {fault.row for fault in preview.faults}
     assert single == expected

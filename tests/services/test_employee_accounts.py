@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from models import Abo, Antrag, Contract, Customer, Employee, OutboxMail, PortalUser
-from services import anwender, auth, clock, employee_accounts, massenupload, my_abos
+from services import anwender, auth, clock, employee_accounts, massenupload, meine_abos
 from services.anwender import FORGOTTEN_ANSWER
 from services.errors import NotFound, ServiceError, ValidationError
 from tests.services.test_antraege import EMPLOYEE_PASSWORD, apply, code_check, new_contract
@@ -64,8 +64,8 @@ async def test_an_imported_person_is_invited_claims_the_account_and_cancels(
         await employee_accounts.set_password(token, password=NEW_PASSWORD, confirmation=NEW_PASSWORD)
     result = await auth.login(email, NEW_PASSWORD, account_type=Employee)
     assert result.token is not None
-    (abo,) = await my_abos.my_abos(account)
-    cancelled = await my_abos.cancel_abo(account, abo.id)
+    (abo,) = await meine_abos.my_abos(account)
+    cancelled = await meine_abos.cancel_abo(account, abo.id)
     assert cancelled.endmonat is not None
     assert (await mail_to(email, 'kuendigung_bestaetigt')).recipient == email
 
@@ -84,8 +84,8 @@ async def test_an_imported_person_with_an_account_keeps_one_login(
     account = await Employee.get(email=earlier.email)
     assert await Employee.filter(email=earlier.email).count() == 1
     assert not await OutboxMail.filter(kind='konto_einladung').exists()
-    assert {abo.contract_id for abo in await my_abos.my_abos(account)} == {contract.id}  # type: ignore[attr-defined]
-    assert {antrag.contract_id for antrag in await my_abos.my_applications(account)} == {  # type: ignore[attr-defined]
+    assert {abo.contract_id for abo in await meine_abos.my_abos(account)} == {contract.id}  # type: ignore[attr-defined]
+    assert {antrag.contract_id for antrag in await meine_abos.my_applications(account)} == {  # type: ignore[attr-defined]
         contract.id, other.id}
 
 
@@ -141,13 +141,13 @@ async def test_an_unconfirmed_antrag_of_a_wrong_password_goes_on_when_the_owner_
     mailbox's owner confirms."""
     first = await apply(await code_check(admin, contract))
     other = await new_contract(company, 'V-2026-0098')
-    from services import applications
-    from services.applications import ApplicationInput
+    from services import antraege
+    from services.antraege import ApplicationInput
 
     data = ApplicationInput(anrede='Frau', vorname='Lena', nachname='Schaefer', geburtsdatum='14.07.1988',
                             email=first.email, strasse='Königstor 1', plz='34117', ort='Kassel',
                             startmonat=first.startmonat.strftime('%d.%m.%Y'), ticketart='Handyticket')
-    second = await applications.submit_application(await code_check(admin, other), data, consent=True,
+    second = await antraege.submit_application(await code_check(admin, other), data, consent=True,
                                                    password='Ganz-anderes-Passwort-42',
                                                    password_confirmation='Ganz-anderes-Passwort-42')
     assert second.employee_id is None  # type: ignore[attr-defined]

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from models import Abo, Antrag, Contract, PortalUser, Role, Upload, UploadResult
-from services import contracts, massenupload
+from services import massenupload, vertraege
 from services.errors import ServiceError
 from services.massenupload import workflow
 from services.table_query import TableRequest
@@ -40,7 +40,7 @@ async def test_another_user_reads_between_the_batches(db: str, admin: PortalUser
 
     async def other_user() -> None:  # its own task, started outside the import: another user's request
         await go.wait()
-        page = await contracts.list_contracts(staff, TableRequest())
+        page = await vertraege.list_contracts(staff, TableRequest())
         seen.append(page.total)
         answered.set()
 

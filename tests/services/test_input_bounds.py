@@ -12,9 +12,9 @@ import pytest
 
 from main import build_parser, create_contract_command, euro_cents
 from models import Contract, Customer, PortalUser, Produktangebot
-from services import anwender, audit_log, auth, backoffice, contracts, customers
-from services.audit_log import AuditFilter
+from services import anwender, auth, kunden, protokoll, vertraege, verwaltung
 from services.errors import NotFound, ValidationError
+from services.protokoll import AuditFilter
 from services.table_query import TableRequest
 from services.validation import MAX_ID, is_email, parse_euro_cents, parse_german_date, parse_id, search_term
 
@@ -57,15 +57,15 @@ def test_nul_and_control_characters_are_no_email_and_no_search() -> None:
 async def test_nul_in_a_search_finds_nothing_instead_of_failing(
     admin: PortalUser, staff: PortalUser, company: Customer
 ) -> None:
-    await contracts.create_contract(
+    await vertraege.create_contract(
         customer=company, vertragsnummer='DJ-2026-0001', produktangebot=Produktangebot.RECHNUNG,
         beginn=date(2026, 1, 1), arbeitgeberzuschuss_cent=1575,
     )
-    page = await contracts.list_contracts(admin, TableRequest(search=f'DJ{NUL}-2026'))
+    page = await vertraege.list_contracts(admin, TableRequest(search=f'DJ{NUL}-2026'))
     assert [contract.vertragsnummer for contract in page.rows] == ['DJ-2026-0001']
-    assert (await contracts.list_contracts(staff, TableRequest(), kundennummer=f'100234{NUL}')).total == 1
+    assert (await vertraege.list_contracts(staff, TableRequest(), kundennummer=f'100234{NUL}')).total == 1
     assert (await anwender.list_users(admin, TableRequest(search=NUL), customer_id=company.id)).total >= 1
-    events = await audit_log.list_events(staff, TableRequest(), AuditFilter(user=NUL, kundennummer=NUL, kind=NUL))
+    events = await protokoll.list_events(staff, TableRequest(), AuditFilter(user=NUL, kundennummer=NUL, kind=NUL))
     assert events.total >= 0
 
 
@@ -73,7 +73,7 @@ async def test_nul_in_a_lookup_is_not_found(staff: PortalUser) -> None:
     with pytest.raises(NotFound):
         await anwender.company(staff, f'1{NUL}')
     with pytest.raises(NotFound):
-        await backoffice.find_contract(staff, f'DJ{NUL}')
+        await verwaltung.find_contract(staff, f'DJ{NUL}')
 
 
 async def test_nul_in_an_email_is_dropped_like_surrounding_spaces(admin: PortalUser, company: Customer) -> None:
@@ -81,7 +81,7 @@ async def test_nul_in_an_email_is_dropped_like_surrounding_spaces(admin: PortalU
     PostgreSQL refused the lookup (and would refuse the row) with one in it."""
     issued = await anwender.invite(admin, name='Eva', email=f' Eva{NUL}@Example.de', role='clerk', base_url='http://x')
     assert issued.user.email == 'eva@example.de'
-    customer = await customers.create_customer(
+    customer = await kunden.create_customer(
         kundennummer='300100', name='Muster GmbH', strasse='Königsplatz 1', plz='34117', ort='Kassel',
         email=f'info{NUL}@muster.de',
     )
@@ -96,7 +96,7 @@ async def test_nul_in_the_login_is_a_wrong_login(admin: PortalUser) -> None:
 async def test_an_audit_filter_until_the_last_day_python_knows_is_refused_by_the_parser(staff: PortalUser) -> None:
     """The page parses 'Bis' with parse_german_date, which no longer yields 31.12.9999 (one day later overflowed)."""
     assert parse_german_date('31.12.9999') is None
-    page = await audit_log.list_events(staff, TableRequest(), AuditFilter(until=parse_german_date('31.12.2999')))
+    page = await protokoll.list_events(staff, TableRequest(), AuditFilter(until=parse_german_date('31.12.2999')))
     assert page.total >= 0
 
 
@@ -123,7 +123,7 @@ async def test_overlong_values_in_the_verwaltung_form_are_field_messages(
     staff: PortalUser, field: str, value: str, message: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
-        await backoffice.create_customer_with_contract(staff, **{**NEW_CUSTOMER, field: value}, base_url='http://x')
+        await verwaltung.create_customer_with_contract(staff, **{**NEW_CUSTOMER, field: value}, base_url='http://x')
     assert refused.value.errors[field] == message
     assert not await Customer.exists()
 
@@ -131,7 +131,7 @@ async def test_overlong_values_in_the_verwaltung_form_are_field_messages(
 @pytest.mark.parametrize(('field', 'limit'), [('ansprechpartner', 200), ('telefon', 50)])
 async def test_overlong_optional_customer_fields_are_refused_not_cut(db: str, field: str, limit: int) -> None:
     with pytest.raises(ValidationError) as refused:
-        await customers.create_customer(
+        await kunden.create_customer(
             kundennummer='300100', name='Muster GmbH', strasse='Königsplatz 1', plz='34117', ort='Kassel',
             **{field: 'x' * (limit + 1)},
         )

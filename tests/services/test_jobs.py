@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from models import Abo, Contract, Customer, JobRun, OutboxMail, PortalUser, Role
-from services import antraege, clock, codes, jobs, subsidies
+from services import antraege, clock, jobs, kundencode, zuschuesse
 from services.settings import PROJECT_DIR
 from tests.conftest import make_user
 from tests.services.test_antraege import START_MONTHS, apply, code_check, new_contract
@@ -115,7 +115,7 @@ async def test_the_digest_lists_new_and_due_antraege_for_those_who_opted_in(
 async def test_administrators_hear_30_days_before_the_code_expires_once(
     admin: PortalUser, contract: Contract
 ) -> None:
-    await codes.generate_code(admin, contract.id, TODAY + timedelta(days=45), replace_current=True)
+    await kundencode.generate_code(admin, contract.id, TODAY + timedelta(days=45), replace_current=True)
     assert await jobs.code_expiry(TODAY) == '0 Hinweise auf ablaufende Kundencodes'
     assert await jobs.code_expiry(TODAY + timedelta(days=15)) == '1 Hinweise auf ablaufende Kundencodes'
     (notice,) = await OutboxMail.filter(kind='kundencode_laeuft_ab')
@@ -129,7 +129,7 @@ async def test_abo_start_and_share_change_are_mailed_once(
 ) -> None:
     antrag = await apply(await code_check(admin, contract), startmonat=START_MONTHS[0])
     await antraege.decide(admin, antrag.id, approve=True)
-    await subsidies.change_subsidy(admin, contract.id, ab_monat=date(2026, 5, 1), zuschuss_cent=2000)
+    await zuschuesse.change_subsidy(admin, contract.id, ab_monat=date(2026, 5, 1), zuschuss_cent=2000)
     april = date(2026, 4, 2)
     monkeypatch.setattr('services.clock.today', lambda: april)
     assert await jobs.abo_starts(april) == '1 Mitteilungen zum Abo-Beginn'

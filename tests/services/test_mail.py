@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from models import Abo, AuditEvent, Contract, Customer, Employee, MailStatus, OutboxMail, PortalUser
-from services import antraege, audit, clock, mail, mail_worker, my_abos
+from services import antraege, audit, clock, mail, mail_worker, meine_abos
 from services.audit import AuditKind
 from services.errors import PermissionDenied
 from tests.services.test_antraege import apply, code_check, new_contract
@@ -232,7 +232,7 @@ async def test_a_kuendigung_is_confirmed_by_mail(admin: PortalUser, contract: Co
     await antraege.decide(admin, antrag.id, approve=True)
     employee = await Employee.get(email=antrag.email)
     abo = await Abo.get(antrag_id=antrag.id)
-    cancelled = await my_abos.cancel_abo(employee, abo.id)
+    cancelled = await meine_abos.cancel_abo(employee, abo.id)
     queued = await OutboxMail.get(kind='kuendigung_bestaetigt')
     assert queued.recipient == antrag.email
     assert f'endet am {cancelled.endmonat.strftime("%d.%m.%Y")}' in queued.subject

@@ -19,20 +19,20 @@ from models import Contract, ContractStatus, PortalUser
 from services import (
     abo_dates,
     abos,
+    abrechnung,
     antraege,
     anwender,
-    audit_log,
-    backoffice,
-    billing,
-    codes,
-    contracts,
     dashboard,
+    kundencode,
     massenupload,
+    protokoll,
     second_factor,
-    subsidies,
+    vertraege,
+    verwaltung,
+    zuschuesse,
 )
 from services.table_query import TableRequest
-from services.tariff import Tariff
+from services.tarife import Tariff
 from tests.scale_data import fill
 
 TODAY = date(2026, 11, 25)
@@ -42,7 +42,7 @@ CUSTOMERS = 300
 # overview: 50 contracts and its totals grouped by subsidy amount); Tarife lists the first 200 contracts below a new
 # minimum, and a count.
 MOST_ROWS = 160
-BOUNDS = {'tarife': subsidies.MAX_LISTED + 1}
+BOUNDS = {'tarife': zuschuesse.MAX_LISTED + 1}
 
 
 @pytest.fixture(autouse=True)
@@ -78,21 +78,21 @@ async def a_staff_page(actor: PortalUser, contract: Contract) -> dict[str, Calla
     request = TableRequest(page_size=100)
     return {
         'dashboard': lambda: dashboard.overview(actor),
-        'vertragsverwaltung': lambda: contracts.list_contracts(actor, request, only_active=False),
-        'infos': lambda: codes.current_code(actor, contract.id),
+        'vertragsverwaltung': lambda: vertraege.list_contracts(actor, request, only_active=False),
+        'infos': lambda: kundencode.current_code(actor, contract.id),
         'antraege': lambda: antraege.list_antraege(actor, contract.id, request),
         'abos': lambda: abos.list_abos(actor, contract.id, request),
         'massenupload': lambda: massenupload.upload_history(actor, contract.id),
         'anwender': lambda: anwender.company(actor, 'S1'),
-        'protokoll': lambda: audit_log.list_events(actor, request),
-        'verwaltung': lambda: backoffice.find_contract(actor, contract.vertragsnummer),
-        'profil': lambda: audit_log.recent_logins(actor),
+        'protokoll': lambda: protokoll.list_events(actor, request),
+        'verwaltung': lambda: verwaltung.find_contract(actor, contract.vertragsnummer),
+        'profil': lambda: protokoll.recent_logins(actor),
         'profil_codes': lambda: second_factor.remaining_recovery_codes(actor),
         # Abrechnung's default month (the previous one, open) and its overview's first page with the totals
-        'abrechnung': lambda: billing.statement(actor, contract.id, abo_dates.first_of_month(TODAY, -1)),
-        'monatsuebersicht': lambda: billing.month_overview(actor, abo_dates.first_of_month(TODAY, -1)),
+        'abrechnung': lambda: abrechnung.statement(actor, contract.id, abo_dates.first_of_month(TODAY, -1)),
+        'monatsuebersicht': lambda: abrechnung.month_overview(actor, abo_dates.first_of_month(TODAY, -1)),
         # Tarife, after adding a block whose minimum every contract of the fill misses (25 % of 70,00 € > 15,75 €)
-        'tarife': lambda: subsidies.below_minimum(actor, Tariff(date(2027, 1, 1), 7000, 25, 5)),
+        'tarife': lambda: zuschuesse.below_minimum(actor, Tariff(date(2027, 1, 1), 7000, 25, 5)),
     }
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from models import AuditEvent, Customer, Invitation, InvitationPurpose, PortalUser, Role
-from services import anwender, auth, clock, sessions, users
+from services import anwender, auth, clock, sessions
 from services.audit import AuditKind
 from services.errors import ServiceError, ValidationError
 from tests.conftest import PASSWORD, make_user
@@ -83,7 +83,7 @@ async def test_an_expired_link_is_refused(admin: PortalUser, issued_links: list[
 async def test_changing_the_password_ends_the_other_sessions(admin: PortalUser) -> None:
     """Finding: 'Passwort ändern' left the user's other sessions open although its docstring said otherwise."""
     own, other = await sessions.start_session(admin), await sessions.start_session(admin)
-    await users.change_password(admin, current=PASSWORD, new=NEW_PASSWORD, confirmation=NEW_PASSWORD,
+    await anwender.change_password(admin, current=PASSWORD, new=NEW_PASSWORD, confirmation=NEW_PASSWORD,
                                 keep_token=own)
     assert await sessions.user_for_token(own) is not None
     assert await sessions.user_for_token(other) is None

@@ -45,17 +45,17 @@ from services import (
     abos,
     antraege,
     anwender,
-    audit_log,
-    backoffice,
     clock,
-    codes,
-    contracts,
-    customers,
     dashboard,
+    kunden,
+    kundencode,
     massenupload,
     permissions,
+    protokoll,
+    vertraege,
+    verwaltung,
 )
-from services.applications import person_key
+from services.antraege import person_key
 from services.errors import NotFound, PermissionDenied, ServiceError
 from services.permissions import Action, scoped
 from services.table_query import TableRequest
@@ -131,11 +131,11 @@ class World:
 
 
 async def _side(customer: Customer, prefix: str, admin: PortalUser) -> Side:
-    contract = await contracts.create_contract(
+    contract = await vertraege.create_contract(
         customer=customer, vertragsnummer=f'{prefix}-0001', produktangebot=Produktangebot.RECHNUNG,
         beginn=date(2025, 1, 1), arbeitgeberzuschuss_cent=1575,
     )
-    code = await codes.generate_code(admin, contract.id, date(2026, 12, 31))
+    code = await kundencode.generate_code(admin, contract.id, date(2026, 12, 31))
     birthday = date(1988, 7, 14)
     antrag = await Antrag.create(
         reference=f'A-{prefix}', contract=contract, anrede='Frau', vorname='Lena', nachname=f'{prefix}mann',
@@ -293,7 +293,7 @@ def _must_show(record_ids: list[int], record_id: int) -> None:
 
 
 async def _list_contracts(actor: PortalUser, world: World) -> None:
-    page = await contracts.list_contracts(actor, TableRequest(page_size=100), only_active=False)
+    page = await vertraege.list_contracts(actor, TableRequest(page_size=100), only_active=False)
     _must_show([contract.id for contract in page.rows], world.own.contract.id)
 
 
@@ -318,7 +318,7 @@ async def _list_users(actor: PortalUser, world: World) -> None:
 
 
 async def _audit_events(actor: PortalUser, world: World) -> None:
-    page = await audit_log.list_events(actor, TableRequest(page_size=100))
+    page = await protokoll.list_events(actor, TableRequest(page_size=100))
     _must_show([event.customer_id for event in page.rows], world.own.customer.id)
 
 
@@ -327,12 +327,12 @@ async def _dashboard(actor: PortalUser, world: World) -> None:
 
 
 async def _create_customer(actor: PortalUser, world: World) -> None:
-    await customers.create_customer(kundennummer='300100', name='Muster GmbH', strasse='Königsplatz 1', plz='34117',
+    await kunden.create_customer(kundennummer='300100', name='Muster GmbH', strasse='Königsplatz 1', plz='34117',
                                     ort='Kassel', actor=actor)
 
 
 async def _create_contract(actor: PortalUser, world: World) -> None:
-    await contracts.create_contract(customer=world.own.customer, vertragsnummer='own-0002',
+    await vertraege.create_contract(customer=world.own.customer, vertragsnummer='own-0002',
                                     produktangebot=Produktangebot.SEPA, beginn=date(2026, 1, 1),
                                     arbeitgeberzuschuss_cent=1575, actor=actor)
 
@@ -340,7 +340,7 @@ async def _create_contract(actor: PortalUser, world: World) -> None:
 Operation = Callable[[PortalUser, World], Awaitable[object]]
 OPERATIONS: dict[str, tuple[Operation, str]] = {
     # name: (what the actor does to the own company's record, outcome per actor in ACTORS order)
-    'get_contract': (lambda actor, w: contracts.get_contract(actor, w.own.contract.id), 'ok ok ok missing ok missing'),
+    'get_contract': (lambda actor, w: vertraege.get_contract(actor, w.own.contract.id), 'ok ok ok missing ok missing'),
     'list_contracts': (_list_contracts, 'ok ok ok missing ok denied'),
     'list_abos': (_list_abos, 'ok ok ok missing ok missing'),
     'export_csv': (lambda actor, w: abos.export_csv(actor, w.own.contract.id), 'ok ok ok missing ok missing'),
@@ -350,11 +350,11 @@ OPERATIONS: dict[str, tuple[Operation, str]] = {
     'get_antrag': (lambda actor, w: antraege.get_antrag(actor, w.own.antrag.id), 'ok ok ok missing ok missing'),
     'decide': (lambda actor, w: antraege.decide(actor, w.own.antrag.id, approve=False, reason='Nicht bei uns.'),
                'ok ok denied missing ok missing'),
-    'current_code': (lambda actor, w: codes.current_code(actor, w.own.contract.id), 'ok ok ok missing ok missing'),
-    'generate_code': (lambda actor, w: codes.generate_code(actor, w.own.contract.id, date(2026, 11, 30),
+    'current_code': (lambda actor, w: kundencode.current_code(actor, w.own.contract.id), 'ok ok ok missing ok missing'),
+    'generate_code': (lambda actor, w: kundencode.generate_code(actor, w.own.contract.id, date(2026, 11, 30),
                                                            replace_current=True),
                       'ok denied denied missing ok missing'),
-    'revoke_code': (lambda actor, w: codes.revoke_code(actor, w.own.contract.id),
+    'revoke_code': (lambda actor, w: kundencode.revoke_code(actor, w.own.contract.id),
                     'ok denied denied missing ok missing'),
     'upload_history': (_upload_history, 'ok ok ok missing ok missing'),
     'preview_upload': (lambda actor, w: massenupload.preview_upload(actor, w.own.contract.id, b'', 'liste.csv'),
@@ -373,9 +373,9 @@ OPERATIONS: dict[str, tuple[Operation, str]] = {
                            'ok denied denied missing ok missing'),
     'audit_log': (_audit_events, 'ok denied denied missing ok denied'),
     'dashboard': (_dashboard, 'ok ok ok missing ok denied'),
-    'find_contract': (lambda actor, w: backoffice.find_contract(actor, w.own.contract.vertragsnummer),
+    'find_contract': (lambda actor, w: verwaltung.find_contract(actor, w.own.contract.vertragsnummer),
                       'denied denied denied denied ok denied'),
-    'change_contract_status': (lambda actor, w: backoffice.change_contract_status(
+    'change_contract_status': (lambda actor, w: verwaltung.change_contract_status(
         actor, w.own.contract.id, ContractStatus.GEKUENDIGT), 'denied denied denied denied ok denied'),
     'create_customer': (_create_customer, 'denied denied denied denied ok denied'),
     'create_contract': (_create_contract, 'denied denied denied denied ok denied'),
@@ -443,8 +443,8 @@ async def test_dashboard_for_staff_with_more_active_contracts_than_a_query_takes
 
 async def test_code_warnings_count_only_valid_codes_of_active_contracts(world: World) -> None:
     staff = world.users['staff']
-    await backoffice.change_contract_status(staff, world.other.contract.id, ContractStatus.BEENDET)
-    expiring = await codes.generate_code(world.users['admin'], world.own.contract.id, TODAY + timedelta(days=10),
+    await verwaltung.change_contract_status(staff, world.other.contract.id, ContractStatus.BEENDET)
+    expiring = await kundencode.generate_code(world.users['admin'], world.own.contract.id, TODAY + timedelta(days=10),
                                          replace_current=True)
     overview = await dashboard.overview(staff)
     assert overview.valid_codes == 1

@@ -29,7 +29,7 @@ from tortoise.migrations.api import migrate
 
 from models import Abo, Antrag, Contract, PortalUser
 from models.searchable import sort_key
-from services import abos, antraege, anwender, contracts, database
+from services import abos, antraege, anwender, database, vertraege
 from services.table_query import TableRequest
 from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_admin, postgres_url_of
 
@@ -160,7 +160,7 @@ async def _found(actor: PortalUser, tag: str) -> dict[str, list[int]]:
     contract = await Contract.get(vertragsnummer=f'DJ-2024-{tag}')
     words = searches(tag)
     pages = {
-        'contract': await contracts.list_contracts(actor, TableRequest(search=words['contract']), only_active=False),
+        'contract': await vertraege.list_contracts(actor, TableRequest(search=words['contract']), only_active=False),
         'portal_user': await anwender.list_users(actor, TableRequest(search=words['portal_user']),
                                                  customer_id=contract.customer_id),
         'antrag': await antraege.list_antraege(actor, contract.id, TableRequest(search=words['antrag']),

@@ -15,12 +15,12 @@ import xmlschema
 from lxml import etree
 
 from models import Antrag, Contract, Customer, Employee, PortalUser, Produktangebot, Role, SepaMandate
-from services import antraege, applications, billing, codes, sepa
-from services.codes import CodeCheck
-from services.contracts import create_contract
+from services import abrechnung, antraege, kundencode, sepa
 from services.errors import PermissionDenied, ServiceError, ValidationError
-from tests.services.test_applications import EMPLOYEE_PASSWORD, TODAY, VALID
-from tests.services.test_billing import make_abo, new_contract
+from services.kundencode import CodeCheck
+from services.vertraege import create_contract
+from tests.services.test_abrechnung import make_abo, new_contract
+from tests.services.test_antraege_self_service import EMPLOYEE_PASSWORD, TODAY, VALID
 from tests.support import confirm_by_mail
 
 GOOD_IBAN = 'DE89 3704 0044 0532 0130 00'
@@ -42,13 +42,13 @@ async def contract(company: Customer) -> Contract:
 
 @pytest.fixture
 async def check(admin: PortalUser, contract: Contract) -> CodeCheck:
-    code = await codes.generate_code(admin, contract.id, date(2026, 12, 31))
-    return await codes.validate(code.code)
+    code = await kundencode.generate_code(admin, contract.id, date(2026, 12, 31))
+    return await kundencode.validate(code.code)
 
 
 async def apply(check: CodeCheck, iban: str = GOOD_IBAN, holder: str = 'Jonas Schäfer',
                 mandate_consent: bool = True) -> Antrag:
-    antrag = await applications.submit_application(
+    antrag = await antraege.submit_application(
         check, replace(VALID, iban=iban, kontoinhaber=holder), consent=True, password=EMPLOYEE_PASSWORD,
         password_confirmation=EMPLOYEE_PASSWORD, mandate_consent=mandate_consent)
     await confirm_by_mail(antrag.email)  # the Antrag reaches the company
@@ -104,8 +104,8 @@ async def test_a_bad_mandate_is_refused_and_nothing_is_saved(
 
 async def test_an_invoice_contract_asks_no_mandate(admin: PortalUser, company: Customer) -> None:
     invoiced = await new_contract(company, 'DJ-2026-0008')
-    code = await codes.generate_code(admin, invoiced.id, date(2026, 12, 31))
-    antrag = await apply(await codes.validate(code.code), iban='', holder='', mandate_consent=False)
+    code = await kundencode.generate_code(admin, invoiced.id, date(2026, 12, 31))
+    antrag = await apply(await kundencode.validate(code.code), iban='', holder='', mandate_consent=False)
     assert not await SepaMandate.filter(antrag_id=antrag.id).exists()
 
 
@@ -118,7 +118,7 @@ async def test_the_closed_months_pain008_debits_each_eigenanteil_under_its_manda
     monkeypatch.setattr('services.clock.today', lambda: date(2026, 5, 14))
     with pytest.raises(ServiceError, match='erst, wenn der Monat abgeschlossen ist'):
         await sepa.direct_debit_file(staff, APRIL)
-    await billing.close_month(APRIL, actor=staff)
+    await abrechnung.close_month(APRIL, actor=staff)
     with pytest.raises(PermissionDenied):
         await sepa.direct_debit_file(admin, APRIL)
 
@@ -164,7 +164,7 @@ async def test_the_pain008_file_is_built_off_the_event_loop(
     antrag = await apply(check)
     await antraege.decide(admin, antrag.id, approve=True, reason='')
     monkeypatch.setattr('services.clock.today', lambda: date(2026, 5, 14))
-    await billing.close_month(APRIL, actor=staff)
+    await abrechnung.close_month(APRIL, actor=staff)
     built_in: list[int] = []
     original = sepa.pain008
 

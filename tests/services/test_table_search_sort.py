@@ -18,8 +18,8 @@ import pytest
 from models import Abo, Antrag, Contract, ContractStatus, Customer, PortalUser, Produktangebot
 from models.searchable import search_key, sort_key
 from services import table_query
-from services.contracts import create_contract, list_contracts
 from services.table_query import COUNT_CAP, TablePage, TableRequest
+from services.vertraege import create_contract, list_contracts
 
 # Written out by hand (not computed with sort_key): ties ('aachen'/'Aachen', 'Braun'/'BRAUN', 'Straße'/'Strasse')
 # keep the order of creation, which is the id order.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models import AuditEvent, LoginThrottle, PortalUser, Role
-from services import auth, login_throttle, users
+from services import anwender, auth, login_throttle
 from services.audit import AuditKind
 from services.errors import ValidationError
 from services.login_throttle import CLIENT, CODE_CLIENT, DEVICE, EMAIL
@@ -99,7 +99,7 @@ async def test_empty_keys_are_not_counted(db: str) -> None:
 
 async def change(user: PortalUser, current: str, *, device: str = 'browser:a') -> dict[str, str]:
     try:
-        await users.change_password(user, current=current, new=NEW_PASSWORD, confirmation=NEW_PASSWORD,
+        await anwender.change_password(user, current=current, new=NEW_PASSWORD, confirmation=NEW_PASSWORD,
                                     client=OFFICE, device=device)
     except ValidationError as error:
         return error.errors
