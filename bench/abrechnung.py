@@ -178,14 +178,15 @@ async def database(backend: str, admin_url: str) -> AsyncIterator[str]:
         await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
 
 
-async def scale_backend(backend: str, args: argparse.Namespace) -> list[str]:
+async def scale_backend(backend: str, args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """The staff views on a database of `args.scale` contracts: open previous month, then the same month closed."""
     from tests.scale_data import prepare_portal_database
 
     today = clock.today()
     month = date(today.year, today.month, 1)
     month = date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
-    lines = []
+    lines: list[str] = []
+    closes: list[str] = []
     async with database(backend, args.postgres_admin_url) as url:
         started = time.perf_counter()
         await prepare_portal_database(url, args.scale, max(1, args.scale // 10), today)
@@ -200,10 +201,9 @@ async def scale_backend(backend: str, args: argparse.Namespace) -> list[str]:
                 assert contract is not None
                 for state in ('open', 'closed'):
                     if state == 'closed':
-                        started = time.perf_counter()
-                        closing = await billing.close_month(month, actor=staff)
-                        print(f'{backend}: closed {month:%m.%Y} ({closing.run.line_count:,} lines) in '
-                              f'{time.perf_counter() - started:.1f} s', flush=True)
+                        line = await close_measure(backend, month, staff)
+                        print(line, flush=True)
+                        closes.append(line)
                     if backend == 'postgres':
                         await explain_statement(contract.id, month)
                     for what, call, repeat in (
@@ -217,14 +217,36 @@ async def scale_backend(backend: str, args: argparse.Namespace) -> list[str]:
             finally:
                 await Tortoise.close_connections()
         EXECUTOR_CACHE.clear()
-    return lines
+    return closes, lines
+
+
+async def close_measure(backend: str, month: date, staff: PortalUser) -> str:
+    """billing.close_month at scale: its time and the event loop meanwhile (Ticker: the 10 ms sleeper's largest
+    and 99th-percentile lateness, wall clock, and the longest step of the loop in CPU time)."""
+    from bench.dashboard import Ticker
+
+    with Ticker() as ticker:
+        started = time.perf_counter()
+        closing = await billing.close_month(month, actor=staff)
+        seconds = time.perf_counter() - started
+    lateness = sorted(ticker.lateness) or [0.0]
+    p99 = lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))]
+    return (f'{backend + " close " + f"{month:%m.%Y}":<22} {closing.run.line_count:>9,} {seconds:>8.2f} '
+            f'{ticker.worst:>12.1f} {p99:>12.1f} {ticker.worst_busy:>12.1f}')
 
 
 async def scale_main(args: argparse.Namespace) -> None:
     clock.today = lambda: SCALE_TODAY  # after the previous month's cut-off
-    lines = []
+    lines: list[str] = []
+    closes: list[str] = []
     for backend in args.backend:
-        lines += await scale_backend(backend, args)
+        closed, viewed = await scale_backend(backend, args)
+        closes += closed
+        lines += viewed
+    print(f'\nClosing the month at {args.scale:,} contracts (goal: well under a minute, no loop step over 50 ms)')
+    print(f'{"backend close month":<22} {"lines":>9} {"close s":>8} {"stall max ms":>12} {"stall p99 ms":>12} '
+          f'{"loop CPU ms":>12}')
+    print('\n'.join(closes))
     print(f'\nAbrechnung staff views at {args.scale:,} contracts ({args.repeat} runs, csv a quarter of that; load '
           f'average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)')
     print(f'{"backend state view":<30} {"first ms":>9} {"median ms":>10} {"p95 ms":>8} {"stall ms":>9} '

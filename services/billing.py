@@ -400,7 +400,19 @@ async def close_month(month: date, *, actor: PortalUser | None = None, client: s
                                client=client)
     except _ClosedMeanwhile:
         return Closing(await BillingRun.get(monat=month), False)
+    await _analyze_lines()
     return Closing(run, True)
+
+
+async def _analyze_lines() -> None:
+    """PostgreSQL: fresh statistics for the lines and invoices just stored. Without them the planner takes the new
+    run for a few rows and reads its lines by `run_id` alone, filtering the contracts of a page afterwards: every
+    batch of the month's CSV read all 140,000 lines of the run (47 ms a batch, 100 batches at 100,000 contracts,
+    13.5 s for the file), with them the index (run_id, contract_id) answers a batch in 3 ms. ANALYZE samples:
+    0.2–0.4 s at 140,000 lines. SQLite plans these by the index without statistics (bench/abrechnung.py)."""
+    client = BillingLine._meta.db
+    if client.capabilities.dialect == 'postgres':
+        await client.execute_script('ANALYZE billing_line; ANALYZE invoice')
 
 
 class _ClosedMeanwhile(Exception):
