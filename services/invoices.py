@@ -173,8 +173,13 @@ def _invoice_rows(contracts: list[dict[str, Any]], groups: list[dict[str, Any]],
     fields = Invoice._meta.fields_map
     issuer_json = fields['issuer'].to_db_value(issuer, Invoice)
     rows = []
+    known: dict[tuple[tuple[Group, int], ...], tuple[int, int, int, int]] = {}  # contracts alike: computed once
     for offset, contract in enumerate(contracts):
-        _, net, vat, rounding, gross = amounts_of_groups(counted[contract['id']], vat_percent)
+        groups_of = counted[contract['id']]
+        key = tuple(sorted(groups_of.items()))
+        if key not in known:
+            known[key] = amounts_of_groups(groups_of, vat_percent)[1:]
+        net, vat, rounding, gross = known[key]
         recipient = {name: contract[name] for name in RECIPIENT_COLUMNS}
         rows.append([_number(prefix, today.year, first + offset), run_id, contract['id'], today, issuer_json,
                      fields['recipient'].to_db_value(recipient, Invoice), vat_percent, net, vat, rounding, gross])
