@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -241,22 +243,27 @@ class Closing:
 
 
 # Closing stores the lines with two INSERT … SELECT statements (the month's lines, then the corrections), so no line
-# passes through Python: bench/abrechnung.py --scale 10000 on PostgreSQL took 5.9 s with every line built as a `Line`
-# and a BillingLine and its invoice in Python (3 s of it CPU on the event loop, one step 0.4 s), and 112–443 s at
-# 100,000 contracts. The rules stay in Python, once: every line's figures depend only on the month's tariff and the
-# contract's subsidy then, so Python computes `_line`'s figures for each (month, subsidy amount) that can occur and
-# the SQL only looks them up (`_figures_table`); tests/services/test_billing_close.py compares the stored lines with
-# `_Calculator`'s on both databases.
+# passes through Python, and issues the invoices from grouped queries of the stored lines, a batch at a time with
+# the arithmetic in a worker thread (services/invoices.py). bench/abrechnung.py --scale on PostgreSQL: with every line
+# built as a `Line`, a BillingLine and its invoice in Python, 10,000 contracts took 5.9 s (3 s of it CPU on the event
+# loop, one step 0.4 s) and 100,000 contracts 57 s at load 3 (112–443 s in issue 12); now 1.3–2.3 s and 10.6 s at
+# load 4 (the longest step of the loop 9 ms). The rules stay in Python, once: every line's figures depend only on
+# the month's tariff and the contract's subsidy then, so Python computes `_line`'s figures for each (month, subsidy
+# amount) that can occur and the SQL only looks them up (`_figures_table`); tests/services/test_billing_close.py
+# compares the stored lines and invoices with `_Calculator`'s and `invoice_amounts`' on both databases.
 
 LINE_COLUMNS = ('run_id', 'contract_id', 'abo_id',  # the order of the selects below
                 *(name for name in LINE_FIELDS if name not in ('abo_id', 'contract_id')))
 
 
-async def _figures_table(sql: _Sql, months: Sequence[date], tariffs: Tariffs) -> str:
+@asynccontextmanager
+async def _figures_table(sql: _Sql, months: Sequence[date], tariffs: Tariffs) -> AsyncIterator[str]:
     """A table `(monat, zuschuss, preis, rabatt, eigenanteil)`: `_line`'s figures for each of `months` and each
-    subsidy amount any contract has (its agreed amount or a change: `subsidy_sql` gives one of them), as one
-    parameter per column (an array on PostgreSQL, JSON on SQLite). Amounts are few (a few hundred at 100,000
-    contracts), so the table is a few thousand rows at most."""
+    subsidy amount any contract has (its agreed amount or a change: `subsidy_sql` gives one of them). Amounts are few
+    (a few hundred at 100,000 contracts), so the table is a few thousand rows at most. PostgreSQL: one parameter per
+    column (arrays), joined by hashing. SQLite: a temporary table keyed (monat, zuschuss) for the time of the
+    statement: it has no hash join, and a table from JSON has no index, so each line scanned every row of the
+    figures (140,000 Abos and 400 amounts: 4.4 s, 18.6 s in the planner's own order)."""
     amounts = sorted(int(row['z']) for row in await sql.rows(
         'SELECT arbeitgeberzuschuss_cent AS z FROM contract UNION SELECT zuschuss_cent AS z FROM subsidy_change'))
     sql.values = []  # the query above had none; the statement that uses the table starts afresh
@@ -264,13 +271,21 @@ async def _figures_table(sql: _Sql, months: Sequence[date], tariffs: Tariffs) ->
             for month in months for rules in (tariffs.on(month),) for amount in amounts]
     if sql.postgres:
         columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
-        return (f'(SELECT * FROM unnest({sql(list(columns[0]))}::date[], {sql(list(columns[1]))}::int[], '
-                f'{sql(list(columns[2]))}::int[], {sql(list(columns[3]))}::int[], {sql(list(columns[4]))}::int[]) '
-                'AS f(monat, zuschuss, preis, rabatt, eigenanteil))')
-    encoded = json.dumps([[month.isoformat(), *figures] for month, *figures in rows])
-    parts = ', '.join(f"json_extract(value, '$[{index}]') AS {name}" for index, name in enumerate(
-        ('monat', 'zuschuss', 'preis', 'rabatt', 'eigenanteil')))
-    return f'(SELECT {parts} FROM json_each({sql(encoded)}))'
+        yield (f'(SELECT * FROM unnest({sql(list(columns[0]))}::date[], {sql(list(columns[1]))}::int[], '
+               f'{sql(list(columns[2]))}::int[], {sql(list(columns[3]))}::int[], {sql(list(columns[4]))}::int[]) '
+               'AS f(monat, zuschuss, preis, rabatt, eigenanteil))')
+        return
+    table = f'temp.billing_figures_{secrets.token_hex(6)}'  # one connection for every task: a name of its own
+    # execute_query, not execute_script: sqlite3's executescript commits a pending transaction (the closing's) first
+    await sql.client.execute_query(
+        f'CREATE TABLE {table} (monat DATE NOT NULL, zuschuss INT NOT NULL, preis INT NOT NULL, rabatt INT NOT NULL, '
+        'eigenanteil INT NOT NULL, PRIMARY KEY (monat, zuschuss)) WITHOUT ROWID')
+    try:
+        await sql.client.execute_many(f'INSERT INTO {table} VALUES (?, ?, ?, ?, ?)',
+                                      [[month.isoformat(), *figures] for month, *figures in rows])
+        yield table
+    finally:
+        await sql.client.execute_query(f'DROP TABLE IF EXISTS {table}')
 
 
 def _insert_lines(select: str) -> str:
@@ -287,19 +302,20 @@ def _regular_select(sql: _Sql, run_id: int, month: date, figures: str) -> str:
     """`_Calculator.lines`' month lines (every Abo running in `month`, by name), for the run `run_id`. Each
     contract's subsidy first (its subquery only for contracts with a change by then), materialized, so that the
     figures are a hash join on the amount: with the CASE in the join condition PostgreSQL compared every contract
-    with every row of the figures (a nested loop, 60,000 comparisons for 10,000 contracts and 6 amounts)."""
+    with every row of the figures (a nested loop, 60,000 comparisons for 10,000 contracts and 6 amounts). SQLite
+    joins in the order written (CROSS JOIN): left to itself it read every running Abo once per subsidy amount."""
     month_mark = sql.typed(month, 'date')
     changed = f'SELECT DISTINCT contract_id FROM subsidy_change WHERE gueltig_ab <= {month_mark}'
     subsidies = (f'SELECT c.id, CASE WHEN ch.contract_id IS NULL THEN c.arbeitgeberzuschuss_cent ELSE '
                  f'{subsidy_sql("c", month_mark)} END AS zuschuss FROM contract c '
                  f'LEFT JOIN ({changed}) ch ON ch.contract_id = c.id')
     return (
-        f'WITH z AS MATERIALIZED ({subsidies}), '
-        f'f AS MATERIALIZED (SELECT * FROM {figures} f WHERE f.monat = {month_mark}) '
+        f'WITH z AS MATERIALIZED ({subsidies}) '
         f"SELECT {sql.typed(run_id, 'int')}, a.contract_id, a.id, {month_mark}, '{LineKind.MONAT.value}', "
         f'{_abo_columns("a")}, f.preis, f.zuschuss, f.rabatt, f.eigenanteil '
-        'FROM abo a JOIN z ON z.id = a.contract_id JOIN f ON f.zuschuss = z.zuschuss '
-        f'WHERE {_running(sql, month)} ORDER BY a.nachname, a.vorname, a.id')
+        f'FROM abo a CROSS JOIN z CROSS JOIN {figures} f '  # SQLite: in this order (see above)
+        f'WHERE z.id = a.contract_id AND f.monat = {month_mark} AND f.zuschuss = z.zuschuss AND '
+        f'{_running(sql, month)} ORDER BY a.nachname, a.vorname, a.id')
 
 
 def _corrections_select(sql: _Sql, run_id: int, month: date, runs: Sequence[BillingRun], figures: str) -> str:
@@ -327,13 +343,12 @@ def _corrections_select(sql: _Sql, run_id: int, month: date, runs: Sequence[Bill
               for name in AMOUNTS]
     columns = ', '.join(f'{delta} AS {name}' for delta, name in zip(deltas, AMOUNTS, strict=True))
     return (
-        f'WITH t AS MATERIALIZED ({touched}), m AS ({months}), p AS MATERIALIZED ({pairs}), '
-        f'f AS MATERIALIZED (SELECT * FROM {figures} f) '
+        f'WITH t AS MATERIALIZED ({touched}), m AS ({months}), p AS MATERIALIZED ({pairs}) '
         f"SELECT {sql.typed(run_id, 'int')}, p.contract_id, p.id, p.monat, '{LineKind.KORREKTUR.value}', "
         f'{_abo_columns("p")}, {columns} '
-        'FROM p JOIN f ON f.monat = p.monat AND f.zuschuss = p.zuschuss '
+        f'FROM p CROSS JOIN {figures} f '  # SQLite: in this order, each pair's figures by the key (see there)
         'LEFT JOIN billing_line bl ON bl.contract_id = p.contract_id AND bl.abo_id = p.id AND '
-        'bl.leistungsmonat = p.monat '
+        'bl.leistungsmonat = p.monat WHERE f.monat = p.monat AND f.zuschuss = p.zuschuss '
         f'GROUP BY p.contract_id, p.id, p.monat, {_abo_columns("p")}, p.running, f.preis, f.zuschuss, f.rabatt, '
         f'f.eigenanteil HAVING {" OR ".join(f"{delta} <> 0" for delta in deltas)} '
         'ORDER BY p.nachname, p.vorname, p.id, p.monat')
@@ -351,12 +366,12 @@ async def _store_lines(run: BillingRun, tariffs: Tariffs) -> int:
     month = run.monat
     runs = await _window_runs(month)
     sql = _Sql()
-    figures = await _figures_table(sql, [month, *(closed.monat for closed in runs)], tariffs)
-    figures_values = list(sql.values)  # the table's parameters come first in both statements
-    await sql.execute(_insert_lines(_regular_select(sql, run.id, month, figures)))
-    if runs:
-        sql.values = list(figures_values)
-        await sql.execute(_insert_lines(_corrections_select(sql, run.id, month, runs, figures)))
+    async with _figures_table(sql, [month, *(closed.monat for closed in runs)], tariffs) as figures:
+        figures_values = list(sql.values)  # the table's parameters come first in both statements
+        await sql.execute(_insert_lines(_regular_select(sql, run.id, month, figures)))
+        if runs:
+            sql.values = list(figures_values)
+            await sql.execute(_insert_lines(_corrections_select(sql, run.id, month, runs, figures)))
     counted = _Sql()  # not the statements' row counts: Tortoise reads PostgreSQL's 'INSERT 0 n' as 0
     return int((await counted.rows(f'SELECT COUNT(*) AS n FROM billing_line WHERE run_id = {counted(run.id)}'))[0]['n'])
 
@@ -775,10 +790,10 @@ async def _open_corrections(month: date, tariffs: Tariffs) -> dict[int, Totals]:
     if not runs:
         return {}
     sql = _Sql()
-    figures = await _figures_table(sql, [closed.monat for closed in runs], tariffs)
     sums = ', '.join(f'SUM(x.{name}) AS {name}' for name in AMOUNTS)
-    found = await sql.rows(f'SELECT x.contract_id, {sums} FROM ({_corrections_select(sql, 0, month, runs, figures)}) x '
-                           'GROUP BY x.contract_id')
+    async with _figures_table(sql, [closed.monat for closed in runs], tariffs) as figures:
+        found = await sql.rows(f'SELECT x.contract_id, {sums} FROM '
+                               f'({_corrections_select(sql, 0, month, runs, figures)}) x GROUP BY x.contract_id')
     return {row['contract_id']: Totals(0, *(int(row[name]) for name in AMOUNTS)) for row in found}
 
 
