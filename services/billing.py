@@ -281,8 +281,9 @@ async def _figures_table(sql: _Sql, months: Sequence[date], tariffs: Tariffs) ->
         f'CREATE TABLE {table} (monat DATE NOT NULL, zuschuss INT NOT NULL, preis INT NOT NULL, rabatt INT NOT NULL, '
         'eigenanteil INT NOT NULL, PRIMARY KEY (monat, zuschuss)) WITHOUT ROWID')
     try:
-        await sql.client.execute_many(f'INSERT INTO {table} VALUES (?, ?, ?, ?, ?)',
-                                      [[month.isoformat(), *figures] for month, *figures in rows])
+        if rows:
+            await sql.client.execute_many(f'INSERT INTO {table} VALUES (?, ?, ?, ?, ?)',
+                                          [[month.isoformat(), *figures] for month, *figures in rows])
         yield table
     finally:
         await sql.client.execute_query(f'DROP TABLE IF EXISTS {table}')
@@ -400,7 +401,7 @@ async def close_month(month: date, *, actor: PortalUser | None = None, client: s
         async with in_transaction() as connection:
             if connection.capabilities.dialect == 'postgres':
                 # The portal's force_custom_plan (services/database.py) would plan each foreign-key check of every
-                # stored line and each row of the invoices' executemany again: 0.9 s of 1.0 s for 14,000 lines.
+                # stored line and invoice again: 0.9 s of the 1.0 s that storing 14,000 lines took.
                 await connection.execute_script("SET LOCAL plan_cache_mode = 'auto'")
             try:
                 run = await BillingRun.create(monat=month, closed_at=clock.now(), line_count=0,

@@ -113,3 +113,12 @@ async def test_the_stored_lines_and_invoices_equal_the_per_line_computation(
         lines = await close_and_compare(staff, month)
         assert all(line.art == LineKind.MONAT for line in lines)
     assert await BillingRun.all().count() == 9
+
+
+async def test_a_month_without_any_contract_closes_empty(staff: PortalUser, set_today: Callable[[date], None]) -> None:
+    set_today(date(2026, 4, 20))
+    await billing.close_month(date(2026, 2, 1), actor=staff)
+    closing = await billing.close_month(date(2026, 3, 1), actor=staff)  # with a closed month to correct
+    assert closing.created and closing.run.line_count == 0
+    assert not await BillingLine.exists() and not await Invoice.exists()
+    assert (await billing.month_overview(staff, date(2026, 4, 1))).totals == billing.Totals()
