@@ -245,12 +245,13 @@ class Closing:
 # Closing stores the lines with two INSERT … SELECT statements (the month's lines, then the corrections), so no line
 # passes through Python, and issues the invoices from grouped queries of the stored lines, a batch at a time with
 # the arithmetic in a worker thread (services/invoices.py). bench/abrechnung.py --scale on PostgreSQL: with every line
-# built as a `Line`, a BillingLine and its invoice in Python, 10,000 contracts took 5.9 s (3 s of it CPU on the event
-# loop, one step 0.4 s) and 100,000 contracts 57 s at load 3 (112–443 s in issue 12); now 1.3–2.3 s and 10.6 s at
-# load 4 (the longest step of the loop 9 ms). The rules stay in Python, once: every line's figures depend only on
-# the month's tariff and the contract's subsidy then, so Python computes `_line`'s figures for each (month, subsidy
-# amount) that can occur and the SQL only looks them up (`_figures_table`); tests/services/test_billing_close.py
-# compares the stored lines and invoices with `_Calculator`'s and `invoice_amounts`' on both databases.
+# built as a `Line`, a BillingLine and its invoice in Python, 10,000 contracts took 5.9–6.8 s (3 s of it CPU on the
+# event loop, one step 0.15–0.4 s) and 100,000 contracts 57 s at load 3 (112–443 s in issue 12); now 1.2–2.3 s and
+# 9.6–10.6 s at load 4 (the loop's longest step 7–9 ms; SQLite 18.4 s → 3.3 s). The rules stay in Python, once:
+# every line's figures depend only on the month's tariff and the contract's subsidy then, so Python computes
+# `_line`'s figures for each (month, subsidy amount) that can occur and the SQL only looks them up (`_figures_table`);
+# tests/services/test_billing_close.py compares the stored lines and invoices with `_Calculator`'s and
+# `invoice_amounts`' on both databases.
 
 LINE_COLUMNS = ('run_id', 'contract_id', 'abo_id',  # the order of the selects below
                 *(name for name in LINE_FIELDS if name not in ('abo_id', 'contract_id')))
