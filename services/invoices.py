@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from services.billing import Line
 
 
-
 @dataclass(frozen=True)
 class InvoiceLine:
     """One position: the people of one kind and month at one price. A credit (a correction that lowers an earlier
