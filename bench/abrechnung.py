@@ -33,11 +33,11 @@ minute at 100,000 contracts, no step over 50 ms).
 
 Measured on 2 shared cores (the load average is printed; wall-clock lateness follows it, the loop's CPU step does
 not). 100,000 contracts (140,000 lines), before → after issue 12's closing in SQL: PostgreSQL 57.4 s → 9.6–10.6 s
-(load 3–4; issue 12: 112–443 s), the loop's longest step 9 ms; SQLite 18.4 s → 3.1–3.3 s, longest step 75–81 ms,
-which are the cyclic garbage collector's full collections of this process (3 ms with it switched off). The closed
-month's CSV on PostgreSQL 7.6 s → 3.1–3.4 s (issue 12: 27 s; stale statistics, see billing._analyze). 10,000
-contracts back to back at load 5: PostgreSQL 6.8 s → 1.2 s, longest step 147 → 7 ms; SQLite 2.9 s → 0.8 s,
-347 → 3 ms.
+(load 3–4; issue 12: 112–443 s), back to back 49.3 s → 8.5 s with the loop's longest step 1,582 → 9 ms; SQLite
+18.4 s → 3.1–3.3 s, longest step 75–81 ms, which are the cyclic garbage collector's full collections of this
+process (3 ms with it switched off). The closed month's CSV on PostgreSQL 7.6 s → 3.1–3.4 s (issue 12: 27 s; stale
+statistics, see billing._analyze). 10,000 contracts back to back at load 5: PostgreSQL 6.8 s → 1.2 s, longest step
+147 → 7 ms; SQLite 2.9 s → 0.8 s, 347 → 3 ms.
 """
 
 from __future__ import annotations
