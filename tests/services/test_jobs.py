@@ -146,6 +146,43 @@ async def test_abo_start_and_share_change_are_mailed_once(
     assert change.object_id == f'{abo.id}:2026-05-01'
 
 
+async def test_a_new_price_mails_every_abo_whose_share_changes_page_by_page(
+    company: Customer, contract: Contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A price block from next month concerns every contract (read by keyset, CHUNK Abos a page): running Abos of
+    several contracts are mailed once, not one starting next month, one ending this month, or one whose employer
+    pays the whole price either way."""
+    from models import Employee, TariffBlock
+    from services import tarife
+    from tests.services.test_abrechnung import make_abo
+
+    monkeypatch.setattr(jobs, 'CHUNK', 2)
+    april, may = date(2026, 4, 2), date(2026, 5, 1)
+    monkeypatch.setattr('services.clock.today', lambda: april)
+    await tarife.seed_if_empty()
+    await TariffBlock.create(gueltig_ab=may, preis_cent=6900, mindestzuschuss_prozent=25, rabatt_prozent=5,
+                             created_at=clock.now())
+    second = await new_contract(company, 'V-2026-0002')
+    whole = await new_contract(company, 'V-2026-0003')
+    await whole.__class__.filter(id=whole.id).update(arbeitgeberzuschuss_cent=7000)
+
+    async def abo(target: Contract, name: str, start: date, end: date | None = None) -> Abo:
+        employee = await Employee.create(email=f'{name.lower()}@example.de', password_hash='-')
+        return await make_abo(target, name, start, end, employee=employee)
+
+    mailed = [await abo(contract, 'Erste', date(2026, 1, 1)), await abo(contract, 'Zweite', date(2026, 4, 1)),
+              await abo(second, 'Dritte', date(2025, 6, 1)), await abo(second, 'Vierte', date(2026, 2, 1))]
+    await abo(contract, 'Spaeter', may)
+    await abo(second, 'Endet', date(2026, 1, 1), date(2026, 4, 30))
+    await abo(whole, 'Ganz', date(2026, 1, 1))
+    assert await jobs.share_changes(april) == '4 Mitteilungen zum geänderten Eigenanteil'
+    assert await jobs.share_changes(april) == '0 Mitteilungen zum geänderten Eigenanteil'
+    notices = await OutboxMail.filter(kind='anteil_aendert_sich').order_by('id')
+    assert [notice.object_id for notice in notices] == [f'{found.id}:2026-05-01' for found in mailed]
+    # 15,75 € subsidy: below the new minimum (17,25 €), so no discount any more: 69 € − 15,75 €
+    assert '53,25 € im Monat (bisher 44,10 €)' in notices[0].body_text
+
+
 async def test_a_job_runs_by_hand_from_the_command_line(database_url: str, db: str) -> None:
     done = await asyncio.create_subprocess_exec(
         sys.executable, 'main.py', 'job', 'kundencode-ablauf', cwd=PROJECT_DIR,
