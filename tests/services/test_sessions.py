@@ -13,7 +13,7 @@ async def test_valid_token_gives_user_with_customer(admin: PortalUser) -> None:
     token = await sessions.start_session(admin, client='10.0.0.1')
     user = await sessions.user_for_token(token)
     assert user is not None and user.id == admin.id
-    assert user.customer.kundennummer == '100234'
+    assert user.customer is not None and user.customer.kundennummer == '100234'
 
 
 @pytest.mark.parametrize('token', [None, '', 'ausgedacht'])
