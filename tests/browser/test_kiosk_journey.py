@@ -6,12 +6,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_self_service_journey import generate_code, open_infos
 
-PORTRAIT = {'width': 1080, 'height': 1920}
+PORTRAIT: ViewportSize = {'width': 1080, 'height': 1920}
 RESET_TIMEOUT_MS = 40_000  # 12 s idle, then the 20 s countdown, each with room for a slow machine
 MIN_TARGET = 48
 MIN_TEXT = 16
@@ -35,11 +35,12 @@ OVERFLOWING_MESSAGES_JS = """() => [...document.querySelectorAll('.kiosk .q-fiel
   .filter(element => element.getBoundingClientRect().bottom
                      > element.closest('.q-field').getBoundingClientRect().bottom + 0.5)
   .map(element => element.innerText.trim())"""
-LANDSCAPE = {'width': 1920, 'height': 1080}
+LANDSCAPE: ViewportSize = {'width': 1920, 'height': 1080}
 
 
 @pytest.mark.parametrize(('viewport', 'name'), [(PORTRAIT, 'portrait'), (LANDSCAPE, 'landscape')])
-def test_kiosk_resets_after_idle_time(page: Page, browser: Browser, portal_url: str, viewport: dict, name: str) -> None:
+def test_kiosk_resets_after_idle_time(page: Page, browser: Browser, portal_url: str, viewport: ViewportSize,
+                                      name: str) -> None:
     open_infos(page, portal_url)
     code = generate_code(page, date.today() + timedelta(days=60), f'kiosk-{name}')
     context = browser.new_context(viewport=viewport, locale='de-DE')  # the kiosk has no portal session
