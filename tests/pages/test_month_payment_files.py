@@ -42,7 +42,7 @@ async def test_the_clerk_downloads_the_invoice(user: User) -> None:
     invoiced, invoice = await close_may()
     await log_in(user, Role.CLERK)
     await user.open(f'/abrechnung?vertrag={invoiced.id}&monat=2026-05-01')
-    await user.should_see('abgeschlossen', marker='status')
+    await user.should_see(content='abgeschlossen', marker='status')
     pdf = await download(user, 'Rechnung (PDF, ZUGFeRD)')
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert f'Rechnung {invoice.number}' in text and '59,85 €' in text
