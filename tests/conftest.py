@@ -200,6 +200,12 @@ def order_value(row: object, column: str) -> object:
     return sort_key(str(value)) if column in getattr(row, 'SORT_KEYS', {}) else value
 
 
+def not_none(value: T | None) -> T:
+    """`value`, which the test relies on being there (an assertion, and the type without None for mypy)."""
+    assert value is not None
+    return value
+
+
 async def flat(values: ValuesListQuery[Literal[False]]) -> list[Any]:
     """What `values_list(column, flat=True)` gives: a list of values. Tortoise types every values_list result as a
     list of tuples, whatever `flat` says (tortoise-orm 1.1.9)."""

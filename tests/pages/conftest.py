@@ -25,13 +25,6 @@ def only(found: UserInteraction[Any], kind: type[E]) -> E:
     return element
 
 
-def each(found: UserInteraction[Any], kind: type[E]) -> list[E]:
-    """Every element `user.find(...)` found, each checked to be of `kind` (see `only`)."""
-    elements = list(found.elements)
-    assert all(isinstance(element, kind) for element in elements), elements
-    return [element for element in elements if isinstance(element, kind)]
-
-
 @pytest.fixture(autouse=True)
 def patient_should_see(monkeypatch: pytest.MonkeyPatch) -> None:
     """NiceGUI's `should_see`/`should_not_see` look 3 times, 0.1 s apart, unless told otherwise: a login (argon2 and

@@ -32,7 +32,8 @@ async def close_may() -> tuple[Contract, Invoice]:
         startmonat=abo.startmonat, ticketart=abo.ticketart, person_key=abo.person_key, created_at=clock.now())
     await Abo.filter(id=abo.id).update(antrag_id=antrag.id)
     checked, _ = sepa.check_mandate('DE89 3704 0044 0532 0130 00', 'Mia Fremd', True)
-    await sepa.mandate_for(antrag.id, debited.id, checked, sepa.mandate_text()).save()  # type: ignore[arg-type]
+    assert checked is not None
+    await sepa.mandate_for(antrag.id, debited.id, checked, sepa.mandate_text()).save()
     await abrechnung.close_month(MAY)
     (invoice,) = await Invoice.all()
     return invoiced, invoice

@@ -727,7 +727,7 @@ async def test_a_failure_half_way_leaves_nothing_but_the_history(
     db: str, admin: PortalUser, contract: Contract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(workflow, 'BATCH_SIZE', 5)
-    original = Abo.bulk_create.__func__  # type: ignore[attr-defined]
+    original = Abo.bulk_create.__func__  # type: ignore[attr-defined]  # mypy types a bound classmethod as a plain callable
     calls = []
 
     def failing(cls, objects, *args, **kwargs):
