@@ -35,7 +35,11 @@ lint: $(INSTALLED)
 test: $(INSTALLED) chromium nginx lint
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
+# Each benchmark prints its own report; the goals they check are collected in bench/.goals.jsonl and printed
+# together at the end (bench/goals.py).
+bench: export BENCH_GOALS := $(abspath bench/.goals.jsonl)
 bench: $(INSTALLED)
+	rm -f bench/.goals.jsonl
 	$(BIN)/python bench/login.py
 	$(BIN)/python bench/session_checks.py
 	$(BIN)/python bench/contract_table.py
@@ -48,6 +52,7 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/sepa.py
 	$(BIN)/python bench/mail.py
 	$(BIN)/python bench/lighthouse.py
+	$(BIN)/python bench/goals.py bench/.goals.jsonl
 
 # After changing dependency ranges in pyproject.toml: resolve them afresh into requirements.lock.
 lock:

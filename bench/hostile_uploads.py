@@ -43,6 +43,7 @@ os.environ.setdefault('DEMO_DATA', '0')
 os.environ.setdefault('STORAGE_SECRET', 'bench-hostile-uploads')
 
 from tests import hostile_files as hostile  # noqa: E402
+from tests.support import stop_process  # noqa: E402
 
 MB = 1024 * 1024
 SAMPLE_EVERY = 0.05
@@ -289,11 +290,7 @@ def part_portal(paths: dict[str, Path], directory: Path) -> None:
             print(f'  /login währenddessen: {summary(sampler.samples)}  Fehler: {sampler.failures}')
             browser.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=10)
 
 
 def main() -> None:

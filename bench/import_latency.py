@@ -48,6 +48,7 @@ from tortoise import Tortoise  # noqa: E402
 from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 
+from bench import goals  # noqa: E402
 from bench.massenupload import Setup, employee_rows, fill, new_contract, postgres_admin, xlsx_bytes  # noqa: E402
 from models import Contract, Customer, PortalUser, Produktangebot, Role  # noqa: E402
 from services import abo_dates, clock, massenupload, vertraege  # noqa: E402
@@ -210,6 +211,9 @@ def report(results: list[Measured]) -> None:
             before = BEFORE.get((result.label, name))
             before_text = f'{before:.1f}' if before is not None else ''
             print(f'{result.label + " " + name:<34} {goal:>10} {before_text:>10} {value:>10.1f}')
+            if goal:
+                goals.record('import_latency', f'{result.label} {name} < {GOAL_MS:g}', value, 'ms', value < GOAL_MS,
+                             f'before {before_text} ms' if before_text else '')
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

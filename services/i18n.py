@@ -126,7 +126,9 @@ def format_date(day: date | None, language: str) -> str:
     if day is None:
         return ''
     if normalized(language) == GERMAN:
-        return day.strftime('%d.%m.%Y')
+        from services.validation import format_german_date  # validation's messages use this module
+
+        return format_german_date(day)
     return babel_format_date(day, 'medium', locale=BABEL_LOCALES[language])
 
 

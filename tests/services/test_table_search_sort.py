@@ -1,8 +1,8 @@
 """Issue 12, search and sort that scale and agree, on SQLite and PostgreSQL (`db` runs each test on both):
 
-- the trigram search (SQLite FTS5, PostgreSQL pg_trgm) finds exactly what a plain substring match of the search key
-  finds, also for umlauts, ß and words of 1–2 characters (which no trigram index can serve), and stays current when
-  rows change or go;
+- the trigram search (SQLite FTS5, PostgreSQL pg_trgm) finds exactly what a plain match of the search key finds (a
+  substring; a word start for words of 1–2 characters), also for umlauts and ß, and stays current when rows change
+  or go;
 - names sort by DIN 5007 variant 1 (Ä with A, ß as ss, case ignored), in the same order on both databases;
 - the count stops at COUNT_CAP: 'mehr als …', and the pager ends at the cap.
 """
@@ -82,11 +82,18 @@ async def test_search_finds_exactly_the_substring_matches(
             random_contracts, term, only_active), term
 
 
+def matches_word(text: str, word: str) -> bool:
+    """The search's rule written plainly: 3 characters or more anywhere, fewer at the start of a word."""
+    if len(word) >= table_query.TRIGRAM or not word[0].isalnum():
+        return word in text
+    return text.startswith(word) or any(separator + word in text for separator in table_query.WORD_SEPARATORS)
+
+
 def substring_matches(contracts: list[Contract], term: str, only_active: bool) -> list[int]:
-    """What a plain substring match of every word finds, in the table's default order."""
+    """What a plain match of every word finds (`matches_word`), in the table's default order."""
     return [
         contract.id for contract in sorted(contracts, key=lambda c: (c.vertragsnummer, c.id))
-        if all(word in contract.search_text for word in search_key(term).split())
+        if all(matches_word(contract.search_text, word) for word in search_key(term).split())
         and (contract.status is ContractStatus.AKTIV or not only_active)
     ]
 
