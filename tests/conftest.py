@@ -15,7 +15,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import asyncpg
 import pytest
@@ -24,6 +24,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 from tortoise.contrib.test import _topological_sort_models
 from tortoise.migrations.api import migrate
+from tortoise.queryset import ValuesListQuery
 
 from models import Contract, Customer, PortalUser, Produktangebot, Role
 from services import anwender, passwords, tarife
@@ -197,6 +198,18 @@ def order_value(row: object, column: str) -> object:
 
     value = getattr(row, column)
     return sort_key(str(value)) if column in getattr(row, 'SORT_KEYS', {}) else value
+
+
+def not_none(value: T | None) -> T:
+    """`value`, which the test relies on being there (an assertion, and the type without None for mypy)."""
+    assert value is not None
+    return value
+
+
+async def flat(values: ValuesListQuery[Literal[False]]) -> list[Any]:
+    """What `values_list(column, flat=True)` gives: a list of values. Tortoise types every values_list result as a
+    list of tuples, whatever `flat` says (tortoise-orm 1.1.9)."""
+    return cast(list[Any], await values)
 
 
 @pytest.fixture

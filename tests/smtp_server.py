@@ -31,7 +31,8 @@ class MailCatcher:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse_next:
             return self.refuse_next.pop(0)
-        message = email.message_from_bytes(envelope.content, policy=default)  # type: ignore[arg-type]
+        assert isinstance(envelope.content, bytes)  # aiosmtpd decodes nothing unless told to (decode_data)
+        message = email.message_from_bytes(envelope.content, policy=default)
         self.messages.append(message)
         return '250 Message accepted for delivery'
 

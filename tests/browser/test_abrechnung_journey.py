@@ -15,7 +15,7 @@ import uuid
 from datetime import date
 
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from models import Role
 from services import abo_dates
@@ -50,7 +50,7 @@ def choose(page: Page, label: str, option: str) -> None:
     page.get_by_role('option', name=option, exact=True).click()
 
 
-def new_context_page(browser: Browser) -> tuple[object, Page]:
+def new_context_page(browser: Browser) -> tuple[BrowserContext, Page]:
     context = browser.new_context(viewport=DESKTOP, locale='de-DE', accept_downloads=True)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     return context, context.new_page()

@@ -13,6 +13,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -116,8 +117,16 @@ def code_link(admin: BrowserContext, portal_url: str) -> str:
     return link
 
 
+@dataclass(frozen=True)
+class EmployeeLogin:
+    """The employee's browser context and the address they applied with."""
+
+    context: BrowserContext
+    email: str
+
+
 @pytest.fixture(scope='module')
-def employee(browser: Browser, code_link: str, mail_server: MailCatcher) -> Iterator[BrowserContext]:
+def employee(browser: Browser, code_link: str, mail_server: MailCatcher) -> Iterator[EmployeeLogin]:
     """An employee who has applied with the code and confirmed the address (so 'Meine Abos' shows an Antrag, the
     Anträge table a row)."""
     context = _context(browser)
@@ -125,10 +134,9 @@ def employee(browser: Browser, code_link: str, mail_server: MailCatcher) -> Iter
     suffix = uuid.uuid4().hex[:8]
     apply(page, code_link, 'Barrierefrei', f'Tester-{suffix}', f'a11y-{suffix}@example.org')
     confirm_address(page, mail_server, f'a11y-{suffix}@example.org')
-    context.email = f'a11y-{suffix}@example.org'  # type: ignore[attr-defined]
     page.close()
     try:
-        yield context
+        yield EmployeeLogin(context, f'a11y-{suffix}@example.org')
     finally:
         context.close()
 
@@ -276,10 +284,10 @@ def test_antrag_form_has_no_axe_violations(page: Page, portal_url: str, code_lin
     assert_accessible(page, state)
 
 
-def test_meine_abos_has_no_axe_violations(employee: BrowserContext, portal_url: str) -> None:
-    page = employee.new_page()
+def test_meine_abos_has_no_axe_violations(employee: EmployeeLogin, portal_url: str) -> None:
+    page = employee.context.new_page()
     page.goto(f'{portal_url}/self-service/anmelden')
-    submit_login(page, employee.email, PASSWORD)  # type: ignore[attr-defined]
+    submit_login(page, employee.email, PASSWORD)
     expect(page.get_by_role('heading', name='Meine Abos', exact=True)).to_be_visible()
     expect(page.get_by_text(re.compile(r'^Antrag A-'))).to_be_visible()
     assert_accessible(page, 'meine-abos')
@@ -431,7 +439,7 @@ ADMIN_STATES: dict[str, Callable[[Page, str], None]] = {
 
 @pytest.mark.parametrize('state', ADMIN_STATES)
 def test_company_page_has_no_axe_violations(
-    admin_page: Page, portal_url: str, employee: BrowserContext, state: str
+    admin_page: Page, portal_url: str, employee: EmployeeLogin, state: str
 ) -> None:
     ADMIN_STATES[state](admin_page, portal_url)
     assert_accessible(admin_page, state)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from models import Role
 from services.demo_data import DEMO_LOGINS
@@ -20,7 +20,7 @@ ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
 PASSWORD = 'Fulda-Aue-Kettenblatt-47'
 
 
-def sidebar_entry(page: Page, label: str):
+def sidebar_entry(page: Page, label: str) -> Locator:
     return page.get_by_role('navigation', name='Hauptnavigation').get_by_text(label, exact=True)
 
 

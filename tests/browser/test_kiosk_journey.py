@@ -6,12 +6,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_self_service_journey import generate_code, open_infos
 
-PORTRAIT = {'width': 1080, 'height': 1920}
+PORTRAIT: ViewportSize = {'width': 1080, 'height': 1920}
 RESET_TIMEOUT_MS = 40_000  # 12 s idle, then the 20 s countdown, each with room for a slow machine
 MIN_TARGET = 48
 MIN_TEXT = 16
@@ -35,11 +35,11 @@ OVERFLOWING_MESSAGES_JS = """() => [...document.querySelectorAll('.kiosk .q-fiel
   .filter(element => element.getBoundingClientRect().bottom
                      > element.closest('.q-field').getBoundingClientRect().bottom + 0.5)
   .map(element => element.innerText.trim())"""
-LANDSCAPE = {'width': 1920, 'height': 1080}
+LANDSCAPE: ViewportSize = {'width': 1920, 'height': 1080}
 
 
 def _kiosk_form(
-    page: Page, browser: Browser, portal_url: str, viewport: dict, name: str
+    page: Page, browser: Browser, portal_url: str, viewport: ViewportSize, name: str
 ) -> tuple[BrowserContext, Page, str]:
     """A kiosk screen of that size (no portal session) with a fresh code entered and „Vorname“ typed."""
     open_infos(page, portal_url)
@@ -58,7 +58,7 @@ def _kiosk_form(
 
 
 @pytest.mark.parametrize(('viewport', 'name'), [(PORTRAIT, 'portrait'), (LANDSCAPE, 'landscape')])
-def test_the_kiosk_form_fits_the_screen(page: Page, browser: Browser, portal_url: str, viewport: dict,
+def test_the_kiosk_form_fits_the_screen(page: Page, browser: Browser, portal_url: str, viewport: ViewportSize,
                                         name: str) -> None:
     context, kiosk, _ = _kiosk_form(page, browser, portal_url, viewport, name)
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from models import Role
 from services.demo_data import DEMO_LOGINS
@@ -12,11 +12,11 @@ ADMIN = next(login for login in DEMO_LOGINS if login.role == Role.ADMIN)
 NAVIGATION = ('Dashboard', 'Vertragsverwaltung', 'Anwender')
 
 
-def sidebar(page: Page):
+def sidebar(page: Page) -> Locator:
     return page.get_by_role('navigation', name='Hauptnavigation')
 
 
-def initials_button(page: Page):
+def initials_button(page: Page) -> Locator:
     return page.get_by_role('button', name=f'Benutzermenü {ADMIN.name}')
 
 

@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FloatRect, Page, expect
 
 from services.self_service_link import self_service_link
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, choose_from_row_menu, log_in, screenshot
@@ -53,7 +53,7 @@ def viewport_width(page: Page) -> int:
     return page.viewport_size['width'] if page.viewport_size else 0
 
 
-def inside_viewport(page: Page, box: dict) -> bool:
+def inside_viewport(page: Page, box: FloatRect) -> bool:
     return box['x'] >= 0 and box['x'] + box['width'] <= viewport_width(page) + 0.5
 
 

@@ -45,7 +45,8 @@ def test_a_planted_session_cookie_is_worthless_after_the_login(browser: Browser,
 
     attacker = browser.new_context(viewport=DESKTOP, locale='de-DE')
     try:
-        attacker.add_cookies([{key: planted[key] for key in ('name', 'value', 'domain', 'path')}])
+        attacker.add_cookies([{'name': planted['name'], 'value': planted['value'], 'domain': planted['domain'],
+                               'path': planted['path']}])
         attacker_page = attacker.new_page()
         attacker_page.goto(f'{portal_url}/vertragsverwaltung')
         expect(attacker_page).to_have_url(re.compile(re.escape(f'{portal_url}/login')))

@@ -2,17 +2,27 @@
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from nicegui import ui
-from nicegui.testing import User
+from nicegui.testing import User, UserInteraction
 
 from services.demo_data import DEMO_LOGINS, DemoLogin
 from services.settings import reset_settings
 from tests.support import forget_totp_codes, fresh_totp_code, wait_until
 
 PATIENT_RETRIES = 50  # 5 s, as long as tests.support.wait_until
+
+E = TypeVar('E', bound=ui.element)
+
+
+def only(found: UserInteraction[Any], kind: type[E]) -> E:
+    """The one element `user.find(...)` found, as the kind it is: NiceGUI types a search by text or marker as
+    `ui.element`, so mypy would not know a label's `text` or a table's `rows` without this check."""
+    (element,) = found.elements
+    assert isinstance(element, kind), element
+    return element
 
 
 @pytest.fixture(autouse=True)

@@ -81,8 +81,8 @@ async def test_the_administrator_is_warned_and_raises_the_subsidy(user: User) ->
     await TariffBlock.create(gueltig_ab=date(2027, 1, 1), preis_cent=9000, mindestzuschuss_prozent=25,
                              rabatt_prozent=5, created_at=clock.now())
     await log_in(user, Role.ADMIN)
-    await user.should_see('Vertrag DJ-2024-0117: Der Arbeitgeberzuschuss von 20,00 € liegt ab Januar 2027 unter dem '
-                          'Mindestzuschuss von 22,50 €.', marker='zuschuss-warnung')
+    await user.should_see(content='Vertrag DJ-2024-0117: Der Arbeitgeberzuschuss von 20,00 € liegt ab Januar 2027 '
+                                  'unter dem Mindestzuschuss von 22,50 €.', marker='zuschuss-warnung')
     # Infos → Zuschuss ändern, first too low for that month's tariff, then enough.
     await user.open('/vertragsverwaltung')
     await user.should_see('Ihre Verträge')
@@ -128,9 +128,9 @@ async def test_a_clerk_opens_a_month_and_downloads_its_files(user: User) -> None
     await log_in(user, Role.CLERK)
     await user.open('/abrechnung')
     await user.should_see('Abrechnung')
-    await user.should_see('Vorschau', marker='status')  # May 2026 by default, still open
-    await user.should_see('1 Person · Preis 63,00 € · Arbeitgeberzuschuss 20,00 € · Rabatt 3,15 € · '
-                          'Eigenanteil 39,85 €', marker='summen')
+    await user.should_see(content='Vorschau', marker='status')  # May 2026 by default, still open
+    await user.should_see(content='1 Person · Preis 63,00 € · Arbeitgeberzuschuss 20,00 € · Rabatt 3,15 € · '
+                                  'Eigenanteil 39,85 €', marker='summen')
     await user.should_not_see('Fremd')
     await user.should_not_see('Monat abschließen')
     statement = list(csv.reader(io.StringIO((await download(user, 'Abrechnung (CSV)')).decode('utf-8-sig')),
@@ -151,7 +151,7 @@ async def test_staff_close_the_month_with_the_button(user: User) -> None:
     await log_in(user, Role.STAFF)
     await user.open(f'/abrechnung?vertrag={contract.id}&monat=2026-05-01')
     await user.should_see('Monatsübersicht Mai 2026')
-    await user.should_see('offen (Vorschau)', marker='uebersicht-status')
+    await user.should_see(content='offen (Vorschau)', marker='uebersicht-status')
     await close_with_button(user)
     await wait_until(lambda: 'abgeschlossen' in [badge.text for badge in all_of(user, ui.badge)], 'the closed month')
     (run,) = await BillingRun.all()
@@ -182,7 +182,7 @@ async def test_staff_page_through_the_month_overview(user: User, monkeypatch: py
     assert count >= 55 and len(listed.rows) == 50
     await user.open('/abrechnung?monat=2026-05-01')
     await user.should_see(f'angezeigt 1 bis 50 von {count} Einträge')
-    await user.should_see(f'Summe: {listed.totals.personen} Personen', marker='uebersicht-summe')
+    await user.should_see(content=f'Summe: {listed.totals.personen} Personen', marker='uebersicht-summe')
     (table,) = [element for element in user.find(kind=ui.table).elements if element.rows]
     assert [row['vertragsnummer'] for row in table.rows] == [row.vertragsnummer for row in listed.rows]
     (pager,) = user.find(kind=ui.pagination).elements

@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 from datetime import date, timedelta
+from typing import Any, TypeVar, cast
 
 import pytest
 from nicegui import ElementFilter, ui
@@ -78,14 +79,15 @@ async def make_antraege(*people: tuple[str, str, str], vertragsnummer: str = VER
     return made
 
 
+E = TypeVar('E', bound=ui.element)
 LENA = ('Lena', 'Schäfer', 'P-4711')
 JONAS = ('Jonas', 'Becker', 'P-0815')
 MIA = ('Mia', 'Adler', '')
 
 
-def all_of(user: User, kind: type, **filters) -> list:
+def all_of(user: User, kind: type[E], **filters: Any) -> list[E]:
     """Elements of a kind anywhere in the page (also in the hidden tab panel), oldest first."""
-    with user.client:
+    with user:
         return sorted(ElementFilter(kind=kind, local_scope=False, **filters), key=lambda element: element.id)
 
 
@@ -176,7 +178,7 @@ async def show_abos(user: User) -> None:
 async def choose_status(user: User, status: str) -> None:
     (select,) = [select for select in all_of(user, ui.select) if select.props.get('label') == 'Status']
     before = running()
-    with user.client:
+    with user:
         select.value = status
     await settle(before)
 
@@ -197,7 +199,8 @@ async def test_the_contracts_row_counts_the_open_antraege(user: User) -> None:
     await user.should_see('Ihre Verträge', retries=RETRIES)
     (table,) = user.find(ui.table).elements
     assert {row['vertragsnummer']: row['offen'] for row in table.rows} == {'DJ-2024-0117': 1, 'DJ-2023-0042': 0}
-    assert 'props.row.offen' in table.slots['body-cell-aktionen'].template  # the badge on the menu
+    template = table.slots['body-cell-aktionen'].template
+    assert template is not None and 'props.row.offen' in template  # the badge on the menu
 
     await trigger(user, table, 'antraege', next(row for row in table.rows if row['offen']))
     await user.should_see(f'Anträge und Abos – Vertrag {VERTRAGSNUMMER}')
@@ -371,7 +374,8 @@ async def test_approving_a_selection(user: User) -> None:
     table.selected = [row for row in table.rows if row['id'] in (lena.id, mia.id)]
     await click(user, 'Auswahl genehmigen')
     await user.should_see('2 Anträge genehmigt.')
-    assert sorted(abo.antrag_id for abo in await Abo.all()) == sorted([lena.id, mia.id])
+    # every Abo here comes from an Antrag
+    assert sorted(cast(int, abo.antrag_id) for abo in await Abo.all()) == sorted([lena.id, mia.id])
     assert (await Antrag.get(id=jonas.id)).status == AntragStatus.OFFEN
     await wait_until(lambda: names(antraege_table(user)) == ['Becker, Jonas'], 'the refreshed table')
     assert antraege_table(user).selected == []
@@ -448,6 +452,7 @@ async def test_the_company_picks_the_month_an_abo_ends(user: User) -> None:
     first = abo_dates.cancellation_end(TODAY, START)
     assert month.props['label'] == 'Abo beenden zum'
     assert month.value == first.isoformat()
+    assert isinstance(month.options, dict)
     assert month.options[first.isoformat()] == f'{format_german_date(first)} ({abo_dates.month_label(first)})'
     assert len(month.options) == abo_dates.MAX_END_MONTHS_AHEAD + 1
     later = abo_dates.last_of_month(abo_dates.first_of_month(first, 3))

@@ -5,6 +5,7 @@ menu would emit them; the outcome is checked in the database."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any, TypeVar
 
 import pytest
 from nicegui import ElementFilter, ui
@@ -17,6 +18,7 @@ from services.audit import AuditKind
 from tests.pages.conftest import demo_login, log_in
 from tests.support import wait_until
 
+E = TypeVar('E', bound=ui.element)
 NEW_PASSWORD = 'Auepark-Sommer-Abend-31'
 ADMIN_EMAIL = 'admin@fahrradmanufaktur-kassel.de'
 CLERK_EMAIL = 'sachbearbeitung@fahrradmanufaktur-kassel.de'
@@ -25,8 +27,8 @@ CLERK_EMAIL = 'sachbearbeitung@fahrradmanufaktur-kassel.de'
 # --- helpers --------------------------------------------------------------------------------------------------------
 
 
-def all_of(user: User, kind: type, **filters) -> list:
-    with user.client:
+def all_of(user: User, kind: type[E], **filters: Any) -> list[E]:
+    with user:
         return sorted(ElementFilter(kind=kind, local_scope=False, **filters), key=lambda element: element.id)
 
 
@@ -43,7 +45,7 @@ def rows_by_email(user: User) -> dict[str, dict]:
     return {row['email']: row for row in the_table(user).rows}
 
 
-def field(user: User, kind: type, label: str) -> ui.element:
+def field(user: User, kind: type[E], label: str) -> E:
     """The visible field with exactly this label (the page may hold closed dialogs' fields too)."""
     (element,) = [element for element in all_of(user, kind) if element.props.get('label') == label
                   and element.visible and not element.is_deleted]

@@ -43,7 +43,7 @@ LATE_MESSAGE = ('genehmigt, aber nach der Frist für August 2030 (genehmigen bis
 async def choose_abo_status(user: User, status: str) -> None:
     (select,) = [select for select in all_of(user, ui.select) if select.props.get('label') == 'Abo-Status']
     before = running()
-    with user.client:
+    with user:
         select.value = status
     await settle(before)
 

@@ -7,7 +7,9 @@ for the kiosk's one-second timer to look at it."""
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from nicegui import ui
@@ -60,7 +62,7 @@ async def formatted_code() -> str:
 
 def press(user: User, label: str) -> None:
     """Click the visible button with exactly this text (the countdown dialog has a 'Weiter ausfüllen' too)."""
-    with user.client:
+    with user:
         buttons = {button for button in ElementFilter(kind=ui.button, local_scope=False, only_visible=True)
                    if button.text == label}
     assert buttons, label
@@ -75,7 +77,7 @@ def field(user: User, label: str) -> ui.input:
 def label_with(user: User, **props: str) -> ui.label:
     """The one label with these properties (e.g. aria_live='polite')."""
     wanted = {name.replace('_', '-'): value for name, value in props.items()}
-    with user.client:
+    with user:
         (found,) = [label for label in ElementFilter(kind=ui.label, local_scope=False)
                     if all(label.props.get(name) == value for name, value in wanted.items())]
     return found
@@ -89,7 +91,7 @@ async def wiped(user: User) -> None:
     """Wait (bounded) for the first step again: its Kundencode field, empty ('Anderen Kundencode eingeben' of the
     form step contains the first step's heading, so the text alone does not tell)."""
     def code_field_shown() -> bool:
-        with user.client:
+        with user:
             return any(element.props.get('label') == 'Kundencode'
                        for element in ElementFilter(kind=ui.input, local_scope=False))
     await wait_until(code_field_shown, 'the first step', seconds=TICK_SECONDS)
@@ -213,7 +215,7 @@ async def test_an_idle_reset_during_a_code_check_shows_nothing_and_logs_no_error
     checking = asyncio.Event()
     check = code_entry.enter_code
 
-    async def slow_check(*args: object, **kwargs: object) -> code_entry.CodeEntry:
+    async def slow_check(*args: Any, **kwargs: Any) -> code_entry.CodeEntry:
         checking.set()
         await release.wait()
         return await check(*args, **kwargs)
@@ -269,7 +271,7 @@ async def test_wrong_codes_count_for_the_kiosk_across_visits(user: User, no_idle
 
 
 async def test_another_kiosk_behind_the_same_address_is_not_locked(
-    user: User, create_user, no_idle_reset: None
+    user: User, create_user: Callable[[], User], no_idle_reset: None
 ) -> None:
     code = await formatted_code()
     await user.open('/kiosk')

@@ -75,6 +75,7 @@ async def test_accept_language_en_gives_the_english_self_service_with_english_am
                           f'({format_euro(contract.arbeitgeberzuschuss_cent, "en")}) and the job ticket discount')
     await user.should_see('Product: D-Ticket Job (invoice)')
     startmonat = the_field(user, 'Start month', ui.select)
+    assert isinstance(startmonat.options, dict)
     assert startmonat.value == '01.08.2030'  # what the service reads stays German
     assert next(iter(startmonat.options.values())) == 'August 2030'
     assert the_field(user, 'Title', ui.select).options == {
@@ -157,7 +158,7 @@ async def test_meine_abos_in_english_with_english_dates_and_amounts(user: User) 
     assert marked_text(user, 'abo-status') == 'active'
     await user.should_see('May 2030')
     await user.should_see('Chip card')
-    contract = await Contract.get(id=antrag.contract_id)  # type: ignore[attr-defined]
+    contract = await Contract.get(id=antrag.contract_id)
     share = tariff_on(TODAY).eigenanteil_cent(contract.arbeitgeberzuschuss_cent)
     await user.should_see(f'{format_euro(share, "en")} a month (price')
     await user.should_see(f'Application {antrag.reference}')
@@ -165,7 +166,7 @@ async def test_meine_abos_in_english_with_english_dates_and_amounts(user: User) 
 
     await click(user, 'End subscription', opens_question=True)
     dialog = open_dialog(user, 'End your subscription?')
-    with user.client:
+    with user:
         assert list(ElementFilter(kind=ui.label, content='Your D-Ticket Job will then end on 31 Jul 2030.',
                                   local_scope=False).within(instance=dialog))
     await _click_in(user, dialog, 'End subscription')
@@ -198,7 +199,7 @@ async def test_the_kiosk_follows_its_browser_and_the_switch_until_the_next_reset
     await click(user, 'Next')
     await user.should_see('Send application')
     await user.should_see('less your employer’s subsidy')
-    with user.client:  # English amounts (€39.85), no German one (39,85 €)
+    with user:  # English amounts (€39.85), no German one (39,85 €)
         texts = [label.text for label in ElementFilter(kind=ui.label, local_scope=False)]
     assert [text for text in texts if re.search(r'€\d+\.\d\d', text)]
     assert not [text for text in texts if re.search(r'\d,\d\d €', text)]

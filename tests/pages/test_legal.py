@@ -18,7 +18,7 @@ from tests.pages.test_kiosk import press
 
 
 def footer_links(user: User) -> dict[str, str]:
-    with user.client:
+    with user:
         return {link.text: link.props.get('href', '') for link in ElementFilter(kind=ui.link, local_scope=False)
                 if any(isinstance(parent, ui.footer) for parent in link.ancestors())}
 
@@ -28,7 +28,7 @@ EXPECTED_FOOTER = {entry.title: entry.path for entry in legal.PAGES}
 
 def shown_text(user: User) -> str:
     """The page's Markdown as one line (the files break their lines anywhere)."""
-    with user.client:
+    with user:
         (markdown,) = ElementFilter(kind=ui.markdown, local_scope=False)
     return ' '.join(markdown.content.split())
 

@@ -11,6 +11,7 @@ import csv
 import io
 import threading
 from datetime import date
+from typing import Any
 
 import pytest
 from nicegui import ui
@@ -20,7 +21,7 @@ from nicegui.testing import User
 from models import Abo, Antrag, AntragSource, Contract, Role, Upload, UploadMode, UploadResult
 from services import abo_dates, massenupload
 from services.massenupload import workflow
-from tests.pages.conftest import log_in
+from tests.pages.conftest import log_in, only
 from tests.services.test_massenupload import PNG, csv_file, person, xlsx_file
 from tests.support import wait_until
 
@@ -53,8 +54,7 @@ async def upload(user: User, name: str, data: bytes, content_type: str = 'text/c
 
 
 def import_button(user: User) -> ui.button:
-    (found,) = user.find(marker='importieren').elements
-    return found
+    return only(user.find(marker='importieren'), ui.button)
 
 
 def history(user: User) -> list[dict]:
@@ -68,7 +68,8 @@ async def test_the_row_menu_leads_to_the_page(user: User) -> None:
     await user.open('/vertragsverwaltung')
     await user.should_see('Ihre Verträge')
     (table,) = user.find(ui.table).elements
-    assert 'Massenupload' in table.slots['body-cell-aktionen'].template
+    template = table.slots['body-cell-aktionen'].template
+    assert template is not None and 'Massenupload' in template
     row = next(row for row in table.rows if row['vertragsnummer'] == VERTRAGSNUMMER)
     user.find(ui.table).trigger('massenupload', row)
     await user.should_see(f'Massenupload – Vertrag {VERTRAGSNUMMER}')
@@ -99,7 +100,7 @@ async def test_a_good_file_is_previewed_imported_and_listed(user: User) -> None:
     await user.should_see(marker='vorschau', retries=50)
     await user.should_see('Alle 4 Zeilen sind in Ordnung. Mit „Importieren“ werden die Abos angelegt.')
     for label, value in (('Zeilen', '4'), ('gültig', '4'), ('fehlerhaft', '0')):
-        (count,) = user.find(marker=f'anzahl-{label}').elements
+        count = only(user.find(marker=f'anzahl-{label}'), ui.label)
         assert count.text == value, label
     assert import_button(user).enabled
     assert await Antrag.all().count() == 0
@@ -138,13 +139,13 @@ async def test_a_faulty_file_shows_its_faults_and_cannot_be_imported(user: User)
     faulty[2] = person(0, Startmonat=START)  # the person of row 2 again
     await upload(user, 'liste.csv', csv_file(faulty))
     await user.should_see('Fehlerhafte Zeilen', retries=50)
-    (table,) = user.find(marker='fehlerliste').elements
+    table = only(user.find(marker='fehlerliste'), ui.table)
     assert [(row['zeile'], row['spalte'], row['grund']) for row in table.rows] == [
         (3, 'PLZ', 'Die PLZ besteht aus genau 5 Ziffern.'),
         (4, massenupload.PERSON_COLUMN, 'Diese Person steht bereits in Zeile 2 der Datei.'),
     ]
     for label, value in (('Zeilen', '3'), ('gültig', '1'), ('fehlerhaft', '2')):
-        (count,) = user.find(marker=f'anzahl-{label}').elements
+        count = only(user.find(marker=f'anzahl-{label}'), ui.label)
         assert count.text == value, label
     assert not import_button(user).enabled
 
@@ -246,7 +247,7 @@ async def test_leaving_the_page_stops_reading_its_file(user: User, monkeypatch: 
     cancelled: list[bool] = []
     original = massenupload.read_upload
 
-    def slow_read(*args, cancel: threading.Event, **kwargs):
+    def slow_read(*args: Any, cancel: threading.Event, **kwargs: Any) -> Any:
         """Reads until told to stop (or 10 s): the cancellation reaches the thread after the loop has run the task."""
         started.set()
         cancelled.append(cancel.wait(10))
@@ -256,6 +257,7 @@ async def test_leaving_the_page_stops_reading_its_file(user: User, monkeypatch: 
     await open_page(user)
     await upload(user, 'liste.csv', csv_file(rows(3)))
     await wait_until(started.is_set, 'the read to start')
+    assert user.client is not None
     for handler in list(user.client.disconnect_handlers):  # what NiceGUI calls when the browser goes
         user.client.safe_invoke(handler)
     await wait_until(lambda: cancelled, 'the read to return', seconds=12)
@@ -265,14 +267,15 @@ async def test_leaving_the_page_stops_reading_its_file(user: User, monkeypatch: 
 
 
 def choose_mode(user: User, mode: UploadMode) -> None:
-    (radio,) = user.find(marker='art-der-liste').elements
+    radio = only(user.find(marker='art-der-liste'), ui.radio)
     radio.value = mode
 
 
 async def test_the_kind_of_list_is_chosen_with_german_labels(user: User) -> None:
     """Issue 15: the page offers new people, changes and leavers; each with its template and its rule."""
     await open_page(user)
-    (radio,) = user.find(marker='art-der-liste').elements
+    radio = only(user.find(marker='art-der-liste'), ui.radio)
+    assert isinstance(radio.options, dict)
     assert list(radio.options.values()) == ['Neue Mitarbeitende', 'Änderungen (Anschrift, Ticketart)',
                                             'Austritte (Abo beenden)']
     assert radio.value == UploadMode.NEU
@@ -323,7 +326,7 @@ async def test_a_leaver_before_the_next_possible_end_is_a_fault(user: User) -> N
     await upload(user, 'austritte.csv', csv_file([{'Personalnummer': 'P-1000', 'Endmonat': '06.2030'}],
                                                  ('Personalnummer', 'Endmonat')))
     await user.should_see('Fehlerhafte Zeilen', retries=50)
-    (table,) = user.find(marker='fehlerliste').elements
+    table = only(user.find(marker='fehlerliste'), ui.table)
     assert [(row['zeile'], row['spalte'], row['grund']) for row in table.rows] == [
         (2, 'Personalnummer', 'Unter diesem Vertrag gibt es kein laufendes Abo mit dieser Personalnummer.')]
     assert not import_button(user).enabled

@@ -32,7 +32,8 @@ async def close_may() -> tuple[Contract, Invoice]:
         startmonat=abo.startmonat, ticketart=abo.ticketart, person_key=abo.person_key, created_at=clock.now())
     await Abo.filter(id=abo.id).update(antrag_id=antrag.id)
     checked, _ = sepa.check_mandate('DE89 3704 0044 0532 0130 00', 'Mia Fremd', True)
-    await sepa.mandate_for(antrag.id, debited.id, checked, sepa.mandate_text()).save()  # type: ignore[arg-type]
+    assert checked is not None
+    await sepa.mandate_for(antrag.id, debited.id, checked, sepa.mandate_text()).save()
     await abrechnung.close_month(MAY)
     (invoice,) = await Invoice.all()
     return invoiced, invoice
@@ -42,7 +43,7 @@ async def test_the_clerk_downloads_the_invoice(user: User) -> None:
     invoiced, invoice = await close_may()
     await log_in(user, Role.CLERK)
     await user.open(f'/abrechnung?vertrag={invoiced.id}&monat=2026-05-01')
-    await user.should_see('abgeschlossen', marker='status')
+    await user.should_see(content='abgeschlossen', marker='status')
     pdf = await download(user, 'Rechnung (PDF, ZUGFeRD)')
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert f'Rechnung {invoice.number}' in text and '59,85 €' in text

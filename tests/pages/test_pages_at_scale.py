@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from nicegui import ui
 from nicegui.testing import User
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
@@ -23,7 +24,7 @@ from models import Contract, Role
 from services import clock
 from services.settings import reset_settings
 from tests.conftest import POSTGRES_TEMPLATE, postgres_admin, postgres_url_of
-from tests.pages.conftest import log_in
+from tests.pages.conftest import log_in, only
 from tests.pages.test_vertragsverwaltung_page import open_infos
 from tests.scale_data import prepare_portal_database
 
@@ -82,7 +83,7 @@ async def test_every_staff_page_answers_at_scale(scale_database: str, user: User
     contract = await Contract.get(vertragsnummer=DEMO_CONTRACT)
     await log_in(user, Role.STAFF)
     await user.should_see('Willkommen, Sabine Krüger')
-    (warnings,) = user.find(marker='code-warnings').elements  # 20 of many thousands, and how many more
+    warnings = only(user.find(marker='code-warnings'), ui.table)  # 20 of many thousands, and how many more
     assert len(warnings.rows) == 20
     assert any('Kundencode läuft am' in row['hinweis'] for row in warnings.rows)
     await user.should_see('weitere Verträge ohne gültigen oder mit bald ablaufendem Kundencode')

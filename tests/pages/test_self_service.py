@@ -6,10 +6,14 @@ and the outcome is checked in the database."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any, TypeVar, cast, overload
 
 import pytest
 from nicegui import ElementFilter, ui
+from nicegui.elements.mixins.text_element import TextElement
+from nicegui.elements.mixins.validation_element import ValidationElement
 from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
@@ -32,7 +36,7 @@ from services.antraege import ApplicationInput, person_key
 from services.settings import get_settings
 from services.tarife import tariff_on
 from services.validation import format_euro, format_german_date
-from tests.pages.conftest import demo_login
+from tests.pages.conftest import demo_login, only
 from tests.support import confirm_by_mail, running, settle
 
 TODAY = date(2030, 6, 14)  # after the cut-off day: applications start in August, a Kündigung ends in July
@@ -74,18 +78,24 @@ def formatted(code: Kundencode) -> str:
     return kundencode.format_code(code.code)
 
 
-def by_label(user: User, label: str, kind: type = ui.input) -> UserInteraction:
+def by_label(user: User, label: str, kind: type[ui.element] = ui.input) -> UserInteraction[ui.element]:
     """The one visible field whose label is exactly `label` ('Passwort' is also part of 'Passwort wiederholen')."""
-    with user.client:
+    with user:
         elements = {element for element in ElementFilter(kind=kind, local_scope=False, only_visible=True)
                     if element.props.get('label') == label}
     assert len(elements) == 1, f'{len(elements)} fields labelled {label!r}'
     return UserInteraction(user, elements, label)
 
 
-def the_field(user: User, label: str, kind: type = ui.input):
-    (element,) = by_label(user, label, kind).elements
-    return element
+F = TypeVar('F', bound=ValidationElement[Any])
+
+
+@overload
+def the_field(user: User, label: str) -> ui.input: ...
+@overload
+def the_field(user: User, label: str, kind: type[F]) -> F: ...
+def the_field(user: User, label: str, kind: type[ValidationElement[Any]] = ui.input) -> ValidationElement[Any]:
+    return only(by_label(user, label, kind), kind)
 
 
 def type_into(user: User, label: str, text: str) -> None:
@@ -95,7 +105,7 @@ def type_into(user: User, label: str, text: str) -> None:
 async def click(user: User, label: str, *, opens_question: bool = False) -> None:
     """Click the visible button with exactly this text and wait for what it started — unless it asks a question,
     whose handler waits for the answer."""
-    with user.client:
+    with user:
         buttons = {button for button in ElementFilter(kind=ui.button, local_scope=False, only_visible=True)
                    if button.text == label}
     assert buttons, f'no button {label!r}'
@@ -109,7 +119,7 @@ async def click(user: User, label: str, *, opens_question: bool = False) -> None
 
 def error_text(user: User) -> str:
     """The text of the visible error banner(s) with role=alert; '' when none is shown."""
-    with user.client:
+    with user:
         return ' '.join(label.text for label in ElementFilter(kind=ui.label, local_scope=False, only_visible=True)
                         if label.props.get('role') == 'alert' and label.text)
 
@@ -175,7 +185,7 @@ async def log_in_employee(user: User, email: str = EMAIL, password: str = PASSWO
 
 
 def open_dialog(user: User, title: str) -> ui.dialog:
-    with user.client:
+    with user:
         dialogs = [dialog for dialog in ElementFilter(kind=ui.dialog, local_scope=False)
                    if dialog.value and list(ElementFilter(kind=ui.label, content=title, local_scope=False)
                                             .within(instance=dialog))]
@@ -184,8 +194,7 @@ def open_dialog(user: User, title: str) -> ui.dialog:
 
 
 def marked_text(user: User, marker: str) -> str:
-    (element,) = user.find(marker=marker).elements
-    return element.text
+    return only(user.find(marker=marker), TextElement).text
 
 
 # --- the Kundencode -------------------------------------------------------------------------------------------------
@@ -210,6 +219,7 @@ async def test_the_link_with_the_code_opens_the_form_with_employer_and_eigenante
     assert tariff.preis_cent != 6300 or eigenanteil == '39,85 €'
     await user.should_see(SUBMIT)
     startmonat = the_field(user, 'Startmonat', ui.select)
+    assert isinstance(startmonat.options, dict)
     assert startmonat.value == format_german_date(abo_dates.first_open_start_month(TODAY)) == '01.08.2030'
     assert next(iter(startmonat.options.values())) == 'August 2030'
     assert len(startmonat.options) == abo_dates.OFFERED_START_MONTHS
@@ -318,7 +328,7 @@ async def test_ten_wrong_codes_from_one_client_block_further_attempts(user: User
 async def test_an_empty_antrag_shows_every_field_message_and_writes_nothing(user: User) -> None:
     await open_form(user, await make_code())
     await submit(user)
-    expected = {
+    expected: dict[tuple[str, type[ValidationElement[Any]]], str] = {
         ('Anrede', ui.select): 'Bitte wählen Sie eine Anrede.',
         ('Vorname', ui.input): 'Bitte geben Sie Ihren Vornamen an.',
         ('Nachname', ui.input): 'Bitte geben Sie Ihren Nachnamen an.',
@@ -355,7 +365,8 @@ async def test_an_empty_antrag_shows_every_field_message_and_writes_nothing(user
 )
 async def test_a_bad_value_is_refused_at_its_field(user: User, label: str, typed: str, message: str) -> None:
     await open_form(user, await make_code())
-    fill_form(user, **{label.replace(' ', '_'): typed})
+    changes: dict[str, Any] = {label.replace(' ', '_'): typed}
+    fill_form(user, **changes)
     await submit(user)
     assert the_field(user, label).error == message
     await user.should_see(message)
@@ -388,7 +399,7 @@ async def test_html_in_a_name_is_shown_as_text(user: User) -> None:
     await submit(user)
     await user.should_see(THANKS)
     name = f'Frau {vorname} {nachname}'
-    with user.client:
+    with user:
         labels = [label for label in ElementFilter(kind=ui.label, local_scope=False) if label.text == name]
         assert len(labels) == 1
         assert not list(ElementFilter(kind=ui.html, local_scope=False))
@@ -410,6 +421,7 @@ async def test_a_complete_antrag_is_confirmed_with_its_reference(user: User) -> 
     assert antrag.status == AntragStatus.UNBESTAETIGT  # a new account: the address is confirmed first
     await user.should_see(f'Bitte bestätigen Sie Ihre E-Mail-Adresse: Wir haben Ihnen einen Link an {EMAIL}')
     assert antrag.contract.vertragsnummer == VERTRAGSNUMMER
+    assert antrag.code is not None and antrag.employee is not None
     assert antrag.code.id == code.id
     assert antrag.employee.email == EMAIL
     assert (antrag.anrede, antrag.vorname, antrag.nachname) == (Anrede.FRAU, 'Erika', 'Mustermann')
@@ -441,7 +453,8 @@ async def test_an_existing_address_with_another_password_gets_the_same_confirmat
     assert antrag.email == EMAIL
 
 
-async def test_another_browser_behind_the_same_address_is_not_locked(user: User, create_user) -> None:
+async def test_another_browser_behind_the_same_address_is_not_locked(user: User,
+                                                                      create_user: Callable[[], User]) -> None:
     """Finding: ten wrong codes from an office address locked every colleague behind the same NAT."""
     code = await make_code()
     await user.open('/self-service')
@@ -599,7 +612,7 @@ async def test_the_employee_cancels_an_abo(user: User) -> None:
 
     await click(user, 'Kündigen', opens_question=True)
     dialog = open_dialog(user, 'Abo kündigen?')
-    with user.client:
+    with user:
         assert list(ElementFilter(kind=ui.label, content=f'endet dann am {format_german_date(end)}',
                                   local_scope=False).within(instance=dialog))
     await _click_in(user, dialog, 'Abbrechen')
@@ -614,23 +627,23 @@ async def test_the_employee_cancels_an_abo(user: User) -> None:
     assert marked_text(user, 'abo-status') == f'gekündigt zum {format_german_date(end)}'
     await user.should_see(format_german_date(end))  # the Ende row
     await abo.refresh_from_db()
-    assert abo.status == AboStatus.GEKUENDIGT
+    assert cast(AboStatus, abo.status) == AboStatus.GEKUENDIGT  # mypy keeps the narrowing from before the refresh
     assert abo.endmonat == end
     assert abo.cancelled_at is not None
-    with user.client:
+    with user:
         assert not [button for button in ElementFilter(kind=ui.button, local_scope=False)
                     if button.text in ('Kündigen', 'Anschrift ändern') and button.visible]
 
 
 def _field_in(user: User, dialog: ui.dialog, label: str) -> ui.input:
-    with user.client:
+    with user:
         (field,) = [element for element in ElementFilter(kind=ui.input, local_scope=False).within(instance=dialog)
                     if element.props.get('label') == label]
     return field
 
 
 async def _click_in(user: User, dialog: ui.dialog, label: str) -> None:
-    with user.client:
+    with user:
         buttons = {button for button in ElementFilter(kind=ui.button, local_scope=False).within(instance=dialog)
                    if button.text == label}
     assert len(buttons) == 1, label

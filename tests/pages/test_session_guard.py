@@ -29,7 +29,7 @@ HOSTILE_NAME = 'Eva "Zeh" :onclick="alert(1)" label=x <img src=x onerror=alert(2
 
 
 @pytest.fixture
-def pinned_today(monkeypatch: pytest.MonkeyPatch):
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.pages.test_antraege_page import TODAY
 
     monkeypatch.setattr('services.clock.today', lambda: TODAY)
@@ -40,13 +40,13 @@ def on_login_page(user: User) -> bool:
 
 
 def button(user: User, text: str) -> ui.button:
-    with user.client:
+    with user:
         (found,) = [element for element in ElementFilter(kind=ui.button, local_scope=False) if element.text == text]
     return found
 
 
 def warning_open(user: User) -> bool:
-    with user.client:
+    with user:
         return any(dialog.value for dialog in ElementFilter(kind=ui.dialog, local_scope=False))
 
 
@@ -234,7 +234,7 @@ async def test_a_name_with_quotes_and_markup_stays_text(user: User) -> None:
     await PortalUser.filter(email=demo_login(Role.ADMIN).email).update(name=HOSTILE_NAME)
     await log_in(user, Role.ADMIN)
     await user.should_see('Willkommen')
-    with user.client:
+    with user:
         menu_button = next(element for element in ElementFilter(kind=ui.button, local_scope=False)
                            if str(element.props.get('aria-label', '')).startswith('Benutzermenü'))
     assert menu_button.props['aria-label'] == f'Benutzermenü {HOSTILE_NAME}'

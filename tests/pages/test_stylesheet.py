@@ -152,7 +152,7 @@ def test_the_runtime_compiler_is_off() -> None:
 
 def rendered_classes(user: User, page: str) -> dict[str, set[str]]:
     used: dict[str, set[str]] = {}
-    with user.client:
+    with user:
         for element in ElementFilter(local_scope=False):
             names = [*element.classes]
             for key, value in element.props.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any, cast
 
 import pytest
 from nicegui import ElementFilter, ui
@@ -20,7 +21,7 @@ from services.kundencode import CodeStatus
 from services.validation import format_german_date
 from services.vertraege import NOT_FOUND
 from tests.conftest import order_value
-from tests.pages.conftest import log_in
+from tests.pages.conftest import log_in, only
 from tests.support import wait_until
 
 TODAY = date(2030, 6, 14)  # far from the real date: every date rule below must follow services.clock.today
@@ -61,7 +62,7 @@ def the_table(user: User) -> ui.table:
 
 def table_element(user: User) -> ui.table:
     """The table also while it is hidden (an empty result hides it and shows the 'Keine Verträge gefunden' line)."""
-    with user.client:
+    with user:
         (table,) = ElementFilter(kind=ui.table, local_scope=False)
     return table
 
@@ -72,7 +73,7 @@ def vertragsnummern(user: User) -> list[str]:
 
 def button(user: User, label: str) -> UserInteraction:
     """The buttons labelled exactly `label` ('Code', not also 'Code widerrufen')."""
-    with user.client:
+    with user:
         found = {element for element in ElementFilter(kind=ui.button, content=label, local_scope=False)
                  if element.text == label}
     return UserInteraction(user, found, label)
@@ -335,17 +336,16 @@ async def open_code_dialog_of_open_drawer(user: User) -> ui.dialog:
     return await dialog_with(user, 'Kundencode generieren')
 
 
-def inside(user: User, dialog: ui.dialog, **filters) -> UserInteraction:
+def inside(user: User, dialog: ui.dialog, **filters: Any) -> UserInteraction[ui.element]:
     """Elements of one dialog only: closed dialogs stay in the page until their canary is collected, and the
     simulation would otherwise type into their fields, too, and click the older 'Generieren'."""
-    with user.client:
+    with user:
         elements = set(ElementFilter(local_scope=False, **filters).within(instance=dialog))
     return UserInteraction(user, elements, filters.get('content'))
 
 
 def date_field(user: User, dialog: ui.dialog) -> ui.input:
-    (field,) = inside(user, dialog, kind=ui.input, content='Gültigkeitsdatum').elements
-    return field
+    return only(inside(user, dialog, kind=ui.input, content='Gültigkeitsdatum'), ui.input)
 
 
 async def generate(user: User, dialog: ui.dialog, typed: str) -> None:
@@ -363,7 +363,7 @@ async def test_generating_a_code_shows_it_and_it_validates(user: User) -> None:
     await generate(user, dialog, format_german_date(valid_until))
     await user.should_see('Der Kundencode wurde generiert.')
     await user.should_see(marker='kundencode')
-    (label,) = user.find(marker='kundencode').elements
+    label = only(user.find(marker='kundencode'), ui.label)
     assert CODE_SHAPE.match(label.text), label.text
     await user.should_see(f'gültig bis {format_german_date(valid_until)}')
     assert not dialog.value  # closed; the drawer stays open and shows the new code
@@ -380,7 +380,7 @@ async def test_replacing_the_code_asks_first(user: User) -> None:
     await open_contracts(user)
     await generate(user, await open_code_dialog(user), format_german_date(TODAY + timedelta(days=30)))
     await user.should_see(marker='kundencode')
-    (first,) = user.find(marker='kundencode').elements
+    first = only(user.find(marker='kundencode'), ui.label)
     first_code = first.text
     later = TODAY + timedelta(days=60)
 
@@ -398,7 +398,7 @@ async def test_replacing_the_code_asks_first(user: User) -> None:
     confirm = await dialog_with(user, 'Aktuellen Kundencode ersetzen?')
     inside(user, confirm, kind=ui.button, content='Ersetzen').click()
     await user.should_see(f'gültig bis {format_german_date(later)}')
-    (second,) = user.find(marker='kundencode').elements
+    second = only(user.find(marker='kundencode'), ui.label)
     assert second.text != first_code
     assert (await kundencode.validate(second.text)).status is CodeStatus.VALID
     assert (await kundencode.validate(first_code)).status is CodeStatus.REVOKED
@@ -417,7 +417,7 @@ async def test_a_date_in_the_past_is_refused_at_the_field(user: User) -> None:
 
     await generate(user, dialog, format_german_date(TODAY))  # today is the earliest allowed date
     await user.should_see(marker='kundencode')
-    assert field.error is None
+    assert cast(str | None, field.error) is None  # mypy keeps the narrowing from before the awaits
     assert await Kundencode.filter(valid_until=TODAY).count() == 1
 
 

@@ -18,6 +18,7 @@ from services import abo_dates, abo_status, abos, clock, dashboard, meine_abos
 from services.abo_status import AboState
 from services.antraege import person_key
 from services.table_query import TableRequest
+from tests.conftest import flat
 
 # (start, end, stored status): stored words as the old code left them, some of them wrong on purpose.
 ABOS = [
@@ -70,10 +71,11 @@ def test_the_rule_on_the_edges() -> None:
 @pytest.mark.parametrize('day', EDGE_DAYS)
 async def test_sql_and_python_agree(made: list[Abo], day: date) -> None:
     for state in AboState:
-        in_sql = set(await Abo.filter(abo_status.state_filter(state, day)).values_list('id', flat=True))
+        in_sql = set(await flat(Abo.filter(abo_status.state_filter(state, day)).values_list('id', flat=True)))
         in_python = {abo.id for abo in made if abo_status.state_of(abo.startmonat, abo.endmonat, day) is state}
         assert in_sql == in_python, state
-    ranked = await Abo.annotate(rank=abo_status.state_rank(day)).order_by('rank', 'id').values_list('id', flat=True)
+    ranked = await flat(
+        Abo.annotate(rank=abo_status.state_rank(day)).order_by('rank', 'id').values_list('id', flat=True))
     labels = {abo.id: abo_status.label(abo, day) for abo in made}
     assert [labels[abo_id] for abo_id in ranked] == sorted(labels.values(), key=lambda text: text[:3])
 
@@ -102,7 +104,7 @@ async def test_every_place_shows_the_same_status(
     assert Counter(row[5] for row in exported) == Counter(expected.values())
 
     for abo in made:
-        employee = await Employee.get(id=abo.employee_id)  # type: ignore[attr-defined]
+        employee = await Employee.get(id=abo.employee_id)
         (mine,) = await meine_abos.my_abos(employee)
         assert abo_status.label(mine, day) == expected[abo.id]
 

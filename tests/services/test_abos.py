@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -52,7 +53,9 @@ async def check(admin: PortalUser, contract: Contract) -> CodeCheck:
 
 
 @pytest.fixture
-async def actors(company: Customer, admin: PortalUser, staff: PortalUser, other_admin: PortalUser):
+async def actors(
+    company: Customer, admin: PortalUser, staff: PortalUser, other_admin: PortalUser
+) -> dict[str, PortalUser]:
     return {
         'admin': admin,
         'clerk': await make_user('sachbearbeitung@fahrradmanufaktur-kassel.de', Role.CLERK, company, 'Jonas Weber'),
@@ -63,8 +66,8 @@ async def actors(company: Customer, admin: PortalUser, staff: PortalUser, other_
 
 
 async def approved(admin: PortalUser, check: CodeCheck, vorname: str = 'Lena', nachname: str = 'Schaefer',
-                   **fields: object) -> Abo:
-    antrag = await apply(check, vorname, nachname, **fields)  # type: ignore[arg-type]
+                   **fields: Any) -> Abo:
+    antrag = await apply(check, vorname, nachname, **fields)
     await antraege.decide(admin, antrag.id, approve=True)
     return await Abo.get(antrag_id=antrag.id)
 
@@ -82,8 +85,8 @@ async def written(contract: Contract, vorname: str, nachname: str, personalnumme
     )
 
 
-async def listed(actor: PortalUser, contract: Contract, **request: object) -> list[int]:
-    page = await abos.list_abos(actor, contract.id, TableRequest(**request))  # type: ignore[arg-type]
+async def listed(actor: PortalUser, contract: Contract, **request: Any) -> list[int]:
+    page = await abos.list_abos(actor, contract.id, TableRequest(**request))
     return [abo.id for abo in page.rows]
 
 
@@ -96,7 +99,7 @@ def xlsx_rows(content: bytes) -> list[list[str]]:
     return [['' if cell.value is None else cell.value for cell in row] for row in sheet.iter_rows()]
 
 
-def xlsx_cells(content: bytes):
+def xlsx_cells(content: bytes) -> list[Any]:  # openpyxl cells (openpyxl has no types)
     sheet = load_workbook(io.BytesIO(content)).active
     return [cell for row in sheet.iter_rows() for cell in row]
 
@@ -241,7 +244,9 @@ async def test_ending_an_abo_follows_the_cut_off_rule(
     assert f'gekündigt zum {format_german_date(expected_end)}' in abo_status.label(mine, today)
 
 
-async def test_an_abo_is_ended_only_once(admin: PortalUser, check: CodeCheck, set_today) -> None:
+async def test_an_abo_is_ended_only_once(
+    admin: PortalUser, check: CodeCheck, set_today: Callable[[date], None]
+) -> None:
     abo = await approved(admin, check)
     first = await abos.end_abo(admin, abo.id)
     set_today(date(2026, 6, 20))  # later, a different end would follow

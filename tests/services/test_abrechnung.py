@@ -10,6 +10,7 @@ import io
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -106,23 +107,25 @@ async def test_a_new_block_counts_without_a_restart(staff: PortalUser) -> None:
     ({'rabatt_prozent': 80}, 'rabatt_prozent', 'zusammen dürfen 100 %'),
 ])
 async def test_a_bad_block_is_refused_and_changes_nothing(
-    staff: PortalUser, values: dict[str, object], field: str, message: str
+    staff: PortalUser, values: dict[str, Any], field: str, message: str
 ) -> None:
-    form = {'gueltig_ab': date(2027, 1, 1), 'preis_cent': 7000, 'mindestzuschuss_prozent': 25, 'rabatt_prozent': 5}
+    form: dict[str, Any] = {
+        'gueltig_ab': date(2027, 1, 1), 'preis_cent': 7000, 'mindestzuschuss_prozent': 25, 'rabatt_prozent': 5}
     with pytest.raises(ValidationError) as raised:
-        await tarife.add_block(staff, **form | values)  # type: ignore[arg-type]
+        await tarife.add_block(staff, **form | values)
     assert message in raised.value.errors[field]
     assert not await TariffBlock.exists()
 
 
 async def test_only_staff_add_blocks_and_a_month_only_once(staff: PortalUser, admin: PortalUser) -> None:
-    form = {'gueltig_ab': date(2027, 1, 15), 'preis_cent': 7000, 'mindestzuschuss_prozent': 25, 'rabatt_prozent': 5}
+    form: dict[str, Any] = {
+        'gueltig_ab': date(2027, 1, 15), 'preis_cent': 7000, 'mindestzuschuss_prozent': 25, 'rabatt_prozent': 5}
     with pytest.raises(PermissionDenied):
-        await tarife.add_block(admin, **form)  # type: ignore[arg-type]
-    added = await tarife.add_block(staff, **form)  # type: ignore[arg-type]
+        await tarife.add_block(admin, **form)
+    added = await tarife.add_block(staff, **form)
     assert added.gueltig_ab == date(2027, 1, 1)  # always from the 1st
     with pytest.raises(ValidationError) as raised:
-        await tarife.add_block(staff, **form)  # type: ignore[arg-type]
+        await tarife.add_block(staff, **form)
     assert raised.value.errors == {'gueltig_ab': 'Für Januar 2027 gibt es bereits einen Tarif.'}
     assert await TariffBlock.all().count() == 3  # the file's two, then the new one
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import date
+from typing import Any, cast
 
 import pytest
 
@@ -98,8 +99,8 @@ async def apply(
     return antrag
 
 
-async def listed(actor: PortalUser, contract: Contract, status: str = 'offen', **request: object) -> list[int]:
-    page = await antraege.list_antraege(actor, contract.id, TableRequest(**request), status=status)  # type: ignore[arg-type]
+async def listed(actor: PortalUser, contract: Contract, status: str = 'offen', **request: Any) -> list[int]:
+    page = await antraege.list_antraege(actor, contract.id, TableRequest(**request), status=status)
     return [antrag.id for antrag in page.rows]
 
 
@@ -143,7 +144,8 @@ async def test_the_list_shows_the_open_antraege_newest_first_by_default(
 
 
 async def test_the_list_holds_only_the_contracts_antraege(
-    admin: PortalUser, company: Customer, contract: Contract, check: CodeCheck, foreign_antrag: Antrag, staff
+    admin: PortalUser, company: Customer, contract: Contract, check: CodeCheck, foreign_antrag: Antrag,
+    staff: PortalUser,
 ) -> None:
     mine = await apply(check)
     second_contract = await new_contract(company, 'V-2026-0002')
@@ -385,6 +387,7 @@ async def test_rejecting_keeps_the_reason_for_the_employee(
     assert not await Abo.exists()
 
     shown = await antraege.get_antrag(admin, antrag.id)  # the dialog shows it later
+    assert shown.decided_by is not None
     assert (shown.decision_reason, shown.decided_by.name) == (reason, admin.name)
     employee = await Employee.get(id=antrag.employee_id)
     (mine,) = await meine_abos.my_applications(employee)  # and so does Meine Abos
@@ -585,7 +588,7 @@ async def test_approve_many_counts_and_names_the_problems(
     )
     assert approved == 2
     assert problems == [ALREADY_DECIDED, NOT_FOUND, NOT_FOUND, ALREADY_DECIDED]
-    assert sorted(abo.antrag_id for abo in await Abo.all()) == [first.id, second.id]
+    assert sorted(cast(int, abo.antrag_id) for abo in await Abo.all()) == [first.id, second.id]  # from Anträge
     assert await unchanged(foreign_antrag)
     events = await AuditEvent.filter(kind=AuditKind.ANTRAG_APPROVED).order_by('id')
     assert [event.object_id for event in events] == [str(first.id), str(second.id)]
@@ -612,7 +615,7 @@ def count_queries(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[str]]:
     for name in ('execute_query', 'execute_query_dict', 'execute_insert', 'execute_many', 'execute_script'):
         original = getattr(client, name)
 
-        def counting(query: str, *args: object, _original=original, **kwargs: object):
+        def counting(query: str, *args: object, _original: Any = original, **kwargs: object) -> Any:
             statements.append(query)
             return _original(query, *args, **kwargs)
 

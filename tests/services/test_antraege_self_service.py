@@ -45,7 +45,7 @@ from services.errors import ServiceError, ValidationError
 from services.kundencode import ALPHABET, CodeCheck, CodeStatus
 from services.table_query import TableRequest
 from services.validation import format_german_date
-from tests.conftest import PASSWORD, make_user, new_contract
+from tests.conftest import PASSWORD, make_user, new_contract, not_none
 from tests.support import confirm_by_mail
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the first open start month is April 2026
@@ -707,8 +707,8 @@ async def test_a_portal_users_address_can_also_hold_a_separate_employee_account(
     employee_login = await auth.login(admin.email, EMPLOYEE_PASSWORD, account_type=Employee)
     portal_login = await auth.login(admin.email, PASSWORD)
     assert employee_login.token and portal_login.token
-    assert (await sessions.employee_for_token(employee_login.token)).id == employee.id  # type: ignore[union-attr]
-    assert (await sessions.user_for_token(portal_login.token)).id == admin.id  # type: ignore[union-attr]
+    assert not_none(await sessions.employee_for_token(employee_login.token)).id == employee.id
+    assert not_none(await sessions.user_for_token(portal_login.token)).id == admin.id
     assert await sessions.user_for_token(employee_login.token) is None
     assert await sessions.employee_for_token(portal_login.token) is None
     assert (await auth.login(admin.email, PASSWORD, account_type=Employee)).token is None  # passwords not shared

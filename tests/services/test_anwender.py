@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -51,7 +51,7 @@ def move_clock(monkeypatch: pytest.MonkeyPatch, by: timedelta) -> None:
 OK, DENIED, NOT_FOUND = 'ok', 'denied', 'not found'
 ACTORS = ('admin', 'clerk', 'readonly', 'staff', 'other_admin')
 MANAGE = {'admin': OK, 'clerk': DENIED, 'readonly': DENIED, 'staff': OK, 'other_admin': NOT_FOUND}
-EXPECTED = {
+EXPECTED: dict[str, Mapping[str, str | bool]] = {
     'invite': MANAGE,
     'change_role': MANAGE,
     'deactivate': MANAGE,

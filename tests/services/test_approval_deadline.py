@@ -5,7 +5,7 @@ employee's mail is written from it), in the audit trail and in the clerk's messa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 
 import pytest
@@ -20,6 +20,8 @@ from tests.conftest import new_contract
 from tests.services.test_antraege import apply, code_check
 
 pytestmark = pytest.mark.today(date(2026, 11, 5))
+# submitted_on(day, startmonat, vorname='Lena')
+Submit = Callable[..., Awaitable[Antrag]]
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def test_the_start_of_an_approval(requested: date, approved_on: date, start: dat
 
 
 @pytest.fixture
-def submitted_on(set_today: Callable[[date], None], check: CodeCheck):
+def submitted_on(set_today: Callable[[date], None], check: CodeCheck) -> Submit:
     """An Antrag through the Self-Service on a given day for a given start month."""
 
     async def submit(day: date, startmonat: date, vorname: str = 'Lena') -> Antrag:
@@ -74,7 +76,7 @@ def submitted_on(set_today: Callable[[date], None], check: CodeCheck):
 
 
 async def test_approved_on_the_cut_off_day_it_starts_as_requested(
-    admin: PortalUser, submitted_on, set_today: Callable[[date], None]
+    admin: PortalUser, submitted_on: Submit, set_today: Callable[[date], None]
 ) -> None:
     antrag = await submitted_on(date(2026, 11, 5), date(2026, 12, 1))
     set_today(date(2026, 11, 10))
@@ -91,7 +93,7 @@ async def test_approved_on_the_cut_off_day_it_starts_as_requested(
     (date(2027, 1, 20), date(2027, 3, 1)),
 ])
 async def test_approved_late_it_starts_in_the_next_open_month(
-    admin: PortalUser, submitted_on, set_today: Callable[[date], None], approved_on: date, start: date
+    admin: PortalUser, submitted_on: Submit, set_today: Callable[[date], None], approved_on: date, start: date
 ) -> None:
     antrag = await submitted_on(date(2026, 11, 5), date(2026, 12, 1))
     set_today(approved_on)
@@ -109,7 +111,7 @@ async def test_approved_late_it_starts_in_the_next_open_month(
 
 
 async def test_approving_a_selection_names_each_moved_start(
-    admin: PortalUser, submitted_on, set_today: Callable[[date], None]
+    admin: PortalUser, submitted_on: Submit, set_today: Callable[[date], None]
 ) -> None:
     early = await submitted_on(date(2026, 11, 5), date(2027, 3, 1), 'Mia')
     late = await submitted_on(date(2026, 11, 5), date(2026, 12, 1), 'Jonas')
@@ -119,11 +121,13 @@ async def test_approving_a_selection_names_each_moved_start(
     assert notes == [
         f'Antrag {late.reference} genehmigt, aber nach der Frist für Dezember 2026 (genehmigen bis 10.11.2026): '
         'das Abo beginnt erst am 01.02.2027.']
-    assert {abo.antrag_id: abo.startmonat for abo in await Abo.all()} == {  # type: ignore[attr-defined]
+    assert {abo.antrag_id: abo.startmonat for abo in await Abo.all()} == {
         early.id: date(2027, 3, 1), late.id: date(2027, 2, 1)}
 
 
-async def test_a_rejection_moves_nothing(admin: PortalUser, submitted_on, set_today: Callable[[date], None]) -> None:
+async def test_a_rejection_moves_nothing(
+    admin: PortalUser, submitted_on: Submit, set_today: Callable[[date], None]
+) -> None:
     antrag = await submitted_on(date(2026, 11, 5), date(2026, 12, 1))
     set_today(date(2026, 12, 20))
     await antraege.decide(admin, antrag.id, approve=False, reason='Nicht bei uns.')

@@ -43,6 +43,7 @@ async def test_the_notice_has_code_validity_qr_and_instructions(admin: PortalUse
                      'https://portal.example.de/self-service?code='):
         assert expected in text.replace('\n', ' '), expected
     (image,) = page.images
+    assert image.image is not None
     shown = image.image.convert('L')
     expected_qr = qr_of(self_service_link(BASE_URL, code.code))
     assert shown.size == expected_qr.size

@@ -66,6 +66,7 @@ async def test_five_failures_lock_any_address_and_the_lock_grows(admin: PortalUs
         await auth.login(email, 'falsch-falsch-falsch')
     second = await LoginThrottle.get(scope='email', key=email)
     assert second.lock_count == 2
+    assert second.locked_until is not None and first_lock is not None
     assert second.locked_until - clock.now() > (first_lock - clock.now()) * 1.5
 
 

@@ -9,6 +9,7 @@ from models import (
     AboStatus,
     Antrag,
     AntragStatus,
+    Contract,
     ContractStatus,
     Customer,
     PortalUser,
@@ -30,7 +31,9 @@ def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr('services.clock.today', lambda: TODAY)
 
 
-async def seed(customer: Customer, prefix: str, abos: list[tuple[date, date | None, AboStatus]], open_antraege: int):
+async def seed(
+    customer: Customer, prefix: str, abos: list[tuple[date, date | None, AboStatus]], open_antraege: int
+) -> Contract:
     active = await vertraege.create_contract(
         customer=customer, vertragsnummer=f'{prefix}-1', produktangebot=Produktangebot.RECHNUNG,
         beginn=date(2024, 1, 1), arbeitgeberzuschuss_cent=1575,
@@ -59,14 +62,15 @@ async def seed(customer: Customer, prefix: str, abos: list[tuple[date, date | No
     return active
 
 
-ABOS_A = [
+ABOS_A: list[tuple[date, date | None, AboStatus]] = [
     (date(2025, 1, 1), None, AboStatus.AKTIV),
     (date(2026, 3, 1), None, AboStatus.AKTIV),
     (date(2026, 6, 1), date(2026, 8, 31), AboStatus.GEKUENDIGT),
     (date(2025, 9, 1), date(2026, 12, 31), AboStatus.GEKUENDIGT),
     (date(2027, 1, 1), None, AboStatus.AKTIV),
 ]
-ABOS_B = [(date(2026, 2, 1), None, AboStatus.AKTIV), (date(2026, 10, 1), None, AboStatus.AKTIV)]
+ABOS_B: list[tuple[date, date | None, AboStatus]] = [
+    (date(2026, 2, 1), None, AboStatus.AKTIV), (date(2026, 10, 1), None, AboStatus.AKTIV)]
 
 
 def expected_chart(abos: list[tuple[date, date | None, AboStatus]]) -> list[tuple[date, int]]:
@@ -78,7 +82,8 @@ def expected_chart(abos: list[tuple[date, date | None, AboStatus]]) -> list[tupl
 
 
 async def test_tiles_equal_the_tables(admin: PortalUser, other_company: Customer, staff: PortalUser) -> None:
-    active = await seed(admin.customer, 'A', ABOS_A, open_antraege=3)  # type: ignore[arg-type]
+    assert admin.customer is not None
+    active = await seed(admin.customer, 'A', ABOS_A, open_antraege=3)
     other = await seed(other_company, 'B', ABOS_B, open_antraege=1)
     overview = await dashboard.overview(admin)
     contract_table = await vertraege.list_contracts(admin, TableRequest(), only_active=True)
@@ -101,7 +106,8 @@ async def test_tiles_equal_the_tables(admin: PortalUser, other_company: Customer
 
 
 async def test_code_warnings(admin: PortalUser) -> None:
-    active = await seed(admin.customer, 'A', [], open_antraege=0)  # type: ignore[arg-type]
+    assert admin.customer is not None
+    active = await seed(admin.customer, 'A', [], open_antraege=0)
     overview = await dashboard.overview(admin)
     assert [(warning.vertragsnummer, warning.valid_until) for warning in overview.code_warnings] == [('A-1', None)]
     assert 'kein gültiger Kundencode' in overview.code_warnings[0].message

@@ -9,6 +9,7 @@ from datetime import date
 from models import Abo, Antrag, Contract, PortalUser
 from services import abos, antraege, clock
 from tests.services.test_massenupload import (
+    birthday_of,
     checked_preview,
     csv_file,
     existing,
@@ -18,7 +19,7 @@ from tests.services.test_massenupload import (
 
 __all__ = ['pinned_today']  # a fixture of the Massenupload tests
 
-STATES = (  # kind, changes, taken?
+STATES: tuple[tuple[str, dict[str, date], bool], ...] = (  # kind, changes, taken?
     ('antrag-offen', {}, True),
     ('antrag-abgelehnt', {}, False),
     ('antrag-genehmigt', {}, False),  # its Abo is what counts
@@ -35,7 +36,7 @@ async def test_single_and_bulk_apply_the_same_duplicate_rule(
     rows = [person(index) for index in range(len(STATES))]
     for row, (kind, changes, _) in zip(rows, STATES, strict=True):
         await existing(contract, row, kind, **changes)
-    keys = [antraege.person_key(str(row['Vorname']), str(row['Nachname']), row['Geburtsdatum'])  # type: ignore[arg-type]
+    keys = [antraege.person_key(str(row['Vorname']), str(row['Nachname']), birthday_of(row))
             for row in rows]
     expected = [taken for *_, taken in STATES]
     single = [await antraege.has_open_application_or_abo(contract.id, key) for key in keys]
@@ -52,7 +53,7 @@ async def test_one_constructor_for_the_abo_of_an_antrag(db: str, contract: Contr
     antrag = await Antrag.get(contract_id=contract.id)
     now = clock.now()
     abo = abos.abo_from(antrag, now)
-    assert (abo.contract_id, abo.antrag_id, abo.person_key, abo.startmonat, abo.created_at) == (  # type: ignore[attr-defined]
+    assert (abo.contract_id, abo.antrag_id, abo.person_key, abo.startmonat, abo.created_at) == (
         contract.id, antrag.id, antrag.person_key, antrag.startmonat, now)
     await Abo.bulk_create([abo])  # bulk_create fills the search keys (models/searchable.py)
     assert all(await Abo.filter(antrag_id=antrag.id).values_list('search_text', flat=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import zipfile
+from collections.abc import Callable
 from io import BytesIO
 
 import pytest
@@ -85,7 +86,7 @@ def test_empty_formatted_rows_up_to_the_limit_still_parse() -> None:
 
 @pytest.mark.usefixtures('openpyxl_must_not_open')
 @pytest.mark.parametrize('build', [hostile.huge_cell, hostile.huge_shared_string])
-def test_a_huge_cell_is_refused_before_openpyxl_opens_the_file(build) -> None:
+def test_a_huge_cell_is_refused_before_openpyxl_opens_the_file(build: Callable[[int], bytes]) -> None:
     """Finding: one 300 MB cell (312 KB packed) cost +894 MB."""
     assert refusal(build(25_000_000)) == UNPACKED_TOO_LARGE
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
@@ -68,9 +69,9 @@ async def test_the_models_are_built_off_the_event_loop(
     build = workflow._build_batch
     threads: list[bool] = []
 
-    def recorded(*args: object) -> object:
+    def recorded(*args: Any) -> Any:
         threads.append(threading.current_thread() is threading.main_thread())
-        return build(*args)  # type: ignore[arg-type]
+        return build(*args)
 
     monkeypatch.setattr(workflow, '_build_batch', recorded)
     data = csv_file(people(ROWS))

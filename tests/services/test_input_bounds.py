@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -130,10 +131,11 @@ async def test_overlong_values_in_the_verwaltung_form_are_field_messages(
 
 @pytest.mark.parametrize(('field', 'limit'), [('ansprechpartner', 200), ('telefon', 50)])
 async def test_overlong_optional_customer_fields_are_refused_not_cut(db: str, field: str, limit: int) -> None:
+    overlong: dict[str, Any] = {field: 'x' * (limit + 1)}
     with pytest.raises(ValidationError) as refused:
         await kunden.create_customer(
             kundennummer='300100', name='Muster GmbH', strasse='Königsplatz 1', plz='34117', ort='Kassel',
-            **{field: 'x' * (limit + 1)},
+            **overlong,
         )
     assert refused.value.errors == {field: f'Die Eingabe darf höchstens {limit} Zeichen lang sein.'}
 

@@ -15,7 +15,7 @@ import pytest
 from models import Abo, Contract, Customer, JobRun, OutboxMail, PortalUser, Role
 from services import antraege, clock, jobs, kundencode, zuschuesse
 from services.settings import PROJECT_DIR
-from tests.conftest import make_user
+from tests.conftest import flat, make_user
 from tests.services.test_antraege import START_MONTHS, apply, code_check, new_contract
 
 TODAY = date(2026, 3, 5)  # open start months from April; April's „genehmigen bis“ is 10.03.2026
@@ -109,7 +109,7 @@ async def test_the_digest_lists_new_and_due_antraege_for_those_who_opted_in(
     assert digest.subject == 'Tagesübersicht Fahrradmanufaktur Kassel GmbH: 2 neue Anträge, 1 Fristen'
     assert f'{later.reference}: Jonas Becker (V-2026-0001), ab 01.07.2026' in digest.body_text
     assert f'{due.reference}: Lena Schaefer (V-2026-0001), genehmigen bis 10.03.2026' in digest.body_text
-    assert admin.email not in await OutboxMail.filter(kind='tagesuebersicht').values_list('recipient', flat=True)
+    assert admin.email not in await flat(OutboxMail.filter(kind='tagesuebersicht').values_list('recipient', flat=True))
 
 
 async def test_administrators_hear_30_days_before_the_code_expires_once(
@@ -119,7 +119,7 @@ async def test_administrators_hear_30_days_before_the_code_expires_once(
     assert await jobs.code_expiry(TODAY) == '0 Hinweise auf ablaufende Kundencodes'
     assert await jobs.code_expiry(TODAY + timedelta(days=15)) == '1 Hinweise auf ablaufende Kundencodes'
     (notice,) = await OutboxMail.filter(kind='kundencode_laeuft_ab')
-    assert (notice.recipient, notice.customer_id) == (admin.email, contract.customer_id)  # type: ignore[attr-defined]
+    assert (notice.recipient, notice.customer_id) == (admin.email, contract.customer_id)
     assert notice.subject == 'Kundencode für V-2026-0001 läuft am 19.04.2026 ab'
     assert await jobs.code_expiry(TODAY + timedelta(days=16)) == '0 Hinweise auf ablaufende Kundencodes'
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -74,10 +75,10 @@ async def test_a_rolled_back_decision_sends_nothing(
     queued_before = await AuditEvent.filter(kind=AuditKind.MAIL_QUEUED).count()
     record = audit.record
 
-    async def failing(kind: AuditKind, **kwargs: object) -> AuditEvent:
+    async def failing(kind: AuditKind, **kwargs: Any) -> AuditEvent:
         if kind == AuditKind.ANTRAG_REJECTED:  # after the mail was written, inside the decision's transaction
             raise RuntimeError('Datenbank weg')
-        return await record(kind, **kwargs)  # type: ignore[arg-type]
+        return await record(kind, **kwargs)
 
     monkeypatch.setattr(audit, 'record', failing)
     with pytest.raises(RuntimeError):
@@ -138,7 +139,9 @@ async def test_a_temporary_failure_is_retried_with_growing_delays(
     assert len(smtp_server.messages) == 1
 
 
-async def test_a_server_that_is_down_is_retried(db: str, smtp_server: MailCatcher, monkeypatch) -> None:
+async def test_a_server_that_is_down_is_retried(
+    db: str, smtp_server: MailCatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
     queued = await queue_one()
     smtp_server.stop()
     assert await mail_worker.deliver_due() == 1
@@ -227,7 +230,9 @@ async def test_staff_see_the_delivery_state_and_nobody_else(
         await mail.delivery_overview(admin)
 
 
-async def test_a_kuendigung_is_confirmed_by_mail(admin: PortalUser, contract: Contract, smtp_server) -> None:
+async def test_a_kuendigung_is_confirmed_by_mail(
+    admin: PortalUser, contract: Contract, smtp_server: MailCatcher
+) -> None:
     antrag = await apply(await code_check(admin, contract))
     await antraege.decide(admin, antrag.id, approve=True)
     employee = await Employee.get(email=antrag.email)
@@ -235,10 +240,13 @@ async def test_a_kuendigung_is_confirmed_by_mail(admin: PortalUser, contract: Co
     cancelled = await meine_abos.cancel_abo(employee, abo.id)
     queued = await OutboxMail.get(kind='kuendigung_bestaetigt')
     assert queued.recipient == antrag.email
+    assert cancelled.endmonat is not None
     assert f'endet am {cancelled.endmonat.strftime("%d.%m.%Y")}' in queued.subject
 
 
-async def test_deciders_opt_in_to_the_digest_and_others_cannot(admin: PortalUser, staff: PortalUser, company) -> None:
+async def test_deciders_opt_in_to_the_digest_and_others_cannot(
+    admin: PortalUser, staff: PortalUser, company: Customer
+) -> None:
     from models import Role
     from tests.conftest import make_user
 

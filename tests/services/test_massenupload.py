@@ -12,8 +12,9 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -50,11 +51,12 @@ from services.massenupload import (
     Fault,
     Preview,
     UploadError,
+    UploadRow,
     workflow,
 )
 from services.settings import reset_settings
 from services.validation import format_german_date
-from tests.conftest import make_user, new_contract
+from tests.conftest import flat, make_user, new_contract
 
 TODAY = date(2026, 3, 5)  # before the cut-off: the first open start month is April 2026
 START = abo_dates.first_open_start_month(TODAY)
@@ -95,6 +97,13 @@ def person(index: int, **changes: object) -> dict[str, object]:
     return values
 
 
+def birthday_of(row: Mapping[str, object]) -> date:
+    """The Geburtsdatum cell of a `person` row that holds a date."""
+    value = row['Geburtsdatum']
+    assert isinstance(value, date), value
+    return value
+
+
 def people(count: int, start: int = 0) -> list[dict[str, object]]:
     return [person(index) for index in range(start, start + count)]
 
@@ -129,7 +138,7 @@ def xlsx_file(
 
 
 def csv_file(
-    rows: Sequence[dict[str, object]], columns: Sequence[str] = TEMPLATE_COLUMNS, *, delimiter: str = ';',
+    rows: Sequence[Mapping[str, object]], columns: Sequence[str] = TEMPLATE_COLUMNS, *, delimiter: str = ';',
     encoding: str = 'utf-8', line_end: str = '\r\n', blank_lines: dict[int, str] | None = None,
 ) -> bytes:
     """A CSV as Excel or LibreOffice write it. `blank_lines` puts a line (e.g. ';;;' or '') before data row n."""
@@ -147,6 +156,13 @@ def csv_file(
 
 def read(data: bytes, name: str = 'liste.csv') -> Preview:
     return massenupload.read_upload(data, name, TODAY)
+
+
+def new_rows(preview: Preview) -> list[UploadRow]:
+    """The checked rows of a list of new people (a change or leaver row has no Antrag data)."""
+    rows = list(preview.rows)
+    assert all(isinstance(row, UploadRow) for row in rows), rows
+    return [row for row in rows if isinstance(row, UploadRow)]
 
 
 def faults_of(preview: Preview) -> set[tuple[int, str, str]]:
@@ -210,15 +226,15 @@ def test_excel_cells_dates_numbers_other_column_order_and_trailing_rows() -> Non
     assert [row.row for row in parsed.rows] == [2, 3, 4]
     first = parsed.rows[0].data
     assert (first.plz, first.ort, first.personalnummer) == ('01067', 'Dresden', '4711')
-    assert first.geburtsdatum == format_german_date(rows[0]['Geburtsdatum'])
+    assert first.geburtsdatum == format_german_date(birthday_of(rows[0]))
     assert first.startmonat == '01.04.2026'
     assert parsed.rows[1].data.startmonat == '01.05.2026'
     assert parsed.rows[2].data.plz == '34117'  # 34117.0: a number cell that Excel stored as float
     preview = massenupload.check_rows(parsed, TODAY)
     assert preview.faults == []
     assert preview.valid_count == preview.row_count == 3
-    assert preview.rows[0].data.plz == '01067'
-    assert preview.rows[0].data.geburtsdatum == rows[0]['Geburtsdatum']
+    assert new_rows(preview)[0].data.plz == '01067'
+    assert new_rows(preview)[0].data.geburtsdatum == rows[0]['Geburtsdatum']
 
 
 def test_header_names_ignore_case_spaces_and_a_title_row_above() -> None:
@@ -229,7 +245,7 @@ def test_header_names_ignore_case_spaces_and_a_title_row_above() -> None:
     preview = read(data, 'liste.xlsx')
     assert preview.faults == []
     assert preview.rows[0].row == 4  # title, empty row, header, then the person
-    assert preview.rows[0].data.vorname == person(3)['Vorname']
+    assert new_rows(preview)[0].data.vorname == person(3)['Vorname']
 
 
 def test_the_sheet_with_the_columns_is_found_when_another_is_active() -> None:
@@ -250,7 +266,7 @@ def test_excel_date_numbers_and_month_spellings() -> None:
             person(2, Geburtsdatum='1988-07-14', Startmonat='01.04.2026 00:00:00')]
     parsed = massenupload.parse_upload(xlsx_file(rows), 'liste.xlsx')
     assert [row.data.geburtsdatum for row in parsed.rows] == ['14.07.1988', format_german_date(
-        rows[1]['Geburtsdatum']), '1988-07-14']
+        birthday_of(rows[1])), '1988-07-14']
     assert {row.data.startmonat for row in parsed.rows} == {'01.04.2026'}
     assert massenupload.check_rows(parsed, TODAY).faults == []
 
@@ -280,7 +296,7 @@ def test_windows_1252_csv_with_umlauts() -> None:
         data.decode('utf-8')
     preview = read(data)
     assert preview.faults == []
-    checked = preview.rows[0].data
+    checked = new_rows(preview)[0].data
     assert (checked.vorname, checked.nachname, checked.ort, checked.strasse) == (
         'Jürgen', 'Weiß', 'Großalmerode', 'Straße der Einheit 5')
 
@@ -291,8 +307,8 @@ def test_bom_and_separators(encoding: str, delimiter: str) -> None:
     rows = [person(0, Ort='Hann. Münden, Ortsteil Gimte'), person(1, Nachname='Özdemir; Schmidt')]
     preview = read(csv_file(rows, delimiter=delimiter, encoding=encoding))
     assert preview.faults == []
-    assert [row.data.ort for row in preview.rows] == ['Hann. Münden, Ortsteil Gimte', 'Kassel']
-    assert preview.rows[1].data.nachname == 'Özdemir; Schmidt'
+    assert [row.data.ort for row in new_rows(preview)] == ['Hann. Münden, Ortsteil Gimte', 'Kassel']
+    assert new_rows(preview)[1].data.nachname == 'Özdemir; Schmidt'
 
 
 def test_empty_lines_are_skipped_and_row_numbers_stay_those_of_the_sheet() -> None:
@@ -309,7 +325,7 @@ def test_quoted_cells_with_line_breaks_count_as_one_row() -> None:
     rows = [person(0, **{'Straße und Hausnummer': 'Hinterhaus\nKölnische Straße 8'}),
             person(1, Anrede='Mx')]
     preview = read(csv_file(rows))
-    assert preview.rows[0].data.strasse == 'Hinterhaus Kölnische Straße 8'  # one line, as an address is stored
+    assert new_rows(preview)[0].data.strasse == 'Hinterhaus Kölnische Straße 8'  # one line, as an address is stored
     assert {(fault.row, fault.column) for fault in preview.faults} == {(3, 'Anrede')}
 
 
@@ -331,7 +347,7 @@ def test_a_plz_that_excel_shortened_gets_its_zero_back_only_in_the_plz() -> None
     """Issue 15: only a number cell lost the zero (Excel stores 01067 as 1067); four digits typed as text are a
     fault, not silently padded."""
     preview = read(xlsx_file([person(0, PLZ=1067, Ort='Dresden', Personalnummer='0815')]), 'liste.xlsx')
-    assert (preview.rows[0].data.plz, preview.rows[0].data.personalnummer) == ('01067', '0815')
+    assert (new_rows(preview)[0].data.plz, new_rows(preview)[0].data.personalnummer) == ('01067', '0815')
     typed = read(csv_file([person(0, PLZ='1067', Ort='Dresden', Personalnummer='0815')]))
     assert faults_of(typed) == {(2, 'PLZ', PLZ_FOUR_DIGITS)}
     text_cell = read(xlsx_file([person(0, PLZ='1067', Ort='Dresden')]), 'liste.xlsx')
@@ -579,10 +595,10 @@ def test_the_error_list_is_excel_csv_and_safe_from_formulas() -> None:
 # --- against the contract: database duplicates ----------------------------------------------------------------------
 
 
-async def existing(contract: Contract, row: dict[str, object], kind: str, **changes) -> None:
+async def existing(contract: Contract, row: dict[str, object], kind: str, **changes: Any) -> None:
     """An Antrag (kind 'antrag-<status>') or Abo ('abo-<status>') of the person of `row` under the contract."""
     preview = read(csv_file([row]))
-    (checked,) = preview.rows
+    (checked,) = new_rows(preview)
     values = vars(checked.data).copy()
     if kind.startswith('antrag'):
         await Antrag.create(reference=f'A-2026-{len(kind)}{await Antrag.all().count():05d}', contract=contract,
@@ -711,7 +727,7 @@ async def test_a_failure_half_way_leaves_nothing_but_the_history(
     db: str, admin: PortalUser, contract: Contract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(workflow, 'BATCH_SIZE', 5)
-    original = Abo.bulk_create.__func__  # type: ignore[attr-defined]
+    original = Abo.bulk_create.__func__  # type: ignore[attr-defined]  # mypy types a bound classmethod as a plain callable
     calls = []
 
     def failing(cls, objects, *args, **kwargs):
@@ -793,6 +809,7 @@ async def test_only_a_checked_faultless_current_preview_of_this_contract_is_impo
     preview = await checked_preview(admin, contract, data)
     assert preview.upload_id is not None
     stored = await Upload.get(id=preview.upload_id)
+    assert stored.checked_rows is not None
     assert (stored.result, stored.checked_on, len(stored.checked_rows)) == (UploadResult.GEPRUEFT, TODAY, 2)
     other = await new_contract(company, 'V-2026-0002')
     with pytest.raises(ServiceError, match='gehört nicht zu diesem Vertrag'):
@@ -818,7 +835,7 @@ async def test_references_that_exist_already_are_drawn_again(
     data = csv_file(people(2))
     preview = await checked_preview(admin, contract, data)
     await massenupload.import_upload(admin, contract.id, preview.upload_id)
-    assert set(await Antrag.filter(source=AntragSource.MASSENUPLOAD).values_list('reference', flat=True)) == {
+    assert set(await flat(Antrag.filter(source=AntragSource.MASSENUPLOAD).values_list('reference', flat=True))) == {
         'A-2026-NEU001', 'A-2026-NEU002'}
 
 

@@ -11,6 +11,7 @@ import pytest
 from models import Antrag, Contract, Customer, PortalUser, Produktangebot, SepaMandate
 from services import massenupload
 from services.massenupload import SEPA_COLUMNS, TEMPLATE_COLUMNS, workflow
+from tests.conftest import flat
 from tests.services.test_massenupload import (
     checked_preview,
     csv_file,
@@ -59,7 +60,7 @@ async def test_rows_with_accounts_become_antraege_with_their_mandates(
     assert [(mandate.iban, mandate.kontoinhaber) for mandate in mandates] == [
         ('DE89370400440532013000', f'Konto {index}') for index in range(3)]
     assert {mandate.antrag_id for mandate in mandates} == set(
-        await Antrag.filter(contract_id=sepa_contract.id).values_list('id', flat=True))
+        await flat(Antrag.filter(contract_id=sepa_contract.id).values_list('id', flat=True)))
     assert all('Massenupload' in mandate.consent_text and mandate.reference.startswith('DTJ-') for mandate in mandates)
 
 

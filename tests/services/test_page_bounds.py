@@ -7,7 +7,7 @@ and its warnings. (tests/pages/test_pages_at_scale.py opens the same pages throu
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 
@@ -57,12 +57,12 @@ def rows_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     counts: list[int] = []
     execute_query, execute_query_dict = client.execute_query, client.execute_query_dict
 
-    async def counted_query(query: str, values: list | None = None):
+    async def counted_query(query: str, values: list | None = None) -> tuple[int, Sequence[dict]]:
         result = await execute_query(query, values)
         counts.append(len(result[1]))
         return result
 
-    async def counted_dict(query: str, values: list | None = None):
+    async def counted_dict(query: str, values: list | None = None) -> list[dict]:
         result = await execute_query_dict(query, values)
         counts.append(len(result))
         return result

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -286,7 +286,7 @@ OK, DENIED, MISSING = 'ok', 'denied', 'missing'
 ACTORS = ('admin', 'clerk', 'readonly', 'other_admin', 'staff', 'inactive_admin')
 
 
-def _must_show(record_ids: list[int], record_id: int) -> None:
+def _must_show(record_ids: Sequence[int | None], record_id: int) -> None:
     """A list that leaves the record out is 'not found' for this table."""
     if record_id not in record_ids:
         raise NotFound()

@@ -13,7 +13,7 @@ from services import audit, auth, protokoll
 from services.audit import AuditKind
 from services.errors import PermissionDenied, ValidationError
 from services.protokoll import AuditFilter
-from services.table_query import TableRequest
+from services.table_query import TablePage, TableRequest
 from tests.conftest import PASSWORD, make_user
 
 
@@ -38,7 +38,7 @@ async def events(admin: PortalUser, company: Customer, other_company: Customer) 
     await event(AuditKind.DEMO_DATA_LOADED, datetime(2026, 3, 3, 9, 0, tzinfo=UTC), label='Betrieb (Start)')
 
 
-def kinds(page) -> list[str]:
+def kinds(page: TablePage[AuditEvent]) -> list[str]:
     return [row.kind for row in page.rows]
 
 

@@ -8,11 +8,13 @@ import asyncio
 import io
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import drafthorse
 import pytest
 from lxml import etree
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject, StreamObject
 from tortoise.transactions import in_transaction
 
 from models import Contract, Customer, Invoice, InvoiceCounter, LineKind, PortalUser, Produktangebot, Role
@@ -107,7 +109,7 @@ async def test_two_issuing_at_once_get_consecutive_numbers_without_gap_or_duplic
     """Each reads the counter and waits before writing it: without the row lock both would read 0."""
     save = InvoiceCounter.save
 
-    async def slow_save(self: InvoiceCounter, *args: object, **kwargs: object) -> None:
+    async def slow_save(self: InvoiceCounter, *args: Any, **kwargs: Any) -> None:
         await asyncio.sleep(0.05)
         await save(self, *args, **kwargs)
 
@@ -173,7 +175,11 @@ async def test_the_pdf_shows_number_and_totals_and_carries_the_valid_en16931_xml
     assert value(summation + 'ram:TaxTotalAmount') == '11.75'
     assert value(summation + 'ram:DuePayableAmount') == '179.55'
     assert value('.//ram:BuyerReference') == 'DJ-2025-0001'
-    metadata = reader.trailer['/Root']['/Metadata'].get_object().get_data()
+    root = reader.trailer['/Root']
+    assert isinstance(root, DictionaryObject)
+    stream = root['/Metadata'].get_object()
+    assert isinstance(stream, StreamObject)
+    metadata = stream.get_data()
     assert b'<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>' in metadata
 
 

@@ -30,7 +30,7 @@ from tortoise.migrations.api import migrate
 from models import Abo, Antrag, Contract, PortalUser
 from models.searchable import sort_key
 from services import abos, antraege, anwender, database, vertraege
-from services.table_query import TableRequest
+from services.table_query import TablePage, TableRequest
 from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_admin, postgres_url_of
 
 MIGRATIONS = sorted(database.migration_files())
@@ -159,7 +159,7 @@ async def _found(actor: PortalUser, tag: str) -> dict[str, list[int]]:
     Antrag and Abo."""
     contract = await Contract.get(vertragsnummer=f'DJ-2024-{tag}')
     words = searches(tag)
-    pages = {
+    pages: dict[str, TablePage[Any]] = {
         'contract': await vertraege.list_contracts(actor, TableRequest(search=words['contract']), only_active=False),
         'portal_user': await anwender.list_users(actor, TableRequest(search=words['portal_user']),
                                                  customer_id=contract.customer_id),
@@ -205,5 +205,6 @@ async def test_rows_written_at_every_earlier_migration_are_found_after_the_upgra
             assert (contract.firma_sort, contract.strasse_sort) == (sort_key(contract.firma), 'weserstrasse 5')
         for user in await PortalUser.all():
             assert user.name_sort == sort_key(user.name)
-        for row in [*await Antrag.all(), *await Abo.all()]:
+        rows: list[Antrag | Abo] = [*await Antrag.all(), *await Abo.all()]
+        for row in rows:
             assert row.nachname_sort == sort_key(row.nachname)

@@ -10,7 +10,7 @@ from services import auth, second_factor, sessions
 from services.audit import AuditKind
 from services.auth import SecondStep
 from services.errors import PermissionDenied, ValidationError
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, not_none
 
 
 async def enrolled(user: PortalUser) -> tuple[str, list[str]]:
@@ -69,12 +69,13 @@ async def test_login_with_a_second_factor_starts_no_session_before_the_code(admi
     first = await auth.login(admin.email, PASSWORD)
     assert first.token is None and first.second_step is SecondStep.CODE
     assert await Session.filter(user_id=admin.id).count() == 0
-    wrong = await auth.complete_second_factor(first.user, '00000x')  # type: ignore[arg-type]
+    assert isinstance(first.user, PortalUser)
+    wrong = await auth.complete_second_factor(first.user, '00000x')
     assert wrong.token is None and wrong.error == second_factor.CODE_WRONG
-    assert not (await auth.complete_second_factor(first.user, pyotp.TOTP(secret).now())).token  # type: ignore[arg-type]  # used by the set-up
+    assert not (await auth.complete_second_factor(first.user, pyotp.TOTP(secret).now())).token  # used by the set-up
     next_code = pyotp.TOTP(secret).at(time.time() + 30)
-    done = await auth.complete_second_factor(first.user, next_code)  # type: ignore[arg-type]
-    assert done.token and (await sessions.user_for_token(done.token)).id == admin.id  # type: ignore[union-attr]
+    done = await auth.complete_second_factor(first.user, next_code)
+    assert done.token and not_none(await sessions.user_for_token(done.token)).id == admin.id
     assert await AuditEvent.filter(kind=AuditKind.LOGIN, actor_id=admin.id).count() == 1
 
 
@@ -91,7 +92,8 @@ async def test_a_deactivation_between_the_steps_counts(admin: PortalUser) -> Non
     secret, _ = await enrolled(admin)
     first = await auth.login(admin.email, PASSWORD)
     await PortalUser.filter(id=admin.id).update(is_active=False)
-    result = await auth.complete_second_factor(first.user, pyotp.TOTP(secret).at(time.time() + 30))  # type: ignore[arg-type]
+    assert isinstance(first.user, PortalUser)
+    result = await auth.complete_second_factor(first.user, pyotp.TOTP(secret).at(time.time() + 30))
     assert result.token is None and result.error == auth.INACTIVE
 
 

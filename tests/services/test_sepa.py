@@ -8,6 +8,7 @@ import threading
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sepaxml
@@ -92,10 +93,10 @@ async def test_the_antrag_stores_its_mandate(check: CodeCheck, contract: Contrac
     ({'mandate_consent': False}, 'mandate_consent', 'Bitte erteilen Sie das SEPA-Lastschriftmandat.'),
 ])
 async def test_a_bad_mandate_is_refused_and_nothing_is_saved(
-    check: CodeCheck, changes: dict[str, object], field: str, message: str,
+    check: CodeCheck, changes: dict[str, Any], field: str, message: str,
 ) -> None:
     with pytest.raises(ValidationError) as raised:
-        await apply(check, **changes)  # type: ignore[arg-type]
+        await apply(check, **changes)
     assert message in raised.value.errors[field]
     assert await Antrag.all().count() == 0
     assert await SepaMandate.all().count() == 0
@@ -168,9 +169,9 @@ async def test_the_pain008_file_is_built_off_the_event_loop(
     built_in: list[int] = []
     original = sepa.pain008
 
-    def recorded(*args: object) -> bytes:
+    def recorded(*args: Any) -> bytes:
         built_in.append(threading.get_ident())
-        return original(*args)  # type: ignore[arg-type]
+        return original(*args)
 
     monkeypatch.setattr(sepa, 'pain008', recorded)
     assert (await sepa.direct_debit_file(staff, APRIL)).debits == 1

@@ -7,13 +7,14 @@ import pytest
 from models import AuditEvent, PortalUser, Session
 from services import clock, sessions
 from services.audit import AuditKind
+from tests.conftest import not_none
 
 
 async def test_valid_token_gives_user_with_customer(admin: PortalUser) -> None:
     token = await sessions.start_session(admin, client='10.0.0.1')
     user = await sessions.user_for_token(token)
     assert user is not None and user.id == admin.id
-    assert user.customer.kundennummer == '100234'
+    assert user.customer is not None and user.customer.kundennummer == '100234'
 
 
 @pytest.mark.parametrize('token', [None, '', 'ausgedacht'])
@@ -82,7 +83,7 @@ async def test_hand_over_gives_a_single_use_ticket_and_a_new_token(admin: Portal
     token, session = redeemed
     assert token not in (login_token, ticket)
     assert session.user_id == admin.id
-    assert (await sessions.user_for_token(token)).id == admin.id  # type: ignore[union-attr]
+    assert not_none(await sessions.user_for_token(token)).id == admin.id
     assert await sessions.redeem_ticket(ticket) is None  # once only
 
 

@@ -3,6 +3,8 @@ STORAGE_SECRET is required outside local development, and an unknown SMTP_SECURI
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services import mail_worker
@@ -85,7 +87,9 @@ def test_storage_secret_is_required_outside_local_development(
 
 
 @pytest.mark.parametrize('host', ['127.0.0.1', 'localhost', '::1'])
-def test_local_development_generates_the_secret_once(monkeypatch: pytest.MonkeyPatch, tmp_path, host: str) -> None:
+def test_local_development_generates_the_secret_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, host: str
+) -> None:
     monkeypatch.setattr('services.settings.DATA_DIR', tmp_path)
     monkeypatch.delenv('STORAGE_SECRET', raising=False)
     monkeypatch.delenv('PUBLIC_URL', raising=False)
@@ -100,7 +104,8 @@ def smtp_settings(security: str) -> Settings:
     """Settings as if the environment had passed a value the validation would refuse (model_construct skips it)."""
     return Settings.model_construct(
         smtp_host='mail.example.de', smtp_port=587, smtp_user='portal', smtp_password='geheim',
-        smtp_security=security, smtp_timeout_seconds=5, smtp_from='portal@example.de',
+        smtp_security=security,  # type: ignore[arg-type]  # on purpose: a value outside the Literal
+        smtp_timeout_seconds=5, smtp_from='portal@example.de',
     )
 
 

@@ -5,6 +5,7 @@ transaction, so the cancelled import leaves nothing behind: neither its Anträge
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -22,10 +23,10 @@ async def test_an_import_cancelled_by_the_shutdown_rolls_back(db: str, admin: Po
     writing_abos, never = asyncio.Event(), asyncio.Event()
     bulk_create = Abo.bulk_create
 
-    async def stalled(*args: object, **kwargs: object) -> object:
+    async def stalled(*args: Any, **kwargs: Any) -> None:
         writing_abos.set()  # the Anträge are written (inside the transaction); the shutdown comes now
         await never.wait()
-        return await bulk_create(*args, **kwargs)
+        await bulk_create(*args, **kwargs)  # a BulkCreateQuery gives None
 
     monkeypatch.setattr(Abo, 'bulk_create', stalled)
     task = asyncio.create_task(massenupload.import_upload(admin, contract.id, preview.upload_id))

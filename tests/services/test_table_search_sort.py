@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ TERMS = ('gmbh', 'GMBH', 'ß', 'ss', 'STRASSE', 'straße', 'ö', 'Ö', 'oe', 'ä
          'mass', 'öka', 'ss-', 'äk', 'rin st', 'x ka', 'gmbh ö', 'zzz', 'a b c', 'ma ße', 'kaka', 'DJ-1', '-0')
 
 
-async def make_contract(customer: Customer, number: int, **changes: object) -> Contract:
+async def make_contract(customer: Customer, number: int, **changes: Any) -> Contract:
     return await create_contract(
         customer=customer, vertragsnummer=f'DJ-{number:05d}', produktangebot=Produktangebot.RECHNUNG,
         beginn=date(2026, 1, 1), arbeitgeberzuschuss_cent=1575, **changes,
@@ -44,7 +45,7 @@ async def customer_named(index: int, name: str, strasse: str = 'Hauptstraße 1',
     return await Customer.create(kundennummer=str(500_000 + index), name=name, strasse=strasse, plz='34117', ort=ort)
 
 
-async def all_ids(actor: PortalUser, request: TableRequest, **options: object) -> list[int]:
+async def all_ids(actor: PortalUser, request: TableRequest, **options: Any) -> list[int]:
     """Every row of every page, in order."""
     first = await list_contracts(actor, replace(request, page_size=100), **options)
     assert not first.more
@@ -155,7 +156,8 @@ def test_fixed_values_sort_bytewise_in_german_order(values: tuple[str, ...]) -> 
 @pytest.mark.parametrize('column', ['firma', 'strasse', 'ort'])
 async def test_names_sort_in_german_order_on_both_databases(db: str, staff: PortalUser, column: str) -> None:
     for index, name in enumerate(TRICKY_IN_CREATION_ORDER):
-        fields = {'name': 'Firma', 'strasse': 'Weg 1', 'ort': 'Ort', {'firma': 'name'}.get(column, column): name}
+        fields: dict[str, Any] = {
+            'name': 'Firma', 'strasse': 'Weg 1', 'ort': 'Ort', {'firma': 'name'}.get(column, column): name}
         await make_contract(await Customer.create(kundennummer=str(600_000 + index), plz='34117', **fields), index)
     for descending in (False, True):
         ids = await all_ids(staff, TableRequest(sort=column, descending=descending))
@@ -203,8 +205,8 @@ async def test_the_count_stops_at_the_cap_and_the_pager_with_it(
 
 def test_the_summary_groups_digits_the_german_way() -> None:
     request = TableRequest(page=1000)
-    assert TablePage(rows=[object()] * 10, total=COUNT_CAP, request=request, more=True).summary == (
+    assert TablePage[Any](rows=[object()] * 10, total=COUNT_CAP, request=request, more=True).summary == (
         'angezeigt 9.991 bis 10.000 von mehr als 10.000 Einträge')
-    assert TablePage(rows=[object()] * 10, total=COUNT_CAP, request=request).summary == (
+    assert TablePage[Any](rows=[object()] * 10, total=COUNT_CAP, request=request).summary == (
         'angezeigt 9.991 bis 10.000 von 10.000 Einträge')
     assert TablePage(rows=[], total=0, request=TableRequest()).summary == 'angezeigt 0 bis 0 von 0 Einträge'

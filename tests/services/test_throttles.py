@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models import AuditEvent, LoginThrottle, PortalUser, Role
+from models import AuditEvent, Customer, LoginThrottle, PortalUser, Role
 from services import anwender, auth, login_throttle
 from services.audit import AuditKind
 from services.errors import ValidationError
 from services.login_throttle import CLIENT, CODE_CLIENT, DEVICE, EMAIL
 from services.settings import get_settings
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, flat, make_user
 
 START = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 OFFICE = '203.0.113.7'  # one NAT address for everybody in the office
@@ -35,7 +35,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return Clock(monkeypatch)
 
 
-async def colleagues(company, count: int) -> list[PortalUser]:
+async def colleagues(company: Customer, count: int) -> list[PortalUser]:
     return [await make_user(f'kollege{number}@fahrradmanufaktur-kassel.de', Role.CLERK, company)
             for number in range(count)]
 
@@ -43,7 +43,7 @@ async def colleagues(company, count: int) -> list[PortalUser]:
 # --- one office behind one NAT ---------------------------------------------------------------------------------------
 
 
-async def test_typos_behind_one_nat_do_not_lock_colleagues_out(admin: PortalUser, company) -> None:
+async def test_typos_behind_one_nat_do_not_lock_colleagues_out(admin: PortalUser, company: Customer) -> None:
     """Finding: after 20 failures from the office address, a colleague's right password was refused."""
     typists = await colleagues(company, 4)
     for typist in typists:  # each mistypes until their own account locks
@@ -146,7 +146,7 @@ async def test_expired_rows_are_deleted_and_live_ones_kept(db: str, clock: Clock
     await LoginThrottle.filter(key='locked@example.de').update(locked_until=clock.current - timedelta(hours=1))
 
     assert await login_throttle.delete_expired() == 2
-    assert sorted(await LoginThrottle.all().values_list('key', flat=True)) == ['locked@example.de', 'recent']
+    assert sorted(await flat(LoginThrottle.all().values_list('key', flat=True))) == ['locked@example.de', 'recent']
     assert await login_throttle.delete_expired() == 0
 
 

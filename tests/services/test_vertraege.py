@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -93,14 +94,14 @@ def ids(page: TablePage[Contract]) -> list[int]:
     return [contract.id for contract in page.rows]
 
 
-async def fetch(actor: PortalUser, request: TableRequest, **options) -> TablePage[Contract]:
+async def fetch(actor: PortalUser, request: TableRequest, **options: Any) -> TablePage[Contract]:
     page = await list_contracts(actor, request, **options)
     assert len(page.rows) <= page.request.page_size
     assert page.request.page_size in PAGE_SIZES
     return page
 
 
-async def fetch_all_pages(actor: PortalUser, request: TableRequest, **options) -> tuple[list[int], int]:
+async def fetch_all_pages(actor: PortalUser, request: TableRequest, **options: Any) -> tuple[list[int], int]:
     """Walk page after page (as the pager does) and return the ids in order and the total."""
     first = await fetch(actor, replace(request, page=1), **options)
     collected = ids(first)

@@ -13,7 +13,7 @@ from services.audit import AuditKind
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.kundencode import CodeStatus
 from services.vertraege import create_contract
-from tests.conftest import make_user
+from tests.conftest import flat, make_user
 
 BASE_URL = 'http://portal.test'
 FORM = {
@@ -42,7 +42,7 @@ async def test_staff_create_customer_contract_and_first_admin(staff: PortalUser)
         'petra@muster.de', Role.ADMIN, customer.id, 'eingeladen')
     assert invitation.link.startswith('http://portal.test/einladung/')
     assert not invitation.mailed
-    kinds = await AuditEvent.filter(customer_id=customer.id).order_by('id').values_list('kind', flat=True)
+    kinds = await flat(AuditEvent.filter(customer_id=customer.id).order_by('id').values_list('kind', flat=True))
     assert kinds == [AuditKind.CUSTOMER_CREATED, AuditKind.CONTRACT_CREATED, AuditKind.MAIL_QUEUED,
                      AuditKind.USER_INVITED]  # the invitation mail waits in the outbox (issue 15), audited without body
     assert await AuditEvent.filter(actor_id=staff.id, client='10.9.9.9').count() == 3
