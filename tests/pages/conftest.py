@@ -1,15 +1,19 @@
-"""Simulated-UI tests (NiceGUI's `user` fixture) run main.py against a fresh SQLite file with the demo data."""
+"""Simulated-UI tests (NiceGUI's `user` fixture) run main.py against a fresh database with the demo data: a SQLite
+file, and for the modules marked `both_databases` also PostgreSQL."""
 
 import shutil
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import pytest
 from nicegui import ui
 from nicegui.testing import User, UserInteraction
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from services.demo_data import DEMO_LOGINS, DemoLogin
 from services.settings import reset_settings
+from tests.conftest import run_sync
 from tests.support import forget_totp_codes, fresh_totp_code, wait_until
 
 PATIENT_RETRIES = 50  # 5 s, as long as tests.support.wait_until
@@ -47,11 +51,47 @@ def codes_of_a_fresh_database() -> None:
     forget_totp_codes()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module marked `both_databases` runs each of its page tests on SQLite and on PostgreSQL."""
+    if metafunc.definition.get_closest_marker('both_databases'):
+        metafunc.parametrize('page_backend', ['sqlite', 'postgres'])
+
+
+@pytest.fixture
+def page_backend() -> str:
+    """The page tests' database: SQLite, unless the module is marked `both_databases`."""
+    return 'sqlite'
+
+
+async def _empty_postgres(url: str) -> None:
+    """Every table of the worker's migrated PostgreSQL database emptied (the migrations' record kept), so main.py
+    loads the demo data on it as on a new database. DELETE with the foreign-key triggers off for the statement: one
+    round trip, where TRUNCATE costs about a second (tests/conftest.empty_tables)."""
+    connection = await asyncpg.connect(url.replace('postgres://', 'postgresql://', 1))
+    try:
+        tables = [row['tablename'] for row in await connection.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'")]
+        await connection.execute('SET session_replication_role = replica; '
+                                 + ' '.join(f'DELETE FROM "{table}";' for table in tables))
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(autouse=True)
-def portal_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path) -> Path:
+def portal_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_template: Path, page_backend: str,
+                    request: pytest.FixtureRequest) -> Path:
+    """A fresh database with nothing but the migrations, which main.py fills with the demo data when it starts:
+    a copy of the run's SQLite template, or the worker's PostgreSQL database emptied. The SQLite file's path (also
+    for a PostgreSQL test, where it stays unused)."""
     path = tmp_path / 'portal.db'
-    shutil.copy(sqlite_template, path)
-    monkeypatch.setenv('DATABASE_URL', f'sqlite://{path}')
+    EXECUTOR_CACHE.clear()  # Tortoise caches SQL per connection name, across backends
+    if page_backend == 'postgres':
+        url = request.getfixturevalue('postgres_url')
+        run_sync(_empty_postgres(url))
+        monkeypatch.setenv('DATABASE_URL', url)
+    else:
+        shutil.copy(sqlite_template, path)
+        monkeypatch.setenv('DATABASE_URL', f'sqlite://{path}')
     monkeypatch.setenv('DEMO_DATA', '1')
     reset_settings()
     return path

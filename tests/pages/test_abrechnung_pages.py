@@ -20,6 +20,7 @@ from tests.pages.conftest import log_in
 from tests.pages.test_antraege_page import all_of, click, download, open_dialogs, trigger
 from tests.support import wait_until
 
+pytestmark = pytest.mark.both_databases  # the company's main pages, also on PostgreSQL
 TODAY = date(2026, 6, 14)
 MAY = date(2026, 5, 1)
 

@@ -29,6 +29,7 @@ from services.validation import format_german_date
 from tests.pages.conftest import demo_login, log_in
 from tests.support import confirm_by_mail, running, settle, wait_until
 
+pytestmark = pytest.mark.both_databases  # the company's main pages, also on PostgreSQL
 TODAY = date(2030, 6, 14)  # after the cut-off day: Anträge start in August 2030
 START = abo_dates.first_open_start_month(TODAY)
 VERTRAGSNUMMER = 'DJ-2024-0117'

@@ -18,6 +18,7 @@ from services.audit import AuditKind
 from tests.pages.conftest import demo_login, log_in
 from tests.support import wait_until
 
+pytestmark = pytest.mark.both_databases  # the company's main pages, also on PostgreSQL
 E = TypeVar('E', bound=ui.element)
 NEW_PASSWORD = 'Auepark-Sommer-Abend-31'
 ADMIN_EMAIL = 'admin@fahrradmanufaktur-kassel.de'

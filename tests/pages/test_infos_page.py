@@ -30,6 +30,7 @@ from tests.pages.test_vertragsverwaltung_page import (  # noqa: F401  (pinned_to
     wait_until,
 )
 
+pytestmark = pytest.mark.both_databases  # the company's main pages, also on PostgreSQL
 VERTRAGSNUMMER = 'DJ-2024-0117'
 
 

@@ -24,6 +24,7 @@ from tests.conftest import order_value
 from tests.pages.conftest import log_in, only
 from tests.support import wait_until
 
+pytestmark = pytest.mark.both_databases  # the company's main pages, also on PostgreSQL
 TODAY = date(2030, 6, 14)  # far from the real date: every date rule below must follow services.clock.today
 CODE_SHAPE = re.compile(r'^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$')
 
