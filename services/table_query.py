@@ -121,23 +121,27 @@ def _trigram_words(queryset: QuerySet[M], words: list[str], search_field: str) -
     return fts, [word for word in words if len(word) >= TRIGRAM]
 
 
-def word_condition(word: str, search_field: str) -> Q:
+def word_condition(word: str, search_field: str, substring_first: bool = False) -> Q:
     """A word of TRIGRAM characters or more occurs anywhere; a shorter one starts a word (at the beginning, or after
     a space, '-' or '/' of the search text), unless it begins with such a sign itself. „ka“ finds Kassel and
     Karlsruhe, not every „Bäckerei“: typing the first letters is what a short search means, and a word start is what
     PostgreSQL's trigram index can find (its padded trigram " ka"), where a short substring has to read every row:
-    at 100,000 contracts „qx“ took 56–84 ms as a substring (a scan), 0.05 ms as a word start (the GIN index)."""
+    at 100,000 contracts „qx“ took 56–84 ms as a substring (a scan), 0.05 ms as a word start (the GIN index).
+    `substring_first` (SQLite, which scans for short words anyway): the one substring LIKE first, so the four
+    word-start LIKEs run only on the rows that contain the word (100,000 rows: 35 → 15 ms; the substring alone 11)."""
+    contains = Q(**{f'{search_field}__contains': word})
     if len(word) >= TRIGRAM or not word[0].isalnum():
-        return Q(**{f'{search_field}__contains': word})
-    condition = Q(**{f'{search_field}__startswith': word})
+        return contains
+    starts = Q(**{f'{search_field}__startswith': word})
     for separator in WORD_SEPARATORS:
-        condition |= Q(**{f'{search_field}__contains': separator + word})
-    return condition
+        starts |= Q(**{f'{search_field}__contains': separator + word})
+    return contains & starts if substring_first else starts
 
 
 def _containing(queryset: QuerySet[M], words: list[str], search_field: str) -> QuerySet[M]:
+    sqlite = queryset.model._meta.db.capabilities.dialect == 'sqlite'
     for word in words:
-        queryset = queryset.filter(word_condition(word, search_field))
+        queryset = queryset.filter(word_condition(word, search_field, substring_first=sqlite))
     return queryset
 
 
