@@ -3,6 +3,7 @@ so a tile and the table behind it always agree."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -88,29 +89,34 @@ async def abo_figures(actor: PortalUser, today: date) -> AboFigures:
     return AboFigures(per_month, {state: states[-1][state] for state in AboState if state != AboState.BEENDET})
 
 
-async def _code_warnings(actor: PortalUser, today: date, active: int) -> tuple[int, int, list[CodeWarning]]:
-    """(valid codes, warnings in all, the first SHOWN_CODE_WARNINGS by Vertragsnummer) of the `active` contracts.
+async def _code_warnings(actor: PortalUser, today: date) -> tuple[int, int, list[CodeWarning]]:
+    """(valid codes, codes running out, the first SHOWN_CODE_WARNINGS warnings by Vertragsnummer) of the active
+    contracts; the warnings in all are the active contracts less the valid codes plus those running out.
 
     Two bounded lists merged: contracts without a current code (an anti-join in the database) and codes that run
-    out within CODE_WARNING_DAYS; the totals are counts. Nothing here reads a row per contract."""
+    out within CODE_WARNING_DAYS; the totals are counts. Nothing here reads a row per contract. The four queries
+    run at once (on PostgreSQL each on its own pooled connection)."""
     current = scoped(Kundencode.filter(
         contract__status=ContractStatus.AKTIV, revoked_at__isnull=True, valid_until__gte=today,
     ), actor)
     expiring = current.filter(valid_until__lte=today + timedelta(days=CODE_WARNING_DAYS))
     without_code = scoped(Contract.filter(status=ContractStatus.AKTIV), actor).exclude(id__in=Subquery(
         scoped(Kundencode.filter(revoked_at__isnull=True, valid_until__gte=today), actor).values('contract_id')))
+    without, running_out, valid_codes, expiring_count = await asyncio.gather(
+        without_code.order_by('vertragsnummer').limit(SHOWN_CODE_WARNINGS).values('id', 'vertragsnummer'),
+        expiring.order_by('contract__vertragsnummer').limit(SHOWN_CODE_WARNINGS)
+        .values('contract_id', 'contract__vertragsnummer', 'valid_until'),
+        # At most one code of a contract is not revoked (services/kundencode.py replaces the current one): the
+        # active contracts without a current code are the active ones less the valid codes, with no anti-join to
+        # count (300 ms at 100k).
+        current.count(),
+        expiring.count(),
+    )
     shown = sorted([
-        *(CodeWarning(row['vertragsnummer'], row['id'], None) for row in await without_code
-          .order_by('vertragsnummer').limit(SHOWN_CODE_WARNINGS).values('id', 'vertragsnummer')),
-        *(CodeWarning(row['contract__vertragsnummer'], row['contract_id'], row['valid_until']) for row in await expiring
-          .order_by('contract__vertragsnummer').limit(SHOWN_CODE_WARNINGS)
-          .values('contract_id', 'contract__vertragsnummer', 'valid_until')),
+        *(CodeWarning(row['vertragsnummer'], row['id'], None) for row in without),
+        *(CodeWarning(row['contract__vertragsnummer'], row['contract_id'], row['valid_until']) for row in running_out),
     ], key=lambda warning: warning.vertragsnummer)[:SHOWN_CODE_WARNINGS]
-    # At most one code of a contract is not revoked (services/kundencode.py replaces the current one): the active
-    # contracts without a current code are the active ones less the valid codes, with no anti-join to count (300 ms
-    # at 100k).
-    valid_codes = await current.count()
-    return valid_codes, active - valid_codes + await expiring.count(), shown
+    return valid_codes, expiring_count, shown
 
 
 async def _open_antraege(actor: PortalUser) -> tuple[int, list[int]]:
@@ -121,28 +127,51 @@ async def _open_antraege(actor: PortalUser) -> tuple[int, list[int]]:
     return await open_antraege.count(), contract_ids
 
 
-async def overview(actor: PortalUser) -> Overview:
-    today = clock.today()
-    permissions.require_role(actor, Action.VIEW_DASHBOARD)
-    active_contracts = await scoped(Contract.filter(status=ContractStatus.AKTIV), actor).count()
-    valid_codes, warning_count, warnings = await _code_warnings(actor, today, active_contracts)
-    open_antraege, open_antraege_contract_ids = await _open_antraege(actor)
+@dataclass(frozen=True)
+class _ForTheRole:
+    events: list[AuditEvent]
+    newest_customers: list[Customer]
+    subsidy_warnings: list[BelowMinimum]
+
+
+async def _for_the_role(actor: PortalUser) -> _ForTheRole:
+    """The parts only some roles see: the last events (Protokoll), the newest customers (staff), the subsidies below
+    a coming minimum (a company's administrators)."""
     events = await scoped(AuditEvent.all(), actor).order_by('-created_at').limit(8) \
         if permissions.role_may(actor, Action.VIEW_AUDIT_LOG) else []
-    abos = await abo_figures(actor, today)
+    newest = await scoped(Customer.all(), actor).order_by('-created_at', '-id').limit(5) \
+        if permissions.role_may(actor, Action.VIEW_ALL_CUSTOMERS) else []
+    shortfalls = await zuschuesse.upcoming_shortfalls(actor) \
+        if permissions.role_may(actor, Action.CHANGE_SUBSIDY) and permissions.is_company_role(actor.role) else []
+    return _ForTheRole(list(events), list(newest), shortfalls)
+
+
+async def overview(actor: PortalUser) -> Overview:
+    """Every figure of the start page. The queries are independent and run at once: on PostgreSQL each takes its own
+    pooled connection (at 100,000 contracts the counts take 20–30 ms each; one after the other the page's service
+    took 140 ms, its longest part the code warnings' four queries with 91 ms); SQLite's one connection runs them in
+    turn as before."""
+    today = clock.today()
+    permissions.require_role(actor, Action.VIEW_DASHBOARD)
+    active_contracts, (valid_codes, expiring, warnings), (open_antraege, open_ids), abos, for_the_role = \
+        await asyncio.gather(
+            scoped(Contract.filter(status=ContractStatus.AKTIV), actor).count(),
+            _code_warnings(actor, today),
+            _open_antraege(actor),
+            abo_figures(actor, today),
+            _for_the_role(actor),
+        )
     return Overview(
         active_contracts=active_contracts,
         active_abos=abos.per_month[-1][1],
         abo_states=abos.states_today,
         open_antraege=open_antraege,
-        open_antraege_contract_ids=open_antraege_contract_ids,
+        open_antraege_contract_ids=open_ids,
         valid_codes=valid_codes,
-        code_warning_count=warning_count,
+        code_warning_count=active_contracts - valid_codes + expiring,
         code_warnings=warnings,
         abos_per_month=abos.per_month,
-        recent_events=list(events),
-        newest_customers=list(await scoped(Customer.all(), actor).order_by('-created_at', '-id').limit(5))
-        if permissions.role_may(actor, Action.VIEW_ALL_CUSTOMERS) else [],
-        subsidy_warnings=await zuschuesse.upcoming_shortfalls(actor)
-        if permissions.role_may(actor, Action.CHANGE_SUBSIDY) and permissions.is_company_role(actor.role) else [],
+        recent_events=for_the_role.events,
+        newest_customers=for_the_role.newest_customers,
+        subsidy_warnings=for_the_role.subsidy_warnings,
     )
