@@ -8,12 +8,11 @@ from nicegui import APIRouter, ui
 
 from models import InvitationPurpose
 from pages.components import public_frame
-from pages.forms import REFUSED, error_banner, password_field, run_form
+from pages.forms import REFUSED, error_banner, new_password_fields, run_form
 from pages.layout import PRODUCT_NAME, client_address
 from pages.theme import apply_theme
 from services import anwender
 from services.errors import ServiceError
-from services.passwords import MAX_LENGTH, MIN_LENGTH
 
 router = APIRouter()
 
@@ -72,13 +71,7 @@ async def invitation_page(request: Request, token: str) -> None:
         banner = error_banner()
         # The e-mail address as a hidden username, so password managers store the new password for the right account.
         ui.element('input').props(f'type=email autocomplete=username value="{info.email}" hidden aria-hidden=true')
-        fields = {
-            'password': password_field(
-                'Neues Passwort', 'new-password', MAX_LENGTH,
-                hint=f'Mindestens {MIN_LENGTH} Zeichen; kein verbreitetes Passwort und nicht Ihr Name.',
-            ),
-            'confirmation': password_field('Neues Passwort wiederholen', 'new-password', MAX_LENGTH),
-        }
+        fields = new_password_fields('password')
         for field in fields.values():
             field.on('keydown.enter', save)
         button = ui.button('Passwort speichern', on_click=save).props('unelevated no-caps size=lg').classes('w-full')

@@ -12,6 +12,7 @@ from nicegui import app, ui
 from pages.language import _, error_text, tr
 from services import abo_dates, devices
 from services.errors import ServiceError, ValidationError
+from services.passwords import MAX_LENGTH, MIN_LENGTH
 
 T = TypeVar('T')
 
@@ -38,6 +39,18 @@ def password_field(label: str, autocomplete: str, max_length: int = 256, hint: s
         button = ui.button(icon='visibility', on_click=toggle).props('flat round dense color=grey-8')
         button.props['aria-label'] = _('Passwort anzeigen')
     return field
+
+
+PORTAL_PASSWORD_HINT = f'Mindestens {MIN_LENGTH} Zeichen; kein verbreitetes Passwort und nicht Ihr Name.'
+
+
+def new_password_fields(name: str, hint: str = PORTAL_PASSWORD_HINT) -> dict[str, ui.input]:
+    """„Neues Passwort“ and „Neues Passwort wiederholen“, keyed as the service names their messages (`name`,
+    'confirmation'): the invitation link, „Passwort ändern“ and the Self-Service's account links."""
+    return {
+        name: password_field(_('Neues Passwort'), 'new-password', MAX_LENGTH, hint=hint),
+        'confirmation': password_field(_('Neues Passwort wiederholen'), 'new-password', MAX_LENGTH),
+    }
 
 
 def error_banner() -> ui.row:

@@ -4,11 +4,11 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import PortalUser
-from pages.forms import REFUSED, browser_device, password_field, run_form
+from pages.forms import REFUSED, browser_device, new_password_fields, password_field, run_form
 from pages.layout import client_address, page_heading, portal_page
 from pages.session_cookie import Area, session_token
 from services import anwender
-from services.passwords import MAX_LENGTH, MIN_LENGTH
+from services.passwords import MAX_LENGTH
 
 router = APIRouter()
 
@@ -32,11 +32,7 @@ async def password_page(user: PortalUser, request: Request) -> None:
     with ui.card().classes('portal-card w-full gap-3').style('max-width: 520px'):
         fields = {
             'current': password_field('Aktuelles Passwort', 'current-password', MAX_LENGTH),
-            'new': password_field(
-                'Neues Passwort', 'new-password', MAX_LENGTH,
-                hint=f'Mindestens {MIN_LENGTH} Zeichen; kein verbreitetes Passwort und nicht Ihr Name.',
-            ),
-            'confirmation': password_field('Neues Passwort wiederholen', 'new-password', MAX_LENGTH),
+            **new_password_fields('new'),
         }
         for field in fields.values():
             field.on('keydown.enter', save)

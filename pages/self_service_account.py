@@ -8,14 +8,14 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import InvitationPurpose
-from pages.forms import REFUSED, error_banner, forgotten_password_form, password_field, run_form, show_error
+from pages.forms import REFUSED, error_banner, forgotten_password_form, new_password_fields, run_form, show_error
 from pages.language import _, error_text, tr
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address
 from services import employee_accounts
 from services.errors import ServiceError
 from services.i18n import N_
-from services.passwords import MAX_LENGTH, MIN_LENGTH
+from services.passwords import MIN_LENGTH
 
 router = APIRouter()
 MAX_INPUT = 1024
@@ -93,12 +93,8 @@ async def account_link_page(request: Request, token: str) -> None:
         ui.label(_('Legen Sie Ihr Passwort für den Self-Service fest.') if link.purpose ==
                  InvitationPurpose.KONTO_EINLADUNG else _('Legen Sie hier Ihr neues Passwort fest.')) \
             .classes('text-body2')
-        fields = {
-            'password': password_field(_('Neues Passwort'), 'new-password', MAX_LENGTH,
-                                       hint=_('Mindestens {count} Zeichen; kein verbreitetes Passwort.',
-                                              count=MIN_LENGTH)),
-            'confirmation': password_field(_('Neues Passwort wiederholen'), 'new-password', MAX_LENGTH),
-        }
+        fields = new_password_fields(
+            'password', hint=_('Mindestens {count} Zeichen; kein verbreitetes Passwort.', count=MIN_LENGTH))
         for field in fields.values():
             field.on('keydown.enter', save)
         ui.button(_('Passwort speichern'), on_click=save).props('unelevated no-caps size=lg').classes('w-full')
