@@ -31,6 +31,8 @@ from services.validation import format_german_date, format_german_datetime, pars
 
 router = APIRouter()
 logger = logging.getLogger(__name__)
+UPLOAD_FAILED = ('Die Datei ist nicht vollständig angekommen (die Verbindung wurde unterbrochen). Bitte laden Sie '
+                 'sie erneut hoch.')
 
 MAX_FAULTS_SHOWN = 500
 FAULT_COLUMNS: list[dict] = [
@@ -257,7 +259,7 @@ class _UploadPanel:
                     max_file_size=self.max_bytes, on_upload=self._uploaded, on_rejected=self._rejected,
                 ).props('accept=".xlsx,.csv" flat bordered color=primary').classes('w-full').style(
                     'max-width: 640px')
-                self.upload.on('failed', self._rejected)  # the server refused the body (pages/upload_limit.py)
+                self.upload.on('failed', self._failed, js_handler='(info) => emit(info.xhr ? info.xhr.status : 0)')
                 self.upload.add_slot('header', UPLOAD_HEADER.replace('{limits}', limits))
                 self.upload.add_slot('list', UPLOAD_LIST)
             with ui.column().classes('w-full gap-1') as self.busy:
@@ -290,6 +292,17 @@ class _UploadPanel:
     def _rejected(self) -> None:
         show_error(self.banner, 'Die Datei wurde nicht angenommen. Erlaubt sind Excel- (.xlsx) und CSV-Dateien bis '
                                 f'{massenupload.megabytes_label(self.max_bytes)}.')
+
+    def _failed(self, event: events.GenericEventArguments) -> None:
+        """The upload request failed. 413 is pages/upload_limit.py refusing the size; any other status is a transfer
+        that did not arrive (status 0: the connection broke, or the browser could no longer read the chosen file),
+        which says nothing about the file, so the person is asked to send it again rather than told it is wrong."""
+        status = event.args if isinstance(event.args, int) else 0
+        if status == 413:
+            show_error(self.banner, massenupload.too_large_message(self.max_bytes))
+            return
+        logger.warning('Massenupload: the upload request failed with status %s', status)
+        show_error(self.banner, UPLOAD_FAILED)
 
     async def _uploaded(self, event: events.UploadEventArguments) -> None:
         data = bytearray()

@@ -49,6 +49,7 @@ from services.massenupload.reading import (
     megabytes_label,
     parse_upload,
     sha256_of,
+    too_large_message,
 )
 from services.massenupload.workflow import (
     ABORTED,
@@ -68,5 +69,6 @@ __all__ = [
     'WRONG_TYPE', 'Busy', 'ChangeRow', 'Fault', 'HistoryEntry', 'LeaverRow', 'Limits', 'Preview', 'ReadCancelled',
     'UploadError', 'UploadRow', 'check_against_contract', 'check_archive', 'check_rows', 'error_list_csv',
     'import_upload', 'keep_check', 'megabytes_label', 'parse_upload', 'preview_upload', 'read_upload',
-    'recover_interrupted_imports', 'sha256_of', 'template_columns', 'template_csv', 'template_xlsx', 'upload_history',
+    'recover_interrupted_imports', 'sha256_of', 'template_columns', 'template_csv', 'template_xlsx',
+    'too_large_message', 'upload_history',
 ]

@@ -375,10 +375,13 @@ def _massenupload(page: Page, url: str) -> None:
 
 def _massenupload_faults(page: Page, url: str) -> None:
     _massenupload(page, url)
+    # The file must outlive the upload: Chromium reads it from disk only when the upload request goes out, which a
+    # loaded machine delays past set_input_files; a directory removed before that failed the request with
+    # net::ERR_FILE_NOT_FOUND, and the page rightly said the file was not accepted (2 of 20 runs under load).
     with tempfile.TemporaryDirectory() as directory:
         faulty = employee_csv(Path(directory) / 'fehlerhaft.csv', uuid.uuid4().hex[:6], faulty=True)
         page.locator('input[type=file]').set_input_files(str(faulty))
-    expect(page.get_by_role('heading', name='Vorschau')).to_be_visible(timeout=20_000)
+        expect(page.get_by_role('heading', name='Vorschau')).to_be_visible(timeout=20_000)
 
 
 def _anwender_invite(page: Page, url: str) -> None:

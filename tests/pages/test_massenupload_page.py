@@ -19,6 +19,7 @@ from nicegui.elements.upload_files import SmallFileUpload
 from nicegui.testing import User
 
 from models import Abo, Antrag, AntragSource, Contract, Role, Upload, UploadMode, UploadResult
+from pages.massenupload import UPLOAD_FAILED
 from services import abo_dates, massenupload
 from services.massenupload import workflow
 from tests.pages.conftest import log_in, only
@@ -225,10 +226,20 @@ async def test_the_real_upload_route_refuses_an_oversize_body_before_the_page_re
     assert [upload.file_name for upload in await Upload.all()] == ['klein.csv']  # the checked file, kept to import
 
 
-async def test_a_body_the_server_refused_gets_a_german_message(user: User) -> None:
+async def test_a_body_the_server_refused_as_too_large_gets_the_size_message(user: User) -> None:
     await open_page(user)
-    user.find(ui.upload).trigger('failed')
-    await user.should_see('Die Datei wurde nicht angenommen. Erlaubt sind Excel- (.xlsx) und CSV-Dateien bis 5 MB.')
+    user.find(ui.upload).trigger('failed', 413)  # the request's status, as the page's js_handler emits it
+    await user.should_see(massenupload.too_large_message(5 * 1024 * 1024))
+    assert await Upload.all().count() == 0
+
+
+async def test_an_upload_that_did_not_arrive_asks_to_upload_again(user: User) -> None:
+    """Status 0: the connection broke, or the browser could no longer read the file (it was moved or deleted after
+    choosing it) — nothing about the file's type or size, so the page does not blame it."""
+    await open_page(user)
+    user.find(ui.upload).trigger('failed', 0)
+    await user.should_see(UPLOAD_FAILED)
+    await user.should_not_see('Die Datei wurde nicht angenommen', retries=1)
     assert await Upload.all().count() == 0
 
 
