@@ -79,7 +79,7 @@ async def tariffs_page(user: PortalUser, request: Request) -> None:
                  'ändern sich nicht.').classes('text-body2 muted')
         with ui.row().classes('w-full items-start gap-3'):
             fields = {
-                'gueltig_ab': ui.select(month_options(abo_dates.first_of_month(clock.today(), 1), OFFERED_MONTHS),
+                'gueltig_ab': ui.select(month_options(abo_dates.first_change_month(clock.today()), OFFERED_MONTHS),
                                         label='Gültig ab').props('outlined dense').classes('w-48'),
                 'preis': ui.input('Preis (€ monatlich)').props('outlined dense maxlength=12').classes('w-40'),
                 'mindestzuschuss_prozent': ui.input('Mindestzuschuss (%)', value='25').props(

@@ -35,7 +35,7 @@ def open_subsidy_dialog(actor: PortalUser, contract: Contract, client: str,
         ui.label('Der neue Zuschuss gilt ab dem 1. des gewählten Monats. Er beträgt mindestens den Mindestzuschuss '
                  'des dann gültigen Tarifs (25 % des Deutschlandticket-Preises).').classes('text-body2 muted')
         fields = {
-            'ab_monat': ui.select(month_options(abo_dates.first_of_month(clock.today(), 1), OFFERED_MONTHS),
+            'ab_monat': ui.select(month_options(abo_dates.first_change_month(clock.today()), OFFERED_MONTHS),
                                   label='Ab Monat').props('outlined').classes('w-full'),
             'zuschuss': ui.input('Zuschuss (€ monatlich)').props('outlined maxlength=12').classes('w-full'),
         }

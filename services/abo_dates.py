@@ -27,6 +27,12 @@ def first_open_start_month(today: date) -> date:
     return first_of_month(today, 1 if today.day <= get_settings().cutoff_day else 2)
 
 
+def first_change_month(today: date) -> date:
+    """The first month a new tariff or subsidy may apply from: the 1st of next month. Running and billed months stay
+    as they are, so what employees were told they pay for a month never changes while it runs."""
+    return first_of_month(today, 1)
+
+
 def approval_deadline(startmonat: date) -> date:
     """'genehmigen bis': the cut-off day of the month before the start month (the day the Antrag must be approved by
     to start then; CUTOFF_DAY 31 means the last day of a shorter month)."""

@@ -134,7 +134,7 @@ async def add_block(
     """A new block from the 1st of a future month on (never for a month already running or billed)."""
     permissions.require(actor, Action.MANAGE_TARIFFS, None)
     errors: dict[str, str] = {}
-    first_open = abo_dates.first_of_month(clock.today(), 1)
+    first_open = abo_dates.first_change_month(clock.today())
     if gueltig_ab is None:
         errors['gueltig_ab'] = 'Bitte wählen Sie den Monat, ab dem der Tarif gilt.'
     else:

@@ -98,7 +98,7 @@ async def change_subsidy(
     contract = await get_contract(actor, contract_id)
     permissions.require(actor, Action.CHANGE_SUBSIDY, contract.customer_id)
     errors: dict[str, str] = {}
-    first_open = abo_dates.first_of_month(clock.today(), 1)
+    first_open = abo_dates.first_change_month(clock.today())
     if ab_monat is None:
         errors['ab_monat'] = 'Bitte wählen Sie den Monat, ab dem der neue Zuschuss gilt.'
     else:

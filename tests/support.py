@@ -10,8 +10,10 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pyotp
+import pytest
 from nicegui import background_tasks
 
 from services.demo_data import DEMO_LOGINS
@@ -119,3 +121,15 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+class MovableClock:
+    """The portal's clock (services.clock.now, which clock.today() follows) standing at `start` until the test moves
+    it: throttle windows and expiry are tested to the second without waiting."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, start: datetime) -> None:
+        self.current = start
+        monkeypatch.setattr('services.clock.now', lambda: self.current)
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta

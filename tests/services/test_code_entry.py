@@ -18,6 +18,7 @@ from services.kundencode import ALPHABET, CodeStatus, format_code
 from services.login_throttle import CODE_CLIENT, CODE_DEVICE
 from services.settings import get_settings
 from services.vertraege import create_contract
+from tests.support import MovableClock
 
 START = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 CLIENT = '203.0.113.7'
@@ -26,20 +27,9 @@ DEVICE = 'browser:a'
 OTHER_DEVICE = 'browser:b'
 
 
-class Clock:
-    """A portal clock that only moves when a test moves it (clock.today() follows clock.now())."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.current = START
-        monkeypatch.setattr('services.clock.now', lambda: self.current)
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-
 @pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
+def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    return MovableClock(monkeypatch, START)
 
 
 @pytest.fixture
@@ -123,15 +113,15 @@ async def test_malformed_and_unknown_messages() -> None:
     assert CodeStatus.UNKNOWN.message == 'Diesen Kundencode gibt es nicht. Bitte prüfen Sie Ihre Eingabe.'
 
 
-async def make_expired(admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock) -> None:
+async def make_expired(admin: PortalUser, contract: Contract, code: Kundencode, clock: MovableClock) -> None:
     clock.current = datetime.combine(code.valid_until + timedelta(days=1), datetime.min.time(), UTC).replace(hour=12)
 
 
-async def make_revoked(admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock) -> None:
+async def make_revoked(admin: PortalUser, contract: Contract, code: Kundencode, clock: MovableClock) -> None:
     await kundencode.revoke_code(admin, contract.id)
 
 
-async def make_inactive(admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock) -> None:
+async def make_inactive(admin: PortalUser, contract: Contract, code: Kundencode, clock: MovableClock) -> None:
     await Contract.filter(id=contract.id).update(status=ContractStatus.GEKUENDIGT)
 
 
@@ -146,7 +136,7 @@ REAL_BUT_UNUSABLE = [
 
 @pytest.mark.parametrize(('spoil', 'status', 'message'), REAL_BUT_UNUSABLE, ids=['expired', 'revoked', 'inactive'])
 async def test_real_but_unusable_codes(
-    admin: PortalUser, contract: Contract, code: Kundencode, clock: Clock,
+    admin: PortalUser, contract: Contract, code: Kundencode, clock: MovableClock,
     spoil: Callable, status: CodeStatus, message: str,
 ) -> None:
     await spoil(admin, contract, code, clock)
@@ -158,7 +148,7 @@ async def test_real_but_unusable_codes(
 
 @pytest.mark.parametrize(('spoil', 'status', 'message'), REAL_BUT_UNUSABLE, ids=['expired', 'revoked', 'inactive'])
 async def test_real_but_unusable_codes_do_not_count_as_failures(
-    admin: PortalUser, company: Customer, contract: Contract, code: Kundencode, clock: Clock,
+    admin: PortalUser, company: Customer, contract: Contract, code: Kundencode, clock: MovableClock,
     spoil: Callable, status: CodeStatus, message: str,
 ) -> None:
     await spoil(admin, contract, code, clock)
@@ -209,7 +199,7 @@ async def test_the_lock_is_audited_once(code: Kundencode) -> None:
     assert event.created_at == START
 
 
-async def test_the_waiting_time_counts_down(code: Kundencode, clock: Clock) -> None:
+async def test_the_waiting_time_counts_down(code: Kundencode, clock: MovableClock) -> None:
     await fail_times(max_failures())
     lock_end = START + get_settings().device_window
     clock.current = lock_end - timedelta(minutes=7, seconds=30)
@@ -219,7 +209,7 @@ async def test_the_waiting_time_counts_down(code: Kundencode, clock: Clock) -> N
     assert 'Bitte warten Sie 1 Minute und' in wait_message(1)
 
 
-async def test_after_the_window_a_valid_code_works_again(code: Kundencode, clock: Clock) -> None:
+async def test_after_the_window_a_valid_code_works_again(code: Kundencode, clock: MovableClock) -> None:
     await fail_times(max_failures())
     clock.advance(get_settings().device_window - timedelta(seconds=1))
     assert not (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
@@ -231,20 +221,20 @@ async def test_after_the_window_a_valid_code_works_again(code: Kundencode, clock
     assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
 
 
-async def test_a_typo_at_the_instant_the_lock_ends_starts_a_new_window(code: Kundencode, clock: Clock) -> None:
+async def test_a_typo_at_the_instant_the_lock_ends_starts_a_new_window(code: Kundencode, clock: MovableClock) -> None:
     await fail_times(max_failures())
     clock.advance(get_settings().device_window)
     assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok  # the lock is over
     assert (await fail_times(1)) == [CodeStatus.UNKNOWN.message]
 
 
-async def test_an_operator_can_lift_the_lock(code: Kundencode, clock: Clock) -> None:
+async def test_an_operator_can_lift_the_lock(code: Kundencode, clock: MovableClock) -> None:
     await fail_times(max_failures())
     await LoginThrottle.filter(scope=CODE_DEVICE, key=DEVICE).update(locked_until=clock.current - timedelta(seconds=1))
     assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
 
 
-async def test_failures_spread_beyond_the_window_do_not_lock(code: Kundencode, clock: Clock) -> None:
+async def test_failures_spread_beyond_the_window_do_not_lock(code: Kundencode, clock: MovableClock) -> None:
     half = max_failures() // 2 + 1
     await fail_times(half)
     clock.advance(get_settings().device_window + timedelta(seconds=1))
@@ -253,7 +243,7 @@ async def test_failures_spread_beyond_the_window_do_not_lock(code: Kundencode, c
     assert (await enter_code(code.code, client=CLIENT, device=DEVICE)).ok
 
 
-async def test_failures_within_the_window_add_up(code: Kundencode, clock: Clock) -> None:
+async def test_failures_within_the_window_add_up(code: Kundencode, clock: MovableClock) -> None:
     await fail_times(max_failures() - 1)
     clock.advance(get_settings().device_window - timedelta(minutes=1))
     assert (await fail_times(1)) == [wait_message(1)]

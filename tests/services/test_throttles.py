@@ -15,24 +15,16 @@ from services.errors import ValidationError
 from services.login_throttle import CLIENT, CODE_CLIENT, DEVICE, EMAIL
 from services.settings import get_settings
 from tests.conftest import PASSWORD, flat, make_user
+from tests.support import MovableClock
 
 START = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 OFFICE = '203.0.113.7'  # one NAT address for everybody in the office
 NEW_PASSWORD = 'Drahtesel-Werkstatt-2026'
 
 
-class Clock:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.current = START
-        monkeypatch.setattr('services.clock.now', lambda: self.current)
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
-
-
 @pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    return Clock(monkeypatch)
+def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    return MovableClock(monkeypatch, START)
 
 
 async def colleagues(company: Customer, count: int) -> list[PortalUser]:
@@ -134,7 +126,7 @@ async def test_the_right_current_password_changes_it(admin: PortalUser) -> None:
 # --- old rows are deleted --------------------------------------------------------------------------------------------
 
 
-async def test_expired_rows_are_deleted_and_live_ones_kept(db: str, clock: Clock) -> None:
+async def test_expired_rows_are_deleted_and_live_ones_kept(db: str, clock: MovableClock) -> None:
     """Finding: throttle rows were never deleted."""
     await login_throttle.register_failure(CODE_CLIENT, 'old')
     await login_throttle.register_failure(EMAIL, 'old@example.de')
@@ -150,7 +142,7 @@ async def test_expired_rows_are_deleted_and_live_ones_kept(db: str, clock: Clock
     assert await login_throttle.delete_expired() == 0
 
 
-async def test_a_run_deletes_at_most_one_batch(db: str, clock: Clock) -> None:
+async def test_a_run_deletes_at_most_one_batch(db: str, clock: MovableClock) -> None:
     for number in range(7):
         await login_throttle.register_failure(CODE_CLIENT, f'198.51.100.{number}')
     clock.advance(login_throttle.RETENTION + timedelta(seconds=1))
@@ -159,7 +151,7 @@ async def test_a_run_deletes_at_most_one_batch(db: str, clock: Clock) -> None:
     assert await login_throttle.delete_expired(batch=5) == 2
 
 
-async def test_an_expired_row_is_deleted_when_it_is_looked_up(db: str, clock: Clock) -> None:
+async def test_an_expired_row_is_deleted_when_it_is_looked_up(db: str, clock: MovableClock) -> None:
     await login_throttle.register_failure(DEVICE, 'browser:a')
     clock.advance(timedelta(hours=1))
     assert await login_throttle.locked_until(DEVICE, 'browser:a') is None
@@ -170,7 +162,7 @@ async def test_an_expired_row_is_deleted_when_it_is_looked_up(db: str, clock: Cl
 
 
 async def test_the_periodic_task_deletes_and_survives_errors(
-    db: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    db: str, clock: MovableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import asyncio
 
