@@ -13,7 +13,8 @@ from nicegui import APIRouter, ui
 
 from models import LineKind, PortalUser, Produktangebot
 from pages.components import Table
-from pages.forms import REFUSED, chosen_month, confirm, month_options, run_action
+from pages.forms import REFUSED, chosen_month, confirm, month_options, run_action, run_call
+from pages.language import error_text
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, ServerTable
 from services import abo_dates, abrechnung, clock, permissions, rechnung_pdf, sepa, vertraege
@@ -115,12 +116,9 @@ async def billing_page(user: PortalUser, request: Request) -> None:
     async def render() -> None:
         statement_box.clear()
         if state['contract_id']:
-            try:
-                found = await abrechnung.statement(user, state['contract_id'], state['month'])  # type: ignore[arg-type]
-            except ServiceError as error:
-                with statement_box:
-                    ui.label(str(error)).classes('text-negative').props('role=alert')
-            else:
+            found = await run_call(abrechnung.statement(user, state['contract_id'], state['month']),  # type: ignore[arg-type]
+                                   lambda error: _refusal_in(statement_box, error))
+            if found is not REFUSED:
                 with statement_box:
                     _statement(user, found, client)
         if staff:
@@ -147,13 +145,20 @@ async def billing_page(user: PortalUser, request: Request) -> None:
         await render()
 
     if staff and state['contract_id']:
-        try:
-            vertragsnummer.value = (await vertraege.get_contract(user, state['contract_id'])).vertragsnummer  # type: ignore[arg-type]
-        except ServiceError:
-            state['contract_id'] = None
+        # A remembered contract that is gone or out of reach is simply forgotten: the page opens without it.
+        contract = await run_call(vertraege.get_contract(user, state['contract_id']),  # type: ignore[arg-type]
+                                  lambda error: state.update(contract_id=None))
+        if contract is not REFUSED:
+            vertragsnummer.value = contract.vertragsnummer
     elif not staff:
         state['contract_id'] = contract_select.value
     await render()
+
+
+def _refusal_in(box: ui.column, error: ServiceError) -> None:
+    """The statement's place says why there is none (a notification would leave the place empty)."""
+    with box:
+        ui.label(error_text(error)).classes('text-negative').props('role=alert')
 
 
 def _statement(user: PortalUser, found: Statement, client: str) -> None:

@@ -8,7 +8,7 @@ from fastapi import Request
 from nicegui import APIRouter, events, ui
 
 from models import Abo, Antrag, AntragStatus, Contract, PortalUser
-from pages.forms import REFUSED, chosen_month, confirm, run_action
+from pages.forms import REFUSED, chosen_month, confirm, run_action, run_form
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
 from services import abo_dates, abo_status, abos, antraege, clock, permissions, vertraege
@@ -150,27 +150,28 @@ async def _antrag_dialog(user: PortalUser, antrag_id: int, client: str, may_deci
         ui.notify(str(error), type='negative')
         return
 
-    async def decide(approve: bool) -> None:
-        reason.error = None
-        try:
-            if approve:
-                approval = await antraege.approve(user, antrag.id, client=client)
-            else:
-                await antraege.decide(user, antrag.id, approve=False, reason=reason.value or '', client=client)
-        except ValidationError as error:
-            reason.error = error.errors.get('reason', str(error))
-            return
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+    async def decided_elsewhere(error: ServiceError) -> None:
+        """A refusal other than a missing reason (decided meanwhile, gone): the dialog closes, the list shows why."""
+        if not isinstance(error, ValidationError):
             dialog.close()
             await refresh()
-            return
-        if not approve:
-            ui.notify('Antrag abgelehnt.', type='positive')
-        elif approval.moved:  # the clerk must see it: no timeout
-            ui.notify(approval.message, type='warning', multi_line=True, timeout=0, close_button='OK')
+
+    async def decide(approve: bool) -> None:
+        fields = {'reason': reason}
+        if approve:
+            approval = await run_form(fields, antraege.approve(user, antrag.id, client=client),
+                                      on_refused=decided_elsewhere)
+            if approval is REFUSED:
+                return
+            if approval.moved:  # the clerk must see it: no timeout
+                ui.notify(approval.message, type='warning', multi_line=True, timeout=0, close_button='OK')
+            else:
+                ui.notify(approval.message, type='positive')
         else:
-            ui.notify(approval.message, type='positive')
+            if await run_form(fields, antraege.decide(user, antrag.id, approve=False, reason=reason.value or '',
+                                                      client=client), on_refused=decided_elsewhere) is REFUSED:
+                return
+            ui.notify('Antrag abgelehnt.', type='positive')
         dialog.close()
         await refresh()
 

@@ -8,8 +8,8 @@ from datetime import date
 from nicegui import ui
 
 from models import Anrede, Antrag, AntragStatus, Produktangebot, SepaMandate, Ticketart
-from pages.forms import error_banner, password_field, show_error, show_field_errors
-from pages.language import _, date_text, error_text, euro_text, month_text, tr
+from pages.forms import REFUSED, error_banner, password_field, run_form, show_error
+from pages.language import _, date_text, euro_text, month_text, tr
 from services import abo_dates, antraege, clock, code_entry, kundencode, sepa, zuschuesse
 from services.antraege import ApplicationInput
 from services.code_entry import CodeEntry
@@ -193,30 +193,27 @@ class ApplicationFlow:
         field = self.fields.get(name)
         return str(field.value or '') if field is not None else ''  # type: ignore[attr-defined]
 
+    def _mark_checkboxes(self, error: ServiceError) -> None:
+        """A checkbox has no place for a message: its own label under it takes it; the banner then asks to check the
+        marked fields rather than repeating their messages."""
+        if not isinstance(error, ValidationError):
+            return
+        self.consent_error.text = tr(error.errors.get('consent', ''))
+        if sepa.CONSENT_FIELD in self.fields:
+            self.mandate_error.text = tr(error.errors.get(sepa.CONSENT_FIELD, ''))
+        show_error(self.form_error, _('Bitte prüfen Sie die markierten Angaben.'))
+
     async def submit(self) -> None:
         assert self.entry is not None and self.entry.check is not None
-        for element in self.fields.values():
-            if hasattr(element, 'error'):
-                element.error = None
-        show_error(self.form_error, None)
         self.consent_error.text = ''
         data = ApplicationInput(**{name: self._value(name) for name in ApplicationInput.__dataclass_fields__})
-        try:
-            antrag = await antraege.submit_application(
-                self.entry.check, data, consent=bool(self.fields['consent'].value),  # type: ignore[attr-defined]
-                password=self._value('password'), password_confirmation=self._value('password_confirmation'),
-                mandate_consent=bool(getattr(self.fields.get(sepa.CONSENT_FIELD), 'value', False)),
-                client=self.client, device=self.device,
-            )
-        except ValidationError as error:
-            show_field_errors(self.fields, error.errors)
-            self.consent_error.text = tr(error.errors.get('consent', ''))
-            if sepa.CONSENT_FIELD in self.fields:
-                self.mandate_error.text = tr(error.errors.get(sepa.CONSENT_FIELD, ''))
-            show_error(self.form_error, _('Bitte prüfen Sie die markierten Angaben.'))
-            return
-        except ServiceError as error:
-            show_error(self.form_error, error_text(error))
+        antrag = await run_form(self.fields, antraege.submit_application(
+            self.entry.check, data, consent=bool(self.fields['consent'].value),  # type: ignore[attr-defined]
+            password=self._value('password'), password_confirmation=self._value('password_confirmation'),
+            mandate_consent=bool(getattr(self.fields.get(sepa.CONSENT_FIELD), 'value', False)),
+            client=self.client, device=self.device,
+        ), banner=self.form_error, on_refused=self._mark_checkboxes)
+        if antrag is REFUSED:
             return
         if self.root.is_deleted:  # the screen was reset while the Antrag was sent (kiosk)
             return

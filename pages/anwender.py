@@ -12,7 +12,8 @@ from nicegui import APIRouter, events, ui
 
 from models import Customer, PortalUser, Role
 from pages.components import show_link
-from pages.forms import REFUSED, confirm, error_banner, run_action, run_form
+from pages.forms import REFUSED, confirm, error_banner, run_action, run_call, run_form
+from pages.language import error_text
 from pages.layout import client_address, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row
 from services import anwender, permissions, second_factor
@@ -189,11 +190,10 @@ async def users_page(user: PortalUser, request: Request) -> None:
         """A row action: ask first (if it cannot simply be undone), call the service, say what happened."""
         if row is None or (question is not None and not await confirm(*question)):
             return
-        try:
-            await call(row['id'])
-        except ServiceError as error:
-            ui.notify(str(error), type='negative', multi_line=True)
-        else:
+        def refused(error: ServiceError) -> None:  # a long reason (the last administrator…) wraps
+            ui.notify(error_text(error), type='negative', multi_line=True)
+
+        if await run_call(call(row['id']), refused) is not REFUSED:
             ui.notify(done, type='positive')
         await table.refresh()
 

@@ -8,9 +8,9 @@ from nicegui import ui
 
 from models import Contract, PortalUser
 from pages.components import german_date_input
-from pages.forms import confirm, show_field_errors
+from pages.forms import REFUSED, confirm, run_call, show_refusal
 from services import kundencode
-from services.errors import ServiceError, ValidationError
+from services.errors import ServiceError
 from services.kundencode import ReplaceConfirmationNeeded
 from services.validation import format_german_date, parse_german_date
 
@@ -28,22 +28,19 @@ async def open_code_dialog(
         finally:
             generate_button.enable()
 
-    async def attempt(replace_current: bool) -> None:
-        try:
-            await kundencode.generate_code(
-                actor, contract.id, parse_german_date(valid_until.value or ''), replace_current=replace_current,
-                client=client,
-            )
-        except ValidationError as error:
-            message = error.errors.get('valid_until', str(error))
-            show_field_errors({'valid_until': valid_until}, {'valid_until': message})
-            return
-        except ReplaceConfirmationNeeded as error:
+    async def refused(error: ServiceError) -> None:
+        """A current code is not a mistake: ask, and replace it on a yes; any other refusal is shown as usual."""
+        if isinstance(error, ReplaceConfirmationNeeded):
             if await confirm_replacement(error):
                 await attempt(replace_current=True)
-            return
-        except ServiceError as error:
-            ui.notify(str(error), type='negative')
+        else:
+            show_refusal(error, {'valid_until': valid_until})
+
+    async def attempt(replace_current: bool) -> None:
+        if await run_call(kundencode.generate_code(
+            actor, contract.id, parse_german_date(valid_until.value or ''), replace_current=replace_current,
+            client=client,
+        ), refused) is REFUSED:
             return
         dialog.close()
         ui.notify('Der Kundencode wurde generiert.', type='positive')

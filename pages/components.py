@@ -11,11 +11,11 @@ import segno
 from nicegui import ui
 
 from models import InvitationPurpose, PortalUser
-from pages.language import _, current
+from pages.forms import REFUSED, run_call
+from pages.language import _, current, error_text
 from pages.theme import MAIN_ID, SIDEBAR
 from services import legal, second_factor
 from services.anwender import IssuedLink
-from services.errors import ValidationError
 from services.table_query import TableRequest
 from services.validation import format_german_date, format_german_datetime
 
@@ -70,10 +70,9 @@ def second_factor_enrolment(
         if not before():
             return
         problem.text = ''
-        try:
-            codes = await second_factor.enrol(user, secret, code.value or '', client=client)
-        except ValidationError as error:
-            problem.text = error.errors.get('code', str(error))
+        codes = await run_call(second_factor.enrol(user, secret, code.value or '', client=client),
+                               lambda error: problem.set_text(error_text(error)))
+        if codes is REFUSED:
             return
         result = on_enrolled(codes)
         if result is not None:

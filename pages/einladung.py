@@ -8,7 +8,8 @@ from nicegui import APIRouter, ui
 
 from models import InvitationPurpose
 from pages.components import public_frame
-from pages.forms import REFUSED, error_banner, new_password_fields, run_form
+from pages.forms import REFUSED, error_banner, new_password_fields, run_call, run_form
+from pages.language import error_text
 from pages.layout import PRODUCT_NAME, client_address
 from pages.theme import apply_theme
 from services import anwender
@@ -22,19 +23,22 @@ def _login_link() -> None:
         'unelevated no-caps').classes('w-full')
 
 
+def _invalid_link(error: ServiceError) -> None:
+    """Instead of the form: why the link does not work, and the way to the login."""
+    ui.label('Link nicht gültig').classes('text-h5 text-weight-medium').props('role=heading aria-level=1')
+    with ui.row().classes('w-full items-center no-wrap gap-2 q-pa-sm rounded-borders bg-red-1 text-negative'):
+        ui.icon('link_off', size='sm').props('aria-hidden=true')
+        ui.label(error_text(error)).classes('text-body2').props('role=alert')
+    ui.label('Haben Sie schon ein Passwort, melden Sie sich einfach an.').classes('text-body2 muted')
+    _login_link()
+
+
 @router.page('/einladung/{token}', title=f'Passwort festlegen – {PRODUCT_NAME}')
 async def invitation_page(request: Request, token: str) -> None:
     apply_theme()
     with public_frame(), ui.card().classes('portal-card w-full q-pa-lg gap-3') as card:
-        try:
-            info = await anwender.check_link(token)
-        except ServiceError as error:
-            ui.label('Link nicht gültig').classes('text-h5 text-weight-medium').props('role=heading aria-level=1')
-            with ui.row().classes('w-full items-center no-wrap gap-2 q-pa-sm rounded-borders bg-red-1 text-negative'):
-                ui.icon('link_off', size='sm').props('aria-hidden=true')
-                ui.label(str(error)).classes('text-body2').props('role=alert')
-            ui.label('Haben Sie schon ein Passwort, melden Sie sich einfach an.').classes('text-body2 muted')
-            _login_link()
+        info = await run_call(anwender.check_link(token), _invalid_link)
+        if info is REFUSED:
             return
 
         async def save() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from enum import Enum
@@ -110,20 +111,38 @@ def show_field_errors(fields: Mapping[str, ui.element], errors: Mapping[str, str
             if name not in fields or not hasattr(fields[name], 'error')]
 
 
-async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '',
-                   banner: ui.row | None = None) -> T | Refused:
-    """One way for every form and action to call its service: clear the field messages, run the call, put a
-    ValidationError's messages at their fields (focus on the first; any without a field, and `invalid_notice`, as
-    notifications) and show any other refusal as a notification, or in `banner` (an `error_banner`, cleared first)
-    when the page has one. Returns the call's result, or REFUSED."""
-    for field in fields.values():
-        field.error = None  # type: ignore[attr-defined]
-    if banner is not None:
-        show_error(banner, None)
+Answer = Callable[[ServiceError], object]
+"""A page's answer to a refusal; what it returns is awaited when it can be (a refresh, a second confirmation)."""
+
+
+async def _settle(outcome: object) -> None:
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+async def run_call(call: Awaitable[T], answer: Answer) -> T | Refused:
+    """The one place that catches a service's refusal (a ServiceError, ValidationError included): run the call; on a
+    refusal hand the error to `answer` and return REFUSED. `run_form` and `run_action` answer in the usual way
+    (`show_refusal`); a page calls this itself only where its answer is its own: another card instead of the form, a
+    message in a label, a confirmation and a second try. Anything else (a bug, the CancelledError of a lost
+    connection) passes on."""
     try:
         return await call
-    except ValidationError as error:
-        unplaced = show_field_errors(fields, error.errors)
+    except ServiceError as error:
+        refusal = error
+    # Answered outside the except block, so that an answer's own await (a refresh, a dialog) runs without the
+    # refusal as the context of whatever it raises.
+    await _settle(answer(refusal))
+    return REFUSED
+
+
+def show_refusal(error: ServiceError, fields: Mapping[str, ui.element] | None = None, invalid_notice: str = '',
+                 banner: ui.row | None = None) -> None:
+    """The usual way to show a refusal: a ValidationError's messages at their `fields` (focus on the first; any
+    without a field, and `invalid_notice`, as notifications), any other refusal as a notification, or in `banner`
+    (an `error_banner`) when the page has one."""
+    if isinstance(error, ValidationError):
+        unplaced = show_field_errors(fields or {}, error.errors)
         if banner is not None and unplaced:
             show_error(banner, ' '.join(unplaced))
         else:
@@ -131,12 +150,30 @@ async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid
                 ui.notify(message, type='negative')
         if invalid_notice:
             ui.notify(invalid_notice, type='warning')
-    except ServiceError as error:
-        if banner is not None:
-            show_error(banner, error_text(error))
-        else:
-            ui.notify(error_text(error), type='negative')
-    return REFUSED
+    elif banner is not None:
+        show_error(banner, error_text(error))
+    else:
+        ui.notify(error_text(error), type='negative')
+
+
+async def run_form(fields: Mapping[str, ui.element], call: Awaitable[T], invalid_notice: str = '',
+                   banner: ui.row | None = None, on_refused: Answer | None = None) -> T | Refused:
+    """One way for every form and action to call its service: clear the field messages (and `banner`), run the
+    call and show a refusal as `show_refusal` does; then `on_refused(error)`, the page's own follow-up to a refusal
+    once it is shown (close a dialog and refresh its table after a conflict, mark a checkbox's message, forget a
+    filter). Returns the call's result, or REFUSED."""
+    for field in fields.values():
+        if hasattr(field, 'error'):  # a checkbox has none; giving it one would make it take its message unseen
+            field.error = None
+    if banner is not None:
+        show_error(banner, None)
+
+    async def answer(error: ServiceError) -> None:
+        show_refusal(error, fields, invalid_notice, banner)
+        if on_refused is not None:
+            await _settle(on_refused(error))
+
+    return await run_call(call, answer)
 
 
 async def run_action(call: Awaitable[T]) -> T | Refused:

@@ -19,7 +19,8 @@ from nicegui import APIRouter, events, ui
 
 from models import Contract, ContractStatus, PortalUser, Produktangebot, UploadMode, UploadResult
 from pages.components import Table
-from pages.forms import error_banner, show_error
+from pages.forms import REFUSED, error_banner, run_call, run_form, show_error
+from pages.language import error_text
 from pages.layout import client_address, page_heading, portal_page
 from services import abo_dates, clock, massenupload, permissions, vertraege
 from services.errors import NotFound, ServiceError
@@ -320,22 +321,14 @@ class _UploadPanel:
     async def read(self, file_name: str, data: bytes) -> None:
         """Read and check a file (the upload's handler; tests call it with bytes, too)."""
         self.reading = asyncio.current_task()
-        show_error(self.banner, None)
         self.state = _State(file_name=file_name)
         self.preview_area.clear()
         self._set_busy(f'„{file_name}“ wird gelesen und geprüft …')
         try:
-            preview = await massenupload.preview_upload(
+            preview = await run_form({}, massenupload.preview_upload(
                 self.user, self.contract.id, data, file_name, progress=self.state.report, client=self.client,
                 mode=self.mode,
-            )
-        except UploadError as error:
-            show_error(self.banner, str(error))
-            await self.refresh_history()
-            return
-        except ServiceError as error:
-            show_error(self.banner, str(error))
-            return
+            ), banner=self.banner, on_refused=self._refused_file)
         except asyncio.CancelledError:
             show_error(self.banner, 'Die Prüfung wurde abgebrochen, weil die Verbindung unterbrochen war. Bitte laden '
                                     'Sie die Datei erneut hoch.')
@@ -347,9 +340,16 @@ class _UploadPanel:
         finally:
             self.reading = None
             self._set_busy(None)
+        if preview is REFUSED:
+            return
         self.state.preview = preview
         self._show_preview(preview)
         await self.refresh_history()
+
+    async def _refused_file(self, error: ServiceError) -> None:
+        """A file that could not be read is stored in the history with its reason; other refusals leave no entry."""
+        if isinstance(error, UploadError):
+            await self.refresh_history()
 
     def _set_busy(self, text: str | None) -> None:
         """While a file is read and checked: the progress shows, and the upload takes no second file."""
@@ -435,22 +435,24 @@ class _UploadPanel:
         self.import_button.props('loading')
         self.import_button.enabled = False
         try:
-            upload = await massenupload.import_upload(
+            upload = await run_call(massenupload.import_upload(
                 self.user, self.contract.id, preview.upload_id, client=self.client,
-            )
-        except ServiceError as error:
-            ui.notify(str(error), type='negative', multi_line=True)
-            show_error(self.banner, str(error))
-            self.preview_area.clear()
-        else:
+            ), self._refused_import)
+        finally:
+            self.state = _State()
+        if upload is not REFUSED:
             ui.notify(f'Import abgeschlossen: {upload.message}', type='positive')
             self.preview_area.clear()
             with self.preview_area:
                 _hint('task_alt', f'Import abgeschlossen: „{upload.file_name}“ – {upload.message} Die Abos stehen '
                                   'unter „Anträge“ im Reiter „Abos“.', positive=True)
-        finally:
-            self.state = _State()
         await self.refresh_history()
+
+    def _refused_import(self, error: ServiceError) -> None:
+        """Said twice: the notification for the moment, the banner for later (the preview it refers to is gone)."""
+        ui.notify(error_text(error), type='negative', multi_line=True)
+        show_error(self.banner, error_text(error))
+        self.preview_area.clear()
 
     # --- history -----------------------------------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ from nicegui import APIRouter, ui
 
 from models import AuditEvent, PortalUser
 from pages.components import german_date_input
+from pages.forms import run_form
 from pages.layout import page_heading, portal_page
 from pages.server_table import Column, ServerTable
 from services import permissions, protokoll
-from services.errors import ValidationError
 from services.permissions import Action
 from services.protokoll import AuditFilter
 from services.table_query import TablePage, TableRequest
@@ -81,11 +81,8 @@ async def audit_log_page(user: PortalUser, request: Request) -> None:
             kind='' if kind.value == ALL_KINDS else (kind.value or ''),
             kundennummer=(kundennummer.value or '').strip() if kundennummer else '',
         )
-        try:
-            await table.update(page=1)
-        except ValidationError as error:
-            until_field.error = error.errors.get('until', str(error))
-            state['filters'] = previous
+        await run_form({'until': until_field}, table.update(page=1),
+                       on_refused=lambda error: state.update(filters=previous))
 
     async def reset() -> None:
         for field in (since_field, until_field, person, *((kundennummer,) if kundennummer else ())):

@@ -8,7 +8,15 @@ from fastapi import Request
 from nicegui import APIRouter, ui
 
 from models import InvitationPurpose
-from pages.forms import REFUSED, error_banner, forgotten_password_form, new_password_fields, run_form, show_error
+from pages.forms import (
+    REFUSED,
+    error_banner,
+    forgotten_password_form,
+    new_password_fields,
+    run_call,
+    run_form,
+    show_error,
+)
 from pages.language import _, error_text, tr
 from pages.self_service_layout import self_service_frame
 from pages.session_cookie import Area, client_address
@@ -49,19 +57,21 @@ def _done(card: ui.card, heading: str, text: str) -> None:
         _to_login(N_('Zu Meine Abos'))
 
 
+def _invalid_link(error: ServiceError) -> None:
+    """Instead of the form: why the link does not work, and how to get a new one."""
+    ui.label(_('Link nicht gültig')).classes('text-h6 text-weight-medium').props('role=heading aria-level=2')
+    ui.label(error_text(error)).classes('text-body2 text-negative').props('role=alert')
+    ui.link(_('Neuen Link anfordern (Passwort vergessen)'), '/self-service/passwort-vergessen').classes('text-body2')
+    _to_login()
+
+
 @router.page('/self-service/konto/{token}', title='Ihr Zugang – Self-Service D-Ticket Job')
 async def account_link_page(request: Request, token: str) -> None:
     client = client_address(request)
     with self_service_frame(N_('Ihr Zugang'), show_login_link=False), ui.card().classes(
         'portal-card w-full q-pa-lg gap-3').style(PAGE_WIDTH) as card:
-        try:
-            link = await employee_accounts.check_link(token)
-        except ServiceError as error:
-            ui.label(_('Link nicht gültig')).classes('text-h6 text-weight-medium').props('role=heading aria-level=2')
-            ui.label(error_text(error)).classes('text-body2 text-negative').props('role=alert')
-            ui.link(_('Neuen Link anfordern (Passwort vergessen)'), '/self-service/passwort-vergessen') \
-                .classes('text-body2')
-            _to_login()
+        link = await run_call(employee_accounts.check_link(token), _invalid_link)
+        if link is REFUSED:
             return
         ui.label(_('E-Mail-Adresse: {email}', email=link.email)).classes('text-body2 break-all')
         banner = error_banner()

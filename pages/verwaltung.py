@@ -11,7 +11,8 @@ from nicegui.elements.mixins.value_element import ValueElement
 
 from models import Contract, ContractStatus, PortalUser, Produktangebot
 from pages.components import Table, german_date_input, show_link
-from pages.forms import REFUSED, confirm, run_action, run_form
+from pages.forms import REFUSED, confirm, run_action, run_call, run_form
+from pages.language import error_text
 from pages.layout import client_address, page_heading, portal_page
 from services import clock, mail, permissions, verwaltung
 from services.errors import ServiceError
@@ -133,14 +134,16 @@ def _new_customer_card(user: PortalUser, base_url: str, client: str) -> None:
 def _status_card(user: PortalUser, client: str) -> None:
     state: dict[str, Contract | None] = {'contract': None}
 
+    def not_found(error: ServiceError) -> None:
+        """Unknown or out of reach: said at the number that was searched, not as a notification."""
+        number.error = error_text(error)
+
     async def find() -> None:
         number.error = None
         details.clear()
         state['contract'] = None
-        try:
-            contract = await verwaltung.find_contract(user, number.value or '')
-        except ServiceError as error:
-            number.error = str(error)
+        contract = await run_call(verwaltung.find_contract(user, number.value or ''), not_found)
+        if contract is REFUSED:
             return
         state['contract'] = contract
         show(contract)
