@@ -9,13 +9,13 @@ from nicegui import APIRouter, events, ui
 
 from models import Abo, Antrag, AntragStatus, Contract, PortalUser
 from pages.forms import REFUSED, chosen_month, confirm, run_action, run_form
-from pages.layout import client_address, page_heading, portal_page
+from pages.layout import client_address, page_contract, page_heading, portal_page
 from pages.server_table import Column, RowAction, ServerTable, event_row, selected_ids
-from services import abo_dates, abo_status, abos, antraege, clock, permissions, vertraege
+from services import abo_dates, abo_status, abos, antraege, clock, permissions
 from services.errors import NotFound, ServiceError, ValidationError
 from services.permissions import Action
 from services.table_query import TablePage, TableRequest
-from services.validation import format_german_date, parse_id
+from services.validation import format_german_date
 
 router = APIRouter()
 
@@ -65,11 +65,8 @@ def abo_row(abo: Abo) -> dict[str, object]:
 
 @portal_page(router, '/vertragsverwaltung/{contract_id}/antraege', 'Anträge')
 async def antraege_page(user: PortalUser, request: Request) -> None:
-    try:
-        contract = await vertraege.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
-    except NotFound:
-        page_heading('Anträge')
-        ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
+    contract = await page_contract(user, request, 'Anträge')
+    if contract is None:
         return
     client = client_address(request)
     may_decide = permissions.may(user, Action.DECIDE_ANTRAG, contract.customer_id)

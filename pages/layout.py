@@ -15,14 +15,16 @@ from fastapi.responses import RedirectResponse
 from nicegui import APIRouter, context, ui
 from nicegui.elements.mixins.value_element import ValueElement
 
-from models import PortalUser
+from models import Contract, PortalUser
 from pages.components import legal_footer, main_anchor, set_props, skip_link
 from pages.session_cookie import Area, session_token
 from pages.session_cookie import client_address as client_address  # the pages' one import for the shell
 from pages.session_guard import SessionGuard
 from pages.theme import SIDEBAR, apply_theme
-from services import permissions, sessions
+from services import permissions, sessions, vertraege
+from services.errors import NotFound
 from services.permissions import Action
+from services.validation import parse_id
 
 PRODUCT_NAME = 'Firmenportal D-Ticket Job'
 NAVIGATION = (
@@ -158,3 +160,15 @@ def page_heading(text: str, subtitle: str = '') -> None:
         ui.label(text).classes('page-title').props('role=heading aria-level=1')
         if subtitle:
             ui.label(subtitle).classes('muted')
+
+
+async def page_contract(user: PortalUser, request: Request, title: str) -> Contract | None:
+    """The contract a contract page's URL names (/vertragsverwaltung/{contract_id}/…), when `user` may see it; else
+    the page is only its heading and „Der Vertrag wurde nicht gefunden.“ — the same for another company's contract
+    as for an id that does not exist, so the URL tells nobody which contracts exist."""
+    try:
+        return await vertraege.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
+    except NotFound as error:
+        page_heading(title)
+        ui.label(str(error)).classes('muted')
+        return None

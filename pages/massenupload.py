@@ -21,14 +21,14 @@ from models import Contract, ContractStatus, PortalUser, Produktangebot, UploadM
 from pages.components import Table
 from pages.forms import REFUSED, error_banner, run_call, run_form, show_error
 from pages.language import error_text
-from pages.layout import client_address, page_heading, portal_page
-from services import abo_dates, clock, massenupload, permissions, vertraege
-from services.errors import NotFound, ServiceError
+from pages.layout import client_address, page_contract, page_heading, portal_page
+from services import abo_dates, clock, massenupload, permissions
+from services.errors import ServiceError
 from services.massenupload import MODE_LABELS, HistoryEntry, Preview, UploadError
 from services.permissions import Action
 from services.settings import get_settings
 from services.table_query import format_count
-from services.validation import format_german_date, format_german_datetime, parse_id
+from services.validation import format_german_date, format_german_datetime
 
 router = APIRouter()
 logger = logging.getLogger(__name__)
@@ -127,11 +127,8 @@ class _State:
 
 @portal_page(router, '/vertragsverwaltung/{contract_id}/massenupload', 'Massenupload')
 async def massenupload_page(user: PortalUser, request: Request) -> None:
-    try:
-        contract = await vertraege.get_contract(user, parse_id(request.path_params['contract_id']) or 0)
-    except NotFound:
-        page_heading('Massenupload')
-        ui.label('Der Vertrag wurde nicht gefunden.').classes('muted')
+    contract = await page_contract(user, request, 'Massenupload')
+    if contract is None:
         return
     may_upload = permissions.may(user, Action.MASSENUPLOAD, contract.customer_id)
     page_heading(f'Massenupload – Vertrag {contract.vertragsnummer}',
