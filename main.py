@@ -85,9 +85,10 @@ def settle_garbage_collector() -> None:
 
 
 def background_tasks(settings: Settings) -> list[asyncio.Task[None]]:
-    """What runs beside the pages: the throttle cleanup; the outbox worker (MAIL_WORKER, and only with SMTP_HOST:
-    without it mails wait in the outbox); the job scheduler (JOBS)."""
-    tasks = [asyncio.create_task(login_throttle.cleanup_forever())]
+    """What runs beside the pages: the throttle cleanup; the invitations a stopped Massenupload import left; the
+    outbox worker (MAIL_WORKER, and only with SMTP_HOST: without it mails wait in the outbox); the job scheduler
+    (JOBS)."""
+    tasks = [asyncio.create_task(login_throttle.cleanup_forever()), asyncio.create_task(massenupload.invite_people())]
     if settings.mail_worker and settings.smtp_host:
         tasks.append(asyncio.create_task(mail_worker.run_forever()))
     if settings.jobs:

@@ -50,6 +50,9 @@ class Upload(Model):
     checked_on = fields.DateField(null=True)  # the day of the check: a preview of yesterday is not imported
     # the checked rows until they are imported (then emptied)
     checked_rows: fields.JSONField[list[Any] | None] = fields.JSONField(null=True)
+    # set with the flip to 'importiert', cleared when every imported person has an account (and, if new, an
+    # invitation): those follow the import in batches of their own (services/employee_accounts.invite_imported)
+    invitations_pending = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField()
 
     class Meta:

@@ -56,6 +56,7 @@ from services.massenupload.workflow import (
     RUNNING,
     HistoryEntry,
     import_upload,
+    invite_people,
     keep_check,
     preview_upload,
     recover_interrupted_imports,
@@ -68,7 +69,7 @@ __all__ = [
     'OLD_EXCEL', 'PERSON_COLUMN', 'PLZ_FOUR_DIGITS', 'READING_POOL', 'RUNNING', 'SEPA_COLUMNS', 'TEMPLATE_COLUMNS',
     'WRONG_TYPE', 'Busy', 'ChangeRow', 'Fault', 'HistoryEntry', 'LeaverRow', 'Limits', 'Preview', 'ReadCancelled',
     'UploadError', 'UploadRow', 'check_against_contract', 'check_archive', 'check_rows', 'error_list_csv',
-    'import_upload', 'keep_check', 'megabytes_label', 'parse_upload', 'preview_upload', 'read_upload',
+    'import_upload', 'invite_people', 'keep_check', 'megabytes_label', 'parse_upload', 'preview_upload', 'read_upload',
     'recover_interrupted_imports', 'sha256_of', 'template_columns', 'template_csv', 'template_xlsx',
     'too_large_message', 'upload_history',
 ]

@@ -9,10 +9,11 @@ from typing import cast
 
 import pytest
 
-from models import Abo, Antrag, Contract, Customer, Employee, OutboxMail, PortalUser
+from models import Abo, Antrag, Contract, Customer, Employee, OutboxMail, PortalUser, Upload, UploadResult
 from services import anwender, auth, clock, employee_accounts, massenupload, meine_abos
 from services.anwender import FORGOTTEN_ANSWER
 from services.errors import NotFound, ServiceError, ValidationError
+from tests.conftest import flat
 from tests.services.test_antraege import EMPLOYEE_PASSWORD, apply, code_check, new_contract
 from tests.services.test_massenupload import (  # noqa: F401 (pinned_today: the Massenupload's date, autouse)
     checked_preview,
@@ -161,3 +162,38 @@ async def test_an_unconfirmed_antrag_of_a_wrong_password_goes_on_when_the_owner_
     assert (second.status.value, cast(int | None, second.employee_id)) == ('offen', account.id)
     assert await Antrag.filter(employee_id=account.id).count() == 2
     assert not await Abo.exists()
+
+
+async def test_invitations_follow_the_import_and_a_failure_half_way_is_completed_at_the_next_start(
+    admin: PortalUser, contract: Contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accounts and invitation mails of 10,000 imported people took 32–49 s in the import's final transaction:
+    on SQLite every other user waited that long for the one connection (bench/import_latency.py, reader max 38 s).
+    They now follow the import in short batches of their own. A failure among them does not take back the import
+    (the Anträge and Abos are written and the upload says „importiert“); the rest is invited at the next start,
+    each person once."""
+    monkeypatch.setattr(employee_accounts, 'INVITE_BATCH', 2)
+    invite = employee_accounts._invite
+    invited: list[str] = []
+
+    async def fail_on_the_third(employee: Employee, *args: object, **kwargs: object) -> None:
+        if len(invited) == 2:  # the first of the second batch (PostgreSQL: 2 a batch here, SQLite: 1)
+            raise ConnectionError('database connection lost')
+        invited.append(employee.email)
+        await invite(employee, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(employee_accounts, '_invite', fail_on_the_third)
+    rows = await import_people(admin, contract, 5)
+    upload = await Upload.get(contract_id=contract.id)
+    assert upload.result == UploadResult.IMPORTIERT and upload.imported_count == 5
+    assert await Abo.filter(contract_id=contract.id).count() == 5
+    assert await OutboxMail.filter(kind='konto_einladung').count() == 2  # the failed batch left nothing
+
+    monkeypatch.setattr(employee_accounts, '_invite', invite)
+    assert await employee_accounts.invite_pending_imports() == 3
+    emails = sorted(str(row['E-Mail-Adresse']).lower() for row in rows)
+    mailed = await flat(OutboxMail.filter(kind='konto_einladung').values_list('recipient', flat=True))
+    assert sorted(mailed) == emails  # everyone once
+    assert await Antrag.filter(contract_id=contract.id, employee_id=None).count() == 0
+    assert await Abo.filter(contract_id=contract.id, employee_id=None).count() == 0
+    assert await employee_accounts.invite_pending_imports() == 0  # nothing left
