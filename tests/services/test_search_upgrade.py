@@ -34,9 +34,8 @@ from services.table_query import TablePage, TableRequest
 from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_admin, postgres_url_of
 
 MIGRATIONS = sorted(database.migration_files())
-CREATED = datetime(2024, 3, 4, 9, 30, tzinfo=UTC)
-
-MIGRATIONS = sorted(database.migration_files())
+# Rows whose keys were never filled are written before 0016 fills them; after it the models fill their own keys.
+BEFORE_FILL = MIGRATIONS[:MIGRATIONS.index('0016_search_fill')]
 CREATED = datetime(2024, 3, 4, 9, 30, tzinfo=UTC)
 KEY_COLUMNS = {'search_text', 'firma_sort', 'strasse_sort', 'ort_sort', 'nachname_sort', 'name_sort'}
 STAFF_EMAIL = 'kundenservice@verkehrsbetrieb.example'
@@ -182,10 +181,10 @@ async def _expected(tag: str) -> dict[str, list[int]]:
 
 async def test_rows_written_at_every_earlier_migration_are_found_after_the_upgrade(empty_database: str) -> None:
     config = database.tortoise_config(empty_database)
-    tags = [f'n{name[:4]}' for name in MIGRATIONS[:-1]]
+    tags = [f'n{name[:4]}' for name in BEFORE_FILL]
     EXECUTOR_CACHE.clear()  # Tortoise caches SQL per connection name, across backends
     async with TortoiseContext():
-        for name, tag in zip(MIGRATIONS[:-1], tags, strict=True):
+        for name, tag in zip(BEFORE_FILL, tags, strict=True):
             await migrate(config=config, target=f'models.{name}')
             client = get_connection('default')
             if tag == 'n0001':
