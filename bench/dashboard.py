@@ -5,15 +5,30 @@ database `bench_dashboard_<pid>_<random>`, created and dropped here) holding the
 contracts of `--customers` customers (tests/scale_data.py: 70 % aktiv, a third of those with a Kundencode, two Abos
 per active contract, an open Antrag on every 50th):
 
-1. service: `services.dashboard.overview(staff)` — every query of the Dashboard — `--repeat` times after a warm-up;
-   median and p95 in ms, and the largest lateness of a 10 ms ticker on the same event loop meanwhile (the stall).
+1. service: `services.dashboard.overview` — every query of the Dashboard — for staff (every customer) and for a
+   company administrator (the demo company), `--repeat` times each after a warm-up; median and p95 in ms, and the
+   largest lateness of a 10 ms ticker on the same event loop meanwhile (the stall).
 2. login + page: main.py under NiceGUI's user simulation (the same process, no sockets): the staff member logs in
    with password and second factor and lands on the Dashboard, then opens `/` `--repeat` times more. Timed per
    opening (HTTP page build including every query and element), with the ticker's largest lateness over the whole
    run, login included (password hashing runs in a pool off the loop).
 
-Goals (issue 12): the Dashboard as fast at 100k as the contract table (p95 < 50 ms for the service), and no stall
-over 20 ms during the staff login.
+Goals (issue 12): the Dashboard as fast at 100k as the contract table (p95 < 20 ms for the service, staff and
+company), and no step of the event loop over 20 ms during the staff login.
+
+Measured 2026-11-30 on the shared 2-core machine, 100,000 contracts, 40 runs, the same prepared databases before and
+after (`--database-url`), the quietest of 4–7 rounds each, load average 2.7–4.5 (ms, median / p95):
+
+    backend     overview staff             overview company       login: loop's longest step
+    SQLite      before 50.7 / 55.1         12.7 / 16.2            12.2
+                after   3.1 /  7.5          3.5 /  5.8            12.8
+    PostgreSQL  before 41.2 / 48.6          8.0 /  9.8            12.1
+                after   7.0 / 10.8          7.2 /  9.5            12.0
+
+Staff's totals come from counts the database keeps (migration 0017), the code warnings' lists walk the contracts by
+Vertragsnummer, and SQLite got back the Antrag indexes a table rebuild had lost (migration 0018). The Dashboard
+page's loop CPU (40–65 ms in the table printed) is a full garbage collection (generation 2) during one of the
+repeated page builds, not the page itself (≤ 10 ms a build without it).
 
 Run from the project directory (PostgreSQL at 127.0.0.1:5432 with trust auth, or BENCH_POSTGRES_ADMIN_URL):
 
@@ -34,6 +49,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -57,7 +73,7 @@ from tests.pages.conftest import arrived_after_login, demo_login, wait_until  # 
 from tests.scale_data import prepare_portal_database  # noqa: E402
 
 POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
-SERVICE_GOAL_MS = 50.0
+SERVICE_GOAL_MS = 20.0
 STALL_GOAL_MS = 20.0
 TICK_SECONDS = 0.01
 
@@ -133,16 +149,22 @@ async def timed(call: Callable[[], Awaitable[object]], repeat: int) -> list[floa
     return times
 
 
-async def measure_service(url: str, backend: str, repeat: int) -> Result:
+async def measure_service(url: str, backend: str, repeat: int) -> list[Result]:
+    """Staff's Dashboard (every customer: the counts the database keeps) and a company administrator's (the demo
+    company's: counted from its own rows)."""
     EXECUTOR_CACHE.clear()
+    results = []
     async with TortoiseContext() as context:
         await context.init(config=tortoise_config(url))
-        staff = await PortalUser.get(role=Role.STAFF)
-        with Ticker() as ticker:
-            times = await timed(lambda: dashboard.overview(staff), repeat)
+        for who, role in (('staff', Role.STAFF), ('company', Role.ADMIN)):
+            actor = await PortalUser.filter(role=role, is_active=True).order_by('id').first()
+            assert actor is not None, f'no {role} in the database'
+            with Ticker() as ticker:
+                times = await timed(partial(dashboard.overview, actor), repeat)
+            results.append(Result(backend, f'dashboard.overview ({who})', statistics.median(times), p95(times),
+                                  ticker.worst, ticker.worst_busy, f'p95 < {SERVICE_GOAL_MS:.0f} ms'))
     EXECUTOR_CACHE.clear()
-    return Result(backend, 'dashboard.overview (service)', statistics.median(times), p95(times), ticker.worst,
-                  ticker.worst_busy, f'p95 < {SERVICE_GOAL_MS:.0f} ms')
+    return results
 
 
 async def staff_login(user: User) -> None:
@@ -210,7 +232,7 @@ async def database(backend: str) -> AsyncIterator[str]:
 
 
 async def measure_prepared(url: str, backend: str, repeat: int) -> list[Result]:
-    return [await measure_service(url, backend, repeat), *await measure_pages(url, backend, repeat)]
+    return [*await measure_service(url, backend, repeat), *await measure_pages(url, backend, repeat)]
 
 
 async def run(backend: str, contracts: int, customers: int, repeat: int) -> list[Result]:
@@ -239,15 +261,17 @@ def main() -> None:
     print(f'\nStaff Dashboard ({args.repeat} runs each). stall = largest lateness of a {TICK_SECONDS * 1000:.0f} ms '
           'ticker on the event loop (wall clock, includes waiting for a core: load average '
           f'{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); loop CPU = the longest single step of the loop in CPU '
-          'time (the stall we cause). Goal: service p95 < 50 ms, loop CPU < 20 ms.')
+          f'time (the stall we cause). Goal: service p95 < {SERVICE_GOAL_MS:.0f} ms, '
+          f'loop CPU < {STALL_GOAL_MS:.0f} ms.')
     print(f'{"backend":<9} {"what":<32} {"median ms":>10} {"p95 ms":>8} {"stall ms":>9} {"loop CPU ms":>12}  ok')
     for result in results:
-        ok = result.busy_ms < STALL_GOAL_MS and (result.p95_ms < SERVICE_GOAL_MS or 'service' not in result.what)
+        service = result.what.startswith('dashboard.overview')
+        ok = result.busy_ms < STALL_GOAL_MS and (result.p95_ms < SERVICE_GOAL_MS or not service)
         print(f'{result.backend:<9} {result.what:<32} {result.median_ms:>10.1f} {result.p95_ms:>8.1f} '
               f'{result.stall_ms:>9.1f} {result.busy_ms:>12.1f}  {"ja" if ok else "NEIN"}')
         goals.record('dashboard', f'{result.what}: loop CPU < {STALL_GOAL_MS:.0f} ms ({result.backend})',
                      result.busy_ms, 'ms', result.busy_ms < STALL_GOAL_MS)
-        if 'service' in result.what:
+        if service:
             goals.record('dashboard', f'{result.what}: p95 < {SERVICE_GOAL_MS:.0f} ms ({result.backend})',
                          result.p95_ms, 'ms', result.p95_ms < SERVICE_GOAL_MS)
 

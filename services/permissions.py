@@ -182,17 +182,21 @@ def require_role(actor: PortalUser, action: Action) -> None:
         raise PermissionDenied(denied_message(action))
 
 
+def sees_every_customer(actor: PortalUser) -> bool:
+    """`scoped` leaves the actor's querysets whole: an active staff member. Totals kept for every customer at once
+    (services/dashboard.py) may stand for such a query."""
+    return actor.is_active and actor.role in KNOWN_ROLES and role_may(actor, Action.VIEW_ALL_CUSTOMERS)
+
+
 def scoped(queryset: QuerySet[M], actor: PortalUser) -> QuerySet[M]:
     """The queryset limited to what the actor may see: their company's rows; every row for staff; none for a
     deactivated user, a role the matrix does not know, or a company user without a company. Every service query that
     finds company data by something a request carries (an id, a Kundennummer, a list) goes through here; writes then
     address the rows found this way by their id."""
     path = COMPANY_PATHS[queryset.model]
-    if not actor.is_active or actor.role not in KNOWN_ROLES:
-        return queryset.filter(id__in=[])
-    if role_may(actor, Action.VIEW_ALL_CUSTOMERS):
+    if sees_every_customer(actor):
         return queryset
     customer_id = actor.customer_id
-    if customer_id is None:
+    if not actor.is_active or actor.role not in KNOWN_ROLES or customer_id is None:
         return queryset.filter(id__in=[])
     return queryset.filter(**{path: customer_id})

@@ -4,7 +4,7 @@ found by no search word (0003 added search_text empty and filled nothing), nor w
 
 One database per backend walks the migrations: at each one it gets a set of representative rows (customer,
 portal_user, contract from 0001; antrag and abo from 0002), tagged with the migration's number, then moves on to
-the next. So the rows of 0001 go through every later migration, those of 0015 through the fill and what follows it, as a
+the next. So the rows of 0001 go through every later migration, those of 0015 through the last one only, as a
 database created at that migration would. (A fresh database per migration cost ≈20 s each on SQLite on the 2-core
 machine, 15 × 2 backends; this walk is one migration run per backend.) A table's columns are read from the database,
 so the INSERT names exactly the columns that schema has. The key columns (search_text, *_sort) are left to their
@@ -34,10 +34,8 @@ from services.table_query import TablePage, TableRequest
 from tests.conftest import POSTGRES_URL, REQUIRE_POSTGRES, postgres_admin, postgres_url_of
 
 MIGRATIONS = sorted(database.migration_files())
-FILL = '0016_search_fill'
-# The schemas whose rows may lack their keys: every one before the fill. From 0016 on the portal writes the keys
-# with every row itself (models/searchable.py), so a row written raw without them does not occur.
-WRITTEN_AT = MIGRATIONS[:MIGRATIONS.index(FILL)]
+# Rows whose keys were never filled are written before 0016 fills them; after it the models fill their own keys.
+BEFORE_FILL = MIGRATIONS[:MIGRATIONS.index('0016_search_fill')]
 CREATED = datetime(2024, 3, 4, 9, 30, tzinfo=UTC)
 KEY_COLUMNS = {'search_text', 'firma_sort', 'strasse_sort', 'ort_sort', 'nachname_sort', 'name_sort'}
 STAFF_EMAIL = 'kundenservice@verkehrsbetrieb.example'
@@ -183,10 +181,10 @@ async def _expected(tag: str) -> dict[str, list[int]]:
 
 async def test_rows_written_at_every_earlier_migration_are_found_after_the_upgrade(empty_database: str) -> None:
     config = database.tortoise_config(empty_database)
-    tags = [f'n{name[:4]}' for name in WRITTEN_AT]
+    tags = [f'n{name[:4]}' for name in BEFORE_FILL]
     EXECUTOR_CACHE.clear()  # Tortoise caches SQL per connection name, across backends
     async with TortoiseContext():
-        for name, tag in zip(WRITTEN_AT, tags, strict=True):
+        for name, tag in zip(BEFORE_FILL, tags, strict=True):
             await migrate(config=config, target=f'models.{name}')
             client = get_connection('default')
             if tag == 'n0001':
