@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0016_search_fill')]
+    dependencies = [('models', '0018_sqlite_lost_indexes')]
 
     initial = False
 
