@@ -5,10 +5,10 @@ found by no search word (0003 added search_text empty and filled nothing), nor w
 One database per backend walks the migrations: at each one it gets a set of representative rows (customer,
 portal_user, contract from 0001; antrag and abo from 0002), tagged with the migration's number, then moves on to
 the next. So the rows of 0001 go through every later migration, those of 0015 through the fill and what follows
-it, as a database created at that migration would. (A fresh database per migration cost ≈20 s each on SQLite on the 2-core
-machine, 15 × 2 backends; this walk is one migration run per backend.) A table's columns are read from the database,
-so the INSERT names exactly the columns that schema has. The key columns (search_text, *_sort) are left to their
-default, or '' where the column has none: the rows of a database whose keys were never filled.
+it, as a database created at that migration would. (A fresh database per migration cost ≈20 s each on SQLite on the
+2-core machine, 15 × 2 backends; this walk is one migration run per backend.) A table's columns are read from the
+database, so the INSERT names exactly the columns that schema has. The key columns (search_text, *_sort) are left to
+their default, or '' where the column has none: the rows of a database whose keys were never filled.
 """
 
 from __future__ import annotations
