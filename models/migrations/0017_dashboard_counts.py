@@ -1,6 +1,7 @@
-"""The staff Dashboard's totals kept by the database itself (issue 12): three small tables, each row a count, that
-triggers on contract, kundencode and abo change in the same statement as the row they count, on SQLite and
-PostgreSQL. Every writer goes through them by construction (the portal's services, bulk writes, Tortoise's
+"""The staff Dashboard's totals kept by the database itself (issue 12): three small tables of counts that triggers on
+contract, kundencode and abo change in the same statement as the row they count, on SQLite (one row per key) and
+PostgreSQL (rows of deltas per statement, added up by the reader and folded now and then, so that no writer waits
+for another's count row: see POSTGRES). Every writer goes through them by construction (the portal's services, bulk writes, Tortoise's
 queryset updates, raw SQL such as tests/scale_data.py), so a clerk's change shows at once and no code path can forget
 them.
 
@@ -9,7 +10,8 @@ it. Measured with EXPLAIN ANALYZE on PostgreSQL (vacuumed, index-only scans, 2 s
 for the 70,000 active contracts, 22–42 ms for the chart's (start, end) groups over 140,000 Abos (index
 abo(startmonat, endmonat) alone), 58 ms for the 23,333 valid codes' join with their active contracts; on SQLite (CPU,
 covering indexes) 2.5, 14 and 9 ms. The Dashboard wants all of them under 20 ms together; these tables answer in well
-under 1 ms, their size growing with the statuses, month pairs and expiry days in use, never with the rows.
+under 1 ms, their size growing with the statuses, month pairs and expiry days in use (and on PostgreSQL with the
+statements since the last fold, at most services/dashboard.COMPACT_AT), never with the rows.
 
 - dashboard_contracts (status, n): contracts per status.
 - dashboard_abos (startmonat, endmonat, n): Abos per month pair; an open end is stored as 9999-12-31 (a key column
@@ -28,14 +30,23 @@ from tortoise.migrations import operations as ops
 OPEN_END = '9999-12-31'
 AKTIV = 'aktiv'  # ContractStatus.AKTIV as at this migration
 
-TABLES = """
-    CREATE TABLE IF NOT EXISTS dashboard_contracts (
-        status VARCHAR(20) NOT NULL PRIMARY KEY, n INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS dashboard_abos (
-        startmonat DATE NOT NULL, endmonat DATE NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (startmonat, endmonat));
-    CREATE TABLE IF NOT EXISTS dashboard_codes (
-        valid_until DATE NOT NULL PRIMARY KEY, n INTEGER NOT NULL);
-"""
+# SQLite: one row per key, added to in place (the process's one connection writes one transaction at a time).
+# PostgreSQL: rows of deltas, no key (see POSTGRES).
+TABLES = {
+    'sqlite': """
+        CREATE TABLE IF NOT EXISTS dashboard_contracts (
+            status VARCHAR(20) NOT NULL PRIMARY KEY, n INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS dashboard_abos (
+            startmonat DATE NOT NULL, endmonat DATE NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (startmonat, endmonat));
+        CREATE TABLE IF NOT EXISTS dashboard_codes (
+            valid_until DATE NOT NULL PRIMARY KEY, n INTEGER NOT NULL);
+    """,
+    'postgres': """
+        CREATE TABLE IF NOT EXISTS dashboard_contracts (status VARCHAR(20) NOT NULL, n INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS dashboard_abos (startmonat DATE NOT NULL, endmonat DATE NOT NULL, n INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS dashboard_codes (valid_until DATE NOT NULL, n INTEGER NOT NULL);
+    """,
+}
 
 FILL = f"""
     DELETE FROM dashboard_contracts;
@@ -50,28 +61,28 @@ FILL = f"""
         WHERE c.status = '{AKTIV}' AND k.revoked_at IS NULL GROUP BY k.valid_until;
 """
 
-# PostgreSQL: statement triggers with transition tables (a bulk statement adds its rows grouped, one upsert per
-# count row): row triggers updated the same count row once per row, and within one transaction each update walks the
-# row's versions so far: tests/scale_data.py's 100,000 contracts took 207 s to fill, with statement triggers 15 s
-# (20 s without any counts, same load). Deleting a contract stays a row trigger, BEFORE the delete, while its codes
-# can still be found.
+# PostgreSQL: statement triggers with transition tables (a bulk statement adds its rows grouped): row triggers
+# updated the same count row once per row, and within one transaction each update walks the row's versions so far:
+# tests/scale_data.py's 100,000 contracts took 207 s to fill, with statement triggers 15 s (20 s without any counts,
+# same load). Deleting a contract stays a row trigger, BEFORE the delete, while its codes can still be found.
+# Each statement INSERTs its deltas as rows of their own, never updates a count row in place: an update locks the row
+# until the commit, and a Massenupload import is one transaction of up to minutes whose Abos start in the month every
+# approval of those weeks starts in, so each approval waited for the import (test_writers_of_the_same_count_do_not_
+# wait_for_each_other: lock timeout before). Readers add the rows up; services/dashboard.compact_counts folds them.
 POSTGRES = f"""
     CREATE OR REPLACE FUNCTION dashboard_contract_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO dashboard_contracts (status, n) VALUES (OLD.status, -1)
-        ON CONFLICT (status) DO UPDATE SET n = dashboard_contracts.n + EXCLUDED.n;
+        INSERT INTO dashboard_contracts (status, n) VALUES (OLD.status, -1);
         INSERT INTO dashboard_codes (valid_until, n)
         SELECT valid_until, -COUNT(*) FROM kundencode
-        WHERE contract_id = OLD.id AND revoked_at IS NULL AND OLD.status = '{AKTIV}' GROUP BY valid_until
-        ON CONFLICT (valid_until) DO UPDATE SET n = dashboard_codes.n + EXCLUDED.n;
+        WHERE contract_id = OLD.id AND revoked_at IS NULL AND OLD.status = '{AKTIV}' GROUP BY valid_until;
         RETURN OLD;
     END $$;
 
     CREATE OR REPLACE FUNCTION dashboard_contracts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN  -- a new contract has no codes yet: kundencode references it
-            INSERT INTO dashboard_contracts (status, n) SELECT status, COUNT(*) FROM new_rows GROUP BY status
-            ON CONFLICT (status) DO UPDATE SET n = dashboard_contracts.n + EXCLUDED.n;
+            INSERT INTO dashboard_contracts (status, n) SELECT status, COUNT(*) FROM new_rows GROUP BY status;
             RETURN NULL;
         END IF;
         WITH changed AS (
@@ -79,15 +90,13 @@ POSTGRES = f"""
             WHERE o.status IS DISTINCT FROM n.status)
         INSERT INTO dashboard_contracts (status, n)
         SELECT status, SUM(d) FROM (SELECT was AS status, -1 AS d FROM changed UNION ALL SELECT now, 1 FROM changed) s
-        GROUP BY status
-        ON CONFLICT (status) DO UPDATE SET n = dashboard_contracts.n + EXCLUDED.n;
+        GROUP BY status;
         WITH changed AS (
             SELECT o.id, o.status AS was, n.status AS now FROM old_rows o JOIN new_rows n ON n.id = o.id
             WHERE (o.status = '{AKTIV}') IS DISTINCT FROM (n.status = '{AKTIV}'))
         INSERT INTO dashboard_codes (valid_until, n)
         SELECT k.valid_until, SUM(CASE WHEN c.now = '{AKTIV}' THEN 1 ELSE -1 END)
-        FROM changed c JOIN kundencode k ON k.contract_id = c.id WHERE k.revoked_at IS NULL GROUP BY k.valid_until
-        ON CONFLICT (valid_until) DO UPDATE SET n = dashboard_codes.n + EXCLUDED.n;
+        FROM changed c JOIN kundencode k ON k.contract_id = c.id WHERE k.revoked_at IS NULL GROUP BY k.valid_until;
         RETURN NULL;
     END $$;
 
@@ -97,13 +106,11 @@ POSTGRES = f"""
         IF TG_OP = 'INSERT' THEN
             INSERT INTO dashboard_codes (valid_until, n)
             SELECT k.valid_until, COUNT(*) FROM new_rows k JOIN contract c ON c.id = k.contract_id
-            WHERE c.status = '{AKTIV}' AND k.revoked_at IS NULL GROUP BY k.valid_until
-            ON CONFLICT (valid_until) DO UPDATE SET n = dashboard_codes.n + EXCLUDED.n;
+            WHERE c.status = '{AKTIV}' AND k.revoked_at IS NULL GROUP BY k.valid_until;
         ELSIF TG_OP = 'DELETE' THEN
             INSERT INTO dashboard_codes (valid_until, n)
             SELECT k.valid_until, -COUNT(*) FROM old_rows k JOIN contract c ON c.id = k.contract_id
-            WHERE c.status = '{AKTIV}' AND k.revoked_at IS NULL GROUP BY k.valid_until
-            ON CONFLICT (valid_until) DO UPDATE SET n = dashboard_codes.n + EXCLUDED.n;
+            WHERE c.status = '{AKTIV}' AND k.revoked_at IS NULL GROUP BY k.valid_until;
         ELSE
             WITH moved AS (
                 SELECT o.contract_id AS old_contract, o.revoked_at AS old_revoked, o.valid_until AS old_until,
@@ -118,8 +125,7 @@ POSTGRES = f"""
                 UNION ALL
                 SELECT m.new_until, 1 FROM moved m JOIN contract c ON c.id = m.new_contract
                 WHERE c.status = '{AKTIV}' AND m.new_revoked IS NULL) s
-            GROUP BY valid_until
-            ON CONFLICT (valid_until) DO UPDATE SET n = dashboard_codes.n + EXCLUDED.n;
+            GROUP BY valid_until;
         END IF;
         RETURN NULL;
     END $$;
@@ -129,13 +135,11 @@ POSTGRES = f"""
         IF TG_OP = 'INSERT' THEN
             INSERT INTO dashboard_abos (startmonat, endmonat, n)
             SELECT startmonat, COALESCE(endmonat, '{OPEN_END}'), COUNT(*) FROM new_rows
-            GROUP BY startmonat, COALESCE(endmonat, '{OPEN_END}')
-            ON CONFLICT (startmonat, endmonat) DO UPDATE SET n = dashboard_abos.n + EXCLUDED.n;
+            GROUP BY startmonat, COALESCE(endmonat, '{OPEN_END}');
         ELSIF TG_OP = 'DELETE' THEN
             INSERT INTO dashboard_abos (startmonat, endmonat, n)
             SELECT startmonat, COALESCE(endmonat, '{OPEN_END}'), -COUNT(*) FROM old_rows
-            GROUP BY startmonat, COALESCE(endmonat, '{OPEN_END}')
-            ON CONFLICT (startmonat, endmonat) DO UPDATE SET n = dashboard_abos.n + EXCLUDED.n;
+            GROUP BY startmonat, COALESCE(endmonat, '{OPEN_END}');
         ELSE
             WITH moved AS (
                 SELECT o.startmonat AS old_start, COALESCE(o.endmonat, '{OPEN_END}') AS old_end,
@@ -146,8 +150,7 @@ POSTGRES = f"""
             SELECT startmonat, endmonat, SUM(d) FROM (
                 SELECT old_start AS startmonat, old_end AS endmonat, -1 AS d FROM moved
                 UNION ALL SELECT new_start, new_end, 1 FROM moved) s
-            GROUP BY startmonat, endmonat
-            ON CONFLICT (startmonat, endmonat) DO UPDATE SET n = dashboard_abos.n + EXCLUDED.n;
+            GROUP BY startmonat, endmonat;
         END IF;
         RETURN NULL;
     END $$;
@@ -244,7 +247,7 @@ FUNCTIONS = ('dashboard_contract_deleted', 'dashboard_contracts_changed', 'dashb
 async def create_counts(apps, schema_editor) -> None:
     client = schema_editor.client
     postgres = client.capabilities.dialect == 'postgres'
-    await client.execute_script(TABLES)
+    await client.execute_script(TABLES[client.capabilities.dialect])
     await client.execute_script(POSTGRES if postgres else SQLITE)
     await client.execute_script(FILL)
 

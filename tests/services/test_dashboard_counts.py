@@ -2,6 +2,7 @@
 kind of change: the portal's services, Tortoise's bulk and queryset writes, raw SQL, deletes with their cascade, and
 a transaction that rolls back. On SQLite and PostgreSQL (the `db` fixture's two backends)."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 
@@ -27,11 +28,15 @@ def _day(value: date | str) -> date:
 
 
 async def kept() -> tuple[dict[str, int], dict[tuple[date, date | None], int], dict[date, int]]:
-    """The three count tables as they are, rows of zero left out (a count that went back to nothing)."""
+    """The three count tables as they add up (PostgreSQL keeps rows of deltas), keys of zero left out (a count that
+    went back to nothing)."""
     client = Contract._meta.db
-    contracts = await client.execute_query_dict('SELECT status, n FROM dashboard_contracts WHERE n <> 0')
-    pairs = await client.execute_query_dict('SELECT startmonat, endmonat, n FROM dashboard_abos WHERE n <> 0')
-    codes = await client.execute_query_dict('SELECT valid_until, n FROM dashboard_codes WHERE n <> 0')
+    contracts = await client.execute_query_dict(
+        'SELECT status, SUM(n) AS n FROM dashboard_contracts GROUP BY status HAVING SUM(n) <> 0')
+    pairs = await client.execute_query_dict('SELECT startmonat, endmonat, SUM(n) AS n FROM dashboard_abos '
+                                            'GROUP BY startmonat, endmonat HAVING SUM(n) <> 0')
+    codes = await client.execute_query_dict(
+        'SELECT valid_until, SUM(n) AS n FROM dashboard_codes GROUP BY valid_until HAVING SUM(n) <> 0')
     open_end = dashboard.OPEN_END
     return (
         {row['status']: row['n'] for row in contracts},
@@ -156,3 +161,74 @@ async def test_a_clerk_sees_a_change_at_once(admin: PortalUser, staff: PortalUse
     assert after.valid_codes == before.valid_codes + 1
     assert after.code_warning_count == before.code_warning_count + 1  # it runs out within 30 days
     assert after.active_abos == before.active_abos + 1
+
+
+async def test_writers_of_the_same_count_do_not_wait_for_each_other(
+    db: str, admin: PortalUser, staff: PortalUser
+) -> None:
+    """PostgreSQL: a Massenupload import is one transaction of up to minutes (10,000 rows), and its Abos start in the
+    month the Self-Service's approvals of those weeks start in. With one count row per (start, end) pair updated in
+    place, the import's row lock held every approval of that month until the import's commit; so for contracts per
+    status and codes per day. A second writer of the same counts must go through while the first is still open."""
+    if db != 'postgres':
+        pytest.skip("SQLite's one connection runs one transaction at a time anyway")
+    company = admin.customer
+    assert company is not None
+    start = date(2027, 1, 1)
+    written, finish = asyncio.Event(), asyncio.Event()
+
+    async def long_import() -> None:
+        async with in_transaction():
+            contract = await vertraege.create_contract(
+                customer=company, vertragsnummer='K-1', produktangebot=Produktangebot.RECHNUNG,
+                beginn=date(2025, 1, 1), arbeitgeberzuschuss_cent=1575)
+            await new_abo(contract, 1, start).save()
+            await kundencode.generate_code(admin, contract.id, TODAY + timedelta(days=10))
+            written.set()
+            await finish.wait()
+
+    importing = asyncio.create_task(long_import())
+    await asyncio.wait_for(written.wait(), 30)
+    try:
+        async with in_transaction() as connection:
+            await connection.execute_script("SET LOCAL lock_timeout = '5s'")  # a wait fails here, not for ever
+            contract = await vertraege.create_contract(
+                customer=company, vertragsnummer='K-2', produktangebot=Produktangebot.RECHNUNG,
+                beginn=date(2025, 1, 1), arbeitgeberzuschuss_cent=1575)
+            await new_abo(contract, 2, start).save()
+            await kundencode.generate_code(admin, contract.id, TODAY + timedelta(days=10))
+    finally:
+        finish.set()
+        await importing
+    await assert_kept_is_counted(staff)
+
+
+async def test_folding_the_deltas_keeps_every_count(db: str, admin: PortalUser, staff: PortalUser) -> None:
+    """PostgreSQL's delta rows folded into one row per key while another transaction's deltas are not yet committed:
+    those stay and count from the commit on; the rows shrink to the keys in use."""
+    if db != 'postgres':
+        pytest.skip('SQLite keeps one row per key')
+    company = admin.customer
+    assert company is not None
+    contract = await vertraege.create_contract(
+        customer=company, vertragsnummer='K-1', produktangebot=Produktangebot.RECHNUNG, beginn=date(2025, 1, 1),
+        arbeitgeberzuschuss_cent=1575)
+    for number in range(6):
+        await new_abo(contract, number, date(2027, 1 + number % 2, 1)).save()
+    written, finish = asyncio.Event(), asyncio.Event()
+
+    async def open_writer() -> None:
+        async with in_transaction():
+            await new_abo(contract, 99, date(2027, 1, 1)).save()
+            written.set()
+            await finish.wait()
+
+    writer = asyncio.create_task(open_writer())
+    await asyncio.wait_for(written.wait(), 30)
+    await dashboard.compact_counts()
+    finish.set()
+    await writer
+    await assert_kept_is_counted(staff)
+    client = Contract._meta.db
+    rows = await client.execute_query_dict('SELECT COUNT(*) AS n FROM dashboard_abos')
+    assert rows[0]['n'] == 3  # the two months folded, and the writer's delta committed after the fold
