@@ -39,6 +39,7 @@ from services.validation import format_euro, format_german_date
 from tests.pages.conftest import demo_login, only
 from tests.support import confirm_by_mail, running, settle
 
+pytestmark = pytest.mark.both_databases  # the Antragsformular and Meine Abos, also on PostgreSQL
 TODAY = date(2030, 6, 14)  # after the cut-off day: applications start in August, a Kündigung ends in July
 VERTRAGSNUMMER = 'DJ-2024-0117'
 EMPLOYER = 'Fahrradmanufaktur Kassel GmbH'
