@@ -24,7 +24,6 @@ from services.settings import get_settings, reset_settings
 from tests.pages.conftest import demo_login, wait_until
 from tests.pages.test_self_service import EMAIL, PERSON, click, error_text, fill_form, type_into
 
-pytestmark = pytest.mark.both_databases  # codes, Anträge and the per-kiosk counts, also on PostgreSQL
 TODAY = date(2030, 6, 14)
 IDLE_SECONDS = 60
 

@@ -36,7 +36,6 @@ from tests.pages.test_self_service import (
     type_into,
 )
 
-pytestmark = pytest.mark.both_databases  # the Self-Service and the kiosk in English, also on PostgreSQL
 TODAY = date(2030, 6, 14)
 ENGLISH = {'Accept-Language': 'en-GB,en;q=0.9'}
 

@@ -9,8 +9,6 @@ from services.auth import WRONG_CREDENTIALS
 from tests.pages.conftest import demo_login, log_in
 from tests.support import wait_until
 
-pytestmark = pytest.mark.both_databases  # login, Dashboard and Passwort ändern, also on PostgreSQL
-
 
 @pytest.mark.parametrize('path', ['/', '/vertragsverwaltung', '/anwender', '/passwort'])
 async def test_pages_redirect_to_login_without_session(user: User, path: str) -> None:

@@ -23,8 +23,7 @@ from tests.pages.conftest import arrived_after_login, demo_login, log_in
 from tests.pages.test_antraege_page import LENA, MIA, antraege_table, demo_contract, demo_user, make_antraege
 from tests.support import wait_until
 
-# sessions, roles and their re-check on every event, also on PostgreSQL
-pytestmark = [pytest.mark.usefixtures('pinned_today'), pytest.mark.both_databases]
+pytestmark = pytest.mark.usefixtures('pinned_today')
 
 HOSTILE_NAME = 'Eva "Zeh" :onclick="alert(1)" label=x <img src=x onerror=alert(2)>'
 
