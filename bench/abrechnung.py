@@ -46,14 +46,11 @@ import argparse
 import asyncio
 import os
 import resource
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
 
@@ -62,16 +59,15 @@ sys.path.insert(0, str(PROJECT_DIR))
 os.environ.setdefault('DEMO_DATA', '0')
 os.environ.setdefault('STORAGE_SECRET', 'bench-abrechnung')
 
-import asyncpg  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 
+from bench.support import POSTGRES_ADMIN_URL, throwaway_database  # noqa: E402
 from models import Abo, AboStatus, BillingRun, Contract, Customer, PortalUser, Produktangebot, Role, Ticketart  # noqa: E402
 from services import abrechnung, clock  # noqa: E402
 from services.database import init_database, tortoise_config  # noqa: E402
 
-POSTGRES_DB = 'bench_abrechnung'
 MONTH = date(2026, 5, 1)
 TODAY = date(2026, 6, 20)
 SCALE_TODAY = date(2026, 11, 25)
@@ -136,16 +132,8 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace, trace
     return result
 
 
-async def postgres_admin(admin_url: str, sql: str) -> None:
-    connection = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 async def bench_backend(backend: str, args: argparse.Namespace, traced: bool) -> dict[str, float]:
-    async with database(backend, args.postgres_admin_url) as url:
+    async with throwaway_database(backend, 'bench_abrechnung', args.postgres_admin_url) as url:
         return await bench_database(backend, url, args, traced)
 
 
@@ -173,21 +161,6 @@ async def explain_statement(contract_id: int, month: date) -> None:
     print('  statement plan:', ' | '.join(line.strip() for line in plan if 'Scan' in line), flush=True)
 
 
-@asynccontextmanager
-async def database(backend: str, admin_url: str) -> AsyncIterator[str]:
-    """A fresh database of the backend, `bench_abrechnung_<pid>_<random>` on PostgreSQL, removed afterwards."""
-    if backend == 'sqlite':
-        with tempfile.TemporaryDirectory(prefix='bench_abrechnung_') as directory:
-            yield f'sqlite://{directory}/portal.db'
-        return
-    name = f'{POSTGRES_DB}_{os.getpid()}_{secrets.token_hex(3)}'
-    await postgres_admin(admin_url, f'CREATE DATABASE {name}')
-    try:
-        yield admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgres://', 1) + '/' + name
-    finally:
-        await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
-
-
 async def scale_backend(backend: str, args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """The staff views on a database of `args.scale` contracts: open previous month, then the same month closed."""
     from tests.scale_data import prepare_portal_database
@@ -197,7 +170,7 @@ async def scale_backend(backend: str, args: argparse.Namespace) -> tuple[list[st
     month = date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
     lines: list[str] = []
     closes: list[str] = []
-    async with database(backend, args.postgres_admin_url) as url:
+    async with throwaway_database(backend, 'bench_abrechnung', args.postgres_admin_url) as url:
         started = time.perf_counter()
         await prepare_portal_database(url, args.scale, max(1, args.scale // 10), today)
         print(f'{backend}: {args.scale:,} contracts filled in {time.perf_counter() - started:.1f} s', flush=True)
@@ -289,7 +262,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--statement-lines', type=int, default=5_000)
     parser.add_argument('--scale', type=int, default=0, help='measure the staff views at this many contracts')
     parser.add_argument('--repeat', type=int, default=20)
-    parser.add_argument('--postgres-admin-url', default='postgresql://postgres@127.0.0.1:5432/postgres')
+    parser.add_argument('--postgres-admin-url', default=POSTGRES_ADMIN_URL)
     return parser.parse_args(argv)
 
 

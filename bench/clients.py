@@ -51,13 +51,13 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 os.environ.setdefault('STORAGE_SECRET', 'bench-clients-secret')
 
-import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import socketio  # noqa: E402
 from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 
 from bench import goals  # noqa: E402
+from bench.support import throwaway_database  # noqa: E402
 from models import PortalUser, Role  # noqa: E402
 from pages.session_cookie import Area  # noqa: E402
 from services import clock, sessions  # noqa: E402
@@ -65,7 +65,6 @@ from services.database import tortoise_config  # noqa: E402
 from tests.scale_data import prepare_portal_database  # noqa: E402
 from tests.support import stop_process  # noqa: E402
 
-POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 P95_GOAL_MS = 100.0
 CONNECT_TIMEOUT = 60.0
 CHANGE_TIMEOUT = 30.0
@@ -219,28 +218,6 @@ async def run_round(base: str, pid: int, tokens: list[str], changes: int, think:
                  p95(paced), paced_per_s, p95(busy), len(busy) / elapsed, failed)
 
 
-async def admin(sql: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@asynccontextmanager
-async def database(postgres: bool) -> AsyncIterator[str]:
-    if not postgres:
-        with tempfile.TemporaryDirectory(prefix='bench-clients-') as directory:
-            yield f'sqlite://{directory}/portal.db'
-        return
-    name = f'bench_clients_{os.getpid()}_{secrets.token_hex(3)}'
-    await admin(f'CREATE DATABASE {name}')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + name
-    finally:
-        await admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
-
-
 async def prepare(url: str, contracts: int, sessions_needed: int) -> list[str]:
     """The data, and one session per client for the staff demo user (what a login leaves behind)."""
     await prepare_portal_database(url, contracts, max(contracts // 10, 1), clock.today())
@@ -281,7 +258,7 @@ async def portal(url: str, directory: str) -> AsyncIterator[tuple[str, int]]:
 
 async def main_async(args: argparse.Namespace) -> list[Round]:
     rounds = []
-    async with database(args.postgres) as url:
+    async with throwaway_database('postgres' if args.postgres else 'sqlite', 'bench_clients') as url:
         started = time.perf_counter()
         tokens = await prepare(url, args.contracts, max(args.clients))
         print(f'{args.contracts:,} contracts and {len(tokens)} sessions in {time.perf_counter() - started:.1f} s',

@@ -40,10 +40,8 @@ import logging
 import math
 import os
 import random
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +63,7 @@ from tortoise.context import TortoiseContext  # noqa: E402
 from tortoise.transactions import in_transaction  # noqa: E402
 
 from bench import goals  # noqa: E402
+from bench.support import POSTGRES_ADMIN_URL, throwaway_database  # noqa: E402
 from models import Contract, ContractStatus, Customer, PortalUser, Produktangebot, Role  # noqa: E402
 from models.contract import SORTABLE_COLUMNS  # noqa: E402
 from models.searchable import search_key, sort_key  # noqa: E402
@@ -72,7 +71,6 @@ from services.database import init_database  # noqa: E402
 from services.table_query import PAGE_SIZES, TableRequest  # noqa: E402
 from services.vertraege import list_contracts  # noqa: E402
 
-POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 SMALL_CONTRACTS = 1_000
 SMALL_CUSTOMERS = 100
 RATIO_LIMIT = 3.0
@@ -426,14 +424,6 @@ async def explain(backend: str, dataset: Dataset, case: Case) -> None:
 # Backends
 
 
-async def postgres_admin(admin_url: str, sql: str) -> None:
-    connection = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 @dataclass
 class Run:
     backend: str
@@ -482,25 +472,12 @@ async def postgres_vacuum_analyze(url: str) -> None:
 async def bench_backend(backend: str, args: argparse.Namespace) -> Run:
     run = Run(backend)
     sizes = [(SMALL_CUSTOMERS, SMALL_CONTRACTS, False), (args.customers, args.contracts, True)]
-    with tempfile.TemporaryDirectory(prefix='bench_portal_') as directory:
-        for n_customers, n_contracts, is_full in sizes:
-            explain_filter = explain_selector(args.explain, args.slow_ms, run.results) if is_full else None
-            if backend == 'sqlite':
-                url = f'sqlite://{Path(directory) / f"bench_{n_contracts}.db"}'
-                results, seconds = await bench_database(backend, url, n_customers, n_contracts, args, explain_filter)
-            else:
-                admin_url = args.postgres_admin_url
-                name = f'bench_portal_{os.getpid()}_{secrets.token_hex(4)}'  # ours alone: created here, dropped here
-                url = admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgres://', 1) + '/' + name
-                await postgres_admin(admin_url, f'CREATE DATABASE {name}')
-                try:
-                    results, seconds = await bench_database(
-                        backend, url, n_customers, n_contracts, args, explain_filter
-                    )
-                finally:
-                    await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {name}')
-            run.results += results
-            run.fill_seconds[n_contracts] = seconds
+    for n_customers, n_contracts, is_full in sizes:
+        explain_filter = explain_selector(args.explain, args.slow_ms, run.results) if is_full else None
+        async with throwaway_database(backend, 'bench_portal', args.postgres_admin_url) as url:
+            results, seconds = await bench_database(backend, url, n_customers, n_contracts, args, explain_filter)
+        run.results += results
+        run.fill_seconds[n_contracts] = seconds
     return run
 
 

@@ -41,13 +41,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -57,7 +54,6 @@ sys.path.insert(0, str(PROJECT_DIR))
 os.chdir(PROJECT_DIR)  # main.py is run by path, and NiceGUI keeps its storage under the working directory
 os.environ.setdefault('STORAGE_SECRET', 'bench-dashboard')
 
-import asyncpg  # noqa: E402
 import pyotp  # noqa: E402
 from nicegui import ui  # noqa: E402
 from nicegui.testing import User  # noqa: E402
@@ -65,6 +61,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 
 from bench import goals  # noqa: E402
+from bench.support import throwaway_database  # noqa: E402
 from models import PortalUser, Role  # noqa: E402
 from services import clock, dashboard  # noqa: E402
 from services.database import tortoise_config  # noqa: E402
@@ -72,7 +69,6 @@ from services.settings import reset_settings  # noqa: E402
 from tests.pages.conftest import arrived_after_login, demo_login, wait_until  # noqa: E402
 from tests.scale_data import prepare_portal_database  # noqa: E402
 
-POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 SERVICE_GOAL_MS = 20.0
 STALL_GOAL_MS = 20.0
 TICK_SECONDS = 0.01
@@ -208,35 +204,12 @@ async def measure_pages(url: str, backend: str, repeat: int) -> list[Result]:
     ]
 
 
-async def admin(sql: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@asynccontextmanager
-async def database(backend: str) -> AsyncIterator[str]:
-    """A fresh, uniquely named database of the backend, removed afterwards."""
-    if backend == 'sqlite':
-        with tempfile.TemporaryDirectory(prefix='bench-dashboard-') as directory:
-            yield f'sqlite://{directory}/portal.db'
-        return
-    name = f'bench_dashboard_{os.getpid()}_{secrets.token_hex(3)}'
-    await admin(f'CREATE DATABASE {name}')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + '/' + name
-    finally:
-        await admin(f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
-
-
 async def measure_prepared(url: str, backend: str, repeat: int) -> list[Result]:
     return [*await measure_service(url, backend, repeat), *await measure_pages(url, backend, repeat)]
 
 
 async def run(backend: str, contracts: int, customers: int, repeat: int) -> list[Result]:
-    async with database(backend) as url:
+    async with throwaway_database(backend, 'bench_dashboard') as url:
         started = time.perf_counter()
         await prepare_portal_database(url, contracts, customers, clock.today())
         print(f'{backend}: {contracts:,} contracts filled in {time.perf_counter() - started:.1f} s', flush=True)

@@ -27,10 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -49,14 +47,14 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 
 from bench import goals  # noqa: E402
-from bench.massenupload import Setup, employee_rows, fill, new_contract, postgres_admin, xlsx_bytes  # noqa: E402
+from bench.massenupload import Setup, employee_rows, fill, new_contract, xlsx_bytes  # noqa: E402
+from bench.support import POSTGRES_ADMIN_URL, throwaway_database  # noqa: E402
 from models import Contract, Customer, PortalUser, Produktangebot, Role  # noqa: E402
 from services import abo_dates, clock, massenupload, vertraege  # noqa: E402
 from services.database import init_database  # noqa: E402
 from services.massenupload import workflow  # noqa: E402
 from services.table_query import TableRequest  # noqa: E402
 
-POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 GOAL_MS = 100.0
 TICK = 0.01
 UPLOADS_AT_ONCE = 6
@@ -172,17 +170,8 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace) -> Me
 
 
 async def bench_backend(backend: str, args: argparse.Namespace) -> Measured:
-    if backend == 'sqlite':
-        with tempfile.TemporaryDirectory(prefix='bench_import_latency_') as directory:
-            return await bench_database(backend, f'sqlite://{Path(directory) / "bench.db"}', args)
-    name = f'bench_import_latency_{os.getpid()}_{secrets.token_hex(4)}'
-    admin_url = args.postgres_admin_url
-    url = admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgres://', 1) + '/' + name
-    await postgres_admin(admin_url, f'CREATE DATABASE {name}')
-    try:
+    async with throwaway_database(backend, 'bench_import_latency', args.postgres_admin_url) as url:
         return await bench_database(backend, url, args)
-    finally:
-        await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {name} WITH (FORCE)')
 
 
 async def bench_reading(args: argparse.Namespace) -> Measured:

@@ -15,7 +15,8 @@ the peak of Python allocations over the four phases. ru_maxrss is the process's 
 (including the interpreter, the libraries and the generated files themselves).
 
 Every backend gets a fresh database (SQLite: a file in a temporary directory; PostgreSQL: a database
-`bench_massenupload`, created and dropped with asyncpg) with its schema from the project's migrations.
+`bench_massenupload_<pid>_<random>`, created and dropped here: bench/support.py) with its schema from the project's
+migrations.
 
 Run from the project directory (PostgreSQL at 127.0.0.1:5432 with trust auth, or `--postgres-admin-url`):
 
@@ -33,7 +34,6 @@ import os
 import random
 import resource
 import sys
-import tempfile
 import time
 import tracemalloc
 from dataclasses import dataclass, field
@@ -46,13 +46,13 @@ sys.path.insert(0, str(PROJECT_DIR))
 os.environ.setdefault('DEMO_DATA', '0')
 os.environ.setdefault('STORAGE_SECRET', 'bench-massenupload')
 
-import asyncpg  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 from tortoise.backends.base.executor import EXECUTOR_CACHE  # noqa: E402
 from tortoise.context import TortoiseContext  # noqa: E402
 from tortoise.transactions import in_transaction  # noqa: E402
 
+from bench.support import POSTGRES_ADMIN_URL, throwaway_database  # noqa: E402
 from models import (  # noqa: E402
     Abo,
     AboStatus,
@@ -70,8 +70,6 @@ from services.antraege import person_key  # noqa: E402
 from services.database import init_database  # noqa: E402
 from services.massenupload import TEMPLATE_COLUMNS  # noqa: E402
 
-POSTGRES_ADMIN_URL = os.environ.get('BENCH_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
-POSTGRES_DB = 'bench_massenupload'
 TARGET_SECONDS = 10.0
 TARGET_MB = 300.0
 PHASES = ('parse', 'check', 'database', 'import')
@@ -254,26 +252,9 @@ async def bench_database(backend: str, url: str, args: argparse.Namespace) -> li
     return results
 
 
-async def postgres_admin(admin_url: str, sql: str) -> None:
-    connection = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 async def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
-    if backend == 'sqlite':
-        with tempfile.TemporaryDirectory(prefix='bench_massenupload_') as directory:
-            return await bench_database(backend, f'sqlite://{Path(directory) / "bench.db"}', args)
-    admin_url = args.postgres_admin_url
-    url = admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgres://', 1) + '/' + POSTGRES_DB
-    await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)')
-    await postgres_admin(admin_url, f'CREATE DATABASE {POSTGRES_DB}')
-    try:
+    async with throwaway_database(backend, 'bench_massenupload', args.postgres_admin_url) as url:
         return await bench_database(backend, url, args)
-    finally:
-        await postgres_admin(admin_url, f'DROP DATABASE IF EXISTS {POSTGRES_DB} WITH (FORCE)')
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -28,11 +27,11 @@ os.environ.setdefault('DEMO_DATA', '0')
 import asyncpg
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from bench.support import throwaway_database
 from models import Customer, PortalUser, Role, Session
 from services import clock, sessions
 from services.database import close_database, init_database
 
-POSTGRES_ADMIN = os.environ.get('TEST_POSTGRES_ADMIN_URL', 'postgresql://postgres@127.0.0.1:5432/postgres')
 ROUNDS = 300
 
 
@@ -84,21 +83,13 @@ async def main() -> None:
     parser.add_argument('--users', type=int, default=2_000)
     args = parser.parse_args()
     rows: list[tuple[str, dict[str, float]]] = []
-    with tempfile.TemporaryDirectory() as directory:
-        rows.append(('SQLite', await measure(f'sqlite://{directory}/bench.db', args.users, args.sessions)))
-    name = f'bench_sessions_{uuid.uuid4().hex[:10]}'
-    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    async with throwaway_database('sqlite', 'bench_sessions') as url:
+        rows.append(('SQLite', await measure(url, args.users, args.sessions)))
     try:
-        await admin.execute(f'CREATE DATABASE {name}')
-        try:
-            url = POSTGRES_ADMIN.rsplit('/', 1)[0].replace('postgresql://', 'postgres://') + f'/{name}'
+        async with throwaway_database('postgres', 'bench_sessions') as url:
             rows.append(('PostgreSQL', await measure(url, args.users, args.sessions)))
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS {name}')
     except (OSError, asyncpg.PostgresError) as error:
         print(f'PostgreSQL übersprungen: {error}')
-    finally:
-        await admin.close()
     print(f'{args.sessions:,} open sessions of {args.users:,} users; {ROUNDS} re-checks; times in ms')
     print(f'{"database":<11} {"check median":>12} {"check p95":>10} {"watch 50":>9} {"watch 400":>10} '
           f'{"watch 2000":>11}')

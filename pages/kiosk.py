@@ -23,6 +23,7 @@ from services.settings import get_settings
 router = APIRouter()
 NEW_DEVICE = 'neues_geraet'
 ANNOUNCE_AGAIN = 10  # seconds before the wipe: the countdown is announced when it appears and once more here
+TICK_SECONDS = 1.0  # how often the screen looks at services.clock.monotonic (the countdown shows whole seconds)
 
 # 16 px hints and errors need room: Quasar keeps a field's messages in a 20 px absolute box, where two lines of
 # 16 px ran into the next field; here they are in the flow and push it down.
@@ -96,7 +97,7 @@ class Kiosk:
             self.go_on = ui.button(icon='touch_app', on_click=self.touched).props('unelevated no-caps size=xl')
         self.start()
         ui.on('kiosk_activity', self.touched)
-        ui.timer(1.0, self.tick)
+        ui.timer(TICK_SECONDS, self.tick)
 
     def start(self) -> None:
         """A clean screen: new elements, so no value, error or state of the previous person survives; the default

@@ -19,12 +19,12 @@ from typing import Any, Literal, TypeVar, cast
 
 import asyncpg
 import pytest
-from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
+from tortoise.connection import connections
 from tortoise.context import TortoiseContext
-from tortoise.contrib.test import _topological_sort_models
 from tortoise.migrations.api import migrate
 from tortoise.queryset import ValuesListQuery
+from xdist.scheduler import LoadScopeScheduling
 
 from models import Contract, Customer, PortalUser, Produktangebot, Role
 from services import anwender, passwords, tarife
@@ -145,6 +145,32 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         run_sync(postgres_admin(f'DROP DATABASE IF EXISTS {POSTGRES_TEMPLATE} WITH (FORCE)'))
 
 
+# Files whose tests share set-up of their module: each goes to one xdist worker whole (see WholeFiles).
+WHOLE_FILES = ('tests/browser/', 'tests/pages/test_pages_at_scale.py')
+
+
+class WholeFiles(LoadScopeScheduling):
+    """The run's plan for `--dist loadgroup`: every test is a unit of work of its own, handed out in the order of
+    collection, except the files of WHOLE_FILES: a browser journey's tests share the module's logins and pages, the
+    scale tests their filled databases (13–30 s to build each). tests/browser/conftest.py puts the journeys last.
+    xdist's own loadgroup groups by `xdist_group` marks through the node id, which pytest 9.2 no longer lets a plugin
+    change: the marks silently stopped grouping (pytest-xdist issue 1386), the browser tests went out one by one and
+    both workers built the module fixtures."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split('::', 1)[0]
+        return path if path.startswith(WHOLE_FILES) else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    """WholeFiles for `--dist loadgroup`. The order of collection is the plan, so xdist must not sort the units by
+    their number of tests (it would hand out the browser files first)."""
+    if config.getvalue('dist') != 'loadgroup':
+        return None
+    config.option.loadscopereorder = False
+    return WholeFiles(config, log)
+
+
 @pytest.fixture(autouse=True)
 def fresh_settings() -> Iterator[None]:
     reset_settings()
@@ -175,17 +201,21 @@ async def db(database_url: str) -> AsyncIterator[str]:
     async with ctx:
         await ctx.init(config=tortoise_config(database_url))
         if backend == 'postgres':
-            await empty_tables()
+            await connections.get('default').execute_script(EMPTY_POSTGRES)
         yield backend
 
 
-async def empty_tables() -> None:
-    """Every model's rows deleted, children first, in one round trip. Not TRUNCATE (tortoise's truncate_all_models):
-    PostgreSQL gives each truncated table new files, 0.8–1.2 s a test for the 20 tables against 5 ms for the DELETEs
-    (measured on this 2-core machine under load, 2026-11-30). Sequences go on counting either way."""
-    models = _topological_sort_models([model for model in Tortoise.apps.get_models_iterable()
-                                       if model._meta.app != '_migrations'])  # keep the record of applied migrations
-    await models[0]._meta.db.execute_script(' '.join(f'DELETE FROM "{model._meta.db_table}";' for model in models))
+# Every table of the worker's PostgreSQL database emptied, the record of applied migrations kept, in one statement: the
+# service tests run it through Tortoise, the page tests through asyncpg before main.py starts (no models loaded yet,
+# so the tables come from the catalogue). DELETE with the foreign-key triggers off for the statement (the test
+# server's superuser may set session_replication_role), so their order does not matter. Not TRUNCATE (tortoise's
+# truncate_all_models): PostgreSQL gives each truncated table new files, 0.8–1.2 s a test for the 20 tables against
+# 5 ms for the DELETEs (measured on this 2-core machine under load, 2026-11-30). Sequences go on counting either way.
+EMPTY_POSTGRES = """DO $$ DECLARE name text; BEGIN
+    PERFORM set_config('session_replication_role', 'replica', true);
+    FOR name IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'
+    LOOP EXECUTE format('DELETE FROM %I', name); END LOOP;
+END $$"""
 
 
 PASSWORD = 'Fulda-Ufer-im-Herbst-7'

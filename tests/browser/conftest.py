@@ -5,8 +5,9 @@ loop runs during a plain `def` test. Between two sync calls, though, Playwright 
 running loop of the main thread; an async test run while the `browser` fixture is alive would fail with
 "Cannot run the event loop while another loop is running". So the browser tests are moved to the end of the run,
 after every async test, and their session fixtures end with the session. Under pytest-xdist (`make test` runs
-`pytest -n auto --dist loadgroup`) they form BROWSER_GROUPS groups of whole files, the last units of work handed out:
-a worker that runs them runs no async test after them, and each such worker starts a portal of its own.
+`pytest -n auto --dist loadgroup`) each file goes to one worker whole (tests/conftest.WholeFiles), the longest first,
+and they are the last units of work handed out: a worker that runs them runs no async test after them, and each such
+worker starts a portal of its own.
 
 Set SCREENSHOT_DIR to keep full-page screenshots of the journeys; REQUIRE_BROWSER=1 makes a missing Chromium an error.
 """
@@ -38,7 +39,11 @@ CHROMIUM_ARGS = [
 STARTUP_TIMEOUT = 90.0  # a shared 2-core machine under load took 30–40 s to start the portal
 SHUTDOWN_TIMEOUT = 10.0
 DEFAULT_TIMEOUT_MS = 10_000
-BROWSER_GROUPS = 2  # the journeys split over two xdist workers (2 cores): ~half the time at the end of the run
+# The longest journeys, handed out first so that both workers end at about the same time (seconds in a full run at
+# load ≈ 10 on the 2-core machine, 2026-11-30: the axe tests ≈ 50 states of 4–8 s, the kiosk's 32 s idle reset, …);
+# the other files follow in alphabetical order.
+LONGEST_FIRST = ('test_accessibility.py', 'test_kiosk_journey.py', 'test_self_service_journey.py',
+                 'test_massenupload_journey.py', 'test_abrechnung_journey.py', 'test_phone_journey.py')
 DESKTOP: ViewportSize = {'width': 1366, 'height': 900}
 MOBILE: ViewportSize = {'width': 390, 'height': 844}
 # Set by pytest or by NiceGUI's test plugins in this process; in the server they would switch NiceGUI to test mode
@@ -60,10 +65,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             browser_items.append(item)
         else:
             other_items.append(item)
-    files = sorted({item.path.name for item in browser_items})
-    for item in browser_items:  # whole files to each group: a journey's tests share their page's state
-        item.add_marker(pytest.mark.xdist_group(f'browser-{files.index(item.path.name) % BROWSER_GROUPS}'))
-    items[:] = other_items + browser_items
+
+    def rank(item: pytest.Item) -> tuple[int, str]:
+        name = item.path.name
+        return (LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST), name)
+
+    items[:] = other_items + sorted(browser_items, key=rank)  # stable: a file's tests keep their order
 
 
 

@@ -13,7 +13,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from services.demo_data import DEMO_LOGINS, DemoLogin
 from services.settings import reset_settings
-from tests.conftest import run_sync
+from tests.conftest import EMPTY_POSTGRES, run_sync
 from tests.support import forget_totp_codes, fresh_totp_code, wait_until
 
 PATIENT_RETRIES = 50  # 5 s, as long as tests.support.wait_until
@@ -64,15 +64,11 @@ def page_backend() -> str:
 
 
 async def _empty_postgres(url: str) -> None:
-    """Every table of the worker's migrated PostgreSQL database emptied (the migrations' record kept), so main.py
-    loads the demo data on it as on a new database. DELETE with the foreign-key triggers off for the statement: one
-    round trip, where TRUNCATE costs about a second (tests/conftest.empty_tables)."""
+    """The worker's migrated PostgreSQL database emptied (tests/conftest.EMPTY_POSTGRES), so main.py loads the demo
+    data on it as on a new database."""
     connection = await asyncpg.connect(url.replace('postgres://', 'postgresql://', 1))
     try:
-        tables = [row['tablename'] for row in await connection.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'tortoise_migrations'")]
-        await connection.execute('SET session_replication_role = replica; '
-                                 + ' '.join(f'DELETE FROM "{table}";' for table in tables))
+        await connection.execute(EMPTY_POSTGRES)
     finally:
         await connection.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 
@@ -33,6 +34,7 @@ from tests.pages.test_antraege_page import (  # noqa: F401  (pinned_today: the a
     wait_until,
 )
 
+pytestmark = pytest.mark.both_databases  # the Anträge and Abos by date, also on PostgreSQL
 DEADLINE = date(2030, 7, 10)  # START is August 2030
 LATE = date(2030, 7, 11)
 MOVED = date(2030, 9, 1)

@@ -12,6 +12,8 @@ from pages import health
 from services import database
 from services.logs import FIELDS, JsonFormatter
 
+pytestmark = pytest.mark.both_databases  # /readyz reads the migrations' record, also on PostgreSQL
+
 
 async def test_healthz_and_readyz_answer_for_a_current_database(user: User) -> None:
     response = await user.http_client.get('/healthz')

@@ -2,8 +2,8 @@
 remain, wiped within 30 s; the idle countdown (≥ 20 s, announced politely, not every second) wipes everything; and
 wrong Kundencodes count per kiosk (its device cookie) across visits.
 
-The kiosk's clock is services/clock.py `monotonic`: the tests move it instead of waiting idle minutes; they only wait
-for the kiosk's one-second timer to look at it."""
+The kiosk's clock is services/clock.py `monotonic`: the tests move it instead of waiting idle minutes, and wait until
+the kiosk has looked at it again (its timer ticks every 0.05 s here instead of every second)."""
 
 import asyncio
 import logging
@@ -18,6 +18,7 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 
 from models import Antrag, Contract, PortalUser, Role
+from pages import kiosk
 from services import code_entry, devices, kundencode
 from services.settings import get_settings, reset_settings
 from tests.pages.conftest import demo_login, wait_until
@@ -25,14 +26,14 @@ from tests.pages.test_self_service import EMAIL, PERSON, click, error_text, fill
 
 TODAY = date(2030, 6, 14)
 IDLE_SECONDS = 60
-TICK_SECONDS = 3.0  # the kiosk looks at its clock once a second (real time)
 
 
 class SteadyClock:
-    """Stands in for clock.monotonic: time passes only when a test says so."""
+    """Stands in for clock.monotonic: time passes only when a test says so. `looks` counts the kiosk's ticks."""
 
     def __init__(self) -> None:
         self.now = 1_000.0
+        self.looks = 0
 
     def __call__(self) -> float:
         return self.now
@@ -40,11 +41,24 @@ class SteadyClock:
     def advance(self, seconds: float) -> None:
         self.now += seconds
 
+    async def looked_at(self) -> None:
+        """Until the kiosk has looked at the clock since this call: it has seen the time as the test set it."""
+        looks = self.looks
+        await wait_until(lambda: self.looks > looks, "the kiosk's next tick")
+
 
 @pytest.fixture(autouse=True)
 def steady_clock(monkeypatch: pytest.MonkeyPatch) -> SteadyClock:
     clock = SteadyClock()
     monkeypatch.setattr('services.clock.monotonic', clock)
+    tick = kiosk.Kiosk.tick
+
+    def counted_tick(screen: kiosk.Kiosk) -> None:
+        tick(screen)
+        clock.looks += 1
+
+    monkeypatch.setattr(kiosk.Kiosk, 'tick', counted_tick)
+    monkeypatch.setattr(kiosk, 'TICK_SECONDS', 0.05)
     monkeypatch.setenv('KIOSK_IDLE_SECONDS', str(IDLE_SECONDS))
     monkeypatch.delenv('KIOSK_COUNTDOWN_SECONDS', raising=False)  # the default: 20 s
     monkeypatch.delenv('KIOSK_DONE_SECONDS', raising=False)  # the default: 30 s
@@ -84,7 +98,7 @@ def label_with(user: User, **props: str) -> ui.label:
 
 
 async def shows(user: User, text: str) -> None:
-    await user.should_see(text, retries=int(TICK_SECONDS / 0.1))
+    await user.should_see(text)
 
 
 async def wiped(user: User) -> None:
@@ -94,7 +108,7 @@ async def wiped(user: User) -> None:
         with user:
             return any(element.props.get('label') == 'Kundencode'
                        for element in ElementFilter(kind=ui.input, local_scope=False))
-    await wait_until(code_field_shown, 'the first step', seconds=TICK_SECONDS)
+    await wait_until(code_field_shown, 'the first step')
     await user.should_not_see('Kundencode gültig')
     assert field(user, 'Kundencode').value == ''
 
@@ -123,7 +137,7 @@ async def test_the_kiosk_resets_after_the_idle_time_and_a_countdown_of_20_second
     user.find('Vorname').type('Max')
     assert field(user, 'Vorname').props['autocomplete'] == 'off'
     steady_clock.advance(IDLE_SECONDS - 1)
-    await asyncio.sleep(TICK_SECONDS / 2)
+    await steady_clock.looked_at()
     assert label_with(user, role='timer').text == ''  # no countdown yet
     steady_clock.advance(1)
     await shows(user, 'Ihre Eingaben werden in 20 Sekunden gelöscht.')
@@ -150,7 +164,7 @@ async def test_the_countdown_is_announced_politely_when_it_appears_and_at_10_sec
     heard = {first}
     for _ in range(12):  # 19 … 8 seconds left, tick by tick
         steady_clock.advance(1)
-        await asyncio.sleep(TICK_SECONDS / 2)
+        await steady_clock.looked_at()
         heard.add(announcement.text)
     await shows(user, 'Ihre Eingaben werden in 8 Sekunden gelöscht.')
     assert heard == {first, announcement.text}
@@ -163,7 +177,7 @@ async def test_a_touch_keeps_the_kiosk_from_resetting(user: User, steady_clock: 
     await shows(user, 'Ihre Eingaben werden in')
     press(user, 'Weiter ausfüllen')
     steady_clock.advance(30)  # past the old countdown's end, but counted from the touch
-    await asyncio.sleep(TICK_SECONDS / 2)
+    await steady_clock.looked_at()
     await user.should_see('Kundencode gültig')
 
 
@@ -192,7 +206,7 @@ async def test_after_sending_only_the_reference_and_fertig_stay_and_go_within_30
                   PERSON['Straße und Hausnummer'], PERSON['Ort'], PERSON['Personalnummer (optional)']):
         await user.should_not_see(typed)
     steady_clock.advance(get_settings().kiosk_done_seconds - 1)
-    await asyncio.sleep(TICK_SECONDS / 2)
+    await steady_clock.looked_at()
     await user.should_see(antrag.reference)
     steady_clock.advance(1)
     await wiped(user)
@@ -227,7 +241,7 @@ async def test_an_idle_reset_during_a_code_check_shows_nothing_and_logs_no_error
     await asyncio.wait_for(checking.wait(), 5)
     first_input = field(user, 'Kundencode')
     steady_clock.advance(IDLE_SECONDS + get_settings().kiosk_countdown_seconds)
-    await wait_until(lambda: first_input.is_deleted, 'the idle reset', seconds=TICK_SECONDS * 2)
+    await wait_until(lambda: first_input.is_deleted, 'the idle reset')
     release.set()
     await asyncio.sleep(0.3)
     assert error_text(user) == ''

@@ -171,6 +171,8 @@ async def test_meine_abos_in_english_with_english_dates_and_amounts(user: User) 
                                   local_scope=False).within(instance=dialog))
     await _click_in(user, dialog, 'End subscription')
     await user.should_see(f'Your subscription is cancelled as of {end:%-d %b %Y}.')
+    # the list is drawn anew once its query is back (on PostgreSQL under load after the message above)
+    await user.should_see(content='cancelled as of 31 Jul 2030', marker='abo-status')
     assert marked_text(user, 'abo-status') == 'cancelled as of 31 Jul 2030'
 
 

@@ -26,6 +26,7 @@ from tests.pages.conftest import log_in, only
 from tests.services.test_massenupload import PNG, csv_file, person, xlsx_file
 from tests.support import wait_until
 
+pytestmark = pytest.mark.both_databases  # the import and its history, also on PostgreSQL
 TODAY = date(2030, 6, 14)  # after the cut-off: the first open start month is August 2030
 START = abo_dates.first_open_start_month(TODAY)
 VERTRAGSNUMMER = 'DJ-2024-0117'

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from lxml import etree
 from nicegui.testing import User
 from pypdf import PdfReader
@@ -16,6 +17,8 @@ from tests.pages.conftest import log_in
 from tests.pages.test_abrechnung_pages import MAY, add_abo, pinned_today  # noqa: F401 - autouse fixture
 from tests.pages.test_antraege_page import download
 from tests.services.test_rechnungen import embedded_xml
+
+pytestmark = pytest.mark.both_databases  # the month's files, also on PostgreSQL
 
 
 async def close_may() -> tuple[Contract, Invoice]:

@@ -4,6 +4,7 @@ the Antrag and its mandate are stored and the confirmation shows the IBAN masked
 
 from __future__ import annotations
 
+import pytest
 from nicegui.testing import User
 
 from models import Antrag, Contract, Employee, Produktangebot, SepaMandate
@@ -21,6 +22,7 @@ from tests.pages.test_self_service import (
     type_into,
 )
 
+pytestmark = pytest.mark.both_databases  # the mandate, also on PostgreSQL
 WRONG_CHECK_DIGIT = 'DE88 3704 0044 0532 0130 00'
 
 

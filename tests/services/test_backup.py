@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -54,10 +55,10 @@ def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
     assert target.read_bytes() == b'alt'
 
 
-def test_the_command_line(tmp_path: Path) -> None:
+def test_the_command_line(tmp_path: Path, sqlite_template: Path) -> None:
+    shutil.copy(sqlite_template, tmp_path / 'portal.db')  # migrated (`main.py migrate` is tests/deploy's to test)
     env = portal_environment(DATABASE_URL=f'sqlite://{tmp_path / "portal.db"}', DEMO_DATA='0',
                              STORAGE_SECRET='backup-test')
-    subprocess.run([sys.executable, 'main.py', 'migrate'], cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
     result = subprocess.run([sys.executable, 'main.py', 'backup', str(tmp_path / 'sicherung.db')], cwd=PROJECT_DIR,
                             env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
