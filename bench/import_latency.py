@@ -6,7 +6,9 @@ created and dropped here, so two runs never meet), with the schema from the proj
 
     reader p95/max   another user's page change while a 10,000-row import runs: staff's Vertragsverwaltung page
                      (`vertraege.list_contracts`, page k of 25 rows, k cycling), one call after the other for as long
-                     as the import runs; goal: p95 < 100 ms (idle: the same calls without an import)
+                     as the import runs; goal: p95 < 100 ms (idle: the same calls without an import), and no
+                     call over STALL_MS: a reader held up for seconds makes few calls, so the p95 of its calls can
+                     hide it (the invitations in the import's final transaction: p95 89 ms, max 38,190 ms, 76 calls)
     loop lag p95/max a 10 ms ticker (asyncio.sleep(0.01)) on the event loop during the import: how late it wakes up,
                      i.e. how long the loop was kept from serving anyone; goal: max < 100 ms
     import s         import_upload from start to result (history row, audit event included)
@@ -56,6 +58,7 @@ from services.massenupload import workflow  # noqa: E402
 from services.table_query import TableRequest  # noqa: E402
 
 GOAL_MS = 100.0
+STALL_MS = 1_000.0  # the longest another user's page change may take during the import (a stall, not a slow page)
 TICK = 0.01
 UPLOADS_AT_ONCE = 6
 # Measured with this script on 36f3a7d (the import in one transaction, objects built on the loop, reading in threads),
@@ -196,12 +199,13 @@ def report(results: list[Measured]) -> None:
     print(f'{"what":<34} {"goal":>10} {"before":>10} {"measured":>10}')
     for result in results:
         for name, value in result.values.items():
-            goal = f'< {GOAL_MS:g}' if name in ('reader p95 ms', 'loop lag max ms') else ''
+            limit = {'reader p95 ms': GOAL_MS, 'loop lag max ms': GOAL_MS, 'reader max ms': STALL_MS}.get(name)
+            goal = f'< {limit:g}' if limit is not None else ''
             before = BEFORE.get((result.label, name))
             before_text = f'{before:.1f}' if before is not None else ''
             print(f'{result.label + " " + name:<34} {goal:>10} {before_text:>10} {value:>10.1f}')
-            if goal:
-                goals.record('import_latency', f'{result.label} {name} < {GOAL_MS:g}', value, 'ms', value < GOAL_MS,
+            if limit is not None:
+                goals.record('import_latency', f'{result.label} {name} < {limit:g}', value, 'ms', value < limit,
                              f'before {before_text} ms' if before_text else '')
 
 
