@@ -171,4 +171,5 @@ async def page_contract(user: PortalUser, request: Request, title: str) -> Contr
     except NotFound as error:
         page_heading(title)
         ui.label(str(error)).classes('muted')
+        ui.link('← Zurück zur Vertragsverwaltung', '/vertragsverwaltung').classes('text-body2')
         return None

@@ -191,6 +191,8 @@ async def test_another_companys_contract_is_not_found(user: User) -> None:
     await open_page(user, Role.ADMIN, 'DJ-2024-0233')
     await user.should_see('Der Vertrag wurde nicht gefunden.')
     await user.should_not_see(ui.upload)
+    back = user.find(kind=ui.link, content='← Zurück zur Vertragsverwaltung').elements
+    assert [link.props['href'] for link in back] == ['/vertragsverwaltung']  # the way back, as on the page itself
     await user.should_not_see('Nordhessische Bauelemente AG')
 
 
