@@ -426,6 +426,13 @@ class _UploadPanel:
 
     async def _import(self, dialog: ui.dialog) -> None:
         dialog.close()
+        # The browser hides the dialog and the page then deletes it, while the import may still run (a large file, a
+        # loaded machine): the rest runs in the panel's slot, not in the deleted dialog's, where the result's
+        # notification found no page any more (CI: „The parent element this slot belongs to has been deleted“).
+        with self.preview_area:
+            await self._run_import()
+
+    async def _run_import(self) -> None:
         preview = self.state.preview
         if preview is None:
             return
@@ -440,9 +447,8 @@ class _UploadPanel:
         if upload is not REFUSED:
             ui.notify(f'Import abgeschlossen: {upload.message}', type='positive')
             self.preview_area.clear()
-            with self.preview_area:
-                _hint('task_alt', f'Import abgeschlossen: „{upload.file_name}“ – {upload.message} Die Abos stehen '
-                                  'unter „Anträge“ im Reiter „Abos“.', positive=True)
+            _hint('task_alt', f'Import abgeschlossen: „{upload.file_name}“ – {upload.message} Die Abos stehen unter '
+                              '„Anträge“ im Reiter „Abos“.', positive=True)
         await self.refresh_history()
 
     def _refused_import(self, error: ServiceError) -> None:
