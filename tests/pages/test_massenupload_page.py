@@ -121,7 +121,8 @@ async def test_a_good_file_is_previewed_imported_and_listed(user: User) -> None:
     await user.should_see('Import abgeschlossen: 4 Abos angelegt.', retries=50)
     assert await Abo.filter(contract_id=contract.id).count() == 4
     assert await Antrag.filter(contract_id=contract.id, source=AntragSource.MASSENUPLOAD).count() == 4
-    await wait_until(lambda: len(history(user)) == 1, 'the history row')
+    # the check's row is listed since the preview ('geprüft'); wait for the history redrawn after the import
+    await wait_until(lambda: [row['ergebnis'] for row in history(user)] == ['importiert'], 'the imported row')
     (row,) = history(user)
     assert (row['datei'], row['zeilen'], row['ergebnis'], row['von']) == (
         'Neue Mitarbeitende.xlsx', '4', 'importiert', 'Anna Dietrich')
