@@ -161,15 +161,19 @@ async def invite_imported(upload_id: int) -> int:
     transaction the 10,000 people of a maximal file took 32–49 s, and on SQLite every other user's query waited that
     long for the one connection (bench/import_latency.py). A batch links its Anträge, so a run that stopped half-way
     is continued by the next (`invite_pending_imports`) without mailing anyone twice; on PostgreSQL two processes at
-    it take different rows (SKIP LOCKED)."""
-    invited, batch = 0, _invite_batch()
+    it take different rows (SKIP LOCKED). Each batch starts after the last one's ids: antrag has no index on
+    upload_id, and finding the first unlinked Antrag from the start of the table again was a scan per batch (per
+    person on SQLite). The upload stays marked while any of its people is unlinked, also one another process holds."""
+    invited, batch, after = 0, _invite_batch(), 0
     while True:
         async with in_transaction():
-            ids = await flat_values(Antrag.filter(upload_id=upload_id, employee_id=None).order_by('id')
+            ids = await flat_values(Antrag.filter(upload_id=upload_id, employee_id=None, id__gt=after).order_by('id')
                                     .limit(batch).select_for_update(skip_locked=True), 'id')
             if not ids:
-                await Upload.filter(id=upload_id).update(invitations_pending=False)
+                if not await Antrag.filter(upload_id=upload_id, employee_id=None).exists():
+                    await Upload.filter(id=upload_id).update(invitations_pending=False)
                 return invited
+            after = ids[-1]
             invited += await _link_accounts(await Antrag.filter(id__in=ids).select_related('contract__customer')
                                             .order_by('id'))
 
