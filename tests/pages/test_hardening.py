@@ -9,8 +9,6 @@ talks to the real ASGI app, middleware included):
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from nicegui import ui
 from nicegui.testing import User
@@ -19,6 +17,7 @@ from models import Role
 from pages import errors
 from pages.security_headers import CONTENT_SECURITY_POLICY
 from tests.pages.conftest import log_in, only
+from tests.support import wait_until
 
 SOCKET_POLLING = '/_nicegui_ws/socket.io/?EIO=4&transport=polling'
 EXPECTED_HEADERS = {
@@ -133,8 +132,5 @@ async def test_a_bis_of_31_12_9999_is_a_field_message(user: User) -> None:
     user.find('Bis').type('31.12.9999')
     user.find('Filtern').click()
     until = only(user.find('Bis'), ui.input)
-    for _ in range(100):  # the click's handler runs as a task
-        if until.error:
-            break
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: until.error, 'the field message', seconds=10)  # the click's handler runs as a task
     assert until.error == 'Bitte ein Datum im Format TT.MM.JJJJ.'

@@ -22,6 +22,7 @@ from services.massenupload import NOT_XLSX, Limits, ReadCancelled, UploadError, 
 from services.settings import reset_settings
 from tests import hostile_files as hostile
 from tests.services.test_massenupload import TODAY, csv_file, people
+from tests.support import wait_until
 
 LIMITS = Limits(5 * 1024 * 1024, 10_000)
 TOO_MANY_LINES = ('Die Datei hat mehr als 20.020 Zeilen (leere und formatierte Zeilen zählen mit). Bitte kopieren Sie '
@@ -243,15 +244,15 @@ async def test_a_full_reading_pool_asks_to_come_back_later(
 
     def held(done: int, total: int) -> None:
         started.set()
-        release.wait(10)
+        release.wait(60)  # longer than any wait below: the read holds its thread until the test releases it
 
     data = csv_file(people(300))
     first = asyncio.create_task(massenupload.preview_upload(admin, contract.id, data, 'a.csv', progress=held))
     second = asyncio.create_task(massenupload.preview_upload(admin, contract.id, data, 'b.csv'))
-    for _ in range(200):
-        if started.is_set() and massenupload.READING_POOL.admitted == 2:
-            break
-        await asyncio.sleep(0.02)
+    # A clean-clone CI run under load took more than the 4 s this once waited, and the test went on with a pool
+    # that was not yet full.
+    await wait_until(lambda: started.is_set() and massenupload.READING_POOL.admitted == 2,
+                     'one file reading and one waiting', seconds=30)
     with pytest.raises(massenupload.Busy) as caught:
         await massenupload.preview_upload(admin, contract.id, data, 'c.csv')
     assert str(caught.value) == ('Zurzeit werden sehr viele Dateien gleichzeitig geprüft. Bitte laden Sie die Datei '
@@ -275,14 +276,11 @@ async def test_cancelling_the_waiting_page_stops_the_read_in_the_pool(
     def progress(done: int, total: int) -> None:
         reports.append(done)
         first_report.set()
-        go_on.wait(10)
+        go_on.wait(60)  # longer than the wait below: the read holds its thread until the test lets it go on
 
     task = asyncio.create_task(massenupload.preview_upload(
         admin, contract.id, csv_file(people(2_000)), 'liste.csv', progress=progress))
-    for _ in range(200):
-        if first_report.is_set():
-            break
-        await asyncio.sleep(0.02)
+    await wait_until(first_report.is_set, 'the first progress report', seconds=30)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
